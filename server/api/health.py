@@ -1,0 +1,23 @@
+from __future__ import annotations
+
+import time
+
+from flask import Blueprint
+
+from .. import services
+from ..version import __version__
+
+bp = Blueprint("health", __name__)
+
+
+@bp.get("/health")
+def health():
+    svc = services()
+    return {
+        "status": "ok",
+        "version": __version__,
+        "data_dir": str(svc.layout.root),
+        "uptime_s": round(time.time() - svc.started_at, 3),
+        "schema_version": svc.store.schema_version,
+        "window": svc.window is not None,
+    }

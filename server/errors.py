@@ -1,0 +1,101 @@
+"""One error shape for the whole API: {"error": {"code", "message", "details"?}}.
+
+Logic modules raise ApiError (or a subclass); the app factory turns it, and every
+werkzeug HTTPException, into JSON so the UI never has to parse an HTML error page.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, jsonify, request
+from werkzeug.exceptions import HTTPException
+
+log = logging.getLogger(__name__)
+
+
+class ApiError(Exception):
+    status = 400
+    code = "bad_request"
+
+    def __init__(self, message: str, *, code: str | None = None, status: int | None = None,
+                 details: dict | None = None):
+        super().__init__(message)
+        self.message = message
+        if code:
+            self.code = code
+        if status:
+            self.status = status
+        self.details = details or {}
+
+    def to_dict(self) -> dict:
+        body = {"code": self.code, "message": self.message}
+        if self.details:
+            body["details"] = self.details
+        return {"error": body}
+
+
+class ValidationError(ApiError):
+    """Input that cannot be accepted; `field` names what the user should fix."""
+
+    status = 422
+    code = "validation_error"
+
+    def __init__(self, message: str, *, field: str | None = None, code: str | None = None,
+                 details: dict | None = None):
+        details = dict(details or {})
+        if field:
+            details["field"] = field
+        super().__init__(message, code=code, details=details)
+
+
+class NotFound(ApiError):
+    status = 404
+    code = "not_found"
+
+
+class Conflict(ApiError):
+    status = 409
+    code = "conflict"
+
+
+_HTTP_CODES = {
+    400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
+    405: "method_not_allowed", 409: "conflict", 413: "too_large", 415: "unsupported_media_type",
+    422: "validation_error", 429: "too_many_requests",
+}
+
+
+def error_response(code: str, message: str, status: int, details: dict | None = None):
+    body = {"code": code, "message": message}
+    if details:
+        body["details"] = details
+    return jsonify({"error": body}), status
+
+
+def register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(ApiError)
+    def _api_error(exc: ApiError):
+        return jsonify(exc.to_dict()), exc.status
+
+    @app.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException):
+        status = exc.code or 500
+        return error_response(_HTTP_CODES.get(status, "http_error"), exc.description or exc.name, status)
+
+    @app.errorhandler(Exception)
+    def _internal(exc: Exception):
+        log.exception("Unhandled error on %s %s", request.method, request.path)
+        return error_response("internal_error", f"Internal error: {type(exc).__name__}: {exc}", 500)
+
+
+def json_body() -> dict:
+    """The request's JSON object, or a clear 400 when it is missing or not an object."""
+    data = request.get_json(silent=True)
+    if data is None:
+        if request.data:
+            raise ApiError("The request body is not valid JSON.", code="invalid_json")
+        return {}
+    if not isinstance(data, dict):
+        raise ApiError("The request body must be a JSON object.", code="invalid_json")
+    return data

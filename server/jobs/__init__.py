@@ -1,0 +1,206 @@
+"""Background jobs: long work (imports, thumbnails, tagging, caching) off the request threads.
+
+A job is a function `fn(ctx)` submitted with a kind and a title. It reports progress through
+`ctx.progress(done, total, message)` and checks `ctx.cancelled` (or calls `ctx.check()`, which
+raises JobCancelled) at safe points. Every change is written to the `jobs` table and published
+on the topics `job:<id>` and `jobs`, so the UI can follow one job or all of them.
+
+Jobs that were queued or running when the app last stopped are marked `interrupted` at start-up:
+their threads died with the process and saying otherwise would be a lie.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+import traceback
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Callable
+
+from ..errors import Conflict, NotFound
+
+log = logging.getLogger(__name__)
+
+ACTIVE = ("queued", "running")
+FINAL = ("done", "failed", "cancelled", "interrupted")
+
+
+class JobCancelled(Exception):
+    pass
+
+
+class JobContext:
+    # Progress events are throttled: a tagging run can report thousands of items per minute
+    # and the UI needs a few updates per second, not all of them.
+    MIN_INTERVAL = 0.2
+
+    def __init__(self, manager: "JobManager", job_id: str):
+        self._manager = manager
+        self.id = job_id
+        self._cancel = threading.Event()
+        self._last_emit = 0.0
+        self.done = 0
+        self.total = 0
+        self.message = ""
+
+    @property
+    def cancelled(self) -> bool:
+        return self._cancel.is_set()
+
+    def check(self) -> None:
+        if self._cancel.is_set():
+            raise JobCancelled()
+
+    def progress(self, done: int | None = None, total: int | None = None, message: str | None = None,
+                 force: bool = False) -> None:
+        if done is not None:
+            self.done = done
+        if total is not None:
+            self.total = total
+        if message is not None:
+            self.message = message
+        now = time.monotonic()
+        if force or now - self._last_emit >= self.MIN_INTERVAL or (self.total and self.done >= self.total):
+            self._last_emit = now
+            self._manager._update(self.id, done=self.done, total=self.total, message=self.message)
+
+    def event(self, type: str, data: Any = None) -> None:
+        """Publish a job-specific event (e.g. one item finished) on `job:<id>`."""
+        self._manager.bus.publish(f"job:{self.id}", type, data)
+
+
+class JobManager:
+    def __init__(self, store, bus, max_workers: int = 3):
+        self.store = store
+        self.bus = bus
+        self._pool = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="job")
+        self._contexts: dict[str, JobContext] = {}
+        self._lock = threading.Lock()
+        self._mark_interrupted()
+
+    def _mark_interrupted(self) -> None:
+        db = self.store.db
+        with db.conn:
+            db.execute(
+                "UPDATE jobs SET status = 'interrupted', finished_at = ?, "
+                "message = 'The app stopped while this job was running.' "
+                "WHERE status IN ('queued', 'running')",
+                [time.time()],
+            )
+
+    def submit(self, kind: str, title: str, fn: Callable[[JobContext], Any], *, params: dict | None = None,
+               owner: str | None = None, exclusive: bool = False) -> dict:
+        """Queue `fn`. With `exclusive`, refuse when the same owner already has an active job of this kind."""
+        if exclusive and owner:
+            busy = self.store.db.execute(
+                "SELECT id FROM jobs WHERE owner = ? AND kind = ? AND status IN ('queued', 'running')",
+                [owner, kind],
+            ).fetchone()
+            if busy:
+                raise Conflict(f"A {kind} job is already running for this item.", code="job_busy",
+                               details={"job_id": busy[0]})
+        job_id = uuid.uuid4().hex[:12]
+        row = {
+            "id": job_id, "kind": kind, "title": title, "status": "queued", "done": 0, "total": 0,
+            "message": "", "error": None, "result": None, "params": json.dumps(params or {}),
+            "owner": owner, "created_at": time.time(), "started_at": None, "finished_at": None,
+        }
+        self.store.db["jobs"].insert(row)
+        ctx = JobContext(self, job_id)
+        with self._lock:
+            self._contexts[job_id] = ctx
+        self._publish(job_id)
+        self._pool.submit(self._run, ctx, fn)
+        return self.get(job_id)
+
+    def _run(self, ctx: JobContext, fn: Callable[[JobContext], Any]) -> None:
+        if ctx.cancelled:
+            self._finish(ctx.id, "cancelled")
+            return
+        self._update(ctx.id, status="running", started_at=time.time())
+        try:
+            result = fn(ctx)
+        except JobCancelled:
+            self._finish(ctx.id, "cancelled", done=ctx.done, total=ctx.total)
+        except Exception as exc:  # noqa: BLE001 - a job's failure is data for the user, not a crash
+            log.error("Job %s failed:\n%s", ctx.id, traceback.format_exc())
+            self._finish(ctx.id, "failed", error=f"{type(exc).__name__}: {exc}", done=ctx.done, total=ctx.total)
+        else:
+            status = "cancelled" if ctx.cancelled else "done"
+            self._finish(ctx.id, status, result=json.dumps(result, default=str) if result is not None else None,
+                         done=ctx.done, total=ctx.total, message=ctx.message)
+        finally:
+            with self._lock:
+                self._contexts.pop(ctx.id, None)
+
+    def _finish(self, job_id: str, status: str, **fields) -> None:
+        self._update(job_id, status=status, finished_at=time.time(), **fields)
+
+    def _update(self, job_id: str, **fields) -> None:
+        self.store.db["jobs"].update(job_id, fields)
+        self._publish(job_id)
+
+    def _publish(self, job_id: str) -> None:
+        job = self.get(job_id)
+        self.bus.publish(f"job:{job_id}", "job", job)
+        self.bus.publish("jobs", "job", job)
+
+    def cancel(self, job_id: str) -> dict:
+        job = self.get(job_id)
+        if job["status"] not in ACTIVE:
+            return job
+        with self._lock:
+            ctx = self._contexts.get(job_id)
+        if ctx:
+            ctx._cancel.set()
+        return self.get(job_id)
+
+    def get(self, job_id: str) -> dict:
+        row = self.store.db.execute("SELECT * FROM jobs WHERE id = ?", [job_id]).fetchone()
+        if row is None:
+            raise NotFound(f"No job with id {job_id}.", code="job_not_found")
+        cols = [d[0] for d in self.store.db.execute("SELECT * FROM jobs LIMIT 0").description]
+        return _decode(dict(zip(cols, row)))
+
+    def list(self, *, owner: str | None = None, active_only: bool = False, limit: int = 100) -> list[dict]:
+        where, args = [], []
+        if owner:
+            where.append("owner = ?")
+            args.append(owner)
+        if active_only:
+            where.append("status IN ('queued', 'running')")
+        sql = "SELECT * FROM jobs" + (" WHERE " + " AND ".join(where) if where else "")
+        sql += " ORDER BY created_at DESC LIMIT ?"
+        args.append(limit)
+        cur = self.store.db.execute(sql, args)
+        cols = [d[0] for d in cur.description]
+        return [_decode(dict(zip(cols, r))) for r in cur.fetchall()]
+
+    def wait(self, job_id: str, timeout: float = 30) -> dict:
+        """Block until the job ends (tests and scripts use this)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            job = self.get(job_id)
+            if job["status"] in FINAL:
+                return job
+            time.sleep(0.02)
+        raise TimeoutError(f"job {job_id} still {self.get(job_id)['status']} after {timeout}s")
+
+    def shutdown(self, wait: bool = True) -> None:
+        with self._lock:
+            for ctx in self._contexts.values():
+                ctx._cancel.set()
+        self._pool.shutdown(wait=wait, cancel_futures=True)
+
+
+def _decode(row: dict) -> dict:
+    for key in ("params", "result"):
+        if row.get(key):
+            try:
+                row[key] = json.loads(row[key])
+            except ValueError:
+                pass
+    return row

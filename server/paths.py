@@ -1,0 +1,85 @@
+"""Where the app keeps what it owns.
+
+Portable mode (a frozen executable, or a `portable.txt` marker beside launcher.py / the exe)
+keeps everything in `data/` beside the program so the folder can be moved as a whole; otherwise
+the per-user application data folder is used.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import platformdirs
+
+APP_NAME = "LoRA Workbench"
+PORTABLE_MARKER = "portable.txt"
+
+
+def program_dir() -> Path:
+    if getattr(sys, "frozen", False):
+        return Path(sys.executable).resolve().parent
+    return Path(__file__).resolve().parent.parent
+
+
+def is_portable() -> bool:
+    return bool(getattr(sys, "frozen", False)) or (program_dir() / PORTABLE_MARKER).exists()
+
+
+def default_data_dir() -> Path:
+    if is_portable():
+        return program_dir() / "data"
+    return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
+
+
+@dataclass(frozen=True)
+class DataLayout:
+    """The folders inside one data dir; created on demand by `ensure()`."""
+
+    root: Path
+
+    @property
+    def database(self) -> Path:
+        return self.root / "workbench.db"
+
+    @property
+    def datasets(self) -> Path:
+        return self.root / "datasets"
+
+    @property
+    def tasks(self) -> Path:
+        return self.root / "tasks"
+
+    @property
+    def models(self) -> Path:
+        return self.root / "models"
+
+    @property
+    def cache(self) -> Path:
+        return self.root / "cache"
+
+    @property
+    def trash(self) -> Path:
+        return self.root / "trash"
+
+    @property
+    def logs(self) -> Path:
+        return self.root / "logs"
+
+    def ensure(self) -> "DataLayout":
+        for p in (self.root, self.datasets, self.tasks, self.models, self.cache, self.trash, self.logs):
+            p.mkdir(parents=True, exist_ok=True)
+        return self
+
+
+def safe_join(base: Path, *parts: str) -> Path:
+    """Join user-supplied parts under `base`, refusing anything that would land outside it.
+
+    Raises ValueError; callers turn that into a 400 with their own wording.
+    """
+    base = Path(base).resolve()
+    candidate = base.joinpath(*parts).resolve()
+    if candidate != base and base not in candidate.parents:
+        raise ValueError(f"path escapes {base}")
+    return candidate

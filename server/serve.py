@@ -1,0 +1,36 @@
+"""Runs a Flask app on 127.0.0.1 in a background thread with werkzeug's threaded server.
+
+The port is chosen by binding to port 0 unless one is given; `shutdown()` stops serving and
+joins the thread, so closing the window leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from werkzeug.serving import make_server
+
+HOST = "127.0.0.1"
+
+
+class ServerThread(threading.Thread):
+    def __init__(self, app, port: int = 0, host: str = HOST):
+        super().__init__(name="http-server", daemon=True)
+        # Only loopback: the API is a local control surface, never a network service.
+        self._server = make_server(host, port, app, threaded=True)
+        self.host = host
+        self.port = self._server.server_port
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def run(self) -> None:
+        self._server.serve_forever(poll_interval=0.2)
+
+    def shutdown(self, timeout: float = 5) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self.join(timeout)

@@ -1,0 +1,1 @@
+"""The machine the app runs on: desktop integration, GPU and CPU monitoring."""

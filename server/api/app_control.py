@@ -26,6 +26,16 @@ def focus():
     return {"focused": True}
 
 
+@bp.post("/app/quit")
+def quit_app():
+    """Close the window (or stop a headless launch) the same way the user closing it would."""
+    svc = services()
+    if svc.quit is None:
+        raise ApiError("This server was not started by the launcher.", code="not_supported", status=409)
+    svc.quit()
+    return {"quitting": True}
+
+
 @bp.post("/app/open-folder")
 def open_folder():
     """Open one of the app's own folders in the OS file manager; never a path from the request."""

@@ -30,7 +30,13 @@ OPENER = _default_opener
 
 
 def open_path(path: Path, reveal: bool = False) -> None:
-    OPENER(path, reveal)
+    from ..errors import ApiError
+
+    try:
+        OPENER(path, reveal)
+    except OSError as exc:
+        raise ApiError(f"Could not open {path} in the file manager: {exc}", code="open_failed",
+                       status=500) from None
 
 
 def focus_window(window) -> None:

@@ -1,0 +1,182 @@
+"""Start LoRA Workbench: the server on 127.0.0.1 in a background thread, then the native window.
+
+    python launcher.py                 # window (pywebview)
+    python launcher.py --headless      # no window: print the URL (with the launch secret) to open
+    python launcher.py --headless --open-browser --port 8765 --data-dir D:\\lora-data
+
+Closing the window (or Ctrl+C in headless mode) stops the server, the background jobs and the
+monitor cleanly. A second launch over the same data folder focuses the first instead.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import sys
+import threading
+import webbrowser
+from pathlib import Path
+
+from server import create_app
+from server.instance import InstanceLock, call, running_instance
+from server.paths import default_data_dir
+from server.security import new_token
+from server.serve import ServerThread
+from server.version import __version__
+
+log = logging.getLogger("launcher")
+
+TITLE = "LoRA Workbench"
+MIN_SIZE = (1100, 700)
+DEFAULT_SIZE = (1440, 900)
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(prog="lora-workbench", description="LoRA Workbench " + __version__)
+    p.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default: a free one)")
+    p.add_argument("--headless", action="store_true", help="no window; print the URL to open")
+    p.add_argument("--open-browser", action="store_true", help="with --headless: open the URL in the system browser")
+    p.add_argument("--data-dir", type=Path, default=None, help="where the app keeps its data")
+    p.add_argument("--token", default=None, help="launch secret (default: $LORA_WORKBENCH_TOKEN or a random one)")
+    p.add_argument("--gpu-provider", default=None, help=argparse.SUPPRESS)
+    p.add_argument("--debug", action="store_true", help="verbose logs and the web inspector")
+    p.add_argument("--version", action="version", version=__version__)
+    return p.parse_args(argv)
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    data_dir = (args.data_dir or default_data_dir()).expanduser().resolve()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    _setup_logging(data_dir, args.debug)
+
+    lock = InstanceLock(data_dir)
+    if not lock.acquire():
+        return _hand_over(data_dir, args)
+
+    token = args.token or os.environ.get("LORA_WORKBENCH_TOKEN") or new_token()
+    app = create_app(data_dir=data_dir, token=token, gpu_provider=args.gpu_provider)
+    svc = app.extensions["workbench"]
+    try:
+        server = ServerThread(app, port=args.port)
+    except (OSError, SystemExit) as exc:  # werkzeug exits instead of raising when the port is taken
+        print(f"Cannot listen on 127.0.0.1:{args.port}: {exc or 'address already in use'}. "
+              "Choose another --port or leave it out.",
+              file=sys.stderr)
+        svc.shutdown()
+        lock.release()
+        return 2
+    server.start()
+    url = f"{server.base_url}/?token={token}"
+    windowed = not args.headless
+    lock.write_info(url=url, port=server.port, token=token, window=windowed)
+    print(f"LoRA Workbench {__version__} is running at {url}", flush=True)
+    print(f"Data folder: {data_dir}", flush=True)
+
+    stop = threading.Event()
+    svc.quit = lambda: (svc.window.destroy() if svc.window is not None else stop.set())
+    try:
+        if windowed and not _run_window(url, svc, args.debug):
+            print("No web view is available on this system: running in the browser instead. "
+                  "Close this console window (or press Ctrl+C) to stop.", flush=True)
+            windowed = False
+            args.open_browser = True
+        if not windowed:
+            if args.open_browser:
+                webbrowser.open(url)
+            _wait_for_stop_signal(stop)
+    finally:
+        server.shutdown()
+        svc.shutdown()
+        lock.release()
+        print("LoRA Workbench stopped.", flush=True)
+    return 0
+
+
+def _hand_over(data_dir: Path, args) -> int:
+    """Another launch owns this data folder: bring it forward instead of opening the database twice."""
+    info = running_instance(data_dir)
+    if info is None:
+        print(f"Another LoRA Workbench is starting or stopping with the data folder {data_dir}. "
+              "Try again in a moment, or use --data-dir for a separate folder.", file=sys.stderr)
+        return 3
+    print(f"LoRA Workbench is already running with this data folder at {info['url']}", flush=True)
+    if info.get("window") and not args.headless:
+        call(info, "POST", "/api/app/focus")
+        print("Brought its window to the front.", flush=True)
+    elif args.open_browser or (not args.headless and not info.get("window")):
+        webbrowser.open(info["url"])
+    return 0
+
+
+def _run_window(url: str, svc, debug: bool) -> bool:
+    """Show the pywebview window; returns False when no web view can be created."""
+    try:
+        import webview
+    except Exception as exc:  # noqa: BLE001 - missing GUI libraries mean "no web view"
+        log.warning("pywebview unavailable: %s", exc)
+        return False
+
+    geo = svc.store.get_setting("window", {}) or {}
+    width = max(MIN_SIZE[0], geo.get("width", DEFAULT_SIZE[0]))
+    height = max(MIN_SIZE[1], geo.get("height", DEFAULT_SIZE[1]))
+    window = webview.create_window(
+        TITLE, url, width=width, height=height, x=geo.get("x"), y=geo.get("y"),
+        min_size=MIN_SIZE, maximized=bool(geo.get("maximized")), text_select=True,
+    )
+    state = {"width": width, "height": height, "x": geo.get("x"), "y": geo.get("y"),
+             "maximized": bool(geo.get("maximized"))}
+
+    def resized(w, h):
+        if not state["maximized"]:
+            state.update(width=w, height=h)
+
+    def moved(x, y):
+        if not state["maximized"]:
+            state.update(x=x, y=y)
+
+    def closing():
+        svc.store.set_setting("window", state)
+
+    window.events.resized += resized
+    window.events.moved += moved
+    window.events.maximized += lambda: state.update(maximized=True)
+    window.events.restored += lambda: state.update(maximized=False)
+    window.events.closing += closing
+    svc.window = window
+    gui = "qt" if sys.platform.startswith("linux") else None
+    try:
+        webview.settings["ALLOW_DOWNLOADS"] = True
+        webview.start(gui=gui, debug=debug, private_mode=False)
+    except Exception as exc:  # noqa: BLE001 - e.g. WebView2 runtime missing on Windows
+        log.warning("Could not open the window: %s", exc)
+        svc.window = None
+        return False
+    svc.window = None
+    return True
+
+
+def _wait_for_stop_signal(stop: threading.Event) -> None:
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    if hasattr(signal, "SIGBREAK"):
+        signal.signal(signal.SIGBREAK, lambda *_: stop.set())
+    while not stop.wait(0.5):
+        pass
+
+
+def _setup_logging(data_dir: Path, debug: bool) -> None:
+    logs = data_dir / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    from logging.handlers import RotatingFileHandler
+
+    handlers = [logging.StreamHandler(sys.stderr),
+                RotatingFileHandler(logs / "app.log", maxBytes=2_000_000, backupCount=3, encoding="utf-8")]
+    logging.basicConfig(level=logging.DEBUG if debug else logging.INFO, handlers=handlers,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

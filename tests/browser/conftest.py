@@ -1,0 +1,59 @@
+"""Browser tests: the real app started by launcher.py --headless, driven in headless Chromium.
+
+Playwright's Python package drives Debian's /usr/bin/chromium (never a downloaded browser).
+Pages are opened through the secret URL exactly as a user would.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from tests.live import LiveApp
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+SHOTS = Path(os.environ.get("LW_SCREENSHOTS", Path(tempfile.gettempdir()) / "lw-screenshots"))
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"Chromium not found at {CHROMIUM}; the test command installs Debian's chromium package.")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def live(tmp_path):
+    env = {"LORA_WORKBENCH_GPU_PROVIDER": "none"}
+    app = LiveApp(tmp_path / "data", env=env).wait_ready()
+    yield app
+    app.stop()
+
+
+@pytest.fixture
+def page(browser, live):
+    ctx = browser.new_context(viewport={"width": 1400, "height": 900}, locale="en-US")
+    pg = ctx.new_page()
+    pg.errors = []
+    pg.on("pageerror", lambda e: pg.errors.append(str(e)))
+    pg.goto(live.url)
+    yield pg
+    ctx.close()
+
+
+def shot(page, name: str) -> Path:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    path = SHOTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=False)
+    return path

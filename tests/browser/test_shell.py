@@ -1,0 +1,131 @@
+"""The app shell in headless Chromium: navigation, i18n, theme, errors, reconnect."""
+
+from __future__ import annotations
+
+import re
+
+from playwright.sync_api import expect
+
+from tests.browser.conftest import shot
+from tests.live import LiveApp
+
+NAV = ["nav.datasets", "nav.newTask", "nav.tasks", "nav.settings"]
+
+# A raw i18n key on screen (e.g. "settings.dataDir") means a string missed the table.
+RAW_KEY = re.compile(r"^[a-z][A-Za-z0-9]*(\.[A-Za-z0-9-]+)+$")
+
+
+def visible_texts(page) -> list[str]:
+    return page.evaluate("""() => {
+        const out = [];
+        const walk = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+        while (walk.nextNode()) { const s = walk.currentNode.textContent.trim(); if (s) out.push(s); }
+        return out;
+    }""")
+
+
+def assert_no_raw_keys(page):
+    raw = [t for t in visible_texts(page) if RAW_KEY.match(t)]
+    assert not raw, f"untranslated strings: {raw}"
+
+
+def test_every_page_renders_in_both_languages(page, live):
+    expect(page.locator("nav a[data-nav='nav.datasets']")).to_contain_text("数据集")
+    for lang, labels in (("zh-CN", ["数据集", "创建训练任务", "训练任务", "设置"]),
+                         ("en", ["Datasets", "New training task", "Training tasks", "Settings"])):
+        page.select_option("[data-testid=lang-select]", lang)
+        for key, label in zip(NAV, labels):
+            link = page.locator(f"nav a[data-nav='{key}']")
+            expect(link).to_contain_text(label)
+            link.click()
+            expect(link).to_have_class(re.compile("active"))
+            page.wait_for_timeout(150)
+            assert_no_raw_keys(page)
+            shot(page, f"shell-{lang}-{key}")
+    assert not page.errors, page.errors
+
+
+def test_language_is_remembered_across_reloads(page, live):
+    page.select_option("[data-testid=lang-select]", "en")
+    expect(page.locator("nav")).to_contain_text("Datasets")
+    page.reload()
+    expect(page.locator("nav")).to_contain_text("Training tasks")
+    # the server stored it, so a fresh browser profile gets it too
+    page.context.clear_cookies()
+    ctx = page.context.browser.new_context()
+    other = ctx.new_page()
+    other.goto(live.url)
+    expect(other.locator("nav")).to_contain_text("Datasets")
+    ctx.close()
+
+
+def test_theme_toggle_and_setting(page, live):
+    html = page.locator("html")
+    page.goto(live.base + "/#/settings")
+    page.select_option("#set-theme", "dark")
+    expect(html).to_have_attribute("data-theme", "dark")
+    page.select_option("#set-theme", "light")
+    expect(html).to_have_attribute("data-theme", "light")
+    page.click("[data-testid=theme-toggle]")  # light -> dark
+    expect(html).to_have_attribute("data-theme", "dark")
+    page.reload()
+    expect(html).to_have_attribute("data-theme", "dark")
+
+
+def test_settings_page_shows_data_folder_and_version(page, live):
+    page.goto(live.base + "/#/settings")
+    expect(page.locator("[data-testid=data-dir]")).to_have_text(str(live.data_dir))
+    expect(page.locator("[data-testid=version]")).not_to_be_empty()
+    expect(page.locator("[data-testid=gpu-summary]")).to_contain_text("NVIDIA")
+
+
+def test_api_error_shows_banner_with_server_message(page, live):
+    page.goto(live.base + "/#/settings")
+    # Make the folder opener fail for real: no file manager can be started in this environment,
+    # or, where one exists, the server still answers; either way the banner must show the outcome.
+    page.click("[data-testid=open-data-dir]")
+    banner = page.locator("[data-testid=error-banner]")
+    notice = page.locator("[data-testid=settings-notice]")
+    expect(banner.or_(notice)).to_be_visible()
+    if banner.count():
+        expect(banner).to_have_attribute("data-code", "open_failed")
+        banner.locator("button").click()
+        expect(banner).to_have_count(0)
+
+
+def test_unknown_route_shows_not_found(page, live):
+    page.goto(live.base + "/#/no/such/page")
+    page.select_option("[data-testid=lang-select]", "en")
+    expect(page.locator("main")).to_contain_text("Page not found")
+
+
+def test_page_without_secret_explains_what_to_do(browser, live):
+    ctx = browser.new_context()
+    pg = ctx.new_page()
+    pg.goto(live.base + "/")
+    expect(pg.locator("[data-testid=auth-banner]")).to_be_visible()
+    ctx.close()
+
+
+def test_websocket_drop_shows_banner_and_reconnects(browser, tmp_path):
+    data = tmp_path / "data"
+    first = LiveApp(data, env={"LORA_WORKBENCH_GPU_PROVIDER": "none"}, extra_args=["--token", "fixed-secret"])
+    first.wait_ready()
+    port = first.port
+    ctx = browser.new_context()
+    pg = ctx.new_page()
+    try:
+        pg.goto(first.url)
+        expect(pg.locator("nav")).to_be_visible()
+        pg.wait_for_timeout(500)
+        first.stop()
+        expect(pg.locator("[data-testid=conn-banner]")).to_be_visible(timeout=10_000)
+        second = LiveApp(data, env={"LORA_WORKBENCH_GPU_PROVIDER": "none"},
+                         extra_args=["--token", "fixed-secret", "--port", str(port)]).wait_ready()
+        try:
+            expect(pg.locator("[data-testid=conn-banner]")).to_have_count(0, timeout=15_000)
+        finally:
+            second.stop()
+    finally:
+        ctx.close()
+        first.stop()

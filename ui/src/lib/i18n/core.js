@@ -50,6 +50,7 @@ export default {
     'jobs.status.failed': 'Failed',
     'jobs.status.cancelled': 'Cancelled',
     'jobs.status.interrupted': 'Interrupted',
+    'job.eta': 'ETA {eta}',
   },
   'zh-CN': {
     'app.name': 'LoRA Workbench',
@@ -101,5 +102,6 @@ export default {
     'jobs.status.failed': '失败',
     'jobs.status.cancelled': '已取消',
     'jobs.status.interrupted': '已中断',
+    'job.eta': '剩余 {eta}',
   },
 };

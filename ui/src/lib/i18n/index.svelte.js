@@ -2,7 +2,7 @@
 // Tables live beside this file, one per area (core.js, datasets.js, training.js...), each exporting
 // `default { en: {...}, 'zh-CN': {...} }`; they are merged here so an area adds strings without
 // touching anyone else's table. A missing key shows the key itself, and the browser test fails on it.
-const modules = import.meta.glob('./*.js', { eager: true });
+const modules = import.meta.glob(['./*.js', '!./*.svelte.js'], { eager: true });
 
 export const LOCALES = ['zh-CN', 'en'];
 const tables = { en: {}, 'zh-CN': {} };

@@ -85,3 +85,14 @@ def test_safe_join_refuses_escapes(tmp_path, name):
 
 def test_safe_join_allows_inside(tmp_path):
     assert safe_join(tmp_path, "a", "b.png") == (tmp_path / "a" / "b.png").resolve()
+
+
+def test_default_data_dir_portable_and_per_user(monkeypatch, tmp_path):
+    from server import paths
+
+    monkeypatch.setattr(paths, "program_dir", lambda: tmp_path)
+    assert not paths.is_portable()
+    assert paths.default_data_dir() != tmp_path / "data"
+    (tmp_path / paths.PORTABLE_MARKER).write_text("")
+    assert paths.is_portable()
+    assert paths.default_data_dir() == tmp_path / "data"

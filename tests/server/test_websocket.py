@@ -50,7 +50,10 @@ def test_handshake_with_bad_host_is_refused(server):
             f"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
             f"X-Workbench-Token: {TOKEN}\r\n\r\n"
         ).encode())
-        reply = s.recv(4096).decode()
+        reply = b""
+        while chunk := s.recv(4096):
+            reply += chunk
+        reply = reply.decode()
     assert reply.startswith("HTTP/1.1 403"), reply
     assert "bad_host" in reply
 

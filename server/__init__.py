@@ -34,6 +34,11 @@ class Services:
     started_at: float = field(default_factory=time.time)
     # Set by the launcher when a native window exists, so the API can focus it or open folders in it.
     window: object | None = None
+    monitor: object | None = None
+    # The training queue (server/training/supervisor.py).
+    supervisor: object | None = None
+    # Set by the launcher: ends the app as closing the window would.
+    quit: object | None = None
     # Called on shutdown (stop monitors, supervisors...), last registered first.
     on_shutdown: list = field(default_factory=list)
 
@@ -43,8 +48,10 @@ class Services:
                 fn()
             except Exception:  # noqa: BLE001 - shutting down must go on
                 logging.getLogger(__name__).exception("shutdown hook failed")
-        self.jobs.shutdown(wait=False)
-        self.store.close()
+        # Jobs use the store from their own threads: closing sqlite under a running job can crash the
+        # process, so the store is closed only once every job has stopped (the OS closes it otherwise).
+        if self.jobs.shutdown(wait=True):
+            self.store.close()
 
 
 def services() -> Services:
@@ -52,9 +59,16 @@ def services() -> Services:
 
 
 def create_app(*, data_dir: Path | str, token: str, ui_dist: Path | None = None,
-               testing: bool = False) -> Flask:
+               testing: bool = False, gpu_provider: str | None = None) -> Flask:
+    """Build the app. `gpu_provider`: None (NVML), "none", or "recorded:<json file>" (see system/gpu.py);
+    the LORA_WORKBENCH_GPU_PROVIDER environment variable sets it when the argument is None."""
+    import os
+
     from . import api, security, ui
     from .errors import register_error_handlers
+    from .system.gpu import make_provider
+    from .system.monitor import SystemMonitor
+    from .training.supervisor import Supervisor
 
     layout = DataLayout(Path(data_dir)).ensure()
     store = Store(layout.database)
@@ -72,7 +86,15 @@ def create_app(*, data_dir: Path | str, token: str, ui_dist: Path | None = None,
     )
     app.json.ensure_ascii = False
     app.json.sort_keys = False
-    app.extensions["workbench"] = Services(layout=layout, store=store, bus=bus, jobs=jobs, token=token)
+    svc = Services(layout=layout, store=store, bus=bus, jobs=jobs, token=token)
+    app.extensions["workbench"] = svc
+    svc.monitor = SystemMonitor(bus, make_provider(gpu_provider or os.environ.get("LORA_WORKBENCH_GPU_PROVIDER")))
+    svc.monitor.start()
+    svc.on_shutdown.append(svc.monitor.stop)
+    # Started before requests arrive: it re-attaches training runs that outlived the last app.
+    svc.supervisor = Supervisor(store, layout, bus)
+    svc.supervisor.start()
+    svc.on_shutdown.append(svc.supervisor.shutdown)
 
     register_error_handlers(app)
     security.install(app)

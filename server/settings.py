@@ -7,6 +7,7 @@ as given but only ever returned masked.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -51,11 +52,24 @@ def _bool(value):
     return value
 
 
+def _path_or_auto(value):
+    """An absolute path, or "" for the built-in default (training: musubi checkout and its python)."""
+    if not isinstance(value, str):
+        raise ValueError("must be a path")
+    value = value.strip()
+    if value and not os.path.isabs(os.path.expanduser(value)):
+        raise ValueError("must be an absolute path (or empty for the default)")
+    return os.path.expanduser(value) if value else ""
+
+
 SETTINGS: dict[str, Setting] = {
     "language": Setting("zh-CN", _choice(*LANGUAGES)),
     "theme": Setting("system", _choice(*THEMES)),
     "window": Setting({}, _window),
     "first_run_done": Setting(False, _bool),
+    # Training (server/training/musubi_env.py resolves "" to <program>/musubi-tuner and its .venv python).
+    "musubi_dir": Setting("", _path_or_auto),
+    "musubi_python": Setting("", _path_or_auto),
 }
 
 
@@ -88,3 +102,89 @@ def update(store, changes: dict) -> dict:
     for key, value in cleaned.items():
         store.set_setting(key, value)
     return read_all(store)
+
+
+# --- Auto-tagging (server/tagging) -------------------------------------------------------------
+# Validators are prefixed `_tg_` so they cannot clash with helpers other features add above.
+
+def _tg_int(lo: int, hi: int):
+    def check(value):
+        if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
+            raise ValueError(f"must be a whole number from {lo} to {hi}")
+        return value
+    return check
+
+
+def _tg_number(lo: float, hi: float):
+    def check(value):
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not lo <= value <= hi:
+            raise ValueError(f"must be a number from {lo} to {hi}")
+        return float(value)
+    return check
+
+
+def _tg_text(max_len: int = 20000):
+    def check(value):
+        if not isinstance(value, str) or len(value) > max_len:
+            raise ValueError(f"must be text of at most {max_len} characters")
+        return value
+    return check
+
+
+def _tg_url(value):
+    if not isinstance(value, str) or not value.strip().lower().startswith(("http://", "https://")):
+        raise ValueError("must be an http:// or https:// address")
+    return value.strip().rstrip("/")
+
+
+def _tg_words(value):
+    """A list of tags/phrases; a comma-separated string is accepted too (what a text field sends)."""
+    if isinstance(value, str):
+        value = value.split(",")
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ValueError("must be a list of words")
+    return [v.strip() for v in value if v.strip()]
+
+
+TAGGING_BACKENDS = ("openai_api", "wd14", "musubi_qwen_vl")
+TAGGING_MODES = ("overwrite", "append", "only_empty")
+DEFAULT_TAGGING_PROMPT = (
+    "Describe this image in one detailed paragraph for a text-to-image training caption: the subject, "
+    "its appearance, pose, clothing, setting, lighting, colours and style. Do not start with 'This image'. "
+    "If a trigger word is given, use it as the subject's name: {trigger}"
+)
+
+SETTINGS.update({
+    "tagging_backend": Setting("wd14", _choice(*TAGGING_BACKENDS)),
+    "tagging_mode": Setting("only_empty", _choice(*TAGGING_MODES)),
+    "tagging_blacklist": Setting([], _tg_words),
+    "tagging_video_frames": Setting(4, _tg_int(1, 16)),
+    # Remote OpenAI-compatible API
+    "tagging_api_preset": Setting("openai", _tg_text(64)),
+    "tagging_api_base_url": Setting("https://api.openai.com/v1", _tg_url),
+    "tagging_api_key": Setting("", _tg_text(4096), secret=True),
+    "tagging_api_model": Setting("gpt-4.1-mini", _tg_text(256)),
+    "tagging_api_prompt": Setting(DEFAULT_TAGGING_PROMPT, _tg_text()),
+    "tagging_api_output": Setting("text", _choice("text", "tags")),
+    "tagging_api_max_tokens": Setting(300, _tg_int(1, 32768)),
+    "tagging_api_temperature": Setting(0.2, _tg_number(0, 2)),
+    "tagging_api_parallel": Setting(4, _tg_int(1, 32)),
+    "tagging_api_timeout": Setting(60.0, _tg_number(1, 600)),
+    "tagging_api_max_retries": Setting(4, _tg_int(0, 10)),
+    "tagging_api_image_max_side": Setting(1024, _tg_int(64, 4096)),
+    # Local WD14-family tagger (onnxruntime)
+    "tagging_wd14_repo": Setting("SmilingWolf/wd-vit-tagger-v3", _tg_text(200)),
+    "tagging_wd14_model_dir": Setting("", _tg_text(1000)),
+    "tagging_wd14_general_threshold": Setting(0.35, _tg_number(0, 1)),
+    "tagging_wd14_character_threshold": Setting(0.85, _tg_number(0, 1)),
+    "tagging_wd14_underscores_to_spaces": Setting(True, _bool),
+    "tagging_wd14_exclude": Setting([], _tg_words),
+    "tagging_wd14_batch_size": Setting(4, _tg_int(1, 64)),
+    "tagging_hf_endpoint": Setting("https://huggingface.co", _tg_url),
+    # musubi-tuner's caption_images_by_qwen_vl.py (runs in the trainer's environment)
+    "tagging_qwen_model_path": Setting("", _tg_text(1000)),
+    "tagging_qwen_prompt": Setting("", _tg_text()),
+    "tagging_qwen_max_new_tokens": Setting(1024, _tg_int(1, 32768)),
+    "tagging_qwen_max_size": Setting(1280, _tg_int(256, 4096)),
+    "tagging_qwen_fp8_vl": Setting(False, _bool),
+})

@@ -27,7 +27,7 @@ def data_dir(tmp_path):
 
 @pytest.fixture
 def app(data_dir):
-    app = create_app(data_dir=data_dir, token=TOKEN, testing=True)
+    app = create_app(data_dir=data_dir, token=TOKEN, testing=True, gpu_provider="none")
     yield app
     app.extensions["workbench"].shutdown()
 

@@ -6,8 +6,12 @@ from flask import Flask
 
 
 def register(app: Flask) -> None:
-    from . import app_control, health, jobs, settings, ws
+    from . import app_control, datasets, health, jobs, media, settings, system, tagging, tasks, ws
 
-    for module in (health, settings, jobs, app_control):
+    for module in (health, settings, jobs, app_control, system):
         app.register_blueprint(module.bp, url_prefix="/api")
+    app.register_blueprint(datasets.bp, url_prefix="/api")
+    app.register_blueprint(media.bp)
+    app.register_blueprint(tagging.bp, url_prefix="/api")
+    app.register_blueprint(tasks.bp, url_prefix="/api")
     ws.register(app)

@@ -189,11 +189,24 @@ class JobManager:
             time.sleep(0.02)
         raise TimeoutError(f"job {job_id} still {self.get(job_id)['status']} after {timeout}s")
 
-    def shutdown(self, wait: bool = True) -> None:
+    def shutdown(self, wait: bool = True, timeout: float = 10) -> bool:
+        """Cancel every job and, with `wait`, give running ones `timeout` seconds to stop.
+
+        Returns True when no job thread is left running, so the caller may close the store.
+        """
         with self._lock:
             for ctx in self._contexts.values():
                 ctx._cancel.set()
-        self._pool.shutdown(wait=wait, cancel_futures=True)
+        self._pool.shutdown(wait=False, cancel_futures=True)
+        if not wait:
+            return not self._contexts
+        deadline = time.monotonic() + timeout
+        while self._contexts and time.monotonic() < deadline:
+            time.sleep(0.02)
+        if self._contexts:
+            log.warning("%d job(s) did not stop within %ss: %s", len(self._contexts), timeout,
+                        ", ".join(self._contexts))
+        return not self._contexts
 
 
 def _decode(row: dict) -> dict:

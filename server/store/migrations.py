@@ -24,7 +24,75 @@ def _m001_initial(db: sqlite_utils.Database) -> None:
     db["jobs"].create_index(["owner"], if_not_exists=True)
 
 
-MIGRATIONS = [_m001_initial]
+def _m002_datasets(db: sqlite_utils.Database) -> None:
+    """Datasets, their item index (a cache of the folder, rebuilt by a rescan), undo history, trash."""
+    db["datasets"].create(
+        {
+            "id": str, "name": str, "type": str, "created_at": float, "updated_at": float,
+            "trashed_at": float, "trash_path": str,
+        },
+        pk="id",
+        if_not_exists=True,
+    )
+    db["dataset_items"].create(
+        {
+            "id": int, "dataset_id": str, "name": str, "stem": str, "kind": str, "size": int,
+            "mtime": float, "mtime_ns": int, "caption": str, "caption_mtime_ns": int, "caption_size": int,
+            "tags_key": str, "width": int, "height": int, "duration": float, "fps": float, "frames": int,
+            "controls": str, "broken": int, "error": str, "added_at": float,
+        },
+        pk="id",
+        not_null={"dataset_id", "name"},
+        if_not_exists=True,
+    )
+    db["dataset_items"].create_index(["dataset_id", "name"], unique=True, if_not_exists=True)
+    db["dataset_items"].create_index(["dataset_id", "mtime"], if_not_exists=True)
+    db["dataset_items"].create_index(["dataset_id", "size"], if_not_exists=True)
+    db["dataset_history"].create(
+        {"id": int, "dataset_id": str, "label": str, "kind": str, "item_count": int, "undone": int,
+         "created_at": float, "updated_at": float},
+        pk="id",
+        if_not_exists=True,
+    )
+    db["dataset_history"].create_index(["dataset_id", "undone"], if_not_exists=True)
+    db["dataset_history_changes"].create(
+        {"id": int, "step_id": int, "name": str, "before": str, "after": str},
+        pk="id",
+        foreign_keys=[("step_id", "dataset_history", "id")],
+        if_not_exists=True,
+    )
+    db["dataset_history_changes"].create_index(["step_id"], if_not_exists=True)
+    db["dataset_trash_items"].create(
+        {"id": int, "dataset_id": str, "batch": str, "name": str, "trash_dir": str, "files": str,
+         "deleted_at": float},
+        pk="id",
+        if_not_exists=True,
+    )
+    db["dataset_trash_items"].create_index(["dataset_id"], if_not_exists=True)
+
+
+def _m003_training(db: sqlite_utils.Database) -> None:
+    """Training tasks (server/training/): config, queue place, live process and progress; loss per step."""
+    db["tasks"].create(
+        {
+            "id": str, "name": str, "task_type": str, "status": str, "config": str, "queue_pos": float,
+            "gpus": str, "stage": str, "run_no": int, "progress": str, "error": str, "stop_mode": str,
+            "pid": int, "pid_create_time": float, "run": str, "created_at": float, "updated_at": float,
+            "started_at": float, "finished_at": float,
+        },
+        pk="id",
+        if_not_exists=True,
+    )
+    db["tasks"].create_index(["status", "queue_pos"], if_not_exists=True)
+    db["task_loss"].create(
+        {"id": int, "task_id": str, "run_no": int, "step": int, "epoch": int, "loss": float, "ts": float},
+        pk="id",
+        if_not_exists=True,
+    )
+    db["task_loss"].create_index(["task_id", "step"], if_not_exists=True)
+
+
+MIGRATIONS = [_m001_initial, _m002_datasets, _m003_training]
 
 
 def migrate(db: sqlite_utils.Database) -> int:

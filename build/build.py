@@ -1,0 +1,102 @@
+"""Build the one-file portable executable: UI first, then PyInstaller with lora_workbench.spec.
+
+    python build/build.py            # -> build/dist/LoRA-Workbench(.exe), size report printed
+
+The app's version is stamped into the executable: `server/_build_info.py` is written for the build
+(and removed after), and on Windows a version resource is generated. The size report lists what
+takes the most room, so the README's account of the size stays true.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BUILD = ROOT / "build"
+WORK = BUILD / "work"
+DIST = BUILD / "dist"
+BUILD_INFO = ROOT / "server" / "_build_info.py"
+
+
+def version() -> str:
+    ns: dict = {}
+    exec((ROOT / "server" / "version.py").read_text(encoding="utf-8"), ns)
+    return ns["__version__"]
+
+
+def run(argv, **kw):
+    print("+", " ".join(map(str, argv)), flush=True)
+    subprocess.run(argv, check=True, **kw)
+
+
+def build_ui() -> None:
+    npm = shutil.which("npm") or shutil.which("npm.cmd")
+    if not npm:
+        sys.exit("npm is needed to build the UI")
+    if not (ROOT / "node_modules").is_dir():
+        run([npm, "ci", "--no-audit", "--no-fund"], cwd=ROOT)
+    run([npm, "run", "build"], cwd=ROOT)
+
+
+def write_version_files(ver: str) -> None:
+    WORK.mkdir(parents=True, exist_ok=True)
+    BUILD_INFO.write_text(f'"""Written by build/build.py."""\n\nBUILT_AT = "{time.strftime("%Y-%m-%d %H:%M:%S")}"\n'
+                          f'FROZEN_VERSION = "{ver}"\n', encoding="utf-8")
+    parts = (ver.split("-")[0].split(".") + ["0", "0", "0"])[:4]
+    numbers = ", ".join(p if p.isdigit() else "0" for p in parts)
+    (WORK / "version_info.txt").write_text(f"""VSVersionInfo(
+  ffi=FixedFileInfo(filevers=({numbers}), prodvers=({numbers})),
+  kids=[StringFileInfo([StringTable('040904B0', [
+    StringStruct('ProductName', 'LoRA Workbench'),
+    StringStruct('FileDescription', 'LoRA Workbench'),
+    StringStruct('FileVersion', '{ver}'),
+    StringStruct('ProductVersion', '{ver}')])]),
+    VarFileInfo([VarStruct('Translation', [1033, 1200])])]
+)
+""", encoding="utf-8")
+
+
+def size_report(exe: Path) -> None:
+    """Print the executable's size and what inside it takes the most room (from PyInstaller's TOC)."""
+    import ast
+
+    print(f"\nExecutable: {exe}  {exe.stat().st_size / 2**20:.1f} MiB", flush=True)
+    toc_files = sorted((WORK / "lora_workbench").glob("PKG-*.toc"))
+    if not toc_files:
+        return
+    entries = ast.literal_eval(toc_files[-1].read_text(encoding="utf-8"))[2]  # (archive, options, entries, ...)
+    groups: dict[str, int] = {}
+    for dest, src, _kind in entries:
+        if src and os.path.isfile(src):
+            parts = dest.replace("\\", "/").split("/")
+            # a package folder counts as one; a loose library by its name without version suffixes
+            top = parts[0] if len(parts) > 1 else parts[0].split(".")[0]
+            groups[top] = groups.get(top, 0) + os.path.getsize(src)
+    print("Largest parts (uncompressed):")
+    for key, n in sorted(groups.items(), key=lambda kv: -kv[1])[:12]:
+        print(f"  {key:<36} {n / 2**20:8.1f} MiB")
+
+
+def main() -> int:
+    ver = version()
+    print(f"Building LoRA Workbench {ver} for {sys.platform}", flush=True)
+    build_ui()
+    write_version_files(ver)
+    try:
+        run([sys.executable, "-m", "PyInstaller", "--noconfirm", "--clean", "--workpath", str(WORK),
+             "--distpath", str(DIST), str(BUILD / "lora_workbench.spec")], cwd=ROOT,
+            env={**os.environ, "PYTHONHASHSEED": "0"})
+    finally:
+        BUILD_INFO.unlink(missing_ok=True)
+    exe = DIST / ("LoRA-Workbench.exe" if sys.platform == "win32" else "LoRA-Workbench")
+    size_report(exe)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,79 @@
+"""Caption files: `<media stem>.txt` beside the media file, utf-8.
+
+Writes are atomic (a temp file in the same folder, then os.replace) so a crash, a full disk or
+a training run reading at the same moment never sees half a caption. `None` means "no caption
+file"; "" is an empty file - the two differ on disk and the UI shows them alike.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+from .media_types import CAPTION_EXT, split_name
+
+
+def caption_path(media_dir: Path, media_name: str) -> Path:
+    return media_dir / (split_name(media_name)[0] + CAPTION_EXT)
+
+
+def read_text(path: Path) -> str | None:
+    """The caption at `path`, or None when there is none. A BOM from Windows editors is dropped;
+    bytes that are not utf-8 are replaced rather than failing the whole listing."""
+    try:
+        data = path.read_bytes()
+    except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+        return None
+    return data.decode("utf-8-sig", errors="replace")
+
+
+def read(media_dir: Path, media_name: str) -> str | None:
+    return read_text(caption_path(media_dir, media_name))
+
+
+def write_atomic(path: Path, text: str, *, fsync: bool = True) -> None:
+    """Readers see the old text or the new one, never a mix, whatever happens to the app.
+
+    `fsync=False` gives up only the power-cut guarantee (the newest text may be lost, or on some
+    file systems show up empty): batch operations and imports use it because 10,000 fsyncs cost
+    seconds, and their inputs are kept (undo history, the import source)."""
+    fd, tmp = tempfile.mkstemp(prefix=".~" + path.name + ".", suffix=".tmp", dir=str(path.parent))
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(text.encode("utf-8"))
+            if fsync:
+                f.flush()
+                os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+
+
+def write(media_dir: Path, media_name: str, text: str | None, *, fsync: bool = True) -> Path:
+    """Write (or, for None, remove) the caption of `media_name`.
+
+    None is only used by undo, to return an item to "had no caption file"; the text it had is kept
+    in the history step, so nothing the user wrote is lost.
+    """
+    path = caption_path(media_dir, media_name)
+    if text is None:
+        try:
+            path.unlink()
+        except FileNotFoundError:
+            pass
+        return path
+    write_atomic(path, text, fsync=fsync)
+    return path
+
+
+def normalize(text) -> str:
+    """Caption text as written to disk: a string, with Windows/Mac line ends made plain newlines."""
+    if text is None:
+        return ""
+    text = str(text).replace("\r\n", "\n").replace("\r", "\n")
+    return text

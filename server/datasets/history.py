@@ -1,0 +1,141 @@
+"""Undo/redo steps for caption changes, stored in sqlite so they survive a restart.
+
+A step is a label plus, per affected item, the caption text before and after (None = there was
+no caption file). Anything that rewrites captions records one step - a single edit, a batch tag
+operation, or a whole auto-tagging run:
+
+    History(svc.store).record_step(dataset_id, "Auto-tag (WD14)", [{"name": "a.png", "before": None, "after": "1girl"}])
+
+Most callers use `editing.apply_captions()`, which writes the files and records the step in one go.
+Steps form a linear stack: undo takes the newest active step back, redo re-applies the most recently
+undone one, and recording a new step drops everything that could still be redone.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Iterable
+
+MAX_STEPS = 200
+# Typing in a caption box autosaves every second or so; edits of one item within this window
+# merge into one step so undo goes back to before the user started typing, not one keystroke.
+COALESCE_SECONDS = 60
+
+
+def _change(c) -> dict:
+    if isinstance(c, dict):
+        return {"name": c["name"], "before": c.get("before"), "after": c.get("after")}
+    name, before, after = c
+    return {"name": name, "before": before, "after": after}
+
+
+class History:
+    def __init__(self, store):
+        self.store = store
+
+    @property
+    def db(self):
+        return self.store.db
+
+    def record_step(self, dataset_id: str, label: str, changes: Iterable, *, kind: str = "op",
+                    coalesce: bool = False) -> dict | None:
+        """Store one undoable step; changes where before == after are dropped. Returns the step or None."""
+        changes = [c for c in map(_change, changes) if c["before"] != c["after"]]
+        if not changes:
+            return None
+        db = self.db
+        now = time.time()
+        with db.conn:
+            redoable = [r[0] for r in db.execute(
+                "SELECT id FROM dataset_history WHERE dataset_id = ? AND undone = 1", [dataset_id])]
+            self._delete(redoable)
+            if coalesce and len(changes) == 1 and not redoable:
+                merged = self._coalesce(dataset_id, kind, changes[0], now)
+                if merged:
+                    return merged
+            cur = db.execute(
+                "INSERT INTO dataset_history (dataset_id, label, kind, item_count, undone, created_at, updated_at) "
+                "VALUES (?, ?, ?, ?, 0, ?, ?)", [dataset_id, label, kind, len(changes), now, now])
+            step_id = cur.lastrowid
+            db.conn.executemany(
+                "INSERT INTO dataset_history_changes (step_id, name, before, after) VALUES (?, ?, ?, ?)",
+                [(step_id, c["name"], c["before"], c["after"]) for c in changes])
+            self._prune(dataset_id)
+        return self.step(step_id)
+
+    def _coalesce(self, dataset_id: str, kind: str, change: dict, now: float) -> dict | None:
+        last = self.db.execute(
+            "SELECT id, kind, item_count, updated_at FROM dataset_history WHERE dataset_id = ? AND undone = 0 "
+            "ORDER BY id DESC LIMIT 1", [dataset_id]).fetchone()
+        if not last or last[1] != kind or last[2] != 1 or now - last[3] > COALESCE_SECONDS:
+            return None
+        prev = self.db.execute("SELECT id, name, before FROM dataset_history_changes WHERE step_id = ?",
+                               [last[0]]).fetchone()
+        if prev[1] != change["name"]:
+            return None
+        if prev[2] == change["after"]:
+            # Typed back to where the step started: the step no longer changes anything.
+            self._delete([last[0]])
+            return {"id": None, "label": None, "merged": True, "item_count": 0}
+        self.db.execute("UPDATE dataset_history_changes SET after = ? WHERE id = ?", [change["after"], prev[0]])
+        self.db.execute("UPDATE dataset_history SET updated_at = ? WHERE id = ?", [now, last[0]])
+        return {**self.step(last[0]), "merged": True}
+
+    def _delete(self, step_ids: list[int]) -> None:
+        for sid in step_ids:
+            self.db.execute("DELETE FROM dataset_history_changes WHERE step_id = ?", [sid])
+            self.db.execute("DELETE FROM dataset_history WHERE id = ?", [sid])
+
+    def _prune(self, dataset_id: str) -> None:
+        old = [r[0] for r in self.db.execute(
+            "SELECT id FROM dataset_history WHERE dataset_id = ? ORDER BY id DESC LIMIT -1 OFFSET ?",
+            [dataset_id, MAX_STEPS])]
+        self._delete(old)
+
+    def step(self, step_id: int) -> dict | None:
+        cur = self.db.execute("SELECT id, dataset_id, label, kind, item_count, undone, created_at, updated_at "
+                              "FROM dataset_history WHERE id = ?", [step_id])
+        row = cur.fetchone()
+        if row is None:
+            return None
+        out = dict(zip([d[0] for d in cur.description], row))
+        out["undone"] = bool(out["undone"])
+        return out
+
+    def changes(self, step_id: int) -> list[dict]:
+        return [{"name": n, "before": b, "after": a} for n, b, a in self.db.execute(
+            "SELECT name, before, after FROM dataset_history_changes WHERE step_id = ? ORDER BY id", [step_id])]
+
+    def next_undo(self, dataset_id: str) -> dict | None:
+        row = self.db.execute("SELECT id FROM dataset_history WHERE dataset_id = ? AND undone = 0 "
+                              "ORDER BY id DESC LIMIT 1", [dataset_id]).fetchone()
+        return self.step(row[0]) if row else None
+
+    def next_redo(self, dataset_id: str) -> dict | None:
+        row = self.db.execute("SELECT id FROM dataset_history WHERE dataset_id = ? AND undone = 1 "
+                              "ORDER BY id ASC LIMIT 1", [dataset_id]).fetchone()
+        return self.step(row[0]) if row else None
+
+    def mark(self, step_id: int, undone: bool) -> None:
+        with self.db.conn:
+            self.db.execute("UPDATE dataset_history SET undone = ? WHERE id = ?", [1 if undone else 0, step_id])
+
+    def state(self, dataset_id: str, limit: int = 50) -> dict:
+        undo, redo = self.next_undo(dataset_id), self.next_redo(dataset_id)
+        cur = self.db.execute("SELECT id FROM dataset_history WHERE dataset_id = ? ORDER BY id DESC LIMIT ?",
+                              [dataset_id, limit])
+        return {
+            "can_undo": undo is not None, "can_redo": redo is not None,
+            "undo": undo, "redo": redo,
+            "steps": [self.step(r[0]) for r in cur.fetchall()],
+        }
+
+    def forget_dataset(self, dataset_id: str) -> None:
+        with self.db.conn:
+            self._delete([r[0] for r in self.db.execute("SELECT id FROM dataset_history WHERE dataset_id = ?",
+                                                        [dataset_id])])
+
+
+def record_step(store, dataset_id: str, label: str, changes: Iterable, **kw) -> dict | None:
+    """Module-level shortcut for `History(store).record_step(...)`."""
+    return History(store).record_step(dataset_id, label, changes, **kw)

@@ -1,0 +1,444 @@
+"""Importing media into a dataset: from a local folder (copied), a zip, or files uploaded by the UI.
+
+Every source becomes a list of `Entry` (a relative path and a way to open it), then one plan:
+- images/videos allowed by the dataset type are imported into media/ (or control/), each checked
+  by decoding it first; corrupt or unreadable ones are reported and skipped;
+- a `same-stem.txt` in the same source folder is imported as that file's caption;
+- sub-folders are flattened (musubi reads one folder), and name clashes become `name_1.png`...
+  with the caption - and any control image of the same import - following the new name;
+- in image_control datasets, files under a folder named control/controls/conditioning go into the
+  control slot, paired with the target of the same stem.
+It runs as a job (`submit()`): progress per file, cancel between files, a report as the result.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import tempfile
+import uuid
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO, Callable
+
+from . import captions, items, naming, probe, storage, thumbnails
+from .errors import ValidationError
+from .media_types import TYPE_KINDS, kind_of, rel_parts, sanitize_filename, split_name
+
+CONTROL_FOLDERS = {"control", "controls", "conditioning", "control_images"}
+IGNORED = {".ds_store", "thumbs.db", "desktop.ini"}
+INDEX_BATCH = 200
+MAX_REPORTED = 2000
+UPLOAD_ID = re.compile(r"^[0-9a-f]{16}$")
+_CONTROL_SUFFIX = re.compile(r"^(.*)_(\d+)$")
+
+
+@dataclass
+class Entry:
+    path: str                      # as the user knows it, for the report
+    parts: list[str]               # safe relative folder parts + base name
+    open: Callable[[], BinaryIO]
+    local: Path | None = None      # set when the file is on disk and can be verified in place
+
+    @property
+    def folder(self) -> tuple[str, ...]:
+        return tuple(self.parts[:-1])
+
+    @property
+    def name(self) -> str:
+        return self.parts[-1]
+
+
+# ---- sources -----------------------------------------------------------------------------
+
+def folder_entries(root: Path, *, expand_zips: bool = False) -> list[Entry]:
+    out: list[Entry] = []
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        rel_dir = Path(dirpath).relative_to(root).parts
+        for fn in sorted(filenames):
+            if fn.startswith(".") or fn.lower() in IGNORED:
+                continue
+            full = Path(dirpath) / fn
+            if expand_zips and fn.lower().endswith(".zip"):
+                out.extend(zip_entries(full, prefix=[*rel_dir, Path(fn).stem]))
+                continue
+            out.append(Entry(path="/".join([*rel_dir, fn]), parts=[*rel_dir, fn],
+                             open=lambda p=full: open(p, "rb"), local=full))
+    return out
+
+
+def zip_entries(zip_path: Path, prefix: list[str] | None = None) -> list[Entry]:
+    """Members of a zip. Names are never used as paths (only their parts, for pairing), so a
+    member called ../../x.png cannot write outside the dataset."""
+    try:
+        zf = zipfile.ZipFile(zip_path)
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise ValidationError(f"{zip_path.name} is not a readable zip file ({exc}).", field="path",
+                              code="bad_zip") from exc
+    out = []
+    for info in zf.infolist():
+        if info.is_dir():
+            continue
+        parts = rel_parts(info.filename)
+        if not parts or parts[0] == "__MACOSX" or parts[-1].startswith(".") or parts[-1].lower() in IGNORED:
+            continue
+        out.append(Entry(path=f"{zip_path.name}:{info.filename}", parts=[*(prefix or []), *parts],
+                         open=lambda i=info: zf.open(i)))
+    return out
+
+
+def upload_dir(layout, upload_id: str) -> Path:
+    if not UPLOAD_ID.match(upload_id or ""):
+        raise ValidationError("Unknown upload id.", field="upload_id", code="bad_upload_id")
+    return layout.cache / "uploads" / upload_id
+
+
+def new_upload_id() -> str:
+    return uuid.uuid4().hex[:16]
+
+
+def stage_upload(layout, upload_id: str, files: list[tuple[str, BinaryIO]]) -> list[dict]:
+    """Save uploaded files under the staging folder, keeping their (sanitized) relative folders so
+    captions still pair with their images when the import runs."""
+    base = upload_dir(layout, upload_id)
+    base.mkdir(parents=True, exist_ok=True)
+    saved = []
+    for raw_path, stream in files:
+        parts = [sanitize_filename(p) for p in rel_parts(raw_path)] or ["file"]
+        dest = base.joinpath(*parts)
+        n = 0
+        while dest.exists():  # the same relative path sent twice: keep both
+            n += 1
+            stem, ext = split_name(parts[-1])
+            dest = base.joinpath(*parts[:-1], f"{stem}_{n}{ext}")
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        with open(dest, "xb") as f:
+            shutil.copyfileobj(stream, f, 1024 * 1024)
+        saved.append({"path": raw_path, "stored": dest.relative_to(base).as_posix(), "size": dest.stat().st_size})
+    return saved
+
+
+# ---- planning ----------------------------------------------------------------------------
+
+@dataclass
+class Plan:
+    targets: list[tuple[Entry, Entry | None]]   # media entry, its caption entry
+    controls: list[Entry]
+    skipped: list[dict]
+
+
+def plan(entries: list[Entry], dataset_type: str, slot: str) -> Plan:
+    allowed = TYPE_KINDS[dataset_type]
+    caption_for = {(e.folder, split_name(e.name)[0]): e for e in entries if kind_of(e.name) == "caption"}
+    used_captions: set[int] = set()
+    targets, controls, skipped = [], [], []
+    for e in entries:
+        kind = kind_of(e.name)
+        if kind == "caption":
+            continue
+        if kind is None:
+            skipped.append(_skip(e, "unsupported_type", "Not an image or video file type the dataset accepts."))
+            continue
+        to_control = slot == "control" or (
+            dataset_type == "image_control" and any(p.lower() in CONTROL_FOLDERS for p in e.folder))
+        if to_control:
+            if kind != "image":
+                skipped.append(_skip(e, "wrong_kind", "Control files must be images."))
+            else:
+                controls.append(e)
+            continue
+        if kind not in allowed:
+            skipped.append(_skip(e, "wrong_kind", f"This {dataset_type} dataset does not take {kind} files."))
+            continue
+        cap = caption_for.get((e.folder, split_name(e.name)[0]))
+        if cap is not None:
+            used_captions.add(id(cap))
+        targets.append((e, cap))
+    if slot == "media":
+        for cap in caption_for.values():
+            if id(cap) not in used_captions:
+                skipped.append(_skip(cap, "caption_without_media", "No image or video with the same name came with it."))
+    return Plan(targets=targets, controls=controls, skipped=skipped)
+
+
+def _skip(e: Entry, reason: str, message: str) -> dict:
+    return {"path": e.path, "reason": reason, "message": message}
+
+
+# ---- copying -----------------------------------------------------------------------------
+
+def _verified_temp(e: Entry, folder: Path, kind: str) -> Path:
+    """Copy the entry to a temp file in the destination folder and decode-check it there.
+    Same folder so the final rename is atomic; the temp name is hidden from rescans."""
+    ext = Path(e.name).suffix.lower()
+    fd, tmp = tempfile.mkstemp(prefix=".~import-", suffix=ext, dir=str(folder))
+    try:
+        with os.fdopen(fd, "wb") as out, e.open() as src:
+            shutil.copyfileobj(src, out, 1024 * 1024)
+        if kind == "image":
+            probe.image_info(Path(tmp), verify=True)
+        else:
+            probe.video_info(Path(tmp), verify=True)
+        return Path(tmp)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+
+
+def _place(e: Entry, folder: Path, claimer: naming.Claimer, stem: str, kind: str) -> str:
+    """Verify, then move into `folder` under a free name derived from `stem`; returns the name."""
+    if e.local is not None:
+        # On-disk sources are verified in place, so a corrupt file is never copied at all.
+        (probe.image_info if kind == "image" else probe.video_info)(e.local, verify=True)
+    tmp = _verified_temp(e, folder, kind) if e.local is None else None
+    ext = Path(e.name).suffix.lower()
+    while True:
+        name = claimer.claim(stem, ext)
+        try:
+            if tmp is not None:
+                naming.link_no_overwrite(tmp, folder / name)
+            else:
+                _copy_new(e, folder / name)
+            return name
+        except FileExistsError:
+            continue  # another tool made that name meanwhile: claim the next one
+        except BaseException:
+            if tmp is not None and tmp.exists():
+                tmp.unlink()
+            raise
+
+
+def _copy_new(e: Entry, dest: Path) -> None:
+    """Copy into a name that must not exist yet; a half-written copy (disk full) is our own and removed."""
+    with open(dest, "xb") as out:
+        try:
+            with e.open() as src:
+                shutil.copyfileobj(src, out, 1024 * 1024)
+        except BaseException:
+            out.close()
+            dest.unlink()
+            raise
+
+
+def _read_caption(e: Entry) -> str:
+    with e.open() as f:
+        return captions.normalize(f.read().decode("utf-8-sig", errors="replace"))
+
+
+class Report:
+    def __init__(self, skipped: list[dict]):
+        self.imported: list[str] = []
+        self.controls: list[str] = []
+        self.captions = 0
+        self.renamed: list[dict] = []
+        self.skipped = list(skipped)
+
+    def skip(self, e: Entry, reason: str, message: str) -> None:
+        self.skipped.append(_skip(e, reason, message))
+
+    def as_dict(self) -> dict:
+        return {
+            "imported": len(self.imported), "controls": len(self.controls), "captions": self.captions,
+            "renamed": self.renamed[:MAX_REPORTED], "renamed_count": len(self.renamed),
+            "skipped": self.skipped[:MAX_REPORTED], "skipped_count": len(self.skipped),
+        }
+
+
+class ImportRun:
+    """One import: copies the plan's files, indexes them in batches, builds the report."""
+
+    def __init__(self, svc, dataset_id: str, entries: list[Entry], slot: str, ctx):
+        self.svc, self.dataset_id, self.ctx = svc, dataset_id, ctx
+        self.ds = storage.row(svc, dataset_id)
+        self.dirs = storage.dataset_dirs(svc.layout, dataset_id).ensure()
+        self.plan = plan(entries, self.ds["type"], slot)
+        self.report = Report(self.plan.skipped)
+        self.total = len(self.plan.targets) + len(self.plan.controls)
+        self.done = 0
+        self.pending: list[str] = []
+        self.new_stems: dict[str, str] = {}   # original stem -> stem it got, so controls follow their target
+
+    def run(self) -> dict:
+        self.ctx.progress(0, self.total, "Importing", force=True)
+        also = self.dirs.control if self.ds["type"] == "image_control" else None
+        with naming.Claimer(self.dirs.media, by_stem=True, also=also) as media_names, \
+                naming.Claimer(self.dirs.control, by_stem=False) as control_names:
+            try:
+                for e, cap in self.plan.targets:
+                    self._step(e, lambda e=e, cap=cap: self._target(e, cap, media_names))
+                for e in self.plan.controls:
+                    self._step(e, lambda e=e: self._control(e, control_names))
+            finally:
+                self._flush()  # a cancelled import still lists what it copied
+        if self.report.controls:
+            # Controls change the pairing of existing items too: let the index recompute it.
+            items.rescan(self.svc, self.dataset_id)
+        storage.touch(self.svc, self.dataset_id)
+        return self.report.as_dict()
+
+    def _step(self, e: Entry, work: Callable[[], None]) -> None:
+        self.ctx.check()
+        try:
+            work()
+        except probe.MediaError as exc:
+            self.report.skip(e, "corrupt", str(exc))
+        except OSError as exc:
+            self.report.skip(e, "unreadable", f"Could not read or copy the file ({exc.strerror or exc}).")
+        self.done += 1
+        self.ctx.progress(self.done, self.total, e.path)
+
+    def _target(self, e: Entry, cap: Entry | None, claimer: naming.Claimer) -> None:
+        clean = sanitize_filename(e.name)
+        stem = split_name(clean)[0]
+        name = _place(e, self.dirs.media, claimer, stem, kind_of(e.name))
+        self.new_stems.setdefault(stem, split_name(name)[0])
+        if name != clean:
+            self.report.renamed.append({"from": e.path, "to": name})
+        if cap is not None:
+            try:
+                # No fsync per caption: the source still has it, and 10,000 fsyncs cost seconds.
+                captions.write(self.dirs.media, name, _read_caption(cap), fsync=False)
+                self.report.captions += 1
+            except OSError as exc:
+                self.report.skip(cap, "unreadable", f"Could not read the caption ({exc}).")
+        self.report.imported.append(name)
+        self.pending.append(name)
+        if len(self.pending) >= INDEX_BATCH:
+            self._flush()
+
+    def _control(self, e: Entry, claimer: naming.Claimer) -> None:
+        clean = sanitize_filename(e.name)
+        name = _place(e, self.dirs.control, claimer, _control_stem(split_name(clean)[0], self.new_stems), "image")
+        self.report.controls.append(name)
+        if name != clean:
+            self.report.renamed.append({"from": e.path, "to": f"control/{name}"})
+
+    def _flush(self) -> None:
+        if self.pending:
+            items.refresh(self.svc, self.dataset_id, list(self.pending))
+            self.pending.clear()
+
+
+def run_import(svc, dataset_id: str, entries: list[Entry], slot: str, ctx) -> dict:
+    result = ImportRun(svc, dataset_id, entries, slot, ctx).run()
+    svc.bus.publish(storage.topic(dataset_id), "import_finished", {"job_id": ctx.id, **result})
+    if result["imported"] or result["controls"]:
+        thumbnails.submit_job(svc, dataset_id, quiet_if_busy=True)
+    return result
+
+
+def _control_stem(stem: str, new_stems: dict[str, str]) -> str:
+    """A control named after a target that was renamed in this import follows the new name."""
+    if stem in new_stems:
+        return new_stems[stem]
+    m = _CONTROL_SUFFIX.match(stem)
+    if m and m.group(1) in new_stems:
+        return f"{new_stems[m.group(1)]}_{m.group(2)}"
+    return stem
+
+
+# ---- jobs ----------------------------------------------------------------------------------
+
+def _check_slot(ds: dict, slot: str) -> str:
+    if slot not in ("media", "control"):
+        raise ValidationError("slot must be 'media' or 'control'.", field="slot", code="bad_slot")
+    if slot == "control" and ds["type"] != "image_control":
+        raise ValidationError("Only image+control datasets have a control slot.", field="slot", code="no_control_slot")
+    return slot
+
+
+def _submit(svc, dataset_id: str, title: str, make_entries: Callable[[], list[Entry]], slot: str,
+            params: dict, cleanup: Path | None = None) -> dict:
+    def job(ctx):
+        try:
+            return run_import(svc, dataset_id, make_entries(), slot, ctx)
+        finally:
+            if cleanup is not None:
+                shutil.rmtree(cleanup, ignore_errors=True)
+
+    return svc.jobs.submit("dataset_import", title, job, params={"dataset_id": dataset_id, "slot": slot, **params},
+                           owner=storage.topic(dataset_id))
+
+
+def _local_path(raw, layout, dataset_id: str) -> Path:
+    if not isinstance(raw, str) or not raw.strip():
+        raise ValidationError("Give the path of a folder or zip file on this computer.", field="path",
+                              code="path_required")
+    path = Path(raw.strip()).expanduser()
+    if not path.is_absolute():
+        raise ValidationError("Give a full path (starting at a drive or /).", field="path", code="path_not_absolute")
+    path = path.resolve()
+    ds_root = storage.dataset_dirs(layout, dataset_id).root.resolve()
+    if path == ds_root or ds_root in path.parents or path in ds_root.parents:
+        raise ValidationError("That folder is (or contains) this dataset's own folder.", field="path",
+                              code="source_inside_dataset")
+    if not path.exists():
+        raise ValidationError(f"{path} does not exist.", field="path", code="path_not_found")
+    return path
+
+
+def submit_local(svc, dataset_id: str, source: str, raw_path, slot: str = "media") -> dict:
+    ds = storage.row(svc, dataset_id)
+    _check_slot(ds, slot)
+    path = _local_path(raw_path, svc.layout, dataset_id)
+    if source == "folder":
+        if not path.is_dir():
+            raise ValidationError(f"{path} is not a folder.", field="path", code="not_a_folder")
+        return _submit(svc, dataset_id, f"Import {path.name}", lambda: folder_entries(path), slot,
+                       {"source": "folder", "path": str(path)})
+    if source == "zip":
+        if not path.is_file() or not zipfile.is_zipfile(path):
+            raise ValidationError(f"{path.name} is not a zip file.", field="path", code="bad_zip")
+        return _submit(svc, dataset_id, f"Import {path.name}", lambda: zip_entries(path), slot,
+                       {"source": "zip", "path": str(path)})
+    raise ValidationError("source must be 'folder' or 'zip'.", field="source", code="bad_source")
+
+
+def submit_upload(svc, dataset_id: str, upload_id: str, slot: str = "media") -> dict:
+    ds = storage.row(svc, dataset_id)
+    _check_slot(ds, slot)
+    base = upload_dir(svc.layout, upload_id)
+    if not base.is_dir():
+        raise ValidationError("Nothing was uploaded under this id.", field="upload_id", code="bad_upload_id")
+    return _submit(svc, dataset_id, "Import uploaded files", lambda: folder_entries(base, expand_zips=True), slot,
+                   {"source": "upload", "upload_id": upload_id}, cleanup=base)
+
+
+def add_controls(svc, dataset_id: str, item_row: dict, files: list[tuple[str, BinaryIO]]) -> dict:
+    """Control images uploaded onto one item: named after the item (`stem.png`, then `stem_1.png`...)."""
+    ds = storage.row(svc, dataset_id)
+    _check_slot(ds, "control")
+    dirs = storage.dataset_dirs(svc.layout, dataset_id).ensure()
+    added, skipped = [], []
+    with naming.Claimer(dirs.control, by_stem=False) as claimer:
+        for raw_name, stream in files:
+            name = sanitize_filename(raw_name)
+            e = Entry(path=raw_name, parts=[name], open=lambda s=stream: _NoClose(s))
+            if kind_of(name) != "image":
+                skipped.append(_skip(e, "wrong_kind", "Control files must be images."))
+                continue
+            try:
+                added.append(_place(e, dirs.control, claimer, item_row["stem"], "image"))
+            except probe.MediaError as exc:
+                skipped.append(_skip(e, "corrupt", str(exc)))
+    items.refresh(svc, dataset_id, [item_row["name"]])
+    return {"added": added, "skipped": skipped}
+
+
+class _NoClose:
+    """Lets an upload stream be used in a `with` block without closing the request's stream."""
+
+    def __init__(self, stream):
+        self.stream = stream
+
+    def read(self, *a):
+        return self.stream.read(*a)
+
+    def __enter__(self):
+        return self.stream
+
+    def __exit__(self, *exc):
+        return False

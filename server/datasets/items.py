@@ -1,0 +1,255 @@
+"""The item index: one sqlite row per media file, a cache of the dataset folder.
+
+The folder is the truth (musubi-tuner and other tools read and write it); the index exists so
+10,000 items can be paged, searched and sorted without touching the disk. `rescan()` brings it
+back in line with the folder, comparing size + mtime of each media file and its caption, so
+files changed by other tools are picked up; `refresh()` re-reads only the names it is given
+(after an import or a caption write).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import time
+from pathlib import Path
+
+from . import captions, probe, storage
+from .errors import ItemMissing, ItemNotFound
+from .media_types import CAPTION_EXT, TYPE_KINDS, kind_of, split_name
+from .tags import split_tags
+
+# Events carry at most this many names; past it the UI just reloads its page.
+EVENT_NAMES_MAX = 500
+_CONTROL_INDEX = re.compile(r"^(.*)_(\d+)$")
+
+
+def tags_key(caption: str | None) -> str:
+    """',tag a,tag b,' (lower-case): exact-tag search becomes a LIKE '%,tag,%' on one column."""
+    tags = split_tags(caption or "")
+    return ("," + ",".join(t.lower() for t in tags) + ",") if tags else ""
+
+
+def control_map(control_dir: Path, stems: set[str]) -> dict[str, list[str]]:
+    """Control images per target stem: `stem.ext` or `stem_<n>.ext`, an exact stem match winning
+    (so control `a_1.png` belongs to item `a_1` when it exists, else to item `a`)."""
+    out: dict[str, list[str]] = {}
+    try:
+        entries = [e.name for e in os.scandir(control_dir) if e.is_file() and kind_of(e.name) == "image"]
+    except FileNotFoundError:
+        return out
+    for name in sorted(entries):
+        stem = split_name(name)[0]
+        target = stem if stem in stems else None
+        if target is None:
+            m = _CONTROL_INDEX.match(stem)
+            if m and m.group(1) in stems:
+                target = m.group(1)
+        if target is not None:
+            out.setdefault(target, []).append(name)
+    return out
+
+
+def _stat(path: Path):
+    try:
+        return path.stat()
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+
+
+def build_row(dirs: storage.DatasetDirs, dataset_id: str, name: str, st, old: dict | None,
+              controls: list[str]) -> dict:
+    """The index row for one media file; re-probes only when the media file itself changed."""
+    cap_st = _stat(dirs.media / (split_name(name)[0] + CAPTION_EXT))
+    row = {
+        "dataset_id": dataset_id, "name": name, "stem": split_name(name)[0], "kind": kind_of(name),
+        "size": st.st_size, "mtime": st.st_mtime, "mtime_ns": st.st_mtime_ns,
+        "caption_mtime_ns": cap_st.st_mtime_ns if cap_st else None,
+        "caption_size": cap_st.st_size if cap_st else None,
+        "controls": json.dumps(controls, ensure_ascii=False),
+    }
+    if old and old["caption_mtime_ns"] == row["caption_mtime_ns"] and old["caption_size"] == row["caption_size"]:
+        row["caption"] = old["caption"]
+    else:
+        row["caption"] = captions.read(dirs.media, name) if cap_st else None
+    row["tags_key"] = tags_key(row["caption"])
+    if old and old["size"] == st.st_size and old["mtime_ns"] == st.st_mtime_ns:
+        for key in ("width", "height", "duration", "fps", "frames", "broken", "error"):
+            row[key] = old[key]
+    else:
+        try:
+            row.update(probe.probe(dirs.media / name).as_row(), broken=0, error=None)
+        except probe.MediaError as exc:
+            row.update(width=None, height=None, duration=None, fps=None, frames=None, broken=1, error=str(exc))
+    return row
+
+
+def _rows_by_name(db, dataset_id: str, names: list[str] | None = None) -> dict[str, dict]:
+    if names is None:
+        cur = db.execute("SELECT * FROM dataset_items WHERE dataset_id = ?", [dataset_id])
+        cols = [d[0] for d in cur.description]
+        return {r["name"]: r for r in (dict(zip(cols, x)) for x in cur.fetchall())}
+    out = {}
+    for i in range(0, len(names), 500):
+        chunk = names[i:i + 500]
+        cur = db.execute(f"SELECT * FROM dataset_items WHERE dataset_id = ? AND name IN ({','.join('?' * len(chunk))})",
+                         [dataset_id, *chunk])
+        cols = [d[0] for d in cur.description]
+        out.update({r["name"]: r for r in (dict(zip(cols, x)) for x in cur.fetchall())})
+    return out
+
+
+def _media_entries(media_dir: Path) -> dict[str, os.stat_result]:
+    out = {}
+    try:
+        with os.scandir(media_dir) as it:
+            for e in it:
+                if kind_of(e.name) in ("image", "video") and not e.name.startswith(".") and e.is_file():
+                    out[e.name] = e.stat()
+    except FileNotFoundError:
+        pass
+    return out
+
+
+def _write_rows(db, dataset_id: str, rows: list[dict], removed: list[str]) -> None:
+    with db.conn:
+        for i in range(0, len(removed), 500):
+            chunk = removed[i:i + 500]
+            db.execute(f"DELETE FROM dataset_items WHERE dataset_id = ? AND name IN ({','.join('?' * len(chunk))})",
+                       [dataset_id, *chunk])
+        now = time.time()
+        for r in rows:
+            cols = [c for c in r if c != "id"]
+            db.execute(
+                f"INSERT INTO dataset_items ({','.join(cols)}, added_at) VALUES ({','.join('?' * len(cols))}, ?) "
+                f"ON CONFLICT(dataset_id, name) DO UPDATE SET {','.join(f'{c}=excluded.{c}' for c in cols)}",
+                [r[c] for c in cols] + [now],
+            )
+
+
+def _publish(svc, dataset_id: str, added: list[str], removed: list[str], updated: list[str]) -> None:
+    bus = svc.bus
+    t = storage.topic(dataset_id)
+    if added:
+        bus.publish(t, "items_added", {"count": len(added), "names": added[:EVENT_NAMES_MAX]})
+    if removed:
+        bus.publish(t, "items_removed", {"count": len(removed), "names": removed[:EVENT_NAMES_MAX]})
+    if updated:
+        bus.publish(t, "items_updated", {"count": len(updated), "names": updated[:EVENT_NAMES_MAX]})
+
+
+def rescan(svc, dataset_id: str) -> dict:
+    """Bring the index in line with the folder. Returns the names added, removed and changed."""
+    storage.row(svc, dataset_id)
+    dirs = storage.dataset_dirs(svc.layout, dataset_id).ensure()
+    db = svc.store.db
+    with storage.dataset_lock(dirs):
+        on_disk = _media_entries(dirs.media)
+        known = _rows_by_name(db, dataset_id)
+        controls = control_map(dirs.control, {split_name(n)[0] for n in on_disk})
+        rows, added, updated = [], [], []
+        for name, st in on_disk.items():
+            old = known.get(name)
+            row = build_row(dirs, dataset_id, name, st, old, controls.get(split_name(name)[0], []))
+            if old is None:
+                added.append(name)
+                rows.append(row)
+            elif any(row[k] != old[k] for k in row):
+                updated.append(name)
+                rows.append(row)
+        removed = [n for n in known if n not in on_disk]
+        _write_rows(db, dataset_id, rows, removed)
+    _publish(svc, dataset_id, sorted(added), sorted(removed), sorted(updated))
+    return {"added": len(added), "removed": len(removed), "updated": len(updated), "total": len(on_disk)}
+
+
+def refresh(svc, dataset_id: str, names: list[str], *, publish: bool = True) -> dict:
+    """Re-index just these media names (new, changed or gone)."""
+    dirs = storage.dataset_dirs(svc.layout, dataset_id)
+    db = svc.store.db
+    with storage.dataset_lock(dirs):
+        known = _rows_by_name(db, dataset_id, list(names))
+        stems = {split_name(n)[0] for n in names}
+        controls = control_map(dirs.control, stems) if dirs.control.exists() else {}
+        rows, added, updated, removed = [], [], [], []
+        for name in names:
+            st = _stat(dirs.media / name)
+            if st is None or kind_of(name) not in ("image", "video"):
+                if name in known:
+                    removed.append(name)
+                continue
+            row = build_row(dirs, dataset_id, name, st, known.get(name), controls.get(split_name(name)[0], []))
+            rows.append(row)
+            (updated if name in known else added).append(name)
+        _write_rows(db, dataset_id, rows, removed)
+    if publish:
+        _publish(svc, dataset_id, added, removed, updated)
+    return {"added": added, "removed": removed, "updated": updated}
+
+
+def public(dataset: dict, row: dict) -> dict:
+    """An item as the API returns it."""
+    ds_id = dataset["id"]
+    controls = json.loads(row["controls"] or "[]")
+    kind_ok = row["kind"] in TYPE_KINDS[dataset["type"]]
+    return {
+        "id": row["id"], "name": row["name"], "kind": row["kind"], "size": row["size"], "mtime": row["mtime"],
+        "caption": row["caption"], "has_caption": bool(row["caption"] and row["caption"].strip()),
+        "tags": split_tags(row["caption"] or ""),
+        "width": row["width"], "height": row["height"], "duration": row["duration"], "fps": row["fps"],
+        "frames": row["frames"], "broken": bool(row["broken"]), "error": row["error"],
+        "unsupported": not kind_ok,
+        "controls": [{"name": c, "url": storage.media_url(ds_id, "file", c, slot="control"),
+                      "thumb_url": storage.media_url(ds_id, "thumb", c, slot="control")} for c in controls],
+        "missing_control": dataset["type"] == "image_control" and not controls,
+        "url": storage.media_url(ds_id, "file", row["name"], row["mtime_ns"]),
+        "thumb_url": storage.media_url(ds_id, "thumb", row["name"], row["mtime_ns"]),
+    }
+
+
+def get_row(svc, dataset_id: str, item_id) -> dict:
+    try:
+        item_id = int(item_id)
+    except (TypeError, ValueError):
+        raise ItemNotFound(item_id) from None
+    cur = svc.store.db.execute("SELECT * FROM dataset_items WHERE dataset_id = ? AND id = ?", [dataset_id, item_id])
+    found = cur.fetchone()
+    if found is None:
+        raise ItemNotFound(item_id)
+    return dict(zip([d[0] for d in cur.description], found))
+
+
+def rows_by_names(svc, dataset_id: str, names: list[str]) -> dict[str, dict]:
+    return _rows_by_name(svc.store.db, dataset_id, list(names))
+
+
+def ensure_on_disk(svc, dataset_id: str, row: dict) -> None:
+    """Raise ItemMissing (and drop the stale row) when another tool deleted the file."""
+    dirs = storage.dataset_dirs(svc.layout, dataset_id)
+    if not (dirs.media / row["name"]).is_file():
+        refresh(svc, dataset_id, [row["name"]])
+        raise ItemMissing(row["name"])
+
+
+def set_caption_rows(svc, dataset_id: str, pairs: list[tuple[str, str | None]]) -> None:
+    """Record captions we just wrote, with each file's new stat, so a rescan sees no change."""
+    dirs = storage.dataset_dirs(svc.layout, dataset_id)
+    params = []
+    for name, caption in pairs:
+        cap_st = _stat(dirs.media / (split_name(name)[0] + CAPTION_EXT))
+        params.append([caption if cap_st else None, tags_key(caption if cap_st else None),
+                       cap_st.st_mtime_ns if cap_st else None, cap_st.st_size if cap_st else None,
+                       dataset_id, name])
+    db = svc.store.db
+    with db.conn:
+        db.conn.executemany(
+            "UPDATE dataset_items SET caption = ?, tags_key = ?, caption_mtime_ns = ?, caption_size = ? "
+            "WHERE dataset_id = ? AND name = ?", params)
+
+
+def mark_broken(svc, dataset_id: str, name: str, error: str | None) -> None:
+    db = svc.store.db
+    with db.conn:
+        db.execute("UPDATE dataset_items SET broken = ?, error = ? WHERE dataset_id = ? AND name = ?",
+                   [1 if error else 0, error, dataset_id, name])

@@ -1,0 +1,241 @@
+"""Datasets as rows and folders: create, read, rename, change type, list with counts and cover.
+
+`dataset_dirs(layout, dataset_id)` is the one place that knows where a dataset's files are:
+
+    <data>/datasets/<id>/media/     images or videos + same-stem .txt captions (what musubi reads)
+    <data>/datasets/<id>/control/   control images of image_control datasets
+    <data>/cache/thumbs/<id>/       thumbnails (derived, never inside the dataset folder)
+    <data>/trash/items/<id>/        deleted items, restorable
+
+The folder is named by id, not by the user's name, so renaming never moves files.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..paths import DataLayout
+from .errors import DatasetNotFound, DatasetTrashed, ValidationError
+from .media_types import DATASET_TYPES, TYPE_KINDS
+
+ID_RE = re.compile(r"^ds_[0-9a-f]{8}$")
+DEFAULT_NAME = "New dataset"
+MAX_NAME_LEN = 120
+
+
+@dataclass(frozen=True)
+class DatasetDirs:
+    root: Path
+    media: Path
+    control: Path
+    thumbs: Path
+    item_trash: Path
+
+    def slot(self, slot: str) -> Path:
+        if slot == "media":
+            return self.media
+        if slot == "control":
+            return self.control
+        raise ValidationError(f"Unknown slot {slot!r}; use 'media' or 'control'.", field="slot", code="bad_slot")
+
+    def ensure(self) -> "DatasetDirs":
+        self.media.mkdir(parents=True, exist_ok=True)
+        self.control.mkdir(parents=True, exist_ok=True)
+        return self
+
+
+def dataset_dirs(layout: DataLayout, dataset_id: str) -> DatasetDirs:
+    # The id is checked before it touches a path: it comes from URLs.
+    if not ID_RE.match(str(dataset_id)):
+        raise DatasetNotFound(str(dataset_id))
+    root = layout.datasets / dataset_id
+    return DatasetDirs(
+        root=root,
+        media=root / "media",
+        control=root / "control",
+        thumbs=layout.cache / "thumbs" / dataset_id,
+        item_trash=layout.trash / "items" / dataset_id,
+    )
+
+
+def topic(dataset_id: str) -> str:
+    return f"dataset:{dataset_id}"
+
+
+# One lock per dataset folder serialises the short critical sections that change files and the
+# index together (claiming a name, a batch caption op, a rescan). Keyed by path so several apps
+# in one process (tests) never share a lock by accident.
+_locks: dict[str, threading.RLock] = {}
+_locks_guard = threading.Lock()
+
+
+def dataset_lock(dirs: DatasetDirs) -> threading.RLock:
+    key = str(dirs.root)
+    with _locks_guard:
+        lock = _locks.get(key)
+        if lock is None:
+            lock = _locks[key] = threading.RLock()
+        return lock
+
+
+def _check_name(name) -> str:
+    if not isinstance(name, str) or not name.strip():
+        raise ValidationError("A dataset needs a name.", field="name", code="name_required")
+    name = name.strip()
+    if len(name) > MAX_NAME_LEN:
+        raise ValidationError(f"The name is longer than {MAX_NAME_LEN} characters.", field="name",
+                              code="name_too_long")
+    return name
+
+
+def _check_type(type_) -> str:
+    if type_ not in DATASET_TYPES:
+        raise ValidationError(f"The type must be one of {', '.join(DATASET_TYPES)}.", field="type",
+                              code="bad_type")
+    return type_
+
+
+def _free_default_name(db) -> str:
+    taken = {r[0] for r in db.execute("SELECT name FROM datasets WHERE trashed_at IS NULL")}
+    if DEFAULT_NAME not in taken:
+        return DEFAULT_NAME
+    n = 2
+    while f"{DEFAULT_NAME} {n}" in taken:
+        n += 1
+    return f"{DEFAULT_NAME} {n}"
+
+
+def create(svc, name: str | None = None, type_: str = "image") -> dict:
+    db = svc.store.db
+    name = _check_name(name) if name is not None else _free_default_name(db)
+    type_ = _check_type(type_)
+    dataset_id = "ds_" + uuid.uuid4().hex[:8]
+    dataset_dirs(svc.layout, dataset_id).ensure()
+    now = time.time()
+    db["datasets"].insert({"id": dataset_id, "name": name, "type": type_, "created_at": now,
+                           "updated_at": now, "trashed_at": None, "trash_path": None})
+    ds = get(svc, dataset_id)
+    svc.bus.publish("datasets", "dataset_created", ds)
+    return ds
+
+
+def row(svc, dataset_id: str, *, allow_trashed: bool = False) -> dict:
+    dataset_dirs(svc.layout, dataset_id)  # validates the id's shape
+    cur = svc.store.db.execute("SELECT * FROM datasets WHERE id = ?", [dataset_id])
+    found = cur.fetchone()
+    if found is None:
+        raise DatasetNotFound(dataset_id)
+    data = dict(zip([d[0] for d in cur.description], found))
+    if data["trashed_at"] and not allow_trashed:
+        raise DatasetTrashed(dataset_id)
+    return data
+
+
+def _stats(db, ids: list[str]) -> dict[str, dict]:
+    if not ids:
+        return {}
+    marks = ",".join("?" * len(ids))
+    out = {i: {"item_count": 0, "captioned_count": 0, "broken_count": 0, "missing_control_count": 0,
+               "cover": None} for i in ids}
+    for ds_id, total, captioned, broken, no_control in db.execute(
+        "SELECT dataset_id, COUNT(*), "
+        "SUM(CASE WHEN caption IS NOT NULL AND TRIM(caption) != '' THEN 1 ELSE 0 END), "
+        "SUM(broken), SUM(CASE WHEN controls = '[]' THEN 1 ELSE 0 END) "
+        f"FROM dataset_items WHERE dataset_id IN ({marks}) GROUP BY dataset_id", ids,
+    ):
+        out[ds_id].update(item_count=total, captioned_count=captioned or 0, broken_count=broken or 0,
+                          missing_control_count=no_control or 0)
+    # The cover is the first usable item by name: stable, and cheap with the (dataset_id, name) index.
+    for ds_id in ids:
+        first = db.execute(
+            "SELECT name, mtime_ns FROM dataset_items WHERE dataset_id = ? AND broken = 0 ORDER BY name LIMIT 1",
+            [ds_id],
+        ).fetchone()
+        if first:
+            out[ds_id]["cover"] = {"name": first[0], "thumb_url": media_url(ds_id, "thumb", first[0], first[1])}
+    return out
+
+
+def media_url(dataset_id: str, what: str, name: str, version: int | None = None, slot: str = "media") -> str:
+    """URLs the UI puts in <img>/<video>; the version busts the browser cache when the file changes."""
+    from urllib.parse import quote
+
+    base = f"/media/datasets/{dataset_id}"
+    path = f"{base}/thumb/{slot}/{quote(name)}" if what == "thumb" else f"{base}/{slot}/{quote(name)}"
+    return f"{path}?v={version}" if version else path
+
+
+def _public(data: dict, stats: dict) -> dict:
+    out = {k: data[k] for k in ("id", "name", "type", "created_at", "updated_at", "trashed_at")}
+    out.update(stats)
+    if data["type"] != "image_control":
+        out["missing_control_count"] = 0
+    return out
+
+
+def get(svc, dataset_id: str, *, allow_trashed: bool = False) -> dict:
+    data = row(svc, dataset_id, allow_trashed=allow_trashed)
+    return _public(data, _stats(svc.store.db, [dataset_id])[dataset_id])
+
+
+def list_datasets(svc, *, trashed: bool = False) -> list[dict]:
+    db = svc.store.db
+    cond = "trashed_at IS NOT NULL" if trashed else "trashed_at IS NULL"
+    cur = db.execute(f"SELECT * FROM datasets WHERE {cond} ORDER BY created_at DESC")
+    cols = [d[0] for d in cur.description]
+    rows = [dict(zip(cols, r)) for r in cur.fetchall()]
+    stats = _stats(db, [r["id"] for r in rows])
+    return [_public(r, stats[r["id"]]) for r in rows]
+
+
+def type_change_effects(svc, dataset_id: str, new_type: str) -> dict:
+    """What changing the type does to a non-empty dataset, so the UI can explain before it happens."""
+    data = row(svc, dataset_id)
+    new_type = _check_type(new_type)
+    db = svc.store.db
+    kinds = dict(db.execute("SELECT kind, COUNT(*) FROM dataset_items WHERE dataset_id = ? GROUP BY kind",
+                            [dataset_id]).fetchall())
+    unusable = sum(n for k, n in kinds.items() if k not in TYPE_KINDS[new_type])
+    notes = []
+    if unusable:
+        notes.append({"code": "unusable_items", "count": unusable,
+                      "message": f"{unusable} item(s) are not {'videos' if new_type == 'video' else 'images'}"
+                                 " and will be ignored for training (they stay in the folder)."})
+    controls = sum(1 for _ in dataset_dirs(svc.layout, dataset_id).control.glob("*")) \
+        if dataset_dirs(svc.layout, dataset_id).control.exists() else 0
+    if data["type"] == "image_control" and new_type != "image_control" and controls:
+        notes.append({"code": "controls_unused", "count": controls,
+                      "message": f"{controls} control image(s) are kept but not used."})
+    if new_type == "image_control" and data["type"] != "image_control":
+        missing = db.execute("SELECT COUNT(*) FROM dataset_items WHERE dataset_id = ? AND controls = '[]'",
+                             [dataset_id]).fetchone()[0]
+        if missing:
+            notes.append({"code": "controls_missing", "count": missing,
+                          "message": f"{missing} item(s) have no control image yet and will be flagged."})
+    return {"from": data["type"], "to": new_type, "item_count": sum(kinds.values()), "notes": notes}
+
+
+def update(svc, dataset_id: str, *, name: str | None = None, type_: str | None = None) -> dict:
+    row(svc, dataset_id)
+    changes = {}
+    if name is not None:
+        changes["name"] = _check_name(name)
+    if type_ is not None:
+        changes["type"] = _check_type(type_)
+    if changes:
+        changes["updated_at"] = time.time()
+        svc.store.db["datasets"].update(dataset_id, changes)
+    ds = get(svc, dataset_id)
+    svc.bus.publish(topic(dataset_id), "dataset_updated", ds)
+    svc.bus.publish("datasets", "dataset_updated", ds)
+    return ds
+
+
+def touch(svc, dataset_id: str) -> None:
+    svc.store.db.execute("UPDATE datasets SET updated_at = ? WHERE id = ?", [time.time(), dataset_id])
+    svc.store.db.conn.commit()

@@ -1,0 +1,191 @@
+"""Thumbnails: small JPEGs under <data>/cache/thumbs/<dataset_id>/<slot>/<name>.jpg.
+
+Made with Pillow: JPEG draft mode (the decoder scales by 1/2..1/8 while decoding, far cheaper
+than a full decode), EXIF orientation applied so portrait photos stand up, transparency flattened
+on grey. Videos use their first frame. A thumbnail is fresh when its mtime equals its source's
+(set with os.utime after writing), so a file replaced by another tool gets a new one.
+
+`submit_job()` generates all missing ones in the background; the media route makes a single one
+on demand, so a card never waits for the whole job. An unreadable source marks the item
+`broken` in the index instead of failing anything.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from PIL import Image, ImageOps
+
+from . import items, probe, storage
+from .errors import Conflict
+from .media_types import kind_of
+
+SIZE = 384
+QUALITY = 82
+BACKGROUND = (128, 128, 128)
+# Decoding releases the GIL in Pillow, so a couple of threads keep both cores busy.
+WORKERS = max(1, min(4, (os.cpu_count() or 2)))
+MAX_PASSES = 5
+MAX_REPORTED = 1000
+
+
+def thumb_path(dirs: storage.DatasetDirs, slot: str, name: str) -> Path:
+    dirs.slot(slot)  # validates slot
+    return dirs.thumbs / slot / (name + ".jpg")
+
+
+def is_fresh(thumb: Path, src_stat) -> bool:
+    try:
+        return thumb.stat().st_mtime_ns == src_stat.st_mtime_ns
+    except FileNotFoundError:
+        return False
+
+
+def _flatten(img: Image.Image) -> Image.Image:
+    if img.mode in ("RGBA", "LA") or (img.mode == "P" and "transparency" in img.info):
+        img = img.convert("RGBA")
+        bg = Image.new("RGB", img.size, BACKGROUND)
+        bg.paste(img, mask=img.getchannel("A"))
+        return bg
+    return img.convert("RGB") if img.mode != "RGB" else img
+
+
+def render(src: Path, size: int = SIZE) -> Image.Image:
+    """The thumbnail image for a source file; raises probe.MediaError when it cannot be read."""
+    if kind_of(src.name) == "video":
+        img = probe.first_frame(src)
+        img.thumbnail((size, size), Image.Resampling.LANCZOS)
+        return _flatten(img)
+    try:
+        with Image.open(src) as img:
+            if img.format == "JPEG":
+                img.draft("RGB", (size, size))
+            img = ImageOps.exif_transpose(img)
+            img.thumbnail((size, size), Image.Resampling.LANCZOS, reducing_gap=2.0)
+            return _flatten(img)
+    except Exception as exc:  # noqa: BLE001 - any decoder error means the file is unreadable
+        raise probe.MediaError(f"Not a readable image ({type(exc).__name__}: {exc}).") from exc
+
+
+def _save(img: Image.Image, dest: Path, src_stat) -> None:
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".~", suffix=".jpg", dir=str(dest.parent))
+    try:
+        with os.fdopen(fd, "wb") as f:
+            img.save(f, "JPEG", quality=QUALITY, optimize=False)
+        os.utime(tmp, ns=(src_stat.st_atime_ns, src_stat.st_mtime_ns))
+        os.replace(tmp, dest)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+
+
+def ensure(dirs: storage.DatasetDirs, slot: str, name: str) -> Path:
+    """The path of a fresh thumbnail for `name`, made now if needed. Raises FileNotFoundError or MediaError."""
+    src = dirs.slot(slot) / name
+    st = src.stat()
+    dest = thumb_path(dirs, slot, name)
+    if not is_fresh(dest, st):
+        _save(render(src), dest, st)
+    return dest
+
+
+def ensure_for_item(svc, dataset_id: str, slot: str, name: str) -> Path:
+    """`ensure()` that records an unreadable media file as broken in the index."""
+    dirs = storage.dataset_dirs(svc.layout, dataset_id)
+    try:
+        return ensure(dirs, slot, name)
+    except probe.MediaError as exc:
+        if slot == "media":
+            items.mark_broken(svc, dataset_id, name, str(exc))
+        raise
+
+
+def _work_list(svc, dataset_id: str) -> list[tuple[str, str]]:
+    db = svc.store.db
+    out = []
+    for name, controls in db.execute("SELECT name, controls FROM dataset_items WHERE dataset_id = ? "
+                                     "AND broken = 0 ORDER BY name", [dataset_id]):
+        out.append(("media", name))
+        out.extend(("control", c) for c in json.loads(controls or "[]"))
+    return out
+
+
+def _one(dirs: storage.DatasetDirs, entry: tuple[str, str]) -> tuple[str, str | None]:
+    slot, name = entry
+    src = dirs.slot(slot) / name
+    try:
+        st = src.stat()
+    except FileNotFoundError:
+        return "gone", None
+    dest = thumb_path(dirs, slot, name)
+    if is_fresh(dest, st):
+        return "fresh", None
+    try:
+        _save(render(src), dest, st)
+    except probe.MediaError as exc:
+        return "broken", str(exc)
+    return "made", None
+
+
+def generate_all(svc, dataset_id: str, ctx) -> dict:
+    """The job body: make every missing or stale thumbnail, reporting progress and broken files.
+
+    Items added while it runs (an import finishing meanwhile could not start a second job) are
+    picked up by looking at the index again once the first list is done.
+    """
+    dirs = storage.dataset_dirs(svc.layout, dataset_id)
+    t = storage.topic(dataset_id)
+    counts = {"made": 0, "fresh": 0, "gone": 0}
+    broken: list[dict] = []
+    seen: set[tuple[str, str]] = set()
+    done = 0
+    ctx.progress(0, 0, "Generating thumbnails", force=True)
+    with ThreadPoolExecutor(WORKERS, thread_name_prefix="thumb") as pool:
+        for _ in range(MAX_PASSES):
+            work = [w for w in _work_list(svc, dataset_id) if w not in seen]
+            if not work:
+                break
+            seen.update(work)
+            total = len(seen)
+            # Chunks keep cancel responsive without paying a check per file.
+            for start in range(0, len(work), 64):
+                ctx.check()
+                chunk = work[start:start + 64]
+                for (slot, name), (status, error) in zip(chunk, pool.map(lambda w: _one(dirs, w), chunk)):
+                    done += 1
+                    if status != "broken":
+                        counts[status] += 1
+                        continue
+                    broken.append({"slot": slot, "name": name, "error": error})
+                    if slot == "media":
+                        items.mark_broken(svc, dataset_id, name, error)
+                        svc.bus.publish(t, "item_broken", {"name": name, "error": error})
+                ctx.progress(done, total, "Generating thumbnails")
+                svc.bus.publish(t, "thumbnails", {"done": done, "total": total})
+    return {"total": done, **counts, "broken": broken[:MAX_REPORTED], "broken_count": len(broken)}
+
+
+def submit_job(svc, dataset_id: str, *, quiet_if_busy: bool = False) -> dict | None:
+    storage.row(svc, dataset_id)
+    try:
+        return svc.jobs.submit("thumbnails", "Generating thumbnails", lambda ctx: generate_all(svc, dataset_id, ctx),
+                               params={"dataset_id": dataset_id}, owner=storage.topic(dataset_id), exclusive=True)
+    except Conflict:
+        if quiet_if_busy:
+            return None
+        raise
+
+
+def forget(dirs: storage.DatasetDirs, slot: str, name: str) -> None:
+    try:
+        thumb_path(dirs, slot, name).unlink()
+    except FileNotFoundError:
+        pass

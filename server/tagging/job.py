@@ -1,0 +1,226 @@
+"""The tagging job: run a backend over a dataset (or a selection) and write the captions.
+
+`start_tagging(svc, body)` validates the request, builds the backend (so bad options fail the
+request with a 422, not the job) and submits the job; `run_tagging` is the job itself:
+
+- items come from the dataset index; `only_empty` skips captioned items before the backend sees
+  them (an API costs money per image), and checks again at write time against the file on disk;
+- every caption goes through `postprocess` and is written by `datasets.editing.transform_captions`
+  (atomic file write, index update, `item_updated` on `dataset:<id>`) as soon as it arrives;
+- progress (done/total, rate, ETA) goes to `ctx.progress`, and each item to `job:<id>` as
+  `tagging_item` events;
+- a failing item is listed in the result and the run goes on; a backend that cannot start at all
+  fails the job;
+- cancel works at any time (a watcher stops retries and subprocesses at once), and whatever was
+  written, finished or not, is recorded as ONE step of the dataset's undo history.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from contextlib import closing, contextmanager
+from dataclasses import dataclass, field
+
+from ..datasets import editing, items, listing, storage
+from ..datasets.history import History
+from ..errors import ValidationError
+from .base import Backend, Item
+from .postprocess import MODES, PostProcess, clean, merge
+from .registry import create
+
+JOB_KIND = "autotag"
+MAX_LISTED_ERRORS = 1000
+
+
+@dataclass
+class TagRequest:
+    dataset_id: str
+    backend: str
+    options: dict = field(default_factory=dict)
+    target: dict = field(default_factory=lambda: {"all": True})
+    mode: str = "only_empty"
+    post: PostProcess = field(default_factory=PostProcess)
+
+
+def _bool(body: dict, key: str, default: bool) -> bool:
+    value = body.get(key, default)
+    if not isinstance(value, bool):
+        raise ValidationError(f"'{key}' must be true or false.", field=key)
+    return value
+
+
+def parse_request(store, dataset_id: str, body: dict) -> TagRequest:
+    """A TagRequest from a request body, with the tagging settings as defaults."""
+    backend = body.get("backend") or store.get_setting("tagging_backend") or "wd14"
+    mode = body.get("mode") or store.get_setting("tagging_mode") or "only_empty"
+    if mode not in MODES:
+        raise ValidationError(f"'mode' must be one of {', '.join(MODES)}.", field="mode", code="bad_mode")
+    options = body.get("options") or {}
+    if not isinstance(options, dict):
+        raise ValidationError("'options' must be an object.", field="options")
+    trigger = body.get("trigger") or ""
+    if not isinstance(trigger, str) or "," in trigger or "\n" in trigger:
+        raise ValidationError("The trigger word must be text without commas.", field="trigger", code="bad_trigger")
+    blacklist = body.get("blacklist", store.get_setting("tagging_blacklist") or [])
+    if isinstance(blacklist, str):
+        blacklist = blacklist.split(",")
+    if not isinstance(blacklist, list) or not all(isinstance(b, str) for b in blacklist):
+        raise ValidationError("'blacklist' must be a list of words.", field="blacklist")
+    target = body.get("target") or {"all": True}
+    post = PostProcess(strip=_bool(body, "strip", True), dedupe=_bool(body, "dedupe", True),
+                       blacklist=tuple(b.strip() for b in blacklist if b.strip()), trigger=trigger.strip(),
+                       prefix_trigger=_bool(body, "prefix_trigger", bool(trigger.strip())))
+    return TagRequest(dataset_id, backend, {**options, "trigger": trigger.strip()}, target, mode, post)
+
+
+def start_tagging(svc, dataset_id: str, body: dict) -> dict:
+    dataset = storage.get(svc, dataset_id)
+    req = parse_request(svc.store, dataset_id, body)
+    names = listing.resolve_target(svc, dataset_id, req.target)
+    backend = create(req.backend, store=svc.store, layout=svc.layout, options=req.options)
+    title = f"Auto-tag {dataset['name']} ({backend.label})"
+    params = {"dataset_id": dataset_id, "backend": req.backend, "mode": req.mode, "items": len(names),
+              "trigger": req.post.trigger}
+    return svc.jobs.submit(JOB_KIND, title, lambda ctx: run_tagging(svc, ctx, req, names, backend),
+                           params=params, owner=storage.topic(dataset_id), exclusive=True)
+
+
+@contextmanager
+def stop_on_cancel(ctx, stop):
+    """Call `stop()` as soon as the job is cancelled, even while the worker waits on a server."""
+    done = threading.Event()
+
+    def watch():
+        while not done.wait(0.2):
+            if ctx.cancelled:
+                stop()
+                return
+
+    thread = threading.Thread(target=watch, daemon=True, name=f"cancel-{ctx.id}")
+    thread.start()
+    try:
+        yield
+    finally:
+        done.set()
+
+
+class _Rate:
+    """Items per second and time left, from when the first item started (model loading excluded)."""
+
+    def __init__(self, total: int):
+        self.total = total
+        self.started = time.monotonic()
+
+    def figures(self, done: int) -> dict:
+        elapsed = max(time.monotonic() - self.started, 1e-6)
+        rate = done / elapsed
+        eta = (self.total - done) / rate if rate > 0 else None
+        return {"done": done, "total": self.total, "rate": round(rate, 3),
+                "eta_s": round(eta, 1) if eta is not None else None}
+
+    def message(self, done: int) -> str:
+        f = self.figures(done)
+        eta = f" · {f['eta_s']:.0f} s left" if f["eta_s"] is not None and done < self.total else ""
+        return f"{done}/{self.total} · {f['rate']:.2f} items/s{eta}"
+
+
+def select_items(svc, req: TagRequest, names: list[str]) -> tuple[list[Item], list[str]]:
+    """Items to send to the backend, and the names skipped because they already have a caption."""
+    dirs = storage.dataset_dirs(svc.layout, req.dataset_id)
+    rows = items.rows_by_names(svc, req.dataset_id, names)
+    todo, skipped = [], []
+    for name in names:
+        row = rows.get(name)
+        if row is None:
+            continue
+        if req.mode == "only_empty" and (row["caption"] or "").strip():
+            skipped.append(name)
+            continue
+        todo.append(Item(id=name, path=dirs.media / name, kind=row["kind"] or "image"))
+    return todo, skipped
+
+
+def write_caption(svc, req: TagRequest, name: str, caption: str, kind: str, label: str) -> dict | None:
+    """Write one caption now (the grid shows it at once); the before/after pair for the undo step."""
+    seen: dict = {}
+
+    def fn(_name, current):
+        seen["before"] = current
+        seen["after"] = merge(req.mode, current, clean(caption, kind, req.post), kind, req.post)
+        return seen["after"]
+
+    editing.transform_captions(svc, req.dataset_id, [name], fn, label, record=False)
+    if "before" not in seen or seen["before"] == seen["after"]:
+        return None
+    return {"name": name, "before": seen["before"], "after": seen["after"]}
+
+
+def run_tagging(svc, ctx, req: TagRequest, names: list[str], backend: Backend) -> dict:
+    todo, skipped = select_items(svc, req, names)
+    run = _Run(svc, ctx, req, backend, len(todo))
+    try:
+        with stop_on_cancel(ctx, backend.stop):
+            if todo:
+                ctx.progress(0, len(todo), f"Preparing {backend.label}…", force=True)
+                backend.prepare(lambda d, t, m: ctx.progress(message=f"Downloading {m}: {_pct(d, t)}"))
+                ctx.check()
+                ctx.progress(message=f"Loading {backend.label}…", force=True)
+                backend.load()
+                ctx.check()
+                run.rate = _Rate(len(todo))
+            # closing(): on cancel the backend's worker pool or subprocess is shut down right here.
+            with closing(backend.caption_many(todo)) as results:
+                for result in results:
+                    run.handle(result)
+                    if ctx.cancelled:
+                        backend.stop()  # before closing(): the backend must not wait for work in flight
+                        break
+    finally:
+        backend.close()
+        step = History(svc.store).record_step(req.dataset_id, run.label, run.changes, kind=JOB_KIND)
+        if step:
+            editing.publish_history(svc, req.dataset_id)
+    ctx.progress(run.done, len(todo), run.rate.message(run.done), force=True)
+    return {
+        "dataset_id": req.dataset_id, "backend": backend.name, "mode": req.mode, "targeted": len(names),
+        "processed": run.done, "changed": len(run.changes), "skipped": len(skipped), "failed": run.failed,
+        "errors": run.errors, "step_id": step["id"] if step else None, "cancelled": ctx.cancelled,
+        "rate": run.rate.figures(run.done)["rate"],
+    }
+
+
+class _Run:
+    """The running tally of one tagging run: what was written (for undo), what failed, progress."""
+
+    def __init__(self, svc, ctx, req: TagRequest, backend: Backend, total: int):
+        self.svc, self.ctx, self.req, self.backend = svc, ctx, req, backend
+        self.label = f"Auto-tag ({backend.short_label})"
+        self.total = total
+        self.rate = _Rate(total)
+        self.done = 0
+        self.failed = 0
+        self.changes: list[dict] = []
+        self.errors: list[dict] = []
+
+    def handle(self, result) -> None:
+        self.done += 1
+        name = result.item.id
+        if result.ok:
+            change = write_caption(self.svc, self.req, name, result.caption, self.backend.produces, self.label)
+            if change:
+                self.changes.append(change)
+            self.ctx.event("tagging_item", {"name": name, "ok": True, "changed": bool(change),
+                                            "caption": change["after"] if change else None})
+        else:
+            self.failed += 1
+            error = {"name": name, "code": result.code, "message": result.error}
+            if len(self.errors) < MAX_LISTED_ERRORS:
+                self.errors.append(error)
+            self.ctx.event("tagging_item", {"ok": False, **error})
+        self.ctx.progress(self.done, self.total, self.rate.message(self.done))
+        self.ctx.event("tagging_progress", self.rate.figures(self.done))
+
+
+def _pct(done: int, total: int) -> str:
+    return f"{done * 100 // total}%" if total else f"{done // (1 << 20)} MB"

@@ -1,0 +1,73 @@
+"""Convert a checkpoint to the ComfyUI / Diffusers format with musubi's `convert_lora.py`, as a job.
+
+The result goes to `output/converted/<stem>-comfyui.safetensors` (outside the names the output
+scanner reads as checkpoints). The command is checked against the CLI contract like any other.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import time
+from pathlib import Path
+
+from ..errors import NotFound, ValidationError
+from ..paths import safe_join
+from . import cli_spec, musubi_env, proctree, tasks
+from .progress import last_error_line
+from .runner import popen_flags
+
+TARGETS = ("other", "default")
+
+
+def convert_argv(env: musubi_env.MusubiEnv, source: Path, target_file: Path, target: str) -> list[str]:
+    args = ["--input", str(source), "--output", str(target_file), "--target", target]
+    problems = cli_spec.check("convert_lora", args)
+    if problems:
+        raise ValidationError(problems[0].message, field="target")
+    return [str(env.python), str(env.script("convert_lora")), *args]
+
+
+def submit(svc, task_id: str, file: str, target: str = "other") -> dict:
+    task = tasks.row(svc.store, task_id)
+    if target not in TARGETS:
+        raise ValidationError("target must be 'other' (ComfyUI/Diffusers) or 'default' (musubi).", field="target")
+    task_paths = tasks.paths(svc.layout, task_id)
+    try:
+        source = safe_join(task_paths.output, file)
+    except ValueError:
+        raise ValidationError("That file is not in the task's output folder.", field="file") from None
+    if not source.is_file() or source.suffix != ".safetensors":
+        raise NotFound(f"No checkpoint {file} in this task.", code="checkpoint_not_found")
+    env = musubi_env.from_store(svc.store)
+    for setting, message in env.problems():
+        raise ValidationError(message, field=setting, code="musubi_missing")
+    suffix = "comfyui" if target == "other" else "musubi"
+    out = task_paths.output / "converted" / f"{source.stem}-{suffix}.safetensors"
+    argv = convert_argv(env, source, out, target)
+    log_path = task_paths.logs / f"convert-{source.stem}.log"
+
+    def work(ctx):
+        out.parent.mkdir(parents=True, exist_ok=True)
+        ctx.progress(0, 1, f"Converting {source.name}")
+        with open(log_path, "wb") as logf:
+            proc = subprocess.Popen(argv, cwd=str(env.musubi_dir), stdin=subprocess.DEVNULL, stdout=logf,
+                                    stderr=subprocess.STDOUT, env=musubi_env.full_env(musubi_env.stage_env([])),
+                                    **popen_flags())
+            while proc.poll() is None:
+                if ctx.cancelled:
+                    found = proctree.find(proc.pid, None)
+                    if found:
+                        proctree.stop_tree(found, 5)
+                    proc.wait()
+                    ctx.check()
+                time.sleep(0.1)
+        if proc.returncode != 0:
+            raise RuntimeError(last_error_line(log_path.read_text(encoding="utf-8", errors="replace"))
+                               or f"convert_lora exited with code {proc.returncode}")
+        ctx.progress(1, 1, "Converted")
+        result = {"file": str(out.relative_to(task_paths.output).as_posix()), "size": out.stat().st_size}
+        svc.bus.publish(f"task:{task_id}", "converted", result)
+        return result
+
+    return svc.jobs.submit("convert_lora", f"Convert {source.name}", work, owner=f"task:{task['id']}",
+                           params={"file": file, "target": target})

@@ -1,0 +1,76 @@
+"""Where musubi-tuner lives and how its scripts are launched.
+
+Settings `musubi_dir` and `musubi_python` ("" = default: `<program>/musubi-tuner` and the python of
+its `.venv`). Scripts are run by path, `<musubi_dir>/src/musubi_tuner/<name>.py`, with the musubi
+environment's own interpreter. Training goes through accelerate as
+`<python> -m accelerate.commands.launch ...`: unlike the `accelerate` console script this needs no
+platform-specific path (bin/ vs Scripts\\accelerate.exe) and runs whatever accelerate that
+interpreter has installed.
+
+Stages run with the musubi checkout as working directory (musubi's docs assume it).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..paths import program_dir
+
+LAUNCH_MODULE = "accelerate.commands.launch"
+
+
+def default_python(musubi_dir: Path) -> Path:
+    venv = musubi_dir / ".venv"
+    return venv / "Scripts" / "python.exe" if sys.platform == "win32" else venv / "bin" / "python"
+
+
+@dataclass(frozen=True)
+class MusubiEnv:
+    musubi_dir: Path
+    python: Path
+
+    def script(self, name: str) -> Path:
+        return self.musubi_dir / "src" / "musubi_tuner" / f"{name}.py"
+
+    def launch_prefix(self, mixed_precision: str, gpu_count: int) -> list[str]:
+        """`accelerate launch` with its own options; the script path and its args follow."""
+        argv = [str(self.python), "-m", LAUNCH_MODULE, "--num_cpu_threads_per_process", "1"]
+        if gpu_count > 1:
+            argv += ["--multi_gpu", "--num_processes", str(gpu_count)]
+        return argv + ["--mixed_precision", mixed_precision]
+
+    def problems(self) -> list[tuple[str, str]]:
+        """(setting, message) for anything that stops a run from starting."""
+        out = []
+        if not (self.musubi_dir / "src" / "musubi_tuner").is_dir():
+            out.append(("musubi_dir", f"No musubi-tuner checkout at {self.musubi_dir} "
+                                      "(expected src/musubi_tuner inside)."))
+        if not self.python.is_file():
+            out.append(("musubi_python", f"The musubi-tuner Python interpreter {self.python} does not exist."))
+        return out
+
+
+def from_store(store) -> MusubiEnv:
+    musubi_dir = store.get_setting("musubi_dir", "") or ""
+    python = store.get_setting("musubi_python", "") or ""
+    base = Path(musubi_dir) if musubi_dir else program_dir() / "musubi-tuner"
+    return MusubiEnv(musubi_dir=base, python=Path(python) if python else default_python(base))
+
+
+def stage_env(gpus: list[int]) -> dict[str, str]:
+    """Variables every stage gets on top of the app's environment.
+
+    PYTHONUNBUFFERED makes progress reach the log as it happens; UTF-8 because musubi prints
+    Japanese text, which a Windows console code page would turn into a UnicodeEncodeError.
+    """
+    return {"CUDA_VISIBLE_DEVICES": ",".join(str(g) for g in gpus), "PYTHONUNBUFFERED": "1",
+            "PYTHONIOENCODING": "utf-8", "PYTHONUTF8": "1"}
+
+
+def full_env(extra: dict[str, str]) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(extra)
+    return env

@@ -1,0 +1,132 @@
+"""Turning a stored task into something to show (preview) or to run (a run record).
+
+- `preview()` builds the plan for a config without touching the task folder or starting anything.
+- `prepare_run()` builds the plan strictly (model files must exist, musubi must be installed),
+  writes dataset.toml / sample_prompts.txt into the task folder and returns the run record the
+  runner executes and the database keeps (so a re-attached run continues with the same argv).
+- `resume_point()` finds the latest saved state or weights and what is left to train: musubi
+  restarts its step and epoch counters on --resume, so the remaining epochs/steps are passed and
+  the new part writes under its own output name (`<name>-rN`) to keep earlier files.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+from ..errors import ValidationError
+from . import cache_state, commands, config, dataset_source, musubi_env, outputs, tasks
+
+CACHE_STAGES = ("cache_latents", "cache_text_encoder")
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=str(path.parent))
+    with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
+        f.write(text)
+    os.replace(tmp, path)
+
+
+def preview(store, layout, raw: dict, task_id: str | None = None) -> dict:
+    cfg = config.check(raw)
+    resolved = config.resolve(cfg)
+    source = dataset_source.lookup(store, layout, cfg.get("dataset_id"))
+    task_paths = tasks.paths(layout, task_id) if task_id else commands.TaskPaths(layout.tasks / "(new task)")
+    env = musubi_env.from_store(store)
+    plan = commands.build_plan(resolved, source, env, task_paths)
+    body = plan.public()
+    body["warnings"] += [message for _, message in env.problems()]
+    body["dataset"] = {"id": source.id, "name": source.name, "type": source.type,
+                       "media_count": plan.extra.get("media_count")}
+    body["cwd"] = str(env.musubi_dir)
+    return body
+
+
+def segments_of(task: dict) -> list[outputs.Segment]:
+    run = task.get("run") or {}
+    if run.get("segments"):
+        return [outputs.Segment.from_dict(s) for s in run["segments"]]
+    return [outputs.Segment(commands.output_name(task["config"]["name"]))]
+
+
+def resume_point(task: dict, task_paths: commands.TaskPaths, mode: str) -> tuple[dict, list[outputs.Segment]]:
+    """(resume argument for the builder, segments including the new one) or ValidationError."""
+    if mode not in ("state", "weights"):
+        raise ValidationError("Resume from 'state' or 'weights'.", field="resume")
+    resolved = config.resolve(task["config"])
+    t = resolved["training"]
+    segments = segments_of(task)
+    by_epochs = t["max_train_epochs"] is not None
+    kind = "epoch" if by_epochs else "step"
+    found = (outputs.states if mode == "state" else outputs.checkpoints)(task_paths.output, segments)
+    candidates = [c for c in found if c["kind"] == kind]
+    finals = [c for c in outputs.checkpoints(task_paths.output, segments) if c["kind"] == "final"]
+    if any(c["segment"] == segments[-1].output_name for c in finals):
+        raise ValidationError("This task already finished; start it again instead of resuming.", field="resume")
+    if not candidates:
+        what = "saved state (turn on 'save state')" if mode == "state" else "checkpoint"
+        raise ValidationError(f"There is no {kind} {what} to resume from.", field="resume", code="nothing_to_resume")
+    latest = max(candidates, key=lambda c: c[kind])
+    path = task_paths.output / (latest["dir"] if mode == "state" else latest["file"])
+    progress = task.get("progress") or {}
+    steps_per_epoch = None
+    if progress.get("total_steps") and progress.get("total_epochs"):
+        steps_per_epoch = progress["total_steps"] // progress["total_epochs"]
+    base = segments[0].output_name
+    new = outputs.Segment(f"{base}-r{len(segments)}",
+                          epoch_offset=latest["epoch"] if by_epochs else 0,
+                          step_offset=(latest["epoch"] * steps_per_epoch if by_epochs and steps_per_epoch
+                                       else latest["step"] or 0))
+    resume = {"mode": mode, "path": str(path), "output_name": new.output_name, "from": latest}
+    if by_epochs:
+        left = t["max_train_epochs"] - latest["epoch"]
+        resume["max_train_epochs"] = left
+    else:
+        left = t["max_train_steps"] - latest["step"]
+        resume["max_train_steps"] = left
+    if left <= 0:
+        raise ValidationError("Nothing is left to train after the latest save.", field="resume")
+    return resume, [*segments, new]
+
+
+def prepare_run(store, layout, task: dict, resume_mode: str | None = None, *, write: bool = True) -> dict:
+    """The run record for starting `task` now (see module docstring)."""
+    env = musubi_env.from_store(store)
+    for setting, message in env.problems():
+        raise ValidationError(message, field=setting, code="musubi_missing")
+    cfg = task["config"]
+    resolved = config.resolve(cfg)
+    source = dataset_source.lookup(store, layout, cfg.get("dataset_id"))
+    task_paths = tasks.paths(layout, task["id"])
+    if resume_mode:
+        resume, segments = resume_point(task, task_paths, resume_mode)
+    else:
+        resume, segments = None, [outputs.Segment(commands.output_name(cfg["name"]))]
+    plan = commands.build_plan(resolved, source, env, task_paths, resume=resume, check_files=True)
+    if write:
+        for name, text in plan.files.items():
+            _write_atomic(task_paths.root / name, text)
+        for folder in (task_paths.output, task_paths.cache, task_paths.logs):
+            folder.mkdir(parents=True, exist_ok=True)
+    fingerprints = {
+        s.name: cache_state.fingerprint(s.name, s.argv, plan.files["dataset.toml"], source,
+                                        resolved["dataset"]["caption_extension"])
+        for s in plan.stages if s.name in CACHE_STAGES}
+    last = segments[-1]
+    run_no = (task.get("run_no") or 0) + 1
+    previous = task.get("run") or {}
+    return {
+        "run_no": run_no,
+        # Loss history and outputs of a resumed run continue those of the run it resumes.
+        "base_run_no": (previous.get("base_run_no") or run_no) if resume else run_no,
+        "stages": [s.public() for s in plan.stages], "stage_index": 0, "cwd": str(env.musubi_dir),
+        "gpus": cfg["gpus"], "output_name": plan.output_name, "output_dir": str(task_paths.output),
+        "log_dir": str(task_paths.logs), "cache_dir": str(task_paths.cache),
+        "segments": [{"output_name": s.output_name, "epoch_offset": s.epoch_offset, "step_offset": s.step_offset}
+                     for s in segments],
+        "step_offset": last.step_offset, "epoch_offset": last.epoch_offset,
+        "resume": resume, "fingerprints": fingerprints, "warnings": plan.warnings,
+        "vram_estimate_gb": plan.vram_estimate_gb,
+    }

@@ -1,0 +1,251 @@
+"""Runs one task's stages in order, in its own thread, and follows their output.
+
+Each stage writes stdout and stderr straight into `logs/run-NNN-<stage>.log` (not a pipe), and
+this runner tails that file. That is what makes re-attaching possible: after an app restart the
+training process still writes to the same file, and a new runner picks up the pid (checked with
+its create_time), reads the log from the start to rebuild progress, and continues.
+
+What is followed: the log text (`log` events on `task:<id>`), the parsed progress (`progress`
+events, stored on the task about once a second), the loss per step (`task_loss` rows), and new
+checkpoints and samples in output/ (`checkpoint` / `sample` events).
+
+Outcome of a stage: exit code 0 = done. For a re-attached process the exit code cannot be read
+(it is not our child), so success is judged from what it left: the final checkpoint for the
+train stage, no Python traceback in the log for a cache stage.
+"""
+
+from __future__ import annotations
+
+import codecs
+import logging
+import os
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+from . import cache_state, proctree
+from .musubi_env import full_env
+from .outputs import OutputWatcher, Segment
+from .progress import ProgressParser, last_error_line
+
+log = logging.getLogger(__name__)
+
+READ_CHUNK = 256 * 1024
+TAIL_BYTES = 64 * 1024
+
+
+def popen_flags() -> dict:
+    """Own process group/session: a Ctrl+C in the app's console must not kill the training, and the
+    training may outlive the app (it is re-attached on the next start)."""
+    if sys.platform == "win32":
+        return {"creationflags": subprocess.CREATE_NEW_PROCESS_GROUP}
+    return {"start_new_session": True}
+
+
+class StageOutcome:
+    DONE, FAILED, STOPPED, DETACHED = "done", "failed", "stopped", "detached"
+
+
+class TaskRunner:
+    """Executes the `run` record of a task (see supervisor.prepare_run) from `run["stage_index"]` on."""
+
+    POLL_S = 0.1
+    PROGRESS_EVERY_S = 0.3
+    SAVE_EVERY_S = 1.0
+    OUTPUT_SCAN_EVERY_S = 0.5
+
+    def __init__(self, supervisor, task_id: str, run: dict, *, attach: dict | None = None):
+        self.sup = supervisor
+        self.task_id = task_id
+        self.run_record = run
+        self.attach = attach            # {"pid", "create_time"} of a process found alive at start-up
+        self.gpus: list[int] = list(run["gpus"])
+        self.stop_requested = threading.Event()
+        self.detach_requested = threading.Event()
+        self.thread = threading.Thread(target=self._main, name=f"task-{task_id}", daemon=True)
+        self.stop_mode: str | None = None
+        self.loss_floor: int | None = None   # highest loss step already stored (see Supervisor.save_progress)
+
+    # --- control (called from other threads) ---------------------------------------------------
+
+    def start(self) -> None:
+        self.thread.start()
+
+    def request_stop(self) -> None:
+        self.stop_requested.set()
+
+    def detach(self) -> None:
+        """Stop following, leave the process running (app shutdown)."""
+        self.detach_requested.set()
+
+    # --- the run ---------------------------------------------------------------------------------
+
+    def _main(self) -> None:
+        try:
+            outcome, error = self._run_stages()
+        except Exception as exc:  # noqa: BLE001 - a runner bug must end the task visibly, not silently
+            log.exception("task %s runner crashed", self.task_id)
+            outcome, error = StageOutcome.FAILED, f"{type(exc).__name__}: {exc}"
+        if outcome != StageOutcome.DETACHED:
+            self.sup.finish(self, outcome, error, self.stop_mode)
+
+    def _run_stages(self) -> tuple[str, str | None]:
+        run = self.run_record
+        stages = run["stages"]
+        for index in range(run["stage_index"], len(stages)):
+            stage = stages[index]
+            if self.stop_requested.is_set():
+                return StageOutcome.STOPPED, None
+            if self.detach_requested.is_set():
+                return StageOutcome.DETACHED, None
+            attached = self.attach if index == run["stage_index"] else None
+            if not attached and self._skip_cache(stage):
+                continue
+            outcome, error = self._run_stage(index, stage, attached)
+            if outcome != StageOutcome.DONE:
+                return outcome, error
+            if stage["name"] in run.get("fingerprints", {}):
+                cache_state.record(Path(run["cache_dir"]), stage["name"], run["fingerprints"][stage["name"]])
+        return StageOutcome.DONE, None
+
+    def _skip_cache(self, stage: dict) -> bool:
+        print_ = self.run_record.get("fingerprints", {}).get(stage["name"])
+        if not print_ or not cache_state.is_fresh(Path(self.run_record["cache_dir"]), stage["name"], print_):
+            return False
+        self.sup.publish(self.task_id, "log", {"stage": stage["name"],
+                                               "text": f"[{stage['name']}: caches are complete and unchanged, skipped]\n"})
+        self.sup.publish(self.task_id, "stage", {"stage": stage["name"], "skipped": True})
+        return True
+
+    def _log_path(self, stage: dict) -> Path:
+        return Path(self.run_record["log_dir"]) / f"run-{self.run_record['run_no']:03d}-{stage['name']}.log"
+
+    def _spawn(self, index: int, stage: dict) -> tuple[subprocess.Popen, float | None]:
+        path = self._log_path(stage)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(path, "ab") as out:
+            out.write(("$ " + subprocess.list2cmdline(stage["argv"]) + "\n").encode("utf-8"))
+            out.flush()
+            popen = subprocess.Popen(stage["argv"], cwd=self.run_record["cwd"], env=full_env(stage["env"]),
+                                     stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
+                                     **popen_flags())
+        create_time = proctree.identity(popen.pid)
+        self.sup.stage_started(self, index, stage["name"], popen.pid, create_time)
+        return popen, create_time
+
+    def _run_stage(self, index: int, stage: dict, attached: dict | None) -> tuple[str, str | None]:
+        if attached:
+            popen, pid, create_time = None, attached["pid"], attached["create_time"]
+        else:
+            popen, create_time = self._spawn(index, stage)
+            pid = popen.pid
+        run = self.run_record
+        is_train = stage["name"] == "train"
+        parser = ProgressParser(stage["name"], step_offset=run.get("step_offset", 0) if is_train else 0,
+                                epoch_offset=run.get("epoch_offset", 0) if is_train else 0)
+        follower = _LogFollower(self._log_path(stage))
+        watcher = OutputWatcher(Path(run["output_dir"]), [Segment.from_dict(s) for s in run["segments"]]) \
+            if is_train else None
+        self.sup.publish(self.task_id, "stage", {"stage": stage["name"], "skipped": False, "pid": pid})
+        last_progress = last_save = last_scan = 0.0
+        while True:
+            exit_code = popen.poll() if popen else None
+            gone = (exit_code is not None) if popen else proctree.find(pid, create_time) is None
+            self._pump(follower, parser, stage["name"])
+            now = time.monotonic()
+            if parser.changed and now - last_progress >= self.PROGRESS_EVERY_S:
+                parser.changed = False
+                last_progress = now
+                self.sup.publish(self.task_id, "progress", parser.snapshot())
+            if now - last_save >= self.SAVE_EVERY_S:
+                last_save = now
+                self._save(parser)
+            if watcher and now - last_scan >= self.OUTPUT_SCAN_EVERY_S:
+                last_scan = now
+                self._announce(watcher.poll())
+            if gone:
+                break
+            if self.stop_requested.is_set():
+                proc = proctree.find(pid, create_time)
+                self.stop_mode = proctree.stop_tree(proc, self.sup.STOP_TIMEOUT_S) if proc else "gone"
+                if popen:
+                    popen.wait(timeout=10)
+                self._pump(follower, parser, stage["name"], final=True)
+                self._save(parser)
+                return StageOutcome.STOPPED, None
+            if self.detach_requested.is_set():
+                self._save(parser)
+                return StageOutcome.DETACHED, None
+            time.sleep(self.POLL_S)
+        self._pump(follower, parser, stage["name"], final=True)
+        self.sup.publish(self.task_id, "progress", parser.snapshot())
+        self._save(parser)
+        if watcher:
+            self._announce(watcher.drain())
+        return self._judge(stage, exit_code, follower, popen is None)
+
+    def _judge(self, stage: dict, exit_code: int | None, follower: "_LogFollower",
+               attached: bool) -> tuple[str, str | None]:
+        tail = follower.tail()
+        if attached:
+            if stage["name"] == "train":
+                final = Path(self.run_record["output_dir"]) / f"{self.run_record['output_name']}.safetensors"
+                ok = final.is_file()
+            else:
+                ok = "Traceback (most recent call last)" not in tail
+            if ok:
+                return StageOutcome.DONE, None
+            return StageOutcome.FAILED, last_error_line(tail) or f"{stage['name']} ended without finishing."
+        if exit_code == 0:
+            return StageOutcome.DONE, None
+        line = last_error_line(tail)
+        return StageOutcome.FAILED, f"{stage['name']} exited with code {exit_code}" + (f": {line}" if line else "")
+
+    def _pump(self, follower: "_LogFollower", parser: ProgressParser, stage: str, final: bool = False) -> None:
+        text = follower.read()
+        if text:
+            parser.feed(text)
+            self.sup.publish(self.task_id, "log", {"stage": stage, "text": text})
+        if final:
+            parser.flush()
+        for notice in parser.take_notices():
+            if notice["type"] == "sample":
+                self.sup.publish(self.task_id, "sampling", notice)
+
+    def _save(self, parser: ProgressParser) -> None:
+        losses = parser.take_losses()
+        self.sup.save_progress(self, parser.snapshot(), losses)
+
+    def _announce(self, found: list[tuple[str, dict]]) -> None:
+        for kind, info in found:
+            self.sup.publish(self.task_id, kind, info)
+
+
+class _LogFollower:
+    """Reads what was appended to a log file since the last call, decoding UTF-8 across chunk edges."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.offset = 0
+        self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+
+    def read(self) -> str:
+        try:
+            with open(self.path, "rb") as f:
+                f.seek(self.offset)
+                data = f.read(READ_CHUNK * 8)
+        except FileNotFoundError:
+            return ""
+        self.offset += len(data)
+        return self._decoder.decode(data)
+
+    def tail(self) -> str:
+        try:
+            size = os.path.getsize(self.path)
+            with open(self.path, "rb") as f:
+                f.seek(max(0, size - TAIL_BYTES))
+                return f.read().decode("utf-8", errors="replace")
+        except OSError:
+            return ""

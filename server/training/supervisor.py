@@ -1,0 +1,223 @@
+"""The training queue: one running task per GPU, the rest wait in order.
+
+- `enqueue()` (start, retry, resume) checks the task can run *now* (a bad model path or a missing
+  musubi install is a 422 for the user, not a failed task later), then queues it at the end.
+- A loop thread starts queued tasks in queue order when all their GPUs are free. A waiting task
+  also holds back later tasks that want any of its GPUs, so a two-GPU task is not starved by a
+  stream of one-GPU tasks.
+- `stop()` takes a queued task back to draft, or asks its runner to end the process tree.
+- At start-up every task the database says is running is checked: its process (pid + create time)
+  still alive -> re-attached; gone -> `interrupted`, never left "running".
+- At shutdown runners detach: training keeps going and is re-attached on the next start.
+
+Events: `status` on `task:<id>` and `task` on `tasks` at every status change; the runner adds
+`log`, `progress`, `stage`, `sampling`, `sample`, `checkpoint` on `task:<id>`.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+
+from ..errors import ApiError, Conflict, ValidationError
+from . import planning, proctree, tasks
+from .runner import StageOutcome, TaskRunner
+
+log = logging.getLogger(__name__)
+
+RESTARTABLE = ("draft", "done", "failed", "stopped", "interrupted")
+
+
+class Supervisor:
+    TICK_S = 1.0
+    STOP_TIMEOUT_S = 10.0
+
+    def __init__(self, store, layout, bus):
+        self.store = store
+        self.layout = layout
+        self.bus = bus
+        self._lock = threading.RLock()
+        self._runners: dict[str, TaskRunner] = {}
+        self._wake = threading.Event()
+        self._closing = False
+        self._thread = threading.Thread(target=self._loop, name="training-supervisor", daemon=True)
+
+    # --- life cycle -----------------------------------------------------------------------------
+
+    def start(self) -> None:
+        self._reattach()
+        self._thread.start()
+
+    def shutdown(self) -> None:
+        self._closing = True
+        self._wake.set()
+        with self._lock:
+            runners = list(self._runners.values())
+        for runner in runners:
+            runner.detach()
+        for runner in runners:
+            runner.thread.join(timeout=5)
+        if self._thread.is_alive():
+            self._thread.join(timeout=5)
+
+    def _reattach(self) -> None:
+        for task in tasks.list_rows(self.store):
+            if task["status"] not in tasks.RUNNING:
+                continue
+            run = task.get("run") or {}
+            proc = proctree.find(task.get("pid"), task.get("pid_create_time"))
+            if proc is None or not run.get("stages"):
+                self._set_status(task["id"], "interrupted", pid=None, pid_create_time=None, finished_at=time.time(),
+                                 error="The app stopped while this task was running and its process is gone.")
+                continue
+            runner = TaskRunner(self, task["id"], run,
+                                attach={"pid": task["pid"], "create_time": task["pid_create_time"]})
+            with self._lock:
+                self._runners[task["id"]] = runner
+            if task["status"] == "stopping":
+                runner.request_stop()
+            runner.start()
+            self.publish(task["id"], "reattached", {"pid": task["pid"], "stage": task.get("stage")})
+            log.info("re-attached task %s (pid %s)", task["id"], task["pid"])
+
+    def _loop(self) -> None:
+        while not self._closing:
+            try:
+                self._tick()
+            except Exception:  # noqa: BLE001 - the queue must keep running
+                log.exception("training supervisor tick failed")
+            self._wake.wait(self.TICK_S)
+            self._wake.clear()
+
+    # --- queue ----------------------------------------------------------------------------------
+
+    def queue(self) -> list[dict]:
+        cur = self.store.db.execute("SELECT id, gpus FROM tasks WHERE status = 'queued' ORDER BY queue_pos, created_at")
+        return [{"id": i, "gpus": tasks._decode({"gpus": g})["gpus"]} for i, g in cur.fetchall()]
+
+    def busy_gpus(self) -> set[int]:
+        with self._lock:
+            return {g for r in self._runners.values() for g in r.gpus}
+
+    def _tick(self) -> None:
+        if self._closing:
+            return
+        with self._lock:
+            claimed = set(self.busy_gpus())
+            for entry in self.queue():
+                wanted = set(entry["gpus"] or [0])
+                if wanted & claimed:
+                    claimed |= wanted   # it waits, and holds its GPUs against later tasks
+                    continue
+                claimed |= wanted
+                self._launch(tasks.row(self.store, entry["id"]))
+
+    def _launch(self, task: dict) -> None:
+        pending = (task.get("run") or {}).get("pending_resume")
+        try:
+            run = planning.prepare_run(self.store, self.layout, task, pending)
+        except ApiError as exc:
+            self._set_status(task["id"], "failed", error=exc.message, finished_at=time.time(), queue_pos=None)
+            return
+        runner = TaskRunner(self, task["id"], run)
+        self._runners[task["id"]] = runner
+        self._set_status(task["id"], "running", run=run, run_no=run["run_no"], stage=None, progress=None, error=None,
+                         stop_mode=None, pid=None, pid_create_time=None, started_at=time.time(), finished_at=None,
+                         queue_pos=None)
+        runner.start()
+
+    def enqueue(self, task_id: str, resume: str | None = None) -> dict:
+        with self._lock:
+            task = tasks.row(self.store, task_id)
+            if task["status"] in tasks.ACTIVE:
+                raise Conflict("The task is already queued or running.", code="task_busy")
+            # Check now so the user sees what to fix; the same checks run again when it leaves the queue.
+            planning.prepare_run(self.store, self.layout, task, resume, write=False)
+            run = dict(task.get("run") or {})
+            run["pending_resume"] = resume
+            top = self.store.db.execute("SELECT MAX(queue_pos) FROM tasks").fetchone()[0] or 0
+            self._set_status(task_id, "queued", queue_pos=top + 1, run=run, error=None)
+        self._wake.set()
+        return tasks.row(self.store, task_id)
+
+    def reorder(self, order: list[str]) -> list[dict]:
+        """Put the queued tasks in `order` first, in that order; the others keep their relative order."""
+        with self._lock:
+            current = [e["id"] for e in self.queue()]
+            unknown = [i for i in order if i not in current]
+            if unknown:
+                raise ValidationError(f"Task {unknown[0]} is not queued.", field="order")
+            new = list(dict.fromkeys(order)) + [i for i in current if i not in order]
+            for pos, task_id in enumerate(new, start=1):
+                tasks.update_fields(self.store, task_id, queue_pos=float(pos))
+            self.bus.publish("tasks", "queue", {"order": new})
+        self._wake.set()
+        return self.queue()
+
+    def stop(self, task_id: str) -> dict:
+        with self._lock:
+            task = tasks.row(self.store, task_id)
+            if task["status"] == "queued":
+                self._set_status(task_id, "draft", queue_pos=None)
+            elif task["status"] in tasks.RUNNING:
+                runner = self._runners.get(task_id)
+                if runner:
+                    self._set_status(task_id, "stopping")
+                    runner.request_stop()
+                else:  # no runner: nothing can be following it any more
+                    self._set_status(task_id, "interrupted", pid=None, finished_at=time.time())
+        return tasks.row(self.store, task_id)
+
+    def wait(self, task_id: str, statuses=tasks.FINAL, timeout: float = 30) -> dict:
+        """Block until the task reaches one of `statuses` (tests and scripts)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            task = tasks.row(self.store, task_id)
+            if task["status"] in statuses:
+                return task
+            time.sleep(0.02)
+        raise TimeoutError(f"task {task_id} still {tasks.row(self.store, task_id)['status']} after {timeout}s")
+
+    # --- runner callbacks -----------------------------------------------------------------------
+
+    def stage_started(self, runner: TaskRunner, index: int, stage: str, pid: int, create_time: float | None) -> None:
+        runner.run_record["stage_index"] = index
+        status = "stopping" if runner.stop_requested.is_set() else "running"
+        self._set_status(runner.task_id, status, stage=stage, pid=pid, pid_create_time=create_time,
+                         run=runner.run_record)
+
+    def save_progress(self, runner: TaskRunner, snapshot: dict, losses: list) -> None:
+        tasks.update_fields(self.store, runner.task_id, progress=snapshot)
+        if runner.loss_floor is None:
+            # A re-attached runner re-reads the log from the start: keep only steps not stored yet.
+            runner.loss_floor = self.store.db.execute(
+                "SELECT COALESCE(MAX(step), -1) FROM task_loss WHERE task_id = ? AND run_no = ?",
+                [runner.task_id, runner.run_record["run_no"]]).fetchone()[0]
+        losses = [point for point in losses if point[0] > runner.loss_floor]
+        if losses:
+            runner.loss_floor = max(point[0] for point in losses)
+            now = time.time()
+            self.store.db["task_loss"].insert_all(
+                [{"task_id": runner.task_id, "run_no": runner.run_record["run_no"], "step": step, "epoch": epoch,
+                  "loss": loss, "ts": now} for step, epoch, loss in losses])
+
+    def finish(self, runner: TaskRunner, outcome: str, error: str | None, stop_mode: str | None) -> None:
+        status = {StageOutcome.DONE: "done", StageOutcome.FAILED: "failed", StageOutcome.STOPPED: "stopped"}[outcome]
+        with self._lock:
+            if self._runners.get(runner.task_id) is runner:
+                del self._runners[runner.task_id]
+        self._set_status(runner.task_id, status, error=error, stop_mode=stop_mode, pid=None, pid_create_time=None,
+                         finished_at=time.time())
+        self._wake.set()
+
+    # --- events ---------------------------------------------------------------------------------
+
+    def publish(self, task_id: str, type: str, data) -> None:
+        self.bus.publish(f"task:{task_id}", type, data)
+
+    def _set_status(self, task_id: str, status: str, **fields) -> None:
+        tasks.update_fields(self.store, task_id, status=status, **fields)
+        task = tasks.public(tasks.row(self.store, task_id), self.layout)
+        self.publish(task_id, "status", task)
+        self.bus.publish("tasks", "task", task)

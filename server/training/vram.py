@@ -1,0 +1,46 @@
+"""Training VRAM estimate from a task type's `VramModel` and the resolved memory options.
+
+estimate = weights (bf16 or fp8, less the swapped blocks) + activations + overhead, where
+activations = per-megapixel figure x megapixels x batch x latent frames (x3 without gradient
+checkpointing). Text encoders are not counted: training reads their cached outputs.
+
+Calibrated on Qwen-Image's published figures (FACTS.md, 1024x1024, batch 1): 42 GB plain bf16,
+30 GB with fp8, 24 GB with 16 blocks swapped, 12 GB with 45. Other types are derived from parameter
+counts; the API says which (`published`).
+"""
+
+from __future__ import annotations
+
+from .task_types import TaskType
+
+# Video VAEs compress time 4x: 81 frames are 21 latent frames.
+TEMPORAL_COMPRESSION = 4
+
+
+def latent_frames(frames: int) -> int:
+    return (max(1, frames) - 1) // TEMPORAL_COMPRESSION + 1
+
+
+def estimate_gb(ttype: TaskType, resolved: dict, dataset_type: str | None = None) -> float:
+    variant = resolved.get("variant")
+    model = ttype.vram_model(variant)
+    t, d = resolved["training"], resolved["dataset"]
+    max_swap = ttype.max_swap(variant)
+    fp8 = bool(t.get("fp8_base"))
+    weights = model.weights_fp8_gb if fp8 else model.weights_bf16_gb
+    block_fp8 = model.block_gb_fp8 or model.weights_fp8_gb / (max_swap + 1)
+    block = block_fp8 if fp8 else block_fp8 * model.weights_bf16_gb / model.weights_fp8_gb
+    swapped = min(int(t.get("blocks_to_swap") or 0), max_swap) * block
+    if (resolved.get("training", {}).get("experts") == "both" and "wan2.2" in ttype.id
+            and not t.get("offload_inactive_dit")):
+        weights *= 2  # both experts stay loaded unless the inactive one is offloaded
+    w, h = d["resolution"]
+    frames = 1
+    if ttype.video and dataset_type == "video":
+        frames = latent_frames(max(d.get("target_frames") or [1]))
+    mpix = w * h / 1e6 * d.get("batch_size", 1) * frames
+    activations = model.activation_gb_per_mpix * mpix
+    if not t.get("gradient_checkpointing"):
+        activations *= model.no_checkpointing_factor
+    total = max(weights - swapped, block * 2) + activations + model.overhead_gb
+    return round(total, 1)

@@ -1,0 +1,45 @@
+"""Shared builders for training tests: configs for every type/variant/preset/dataset type."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from server.training import task_types
+
+
+def model_paths(ttype, root: Path | str = "/models") -> dict:
+    return {m.key: f"{Path(root).as_posix()}/{m.key}.safetensors" for m in ttype.models}
+
+
+def prompt_for(ttype, variant: str, text: str = "a photo of sks") -> dict:
+    """A sample prompt carrying the options this type/variant requires (control or start image)."""
+    required = set(ttype.required_prompt_options) | set(ttype.variant(variant).required_prompt_options)
+    prompt = {"prompt": text}
+    if "control_images" in required:
+        prompt["control_images"] = ["/prompts/control.png"]
+    if "image" in required:
+        prompt["image"] = "/prompts/start.png"
+    return prompt
+
+
+def raw_config(ttype, variant: str, preset: str = "medium", *, sampling: bool = True, **overrides) -> dict:
+    raw = {"name": "Test LoRA", "task_type": ttype.id, "variant": variant, "dataset_id": "ds_00000001",
+           "vram_preset": preset, "models": model_paths(ttype), "gpus": [0]}
+    if sampling:
+        raw["samples"] = {"every_n_epochs": 1, "prompts": [prompt_for(ttype, variant)]}
+    raw.update(overrides)
+    return raw
+
+
+def all_combinations():
+    """(type, variant, preset, dataset type) for every task type x variant x VRAM preset x accepted type."""
+    for ttype in task_types.TASK_TYPES.values():
+        for variant in ttype.variants:
+            for dataset_type in ttype.accepted_dataset_types(variant.key):
+                for preset in task_types.PRESETS:
+                    yield ttype, variant.key, preset, dataset_type
+
+
+def combo_id(combo) -> str:
+    ttype, variant, preset, dataset_type = combo
+    return f"{ttype.id}-{variant}-{preset}-{dataset_type}"

@@ -1,0 +1,210 @@
+"""The command builder against musubi's CLI contract, for every task type x variant x VRAM preset x
+accepted dataset type, and the refusals that name the field to fix."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from server.errors import ValidationError
+from server.training import cli_spec, commands, config, task_types
+from server.training.dataset_source import DatasetSource
+from server.training.musubi_env import LAUNCH_MODULE, MusubiEnv
+
+from .helpers import all_combinations, combo_id, raw_config
+
+FIXTURE_SPEC = Path(__file__).resolve().parents[1] / "fixtures" / "musubi-cli-spec.json"
+ENV = MusubiEnv(Path("/opt/musubi-tuner"), Path("/opt/musubi-tuner/.venv/bin/python"))
+PATHS = commands.TaskPaths(Path("/data/tasks/task_1"))
+COMBOS = list(all_combinations())
+
+
+def source(dataset_type: str) -> DatasetSource:
+    return DatasetSource("ds_00000001", "Cats", dataset_type, Path("/data/datasets/ds_00000001/media"),
+                         Path("/data/datasets/ds_00000001/control"))
+
+
+def plan_for(raw: dict, dataset_type: str = "image", **kw):
+    return commands.build_plan(config.resolve(config.check(raw)), source(dataset_type), ENV, PATHS, **kw)
+
+
+def script_args(stage) -> list[str]:
+    """What follows the script path in a stage's argv."""
+    index = stage.argv.index(str(ENV.script(stage.script)))
+    return stage.argv[index + 1:]
+
+
+def test_packaged_spec_is_the_fixture():
+    assert json.loads(cli_spec.SPEC_PATH.read_text()) == json.loads(FIXTURE_SPEC.read_text())
+
+
+def test_every_table_script_exists_in_the_spec():
+    spec = cli_spec.load_spec()
+    for ttype in task_types.TASK_TYPES.values():
+        assert set(ttype.scripts) == set(task_types.STAGES)
+        for script in ttype.scripts.values():
+            assert script in spec, f"{ttype.id}: {script}"
+
+
+@pytest.mark.parametrize("combo", COMBOS, ids=[combo_id(c) for c in COMBOS])
+def test_every_combination_builds_a_valid_command(combo):
+    ttype, variant, preset, dataset_type = combo
+    plan = plan_for(raw_config(ttype, variant, preset), dataset_type)
+    assert [s.name for s in plan.stages] == ["cache_latents", "cache_text_encoder", "train"]
+    for stage in plan.stages:
+        args = script_args(stage)
+        # Independent re-check of the contract (the builder already refuses invalid commands).
+        assert cli_spec.check(stage.script, args) == [], (stage.name, args)
+        assert all(isinstance(a, str) for a in stage.argv)
+        assert stage.env["CUDA_VISIBLE_DEVICES"] == "0" and stage.env["PYTHONUNBUFFERED"] == "1"
+        assert stage.argv[1] == str(ENV.script(stage.script)) or stage.name == "train"
+    train = plan.stages[2]
+    assert train.argv[:3] == [str(ENV.python), "-m", LAUNCH_MODULE]
+    assert train.argv[3:5] == ["--num_cpu_threads_per_process", "1"]
+    values, _ = cli_spec.parse(train.script, script_args(train))
+    assert values["network_module"] == ttype.network_module
+    assert values["optimizer_type"]
+    expected = ttype.preset(preset, variant)
+    assert bool(values.get("fp8_base")) == expected["fp8_base"]
+    assert (values.get("blocks_to_swap") or 0) == expected["blocks_to_swap"]
+    assert values.get("blocks_to_swap", 0) <= ttype.max_swap(variant)
+    assert values["sample_prompts"] == str(PATHS.sample_prompts)
+    assert "sample_prompts.txt" in plan.files and "dataset.toml" in plan.files
+    assert plan.vram_estimate_gb > 0
+
+
+def test_presets_lower_the_estimate():
+    for ttype in task_types.TASK_TYPES.values():
+        for variant in ttype.variants:
+            figures = [plan_for(raw_config(ttype, variant.key, p), ttype.accepted_dataset_types(variant.key)[0])
+                       .vram_estimate_gb for p in task_types.PRESETS]
+            assert figures[0] > figures[1] >= figures[2], (ttype.id, variant.key, figures)
+
+
+def test_qwen_estimate_matches_published_figures():
+    qwen = task_types.get("qwen-image-lora")
+    cases = [({"vram_preset": "high"}, 42), ({"vram_preset": "custom", "training": {"fp8_base": True,
+              "fp8_scaled": True}}, 30),
+             ({"vram_preset": "custom", "training": {"fp8_base": True, "fp8_scaled": True, "blocks_to_swap": 16}}, 24),
+             ({"vram_preset": "custom", "training": {"fp8_base": True, "fp8_scaled": True, "blocks_to_swap": 45}}, 12)]
+    for overrides, published in cases:
+        plan = plan_for(raw_config(qwen, "original", **overrides))
+        assert abs(plan.vram_estimate_gb - published) <= 1.0, (overrides, plan.vram_estimate_gb)
+
+
+def test_cache_stages_carry_model_files_and_variant():
+    edit = task_types.get("qwen-image-edit-lora")
+    plan = plan_for(raw_config(edit, "edit-2509", "low"), "image_control")
+    latents, te, train = plan.stages
+    assert script_args(latents)[-3:] == ["--model_version", "edit-2509", "--skip_existing"]
+    assert "--vae" in latents.argv and "--text_encoder" in te.argv and "--fp8_vl" in te.argv
+    assert train.argv[train.argv.index("--model_version") + 1] == "edit-2509"
+
+
+def test_wan22_experts():
+    wan = task_types.get("wan2.2-lora")
+    both = plan_for(raw_config(wan, "t2v-A14B", "high", training={"experts": "both"})).stages[2].argv
+    assert both[both.index("--timestep_boundary") + 1] == "875"
+    assert both[both.index("--dit") + 1].endswith("/dit.safetensors")
+    assert both[both.index("--dit_high_noise") + 1].endswith("/dit_high_noise.safetensors")
+    high = plan_for(raw_config(wan, "i2v-A14B", "high", training={"experts": "high"}), "video").stages[2].argv
+    assert high[high.index("--dit") + 1].endswith("/dit_high_noise.safetensors")
+    assert "--dit_high_noise" not in high
+    assert high[high.index("--min_timestep") + 1] == "900" and high[high.index("--max_timestep") + 1] == "1000"
+    low = plan_for(raw_config(wan, "t2v-A14B", "high", training={"experts": "low"})).stages[2].argv
+    assert low[low.index("--max_timestep") + 1] == "875"
+    offload = plan_for(raw_config(wan, "t2v-A14B", "high", training={"offload_inactive_dit": True}))
+    assert "--offload_inactive_dit" in offload.stages[2].argv
+
+
+def test_wan21_i2v_needs_clip_and_i2v_latents():
+    wan = task_types.get("wan2.1-lora")
+    plan = plan_for(raw_config(wan, "i2v-14B", "medium"), "video")
+    assert "--i2v" in plan.stages[0].argv and "--clip" in plan.stages[0].argv
+    raw = raw_config(wan, "i2v-14B", "medium")
+    del raw["models"]["clip"]
+    with pytest.raises(ValidationError) as err:
+        plan_for(raw, "video")
+    assert err.value.details["field"] == "models.clip"
+
+
+def test_no_sampling_drops_sampling_only_models():
+    qwen = task_types.get("qwen-image-lora")
+    raw = raw_config(qwen, "original", sampling=False)
+    train = plan_for(raw).stages[2]
+    assert "--vae" not in train.argv and "--sample_prompts" not in train.argv
+    assert "--text_encoder" not in train.argv and "--dit" in train.argv
+
+
+def test_resume_reduces_duration_and_points_at_state():
+    qwen = task_types.get("qwen-image-lora")
+    plan = plan_for(raw_config(qwen, "original"), resume={"mode": "state", "path": "/x/lora-000004-state",
+                                                         "max_train_epochs": 12, "output_name": "Test_LoRA-r1"})
+    argv = plan.stages[2].argv
+    assert argv[argv.index("--resume") + 1] == "/x/lora-000004-state"
+    assert argv[argv.index("--max_train_epochs") + 1] == "12"
+    assert argv[argv.index("--output_name") + 1] == "Test_LoRA-r1"
+
+
+@pytest.mark.parametrize("task_type, variant, change, field_name", [
+    ("qwen-image-lora", "original", {"training": {"blocks_to_swap": 60}}, "training.blocks_to_swap"),
+    ("qwen-image-lora", "original", {"training": {"lr_warmup_steps": 100}}, "training.lr_warmup_steps"),
+    ("hunyuan-video-lora", "t2v", {"vram_preset": "custom", "training": {"fp8_base": True, "fp8_scaled": True}},
+     "training.fp8_scaled"),
+    ("flux2-lora", "dev", {"vram_preset": "custom", "training": {"fp8_text_encoder": True}},
+     "training.fp8_text_encoder"),
+    ("qwen-image-lora", "original", {"vram_preset": "custom", "training": {"fp8_scaled": True}},
+     "training.fp8_scaled"),
+    ("qwen-image-lora", "original", {"training": {"max_train_epochs": None}}, "training.max_train_epochs"),
+    ("wan2.2-lora", "t2v-A14B", {"training": {"experts": "high", "offload_inactive_dit": True}},
+     "training.offload_inactive_dit"),
+    ("wan2.2-lora", "t2v-A14B", {"vram_preset": "low", "training": {"offload_inactive_dit": True}},
+     "training.offload_inactive_dit"),
+    ("wan2.1-lora", "t2v-14B", {"training": {"offload_inactive_dit": True}}, "training.offload_inactive_dit"),
+    ("qwen-image-lora", "original", {"training": {"optimizer_type": "Lion"}}, "training.optimizer_type"),
+    ("qwen-image-lora", "original", {"training": {"learning_rate": "fast"}}, "training.learning_rate"),
+    ("qwen-image-lora", "original", {"training": {"bogus": 1}}, "training.bogus"),
+    ("qwen-image-lora", "original", {"variant": "edit"}, "variant"),
+    ("qwen-image-lora", "original", {"name": ""}, "name"),
+    ("kontext-lora", "dev", {"samples": {"every_n_epochs": 1, "prompts": [{"prompt": "x"}]}},
+     "samples.prompts.0.control_images"),
+    ("qwen-image-lora", "original", {"samples": {"every_n_epochs": 1, "prompts": [{"prompt": "a --w 5"}]}},
+     "samples.prompts.0.prompt"),
+    ("qwen-image-lora", "original", {"dataset": {"resolution": [10, 10]}}, "dataset.resolution"),
+])
+def test_refusals_name_the_field(task_type, variant, change, field_name):
+    ttype = task_types.get(task_type)
+    raw = raw_config(ttype, variant, "medium")
+    for key, value in change.items():
+        if isinstance(value, dict) and isinstance(raw.get(key), dict):
+            raw[key] = {**raw[key], **value}
+        else:
+            raw[key] = value
+    dataset_type = ttype.accepted_dataset_types(variant if variant in [v.key for v in ttype.variants] else None)[0]
+    with pytest.raises(ValidationError) as err:
+        plan_for(raw, dataset_type)
+    assert err.value.details["field"] == field_name, err.value.message
+
+
+def test_wrong_dataset_type_is_refused():
+    kontext = task_types.get("kontext-lora")
+    with pytest.raises(ValidationError) as err:
+        plan_for(raw_config(kontext, "dev"), "image")
+    assert err.value.details["field"] == "dataset_id"
+
+
+def test_missing_model_file_refused_only_when_starting(tmp_path):
+    qwen = task_types.get("qwen-image-lora")
+    plan = plan_for(raw_config(qwen, "original"))
+    assert any("not found" in w for w in plan.warnings)
+    with pytest.raises(ValidationError) as err:
+        plan_for(raw_config(qwen, "original"), check_files=True)
+    assert err.value.details["field"].startswith("models.")
+
+
+def test_xformers_gets_split_attn():
+    qwen = task_types.get("qwen-image-lora")
+    argv = plan_for(raw_config(qwen, "original", training={"attention": "xformers"})).stages[2].argv
+    assert "--xformers" in argv and "--split_attn" in argv and "--sdpa" not in argv

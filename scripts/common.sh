@@ -16,7 +16,7 @@ ensure_venv() {  # $1: requirements file
     echo "==> creating .venv with $PYTHON"
     "$PYTHON" -m venv .venv
   fi
-  if [ ! -f "$stamp" ] || [ "$req" -nt "$stamp" ] || [ requirements.txt -nt "$stamp" ]; then
+  if [ ! -f "$stamp" ] || [ "$req" -nt "$stamp" ] || [ requirements.txt -nt "$stamp" ] || [ build/requirements-build.txt -nt "$stamp" ]; then
     echo "==> installing Python packages from $req"
     .venv/bin/python -m pip install --quiet --upgrade pip
     .venv/bin/python -m pip install --quiet -r "$req"

@@ -67,3 +67,15 @@ def test_accelerate_options():
     assert cli_spec.check_accelerate(["--num_cpu_threads_per_process", "1", "--mixed_precision", "bf16"]) == []
     assert flags(cli_spec.check_accelerate(["--mixed_precision", "fp8"])) == ["--mixed_precision"]
     assert flags(cli_spec.check_accelerate(["--main_process_port", "1"])) == ["--main_process_port"]
+
+
+def test_packaged_spec_is_the_fixture_and_the_shared_contract():
+    """One contract, three places: the copy the app ships, the test fixture, and ../shared/musubi."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    packaged = cli_spec.SPEC_PATH.read_bytes()
+    assert packaged == (root / "tests" / "fixtures" / "musubi-cli-spec.json").read_bytes()
+    shared = root.parent / "shared" / "musubi" / "cli-spec.json"
+    if shared.is_file():  # present on developer machines and in CI beside the clone
+        assert packaged == shared.read_bytes(), "the pinned musubi version moved: re-copy cli-spec.json"

@@ -15,6 +15,8 @@ import sys
 import urllib.request
 from pathlib import Path
 
+from .fileio import atomic_write_text
+
 LOCK_NAME = "instance.lock"
 INFO_NAME = "instance.json"
 
@@ -45,9 +47,7 @@ class InstanceLock:
 
     def write_info(self, *, url: str, port: int, token: str, window: bool) -> None:
         info = {"pid": os.getpid(), "url": url, "port": port, "token": token, "window": window}
-        tmp = self.data_dir / (INFO_NAME + ".tmp")
-        tmp.write_text(json.dumps(info), encoding="utf-8")
-        os.replace(tmp, self.data_dir / INFO_NAME)
+        atomic_write_text(self.data_dir / INFO_NAME, json.dumps(info))
 
     def release(self) -> None:
         if self._fh:

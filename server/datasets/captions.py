@@ -7,9 +7,9 @@ file"; "" is an empty file - the two differ on disk and the UI shows them alike.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
+
+from ..fileio import atomic_write_text
 
 from .media_types import CAPTION_EXT, split_name
 
@@ -38,20 +38,7 @@ def write_atomic(path: Path, text: str, *, fsync: bool = True) -> None:
     `fsync=False` gives up only the power-cut guarantee (the newest text may be lost, or on some
     file systems show up empty): batch operations and imports use it because 10,000 fsyncs cost
     seconds, and their inputs are kept (undo history, the import source)."""
-    fd, tmp = tempfile.mkstemp(prefix=".~" + path.name + ".", suffix=".tmp", dir=str(path.parent))
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(text.encode("utf-8"))
-            if fsync:
-                f.flush()
-                os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
+    atomic_write_text(path, text, fsync=fsync)
 
 
 def write(media_dir: Path, media_name: str, text: str | None, *, fsync: bool = True) -> Path:

@@ -14,11 +14,12 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from PIL import Image, ImageOps
+
+from ..fileio import atomic_write
 
 from . import items, probe, storage
 from .errors import Conflict
@@ -73,18 +74,9 @@ def render(src: Path, size: int = SIZE) -> Image.Image:
 
 def _save(img: Image.Image, dest: Path, src_stat) -> None:
     dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".~", suffix=".jpg", dir=str(dest.parent))
-    try:
-        with os.fdopen(fd, "wb") as f:
-            img.save(f, "JPEG", quality=QUALITY, optimize=False)
-        os.utime(tmp, ns=(src_stat.st_atime_ns, src_stat.st_mtime_ns))
-        os.replace(tmp, dest)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
+    # The thumbnail carries its source's mtime: that is how a stale one is recognised.
+    atomic_write(dest, lambda f: img.save(f, "JPEG", quality=QUALITY, optimize=False), fsync=False,
+                 mtime_ns=src_stat.st_mtime_ns)
 
 
 def ensure(dirs: storage.DatasetDirs, slot: str, name: str) -> Path:

@@ -11,22 +11,12 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
-from pathlib import Path
 
 from ..errors import ValidationError
+from ..fileio import atomic_write_text
 from . import cache_state, commands, config, dataset_source, musubi_env, outputs, tasks
 
 CACHE_STAGES = ("cache_latents", "cache_text_encoder")
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=str(path.parent))
-    with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
-        f.write(text)
-    os.replace(tmp, path)
 
 
 def preview(store, layout, raw: dict, task_id: str | None = None) -> dict:
@@ -107,7 +97,7 @@ def prepare_run(store, layout, task: dict, resume_mode: str | None = None, *, wr
     plan = commands.build_plan(resolved, source, env, task_paths, resume=resume, check_files=True)
     if write:
         for name, text in plan.files.items():
-            _write_atomic(task_paths.root / name, text)
+            atomic_write_text(task_paths.root / name, text)
         for folder in (task_paths.output, task_paths.cache, task_paths.logs):
             folder.mkdir(parents=True, exist_ok=True)
     fingerprints = {

@@ -4,6 +4,7 @@ against a stand-in chat-completions server, WD14 with a tiny ONNX model) and the
 from __future__ import annotations
 
 import json
+import re
 import time
 import urllib.request
 from pathlib import Path
@@ -105,6 +106,7 @@ def test_api_settings_save_mask_key_and_test_against_standin(page, live):
         image = [p for p in req["body"]["messages"][-1]["content"] if p.get("type") == "image_url"][0]
         assert image["image_url"]["url"].startswith("data:image/jpeg;base64,")
         assert_no_raw_keys(page)
+        page.locator("[data-testid=tag-test-result]").scroll_into_view_if_needed()
         shot(page, "tagging-settings-api-en")
 
         # the server's error comes back as a message, not a crash
@@ -126,6 +128,8 @@ def test_preset_fills_base_url_and_model(page, live):
     open_settings(page, live)
     page.click("[data-testid=tag-backend-openai_api]")
     page.select_option("[data-testid=tag-preset]", "dashscope")
+    page.locator("[data-testid=settings-tagging] h2").scroll_into_view_if_needed()
+    shot(page, "tagging-settings-top-en")
     expect(page.locator("#tg-tagging_api_base_url")).to_have_value("https://dashscope.aliyuncs.com/compatible-mode/v1")
     expect(page.locator("#tg-tagging_api_model")).to_have_value("qwen-vl-max")
     saved = http(live, "GET", "/api/settings")["settings"]
@@ -160,10 +164,12 @@ def test_wd14_local_folder_test_runs_onnx_model(page, live, tmp_path):
     assert saved["tagging_wd14_model_dir"] == str(folder)
     assert saved["tagging_wd14_general_threshold"] == 0.5
     assert_no_raw_keys(page)
+    page.locator("[data-testid=tag-test-result]").scroll_into_view_if_needed()
     shot(page, "tagging-settings-wd14-en")
     page.select_option("[data-testid=lang-select]", "zh-CN")
-    page.click("[data-testid=theme-toggle]")
-    page.wait_for_timeout(200)
+    page.select_option("#set-theme", "dark")
+    expect(page.locator("html")).to_have_attribute("data-theme", "dark")
+    page.locator("[data-testid=tag-test-result]").scroll_into_view_if_needed()
     assert_no_raw_keys(page)
     shot(page, "tagging-settings-wd14-zh-dark")
 
@@ -178,6 +184,7 @@ def test_wd14_local_folder_test_runs_onnx_model(page, live, tmp_path):
 
 def open_dialog(page, live, dataset_id: str):
     page.goto(f"{live.base}/#/datasets/{dataset_id}")
+    page.reload()  # a hash change alone keeps the settings (theme) the page loaded with
     page.select_option("[data-testid=lang-select]", "en")
     page.wait_for_timeout(800)
     button = page.locator("[data-testid=autotag-open]")
@@ -209,13 +216,14 @@ def test_dialog_tags_only_empty_items_with_trigger_and_summary(page, live, tmp_p
         expect(page.locator("[data-testid=tag-undo-note]")).to_be_visible()
         expect(page.locator("[data-testid=tag-log] .lrow")).to_have_count(2)
         assert_no_raw_keys(page)
+        page.wait_for_timeout(300)  # the bar's width transition
         shot(page, "tagging-dialog-summary-en")
         media = live.data_dir / "datasets" / ds / "media"
         assert (media / "img_0.txt").read_text(encoding="utf-8") == "existing caption"
         written = (media / "img_1.txt").read_text(encoding="utf-8")
         assert written.startswith("ohwx") and "red circle" in written and "grass" not in written
         assert "ohwx" in server.requests[-1]["body"]["messages"][-1]["content"][0]["text"]
-        dialog.locator("[data-testid=tag-close]").click()
+        page.click("[data-testid=tag-close]")
         expect(dialog).to_have_count(0)
     assert not page.errors, page.errors
 
@@ -226,6 +234,7 @@ def test_dialog_lists_item_errors_and_cancel(page, live, tmp_path):
         http(live, "PATCH", "/api/settings", {"tagging_backend": "openai_api", "tagging_api_preset": "custom",
                                               "tagging_api_base_url": server.base_url, "tagging_api_model": "m",
                                               "tagging_api_parallel": 1})
+        http(live, "PATCH", "/api/settings", {"theme": "dark"})
         ds = make_dataset(live, tmp_path, n=3, captioned=0)
         open_dialog(page, live, ds)
         page.select_option("[data-testid=lang-select]", "zh-CN")
@@ -237,6 +246,7 @@ def test_dialog_lists_item_errors_and_cancel(page, live, tmp_path):
         expect(page.locator("[data-testid=tag-sum-errors]")).to_contain_text("image too small for this model")
         expect(page.locator("[data-testid=tag-log] .lrow[data-ok=false]")).to_have_count(1)
         assert_no_raw_keys(page)
+        page.wait_for_timeout(300)
         shot(page, "tagging-dialog-errors-zh")
 
         # a slow run can be cancelled from the progress bar
@@ -249,4 +259,53 @@ def test_dialog_lists_item_errors_and_cancel(page, live, tmp_path):
         page.click("[data-testid=job-cancel]")
         expect(page.locator("[data-testid=job-progress]")).to_have_attribute("data-status", "cancelled",
                                                                              timeout=20_000)
+    assert not page.errors, page.errors
+
+
+def test_dialog_wd14_overwrites_with_tags(page, live, tmp_path):
+    pytest.importorskip("onnxruntime")
+    from tests.tagging.tiny_wd14 import build_model_dir
+
+    folder = build_model_dir(tmp_path / "tiny-wd14")
+    http(live, "PATCH", "/api/settings", {"tagging_backend": "wd14", "tagging_wd14_model_dir": str(folder)})
+    ds = make_dataset(live, tmp_path, n=2, captioned=1)
+    open_dialog(page, live, ds)
+    expect(page.locator("[data-testid=tag-dlg-backend-wd14]")).to_have_attribute("aria-checked", "true")
+    page.check("[data-testid=tag-mode-overwrite]")
+    page.fill("[data-testid=tag-dlg-tagging_wd14_general_threshold]", "0.5")
+    page.fill("[data-testid=tag-blacklist]", "solo")
+    page.click("[data-testid=tag-start]")
+    expect(page.locator("[data-testid=tag-sum-changed]")).to_have_text("2", timeout=30_000)
+    media = live.data_dir / "datasets" / ds / "media"
+    tags = [t.strip() for t in (media / "img_0.txt").read_text(encoding="utf-8").split(",")]
+    assert "long hair" in tags and "solo" not in tags and "existing caption" not in tags
+    # the per-run threshold did not change the saved setting
+    assert http(live, "GET", "/api/settings")["settings"]["tagging_wd14_general_threshold"] == 0.35
+    assert not page.errors, page.errors
+
+
+def test_wd14_download_from_mirror_with_progress(page, live, tmp_path):
+    pytest.importorskip("onnxruntime")
+    from tests.tagging.file_server import FileServer
+    from tests.tagging.tiny_wd14 import build_model_dir
+
+    build_model_dir(tmp_path / "hf" / "tester" / "tiny-tagger")
+    with FileServer(tmp_path / "hf") as server:
+        open_settings(page, live)
+        page.click("[data-testid=tag-backend-wd14]")
+        fill_and_leave(page, "#tg-tagging_hf_endpoint", server.endpoint)
+        fill_and_leave(page, "#tg-tagging_wd14_repo", "tester/tiny-tagger")
+        expect(page.locator("[data-testid=tag-repo-downloaded]")).to_have_count(0)
+        page.click("[data-testid=tag-download]")
+        progress = page.locator("[data-testid=tag-download-progress]")
+        expect(progress).to_have_attribute("data-status", "done", timeout=20_000)
+        expect(progress).to_contain_text(re.compile(r"\d+ B / \d+ B"))  # bytes, formatted
+        expect(page.locator("[data-testid=tag-repo-downloaded]")).to_be_visible()
+        assert (live.data_dir / "models" / "taggers" / "tester" / "tiny-tagger" / "model.onnx").is_file()
+        # a repo that does not exist there: the error is shown under the field's download
+        fill_and_leave(page, "#tg-tagging_wd14_repo", "tester/missing")
+        page.click("[data-testid=tag-download]")
+        expect(progress).to_have_attribute("data-status", "failed", timeout=20_000)
+        assert_no_raw_keys(page)
+        shot(page, "tagging-settings-download-en")
     assert not page.errors, page.errors

@@ -4,14 +4,23 @@ Any thread publishes `(topic, type, data)`; each websocket connection owns a Sub
 with a bounded queue and the set of topics it asked for. A topic pattern ending in `*`
 matches by prefix (`task:*`). A slow client loses its oldest events rather than stalling
 the publisher.
+
+Events of short-lived topics (`job:<id>`) are retained for a while and replayed to a client
+that subscribes late: a UI starts a job, learns its id from the answer and only then subscribes,
+and a fast job has already published its first items by then.
 """
 
 from __future__ import annotations
 
+import collections
 import queue
 import threading
 import time
 from typing import Any
+
+RETAINED_PREFIXES = ("job:",)
+RETAINED_TOPICS = 64      # how many topics keep a replay buffer (least recently used dropped)
+RETAINED_EVENTS = 1000    # events kept per topic
 
 
 class Subscription:
@@ -22,7 +31,7 @@ class Subscription:
         self.dropped = 0
 
     def subscribe(self, *topics: str) -> None:
-        self.topics.update(t for t in topics if t)
+        self._bus._subscribe(self, [t for t in topics if t])
 
     def unsubscribe(self, *topics: str) -> None:
         self.topics.difference_update(topics)
@@ -58,6 +67,26 @@ class EventBus:
     def __init__(self):
         self._subs: list[Subscription] = []
         self._lock = threading.Lock()
+        self._retained: collections.OrderedDict[str, collections.deque] = collections.OrderedDict()
+
+    def _subscribe(self, sub: Subscription, topics: list[str]) -> None:
+        # Under the publish lock, so a replayed event can neither be missed nor delivered twice.
+        with self._lock:
+            for topic in topics:
+                if topic not in sub.topics:
+                    for event in self._retained.get(topic, ()):
+                        sub.offer(event)
+                sub.topics.add(topic)
+
+    def _retain(self, topic: str, event: dict) -> None:
+        buf = self._retained.get(topic)
+        if buf is None:
+            buf = self._retained[topic] = collections.deque(maxlen=RETAINED_EVENTS)
+            while len(self._retained) > RETAINED_TOPICS:
+                self._retained.popitem(last=False)
+        else:
+            self._retained.move_to_end(topic)
+        buf.append(event)
 
     def subscription(self) -> Subscription:
         sub = Subscription(self)
@@ -78,6 +107,8 @@ class EventBus:
     def publish(self, topic: str, type: str, data: Any = None) -> None:
         event = {"topic": topic, "type": type, "data": data, "ts": time.time()}
         with self._lock:
-            targets = [s for s in self._subs if s.wants(topic)]
-        for sub in targets:
-            sub.offer(event)
+            if topic.startswith(RETAINED_PREFIXES):
+                self._retain(topic, event)
+            for sub in self._subs:
+                if sub.wants(topic):
+                    sub.offer(event)

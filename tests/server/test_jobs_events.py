@@ -135,3 +135,17 @@ def test_slow_subscriber_drops_oldest_instead_of_blocking():
         bus.publish("x", "n", i)
     assert [sub.get(0)["data"] for _ in range(3)] == [7, 8, 9]
     assert sub.dropped == 7
+
+
+def test_late_subscriber_gets_the_job_events_it_missed():
+    bus = EventBus()
+    bus.publish("job:1", "item", 1)
+    bus.publish("job:1", "item", 2)
+    bus.publish("system", "sample", {})  # not a retained topic
+    late = bus.subscription()
+    late.subscribe("job:1", "system")
+    bus.publish("job:1", "item", 3)
+    assert [late.get(0)["data"] for _ in range(3)] == [1, 2, 3]
+    assert late.get(0) is None
+    late.subscribe("job:1")  # subscribing again does not replay twice
+    assert late.get(0) is None

@@ -5,12 +5,13 @@ Thin: every route hands over to server/training/.
 
 from __future__ import annotations
 
-from flask import Blueprint, request, send_file
+from flask import Blueprint, Response, request, send_file
 
 from .. import services
 from ..errors import NotFound, ValidationError, json_body
 from ..paths import safe_join
-from ..training import catalog, cli_spec, convert, outputs, planning, tasks
+from ..training import (catalog, cli_spec, commands, convert, local_files, outputs, planning, tasks,
+                        user_presets)
 from ..training.task_types import PRESETS
 
 bp = Blueprint("tasks", __name__)
@@ -50,6 +51,31 @@ def preview():
     if task_id:
         tasks.row(svc.store, task_id)
     return planning.preview(svc.store, svc.layout, json_body(), task_id)
+
+
+@bp.post("/tasks/check-paths")
+def check_paths():
+    """{paths: [str]} -> {results: {path: {exists, is_file, size}}} (the create form's model-file check)."""
+    return {"results": local_files.check_paths(json_body().get("paths"))}
+
+
+@bp.get("/task-presets")
+def list_user_presets():
+    return {"presets": user_presets.list_presets(services().store)}
+
+
+@bp.put("/task-presets/<path:name>")
+def save_user_preset(name: str):
+    preset = user_presets.save(services().store, name, json_body().get("config"))
+    services().bus.publish("tasks", "presets", {"name": preset["name"]})
+    return {"preset": preset}
+
+
+@bp.delete("/task-presets/<path:name>")
+def delete_user_preset(name: str):
+    user_presets.delete(services().store, name)
+    services().bus.publish("tasks", "presets", {"name": name, "deleted": True})
+    return {"deleted": name}
 
 
 @bp.put("/tasks/queue")
@@ -119,7 +145,7 @@ def task_outputs(task_id: str):
     folder = tasks.paths(svc.layout, task_id).output
     segments = planning.segments_of(task)
     return {"checkpoints": outputs.checkpoints(folder, segments), "samples": outputs.samples(folder, segments),
-            "states": outputs.states(folder, segments)}
+            "states": outputs.states(folder, segments), "converted": outputs.converted(folder)}
 
 
 @bp.get("/tasks/<task_id>/loss")
@@ -148,6 +174,27 @@ def task_log(task_id: str):
         f.seek(max(0, size - tail))
         text = f.read().decode("utf-8", errors="replace")
     return {"stage": stage, "text": text, "size": size}
+
+
+@bp.get("/tasks/<task_id>/log/download")
+def task_log_download(task_id: str):
+    """The latest run's whole log (every stage, in order) as a text file."""
+    svc = services()
+    task = tasks.row(svc.store, task_id)
+    text = local_files.run_log(svc.layout, task)
+    name = f"{commands.output_name(task['name'])}-run{(task.get('run_no') or 0):03d}.log"
+    return Response(text, mimetype="text/plain; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+@bp.post("/tasks/<task_id>/open")
+def open_task_path(task_id: str):
+    """{path: relative to the task folder ("" = the folder), reveal: bool} -> opened in the file manager."""
+    svc = services()
+    tasks.row(svc.store, task_id)
+    body = json_body()
+    path = local_files.open_task_path(svc.layout, task_id, body.get("path", ""), bool(body.get("reveal")))
+    return {"opened": str(path)}
 
 
 @bp.get("/tasks/<task_id>/files/<path:name>")

@@ -56,6 +56,7 @@ def _variant(ttype: TaskType, key: str) -> dict:
         "required_prompt_options": sorted(set(ttype.required_prompt_options) | set(v.required_prompt_options)),
         "presets": {p: ttype.preset(p, key) for p in PRESETS},
         "vram_estimate_gb": estimates,
+        "vram_model": asdict(ttype.vram_model(key)),
     }
 
 

@@ -133,8 +133,12 @@ def build_plan(resolved: dict, source: DatasetSource, env: MusubiEnv, paths: Tas
 
     script = ttype.scripts["train"]
     args = _train_args(ttype, variant, resolved, models, paths, name, sampling, resume)
+    # The user's extra arguments go last; a problem with one of their tokens names that field.
+    extra = list(resolved.get("extra_args") or [])
+    args += extra
+    train_map = {**extra_map, **{token.partition("=")[0]: "extra_args" for token in extra}}
     for problem in cli_spec.check(script, args):
-        _fail_for_problem(problem, "train", extra_map)
+        _fail_for_problem(problem, "train", train_map)
     prefix = env.launch_prefix(t["mixed_precision"], len(resolved["gpus"]))
     for problem in cli_spec.check_accelerate(prefix[3:]):
         _fail_for_problem(problem, "train", extra_map)

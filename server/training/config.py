@@ -8,7 +8,9 @@ Shape:
     {"name", "task_type", "variant", "dataset_id", "gpus": [0], "vram_preset": "high|medium|low|custom",
      "models": {key: path}, "training": {field: value}, "dataset": {field: value},
      "samples": {"every_n_epochs", "every_n_steps", "at_first", "width", "height", "frames", "steps",
-                 "guidance", "prompts": [{"prompt", "width", ..., "control_images": [...]}]}}
+                 "guidance", "prompts": [{"prompt", "width", ..., "control_images": [...]}]},
+     "extra_args": ["--flag", "value", ...]}   (appended to the train command, checked against the
+                                                CLI spec like every other option)
 
 Every problem raises ValidationError naming the field as a dotted path ("training.learning_rate").
 """
@@ -26,11 +28,12 @@ from . import task_types
 from .task_types import PRESETS, PROMPT_OPTIONS
 
 TOP_KEYS = {"name", "task_type", "variant", "dataset_id", "gpus", "vram_preset", "models", "training",
-            "dataset", "samples"}
+            "dataset", "samples", "extra_args"}
 SAMPLE_KEYS = {"every_n_epochs", "every_n_steps", "at_first", "prompts", "width", "height", "frames", "steps",
                "guidance"}
 PROMPT_KEYS = {"prompt", *PROMPT_OPTIONS}
 NAME_MAX = 120
+EXTRA_ARGS_MAX = 200
 
 
 def _fail(message: str, where: str) -> None:
@@ -150,7 +153,21 @@ def check(raw: Any) -> dict:
             clean[key] = _check_value(known[key], value, f"{section}.{key}")
         out[section] = clean
     out["samples"] = _check_samples(_section(raw, "samples", "samples"))
+    out["extra_args"] = _check_extra_args(raw.get("extra_args"))
     return out
+
+
+def _check_extra_args(value: Any) -> list[str]:
+    """Free extra arguments for the train script: tokens, the first of them a flag."""
+    if value is None or value == "" or value == []:
+        return []
+    if (not isinstance(value, list) or len(value) > EXTRA_ARGS_MAX
+            or not all(isinstance(x, str) and x.strip() and "\n" not in x and "\r" not in x for x in value)):
+        _fail("extra_args must be a list of arguments, e.g. [\"--max_timestep\", \"900\"].", "extra_args")
+    tokens = [x.strip() for x in value]
+    if not tokens[0].startswith("--"):
+        _fail(f"Extra arguments start with an option (--name), not '{tokens[0]}'.", "extra_args")
+    return tokens
 
 
 def _check_models(ttype, given: dict) -> dict:
@@ -246,4 +263,5 @@ def resolve(config: dict) -> dict:
     out["samples"] = samples
     out.setdefault("gpus", [0])
     out.setdefault("models", {})
+    out["extra_args"] = list(config.get("extra_args") or [])
     return out

@@ -31,6 +31,9 @@ def default_python(musubi_dir: Path) -> Path:
 class MusubiEnv:
     musubi_dir: Path
     python: Path
+    # From the settings page's last check of this environment (server/runtime/detect.py) and a running
+    # setup job: (setting, message) pairs that also stop a start.
+    blocking: tuple[tuple[str, str], ...] = ()
 
     def script(self, name: str) -> Path:
         return self.musubi_dir / "src" / "musubi_tuner" / f"{name}.py"
@@ -50,14 +53,34 @@ class MusubiEnv:
                                       "(expected src/musubi_tuner inside)."))
         if not self.python.is_file():
             out.append(("musubi_python", f"The musubi-tuner Python interpreter {self.python} does not exist."))
-        return out
+        return out + [b for b in self.blocking if b not in out]
 
 
 def from_store(store) -> MusubiEnv:
     musubi_dir = store.get_setting("musubi_dir", "") or ""
     python = store.get_setting("musubi_python", "") or ""
     base = Path(musubi_dir) if musubi_dir else program_dir() / "musubi-tuner"
-    return MusubiEnv(musubi_dir=base, python=Path(python) if python else default_python(base))
+    python = Path(python) if python else default_python(base)
+    return MusubiEnv(musubi_dir=base, python=python, blocking=_runtime_blocking(store, python))
+
+
+def _runtime_blocking(store, python: Path) -> tuple[tuple[str, str], ...]:
+    """Problems the runtime check found (server/runtime): a setup/update/repair job rewriting the
+    environment right now, or the last probe of this very interpreter (no torch, CPU-only torch, CUDA
+    not available, no accelerate...). Reads two rows; the probe itself only runs from the settings page."""
+    out = []
+    try:
+        busy = store.db.execute("SELECT id FROM jobs WHERE kind = 'runtime_setup' AND status IN ('queued', 'running')"
+                                ).fetchone()
+        verdict = store.get_setting("_runtime_probe", None)
+    except Exception:  # noqa: BLE001 - a store without these tables has nothing to say
+        return ()
+    if busy:
+        out.append(("musubi_dir", "The trainer environment is being set up or updated; wait for that job to finish."))
+    if verdict and verdict.get("python_path") == str(python):
+        for item in verdict.get("blocking") or []:
+            out.append(("musubi_python", f"{item['message']} (Settings > Trainer environment)"))
+    return tuple(out)
 
 
 def stage_env(gpus: list[int]) -> dict[str, str]:

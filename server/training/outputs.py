@@ -77,6 +77,21 @@ def states(output_dir: Path, segments: list[Segment]) -> list[dict]:
     return sorted(out, key=lambda s: (s["mtime"], s["dir"]))
 
 
+def converted(output_dir: Path) -> list[dict]:
+    """Checkpoints converted for other tools (convert.py writes `converted/<stem>-<target>.safetensors`)."""
+    folder = output_dir / "converted"
+    out = []
+    if not folder.is_dir():
+        return out
+    for p in folder.iterdir():
+        m = re.fullmatch(r"(?P<stem>.+)-(?P<target>comfyui|musubi)", p.stem)
+        if p.is_file() and p.suffix == ".safetensors" and m:
+            stat = p.stat()
+            out.append({"file": f"converted/{p.name}", "source": f"{m.group('stem')}.safetensors",
+                        "target": m.group("target"), "size": stat.st_size, "mtime": stat.st_mtime})
+    return sorted(out, key=lambda c: (c["mtime"], c["file"]))
+
+
 SAMPLE_NAME = re.compile(r"^_(?:e(?P<epoch>\d{6})|(?P<step>\d{6}))_(?P<index>\d{2})_(?P<time>\d{14})(?:_(?P<seed>\d+))?$")
 
 

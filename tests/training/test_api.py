@@ -129,6 +129,9 @@ def test_run_over_http(api, svc, models):
     assert finished["status"] == "done", finished["error"]
     assert finished["result"]["file"] == "converted/Cat_LoRA-comfyui.safetensors"
     assert (tasks.paths(svc.layout, task["id"]).output / finished["result"]["file"]).is_file()
+    listed = api.get(f"/api/tasks/{task['id']}/outputs").get_json()["converted"]
+    assert [(c["file"], c["source"], c["target"]) for c in listed] == [
+        ("converted/Cat_LoRA-comfyui.safetensors", "Cat_LoRA.safetensors", "comfyui")]
     missing = api.post(f"/api/tasks/{task['id']}/convert", json={"file": "nope.safetensors"})
     assert missing.status_code == 404
     escape = api.post(f"/api/tasks/{task['id']}/convert", json={"file": "../../x.safetensors"})

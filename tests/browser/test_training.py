@@ -1,0 +1,366 @@
+"""Training pages in headless Chromium against the stand-in trainer (tests/standin/fake_musubi).
+
+The app is the real launcher; its musubi_dir / musubi_python settings point at the stand-in, which
+prints what musubi prints and writes musubi's checkpoint and sample names at a pace set by
+FAKE_MUSUBI_STEP_S. A dataset is made through the HTTP API; everything else happens in the UI.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+from PIL import Image
+from playwright.sync_api import expect
+
+from tests.browser.conftest import shot
+from tests.browser.test_shell import assert_no_raw_keys
+from tests.live import LiveApp
+
+STANDIN = Path(__file__).resolve().parents[1] / "standin" / "fake_musubi"
+
+
+# --- helpers -------------------------------------------------------------------------------------
+
+def call(live, method: str, path: str, body=None):
+    data = json.dumps(body).encode() if body is not None else None
+    req = urllib.request.Request(live.base + path, data=data, method=method,
+                                 headers={"X-Workbench-Token": live.token, "Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=20) as resp:
+        return json.loads(resp.read() or b"null")
+
+
+def wait_for(fn, timeout=20.0, interval=0.1):
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        last = fn()
+        if last:
+            return last
+        time.sleep(interval)
+    raise AssertionError(f"condition not met in {timeout}s (last value: {last!r})")
+
+
+def skip_first_run(live) -> None:
+    """The first-run wizard (where the app has one) would cover the pages these tests drive."""
+    try:
+        call(live, "PATCH", "/api/settings", {"first_run_done": True})
+    except urllib.error.HTTPError as exc:   # an app without the wizard has no such setting
+        if exc.code != 422:
+            raise
+
+
+def setup_trainer(live, tmp_path: Path, images: int = 3) -> tuple[str, dict]:
+    """Point the app at the stand-in trainer, make an image dataset and fake model files."""
+    call(live, "PATCH", "/api/settings", {"musubi_dir": str(STANDIN), "musubi_python": sys.executable})
+    ds = call(live, "POST", "/api/datasets", {"name": "Cats", "type": "image"})["dataset"]
+    folder = tmp_path / "pics"
+    folder.mkdir()
+    for i in range(images):
+        Image.new("RGB", (64, 64), ["red", "green", "blue", "orange"][i % 4]).save(folder / f"cat{i}.png")
+        (folder / f"cat{i}.txt").write_text(f"a photo of sks cat {i}", encoding="utf-8")
+    job = call(live, "POST", f"/api/datasets/{ds['id']}/import", {"source": "folder", "path": str(folder)})["job"]
+    wait_for(lambda: call(live, "GET", f"/api/jobs/{job['id']}")["job"]["status"] == "done")
+    models = {}
+    (tmp_path / "models").mkdir()
+    for key in ("dit", "vae", "text_encoder"):
+        path = tmp_path / "models" / f"{key}.safetensors"
+        path.write_bytes(b"weights")
+        models[key] = str(path)
+    return ds["id"], models
+
+
+def task_config(ds_id, models, name="API task", epochs=6, repeats=10):
+    return {"name": name, "task_type": "qwen-image-lora", "dataset_id": ds_id, "models": models,
+            "vram_preset": "low", "training": {"max_train_epochs": epochs}, "dataset": {"num_repeats": repeats},
+            "samples": {"every_n_epochs": 1, "prompts": [{"prompt": "a photo of sks cat", "seed": 1}]}}
+
+
+def terminal_text(page) -> str:
+    return page.locator("[data-testid=terminal] .xterm-rows").inner_text()
+
+
+def open_page(browser, live, hash_path="", locale="en"):
+    ctx = browser.new_context(viewport={"width": 1400, "height": 900}, locale="en-US")
+    pg = ctx.new_page()
+    pg.errors = []
+    pg.on("pageerror", lambda e: pg.errors.append(str(e)))
+    pg.goto(live.url)
+    pg.select_option("[data-testid=lang-select]", locale)
+    if hash_path:
+        pg.goto(live.base + "/#" + hash_path)
+    return pg
+
+
+@pytest.fixture
+def trainer_live(tmp_path):
+    """The app with no GPU (provider none) and a stand-in trainer slow enough to watch."""
+    env = {"LORA_WORKBENCH_GPU_PROVIDER": "none", "FAKE_MUSUBI_STEP_S": "0.12"}
+    app = LiveApp(tmp_path / "data", env=env).wait_ready()
+    skip_first_run(app)
+    yield app
+    app.stop()
+
+
+RECORDED = [
+    [{"index": 0, "name": "NVIDIA GeForce RTX 4090", "uuid": "GPU-0", "memory_total_mb": 24564, "memory_used_mb": 18200,
+      "utilization_pct": 97, "temperature_c": 66, "fan_pct": 58, "memory_clock_mhz": 10501, "power_w": 402.5,
+      "power_limit_w": 450.0},
+     {"index": 1, "name": "NVIDIA GeForce RTX 3060", "uuid": "GPU-1", "memory_total_mb": 12288, "memory_used_mb": 400,
+      "utilization_pct": 0, "temperature_c": 38, "fan_pct": 30, "memory_clock_mhz": 405, "power_w": 14.0,
+      "power_limit_w": 170.0}],
+    [{"index": 0, "name": "NVIDIA GeForce RTX 4090", "uuid": "GPU-0", "memory_total_mb": 24564, "memory_used_mb": 18300,
+      "utilization_pct": 99, "temperature_c": 66, "fan_pct": 60, "memory_clock_mhz": 10501, "power_w": 410.0,
+      "power_limit_w": 450.0},
+     {"index": 1, "name": "NVIDIA GeForce RTX 3060", "uuid": "GPU-1", "memory_total_mb": 12288, "memory_used_mb": 400,
+      "utilization_pct": 1, "temperature_c": 38, "fan_pct": 30, "memory_clock_mhz": 405, "power_w": 14.5,
+      "power_limit_w": 170.0}],
+]
+
+
+@pytest.fixture
+def gpu_live(tmp_path):
+    readings = tmp_path / "gpu-readings.json"
+    readings.write_text(json.dumps(RECORDED), encoding="utf-8")
+    env = {"LORA_WORKBENCH_GPU_PROVIDER": f"recorded:{readings}", "FAKE_MUSUBI_STEP_S": "0.12"}
+    app = LiveApp(tmp_path / "data", env=env).wait_ready()
+    skip_first_run(app)
+    yield app
+    app.stop()
+
+
+# --- tests ---------------------------------------------------------------------------------------
+
+def test_create_watch_stop_and_delete(browser, trainer_live, tmp_path):
+    live = trainer_live
+    ds_id, models = setup_trainer(live, tmp_path)
+    page = open_page(browser, live, "/tasks/new")
+
+    # The form opens directly, built from the task-type table.
+    expect(page.locator("[data-testid=task-type]")).to_be_visible()
+    expect(page.locator("[data-testid=no-gpu-note]")).to_be_visible()
+    page.fill("[data-testid=task-name]", "Cat LoRA")
+    for key, path in models.items():
+        page.fill(f"[data-testid=model-{key}]", path)
+    expect(page.locator("[data-testid=model-ok]")).to_have_count(3)
+    page.fill("[data-testid=model-dit]", models["dit"] + ".missing")
+    expect(page.locator("[data-testid=model-missing]")).to_be_visible()
+    page.fill("[data-testid=model-dit]", models["dit"])
+    page.select_option("[data-testid=dataset-select]", ds_id)
+    page.fill("#f-dataset-num_repeats", "10")
+    page.fill("[data-testid=duration-value]", "6")
+    page.locator("[data-testid=duration-value]").press("Tab")
+
+    # VRAM preset: choosing one sets its fields; editing one of them switches to custom.
+    estimate = page.locator("[data-testid=vram-estimate]")
+    page.click("[data-testid=vram-preset] [data-preset=high]")
+    high = estimate.inner_text()
+    page.click("[data-testid=vram-preset] [data-preset=low]")
+    expect(page.locator("[data-preset=low]")).to_have_attribute("aria-checked", "true")
+    expect(page.locator("#f-training-blocks_to_swap")).to_have_value("45")
+    assert estimate.inner_text() != high
+    low = estimate.inner_text()
+    page.fill("#f-training-blocks_to_swap", "20")
+    expect(page.locator("[data-preset=custom]")).to_have_attribute("aria-checked", "true")
+    expect(estimate).not_to_have_text(low)
+
+    # "?" help for a field.
+    page.locator("[data-field='training.learning_rate'] [data-testid=help-button]").click()
+    expect(page.locator("[data-testid=help-text]")).to_contain_text("Typical LoRA values")
+    page.keyboard.press("Escape")
+
+    # A sample prompt, then the command preview shows the exact train command.
+    page.click("[data-testid=add-prompt]")
+    page.fill("[data-testid=sample-prompt-text]", "a photo of sks cat on a sofa")
+    page.click("[data-testid=preview-button]")
+    train = page.locator("[data-testid=argv-train]")
+    expect(train).to_contain_text("--blocks_to_swap 20")
+    expect(train).to_contain_text("--sample_every_n_epochs 1")
+    expect(page.locator("[data-testid=preview-file]")).to_contain_text("num_repeats = 10")
+    shot(page, "training-en-preview")
+    page.keyboard.press("Escape")
+    expect(train).to_have_count(0)
+
+    # An extra argument the trainer does not know is refused, naming the field.
+    page.click("[data-testid=grp-advanced] summary")
+    page.fill("[data-testid=extra-args]", "--no_such_flag 1")
+    page.click("[data-testid=create-task]")
+    expect(page.locator("[data-field=extra_args] [data-testid=field-error]")).to_contain_text("no_such_flag")
+    page.fill("[data-testid=extra-args]", "")
+    shot(page, "training-en-create")
+
+    page.click("[data-testid=create-task]")
+    expect(page).to_have_url(re.compile(r"#/tasks$"))
+    row = page.locator("[data-testid=task-row]").first
+    expect(row.locator("[data-testid=task-link]")).to_have_text("Cat LoRA")
+    expect(row).to_have_attribute("data-status", "running", timeout=15_000)
+    steps = row.locator("[data-testid=task-steps]")
+    expect(steps).to_contain_text(re.compile(r"^\d+/180$"), timeout=20_000)
+    first = steps.inner_text()
+    expect(steps).not_to_have_text(first, timeout=10_000)
+    expect(row.locator("[data-testid=task-speed]")).to_contain_text("it/s")
+    shot(page, "training-en-list")
+
+    # Task page: vitals, live terminal, a sample and a checkpoint appear.
+    row.locator("[data-testid=task-link]").click()
+    expect(page.locator("[data-testid=task-title]")).to_have_text("Cat LoRA")
+    expect(page.locator("[data-testid=stat-speed]")).to_contain_text("it/s", timeout=15_000)
+    wait_for(lambda: "steps:" in terminal_text(page), timeout=15)
+    before = terminal_text(page)
+    wait_for(lambda: terminal_text(page) != before, timeout=10)
+    expect(page.locator("[data-testid=sample-thumb]").first).to_be_visible(timeout=20_000)
+    expect(page.locator("[data-testid=checkpoint-row]").first).to_be_visible(timeout=20_000)
+    expect(page.locator("[data-testid=checkpoint-row][data-file='Cat_LoRA-000001.safetensors']")).to_be_visible()
+    wait_for(lambda: "epoch 2/6" in terminal_text(page), timeout=15)
+    expect(page.locator("[data-testid=loss-plot]")).to_be_visible(timeout=10_000)
+    shot(page, "training-en-detail")
+
+    # The large viewer moves across steps with the keyboard.
+    page.locator("[data-testid=sample-thumb]").first.click()
+    viewer = page.locator("[data-testid=sample-viewer]")
+    expect(viewer).to_be_visible()
+    page.keyboard.press("ArrowLeft")
+    page.keyboard.press("Escape")
+    expect(viewer).to_have_count(0)
+
+    # Stop, then delete (keeping the files) through the confirmation dialog.
+    page.click("[data-testid=action-stop]")
+    expect(page.locator("[data-testid=task-status]")).to_have_attribute("data-status", "stopped", timeout=20_000)
+    task_id = page.url.rsplit("/", 1)[-1]
+    folder = Path(live.data_dir) / "tasks" / task_id
+    page.click("[data-testid=action-delete]")
+    expect(page.locator("[data-testid=confirm-message]")).to_contain_text("Keep the trained files")
+    page.click("[data-testid=confirm-choice-keep]")
+    expect(page).to_have_url(re.compile(r"#/tasks$"))
+    expect(page.locator("[data-testid=task-row]")).to_have_count(0)
+    assert (folder / "output" / "Cat_LoRA-000001.safetensors").is_file()
+    assert not page.errors, page.errors
+    page.context.close()
+
+
+def test_delete_running_task_asks_to_stop_and_clone(browser, trainer_live, tmp_path):
+    live = trainer_live
+    ds_id, models = setup_trainer(live, tmp_path)
+    task = call(live, "POST", "/api/tasks", task_config(ds_id, models, name="Runner"))["task"]
+    call(live, "POST", f"/api/tasks/{task['id']}/start")
+    page = open_page(browser, live, "/tasks")
+    row = page.locator(f"[data-testid=task-row][data-id={task['id']}]")
+    expect(row).to_have_attribute("data-status", "running", timeout=15_000)
+
+    # Clone opens the form filled from the task.
+    row.locator("[data-testid=action-clone]").click()
+    expect(page).to_have_url(re.compile(r"#/tasks/new\?clone="))
+    expect(page.locator("[data-testid=task-name]")).to_have_value("Runner (copy)")
+    expect(page.locator("[data-testid=dataset-select]")).to_have_value(ds_id)
+    expect(page.locator("[data-preset=low]")).to_have_attribute("aria-checked", "true")
+    expect(page.locator("#f-dataset-num_repeats")).to_have_value("10")
+
+    page.goto(live.base + "/#/tasks")
+    row = page.locator(f"[data-testid=task-row][data-id={task['id']}]")
+    row.locator("[data-testid=action-delete]").click()
+    expect(page.locator("[data-testid=confirm-message]")).to_contain_text("running")
+    expect(page.locator("[data-testid=confirm-choice-keep]")).to_contain_text("Stop")
+    page.click("[data-testid=confirm-choice-all]")
+    expect(page.locator("[data-testid=task-row]")).to_have_count(0, timeout=20_000)
+    assert not (Path(live.data_dir) / "tasks" / task["id"]).exists()
+    assert not page.errors, page.errors
+    page.context.close()
+
+
+def test_user_preset_save_and_load(browser, trainer_live, tmp_path):
+    live = trainer_live
+    page = open_page(browser, live, "/tasks/new")
+    page.click("[data-testid=vram-preset] [data-preset=high]")
+    page.fill("#f-training-network_dim", "8")
+    page.click("[data-testid=save-preset]")
+    page.fill("[data-testid=preset-name]", "Small rank")
+    page.click("[data-testid=preset-save-confirm]")
+    expect(page.locator("[data-testid=preset-name]")).to_have_count(0)
+    page.reload()
+    expect(page.locator("#f-training-network_dim")).to_have_value("16")
+    page.select_option("[data-testid=load-from]", "preset:Small rank")
+    expect(page.locator("#f-training-network_dim")).to_have_value("8")
+    expect(page.locator("[data-preset=high]")).to_have_attribute("aria-checked", "true")
+    assert call(live, "GET", "/api/task-presets")["presets"][0]["name"] == "Small rank"
+    page.context.close()
+
+
+def test_gpu_panel_shows_recorded_readings(browser, gpu_live, tmp_path):
+    live = gpu_live
+    ds_id, models = setup_trainer(live, tmp_path)
+    task = call(live, "POST", "/api/tasks", {**task_config(ds_id, models, name="On the 3060"), "gpus": [1]})["task"]
+
+    page = open_page(browser, live, "/tasks/new")
+    expect(page.locator("[data-testid=gpu-0]")).to_be_visible()
+    expect(page.locator("[data-testid=grp-gpus]")).to_contain_text("RTX 3060")
+    page.click("[data-testid=vram-preset] [data-preset=high]")
+    expect(page.locator("[data-testid=vram-estimate]")).to_have_class(re.compile("over"))  # 42 GB > 24 GB
+    page.click("[data-testid=vram-preset] [data-preset=low]")
+    expect(page.locator("[data-testid=vram-estimate]")).not_to_have_class(re.compile("over"))
+
+    page.goto(live.base + f"/#/tasks/{task['id']}")
+    cards = page.locator("[data-testid=gpu-card]")
+    expect(cards).to_have_count(2)
+    expect(cards.nth(0)).to_contain_text("RTX 4090")
+    expect(cards.nth(0).locator("[data-testid=gpu-temp]")).to_have_text("66 °C")
+    expect(cards.nth(1).locator("[data-testid=gpu-util]")).to_have_text(re.compile(r"^[01] %$"))
+    expect(cards.nth(1)).to_have_class(re.compile("highlight"))
+    expect(cards.nth(0)).not_to_have_class(re.compile("highlight"))
+    expect(page.locator("[data-testid=stat-gpu]")).to_contain_text("RTX 3060")
+    expect(page.locator("[data-testid=gpu-summary]")).to_contain_text("RTX 3060")  # the top bar follows the task's GPU
+    shot(page, "training-en-gpu")
+    assert not page.errors, page.errors
+    page.context.close()
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_chinese_pages_have_no_raw_keys(browser, trainer_live, tmp_path, theme):
+    live = trainer_live
+    ds_id, models = setup_trainer(live, tmp_path)
+    call(live, "PATCH", "/api/settings", {"theme": theme})
+    task = call(live, "POST", "/api/tasks", task_config(ds_id, models, name="猫 LoRA", epochs=2, repeats=2))["task"]
+    call(live, "POST", f"/api/tasks/{task['id']}/start")
+    wait_for(lambda: call(live, "GET", f"/api/tasks/{task['id']}")["task"]["status"] == "done", timeout=30)
+    call(live, "POST", "/api/tasks", {**task_config(ds_id, models, name="草稿任务"), "vram_preset": "medium"})
+
+    page = open_page(browser, live, "/tasks/new", locale="zh-CN")
+    expect(page.locator("[data-testid=vram-preset]")).to_contain_text("自定义")
+    expect(page.locator("#f-training-learning_rate")).to_have_value("5e-5")
+    shot(page, f"training-zh-create-top-{theme}")
+    page.locator("[data-field='dataset.num_repeats'] [data-testid=help-button]").click()
+    expect(page.locator("[data-testid=help-text]")).to_contain_text("每张图片被使用的次数")
+    assert_no_raw_keys(page)
+    shot(page, f"training-zh-create-{theme}")
+    page.keyboard.press("Escape")
+    page.click("[data-testid=grp-advanced] summary")
+    page.locator("[data-testid=grp-advanced]").scroll_into_view_if_needed()
+    assert_no_raw_keys(page)
+    shot(page, f"training-zh-advanced-{theme}")
+
+    page.goto(live.base + "/#/tasks")
+    expect(page.locator("[data-testid=task-row]")).to_have_count(2)
+    expect(page.locator("[data-testid=task-table]")).to_contain_text("已完成")
+    assert_no_raw_keys(page)
+    shot(page, f"training-zh-list-{theme}")
+
+    page.goto(live.base + f"/#/tasks/{task['id']}")
+    expect(page.locator("[data-testid=checkpoint-row]")).to_have_count(2, timeout=10_000)
+    expect(page.locator("[data-testid=sample-thumb]")).to_have_count(2)
+    wait_for(lambda: "model saved." in terminal_text(page), timeout=10)
+    page.locator("[data-testid=convert]").first.click()
+    expect(page.locator("[data-testid=converted]")).to_be_visible(timeout=20_000)
+    assert_no_raw_keys(page)
+    shot(page, f"training-zh-detail-{theme}")
+    page.locator("[data-testid=samples-grid]").scroll_into_view_if_needed()
+    shot(page, f"training-zh-outputs-{theme}")
+    page.locator("[data-testid=sample-thumb]").first.click()
+    expect(page.locator("[data-testid=sample-viewer]")).to_be_visible()
+    shot(page, f"training-zh-viewer-{theme}")
+    assert not page.errors, page.errors
+    page.context.close()

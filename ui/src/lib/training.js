@@ -1,0 +1,313 @@
+// Training pages: the task-type table from the server, the create form <-> task config mapping,
+// the VRAM estimate (the same model as server/training/vram.py) and display helpers.
+// Architectures are data (GET /api/task-types): nothing here knows a task type by name.
+import { api } from './api.js';
+
+export const STAGES = ['cache_latents', 'cache_text_encoder', 'train'];
+export const ACTIVE = ['queued', 'running', 'stopping'];
+export const RUNNING = ['running', 'stopping'];
+export const FINAL = ['done', 'failed', 'stopped', 'interrupted'];
+
+let typesPromise = null;
+/** The task-type table, fetched once per page load. */
+export function loadTaskTypes() {
+  if (!typesPromise) {
+    typesPromise = api.get('/api/task-types').catch((e) => {
+      typesPromise = null;
+      throw e;
+    });
+  }
+  return typesPromise;
+}
+
+export const clone = (v) => (v === undefined ? undefined : JSON.parse(JSON.stringify(v)));
+export const same = (a, b) => JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
+
+export function variantOf(ttype, key) {
+  return ttype?.variants.find((v) => v.key === key) || ttype?.variants[0];
+}
+
+/** Keys any VRAM preset of this variant sets: editing one of them makes the preset "custom". */
+export function presetKeys(variant) {
+  const keys = new Set();
+  for (const values of Object.values(variant?.presets || {})) for (const k of Object.keys(values)) keys.add(k);
+  return keys;
+}
+
+/** The value a field has when the user did not touch it (type default, or the preset's value). */
+export function baseValue(field, variant, preset) {
+  const p = variant?.presets?.[preset];
+  if (p && field.section === 'training' && field.key in p) return p[field.key];
+  return field.default;
+}
+
+/** Does a field apply for the chosen dataset type (fields can be video-only, control-only)? */
+export function fieldApplies(field, datasetType, variant) {
+  if (!field.dataset_types) return true;
+  const types = datasetType ? [datasetType] : variant?.dataset_types || [];
+  return field.dataset_types.some((t) => types.includes(t));
+}
+
+export function modelApplies(model, variantKey, training) {
+  if (model.variants && !model.variants.includes(variantKey)) return false;
+  // A model can be tied to the value of a training field (Wan 2.2: which experts are trained).
+  if (model.experts && !model.experts.includes(training?.experts)) return false;
+  return true;
+}
+
+/** A fresh form for a task type: every field at its base value for the preset. */
+export function emptyForm(ttype, { preset = 'medium', variant } = {}) {
+  const v = variantOf(ttype, variant);
+  const training = {};
+  const dataset = {};
+  for (const f of ttype.fields) (f.section === 'training' ? training : dataset)[f.key] = clone(baseValue(f, v, preset));
+  const s = ttype.defaults?.samples || {};
+  return {
+    name: '', task_type: ttype.id, variant: v.key, dataset_id: '', gpus: [0], vram_preset: preset,
+    models: Object.fromEntries(ttype.models.map((m) => [m.key, ''])),
+    training, dataset,
+    samples: {
+      schedule: 'epochs', every_n: 1, at_first: false,
+      width: s.width ?? null, height: s.height ?? null, frames: s.frames ?? null,
+      steps: s.steps ?? null, guidance: s.guidance ?? null,
+      prompts: [],
+    },
+    extra: '',
+  };
+}
+
+/** Load a stored task config (clone, user preset) into a form of its type. */
+export function formFromConfig(ttype, cfg) {
+  const form = emptyForm(ttype, { preset: cfg.vram_preset || 'medium', variant: cfg.variant });
+  form.name = cfg.name || '';
+  form.dataset_id = cfg.dataset_id || '';
+  form.gpus = cfg.gpus?.length ? [...cfg.gpus] : [0];
+  for (const [k, v] of Object.entries(cfg.models || {})) form.models[k] = v || '';
+  for (const [k, v] of Object.entries(cfg.training || {})) if (k in form.training) form.training[k] = clone(v);
+  for (const [k, v] of Object.entries(cfg.dataset || {})) if (k in form.dataset) form.dataset[k] = clone(v);
+  const s = cfg.samples || {};
+  const fs = form.samples;
+  fs.schedule = s.every_n_steps ? 'steps' : s.every_n_epochs ? 'epochs' : (s.prompts?.length ? 'off' : 'epochs');
+  fs.every_n = s.every_n_steps || s.every_n_epochs || 1;
+  fs.at_first = !!s.at_first;
+  for (const k of ['width', 'height', 'frames', 'steps', 'guidance']) if (s[k] != null) fs[k] = s[k];
+  fs.prompts = (s.prompts || []).map(promptToForm);
+  form.extra = joinArgs(cfg.extra_args || []);
+  return form;
+}
+
+function promptToForm(p) {
+  const out = { prompt: p.prompt || '' };
+  for (const [k, v] of Object.entries(p)) if (k !== 'prompt') out[k] = Array.isArray(v) ? v.join('\n') : v;
+  return out;
+}
+
+export function newPrompt() {
+  return { prompt: '', seed: 42 };
+}
+
+/** The task config the server takes (only values that differ from their base are sent). */
+export function formToConfig(ttype, form, datasetType) {
+  const v = variantOf(ttype, form.variant);
+  const preset = form.vram_preset;
+  const training = {};
+  const dataset = {};
+  for (const f of ttype.fields) {
+    if (!fieldApplies(f, datasetType, v)) continue;
+    const value = (f.section === 'training' ? form.training : form.dataset)[f.key];
+    const base = preset === 'custom' ? f.default : baseValue(f, v, preset);
+    if (!same(value, base)) (f.section === 'training' ? training : dataset)[f.key] = clone(value);
+  }
+  const models = {};
+  for (const m of ttype.models) {
+    if (modelApplies(m, v.key, form.training) && form.models[m.key]?.trim()) models[m.key] = form.models[m.key].trim();
+  }
+  const fs = form.samples;
+  const samples = { at_first: !!fs.at_first, prompts: [] };
+  if (fs.schedule === 'epochs') samples.every_n_epochs = fs.every_n || 1;
+  if (fs.schedule === 'steps') samples.every_n_steps = fs.every_n || 1;
+  for (const k of ['width', 'height', 'frames', 'steps', 'guidance']) {
+    if (fs[k] != null && fs[k] !== '' && (k !== 'frames' || ttype.sample_options.includes('frames'))) samples[k] = Number(fs[k]);
+  }
+  if (fs.schedule === 'off') samples.at_first = false;
+  for (const p of fs.prompts) {
+    if (!p.prompt?.trim() && fs.prompts.length === 1 && fs.schedule === 'off') continue;
+    const out = { prompt: (p.prompt || '').trim() };
+    for (const key of ttype.sample_options) {
+      const val = p[key];
+      if (val == null || val === '') continue;
+      if (key === 'control_images') out[key] = String(val).split('\n').map((s) => s.trim()).filter(Boolean);
+      else if (['negative', 'image', 'end_image'].includes(key)) out[key] = String(val).trim();
+      else out[key] = Number(val);
+    }
+    samples.prompts.push(out);
+  }
+  if (fs.schedule === 'off') samples.prompts = samples.prompts.filter((p) => p.prompt);
+  return {
+    name: form.name.trim(), task_type: ttype.id, variant: v.key, dataset_id: form.dataset_id || null,
+    gpus: [...form.gpus].sort((a, b) => a - b), vram_preset: preset, models, training, dataset, samples,
+    extra_args: splitArgs(form.extra),
+  };
+}
+
+/** Split a command-line fragment into argv tokens (double or single quotes group words). */
+export function splitArgs(text) {
+  const out = [];
+  const re = /"([^"]*)"|'([^']*)'|(\S+)/g;
+  let m;
+  while ((m = re.exec(text || ''))) out.push(m[1] ?? m[2] ?? m[3]);
+  return out;
+}
+
+export function joinArgs(argv) {
+  return argv.map((a) => (/[\s"']/.test(a) || a === '' ? `"${a}"` : a)).join(' ');
+}
+
+/** How a command line looks in a console (for the preview; copy-paste friendly). */
+export function commandLine(argv, windows = false) {
+  const quote = (a) => {
+    if (a !== '' && /^[\w@%+=:,./\\-]+$/.test(a)) return a;
+    return windows ? `"${a.replace(/"/g, '\\"')}"` : `'${a.replace(/'/g, `'\\''`)}'`;
+  };
+  return argv.map(quote).join(' ');
+}
+
+// --- VRAM estimate (server/training/vram.py, same figures from the task-type table) -------------
+
+const TEMPORAL_COMPRESSION = 4;
+
+export function estimateGb(ttype, form, datasetType) {
+  const v = variantOf(ttype, form.variant);
+  const model = v.vram_model || ttype.vram_model;
+  const t = form.training;
+  const d = form.dataset;
+  const maxSwap = v.max_blocks_to_swap ?? ttype.max_blocks_to_swap;
+  const fp8 = !!t.fp8_base;
+  let weights = fp8 ? model.weights_fp8_gb : model.weights_bf16_gb;
+  const blockFp8 = model.block_gb_fp8 || model.weights_fp8_gb / (maxSwap + 1);
+  const block = fp8 ? blockFp8 : (blockFp8 * model.weights_bf16_gb) / model.weights_fp8_gb;
+  const swapped = Math.min(Number(t.blocks_to_swap) || 0, maxSwap) * block;
+  if (t.experts === 'both' && !t.offload_inactive_dit) weights *= 2; // both experts stay loaded
+  const [w, h] = Array.isArray(d.resolution) ? d.resolution : [1024, 1024];
+  const kind = datasetType || (ttype.video && v.dataset_types.includes('video') ? 'video' : 'image');
+  let frames = 1;
+  if (ttype.video && kind === 'video') {
+    const most = Math.max(1, ...(Array.isArray(d.target_frames) ? d.target_frames : [1]));
+    frames = Math.floor((most - 1) / TEMPORAL_COMPRESSION) + 1;
+  }
+  const mpix = ((w * h) / 1e6) * (Number(d.batch_size) || 1) * frames;
+  let activations = model.activation_gb_per_mpix * mpix;
+  if (!t.gradient_checkpointing) activations *= model.no_checkpointing_factor;
+  const total = Math.max(weights - swapped, block * 2) + activations + model.overhead_gb;
+  return Math.round(total * 10) / 10;
+}
+
+// --- LoRA+ (an entry of network_args) -------------------------------------------------------------
+
+export function loraPlusRatio(networkArgs) {
+  const entry = (networkArgs || []).find((a) => a.startsWith('loraplus_lr_ratio='));
+  return entry ? Number(entry.split('=')[1]) : null;
+}
+
+export function withLoraPlus(networkArgs, ratio) {
+  const rest = (networkArgs || []).filter((a) => !a.startsWith('loraplus_lr_ratio='));
+  return ratio == null || ratio === '' || Number.isNaN(Number(ratio)) ? rest : [...rest, `loraplus_lr_ratio=${Number(ratio)}`];
+}
+
+// --- display helpers ------------------------------------------------------------------------------
+
+export function fmtDuration(s) {
+  if (s == null || !isFinite(s) || s < 0) return '–';
+  s = Math.round(s);
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const sec = s % 60;
+  const pad = (n) => String(n).padStart(2, '0');
+  return h ? `${h}:${pad(m)}:${pad(sec)}` : `${m}:${pad(sec)}`;
+}
+
+export function fmtRate(p) {
+  if (!p || p.rate == null) return '–';
+  return `${Number(p.rate).toFixed(2)} ${p.rate_unit || 'it/s'}`;
+}
+
+export function fmtBytes(n) {
+  if (n == null) return '–';
+  const units = ['B', 'KB', 'MB', 'GB', 'TB'];
+  let i = 0;
+  while (n >= 1024 && i < units.length - 1) {
+    n /= 1024;
+    i++;
+  }
+  return `${n.toFixed(i ? 1 : 0)} ${units[i]}`;
+}
+
+export function fmtLoss(v) {
+  if (v == null || !isFinite(v)) return '–';
+  return Math.abs(v) >= 0.01 ? v.toFixed(4) : v.toPrecision(3);
+}
+
+/** Percent done of a task's progress record (0-100) or null. */
+export function percentOf(progress) {
+  if (!progress) return null;
+  if (progress.total_steps && progress.step != null) return Math.min(100, (100 * progress.step) / progress.total_steps);
+  return progress.percent ?? null;
+}
+
+/** Seconds the task has been (or was) running. */
+export function elapsedOf(task, now = Date.now() / 1000) {
+  if (!task?.started_at) return null;
+  const end = ACTIVE.includes(task.status) ? now : task.finished_at || now;
+  return Math.max(0, end - task.started_at);
+}
+
+/** Full path of a file inside a task folder, with the folder's own separator. */
+export function taskFilePath(task, relative) {
+  const sep = task.folder.includes('\\') ? '\\' : '/';
+  return [task.folder, ...relative.split('/')].join(sep);
+}
+
+export async function copyText(text) {
+  try {
+    await navigator.clipboard.writeText(text);
+    return true;
+  } catch {
+    const area = document.createElement('textarea');
+    area.value = text;
+    area.style.position = 'fixed';
+    area.style.opacity = '0';
+    document.body.appendChild(area);
+    area.select();
+    const ok = document.execCommand('copy');
+    area.remove();
+    return ok;
+  }
+}
+
+/** Exponential moving average with TensorBoard's debiasing (so the start is not pulled to 0). */
+export function ema(values, weight) {
+  const out = [];
+  let last = 0;
+  let n = 0;
+  for (const v of values) {
+    if (v == null || !isFinite(v)) {
+      out.push(null);
+      continue;
+    }
+    last = last * weight + (1 - weight) * v;
+    n += 1;
+    out.push(weight > 0 ? last / (1 - weight ** n) : v);
+  }
+  return out;
+}
+
+/** Samples grouped by when they were made: [{key, step, epoch, items: {promptIndex: sample}}], oldest first. */
+export function groupSamples(samples) {
+  const groups = new Map();
+  for (const s of samples) {
+    const key = s.step != null ? `s${s.step}` : `e${s.epoch}`;
+    if (!groups.has(key)) groups.set(key, { key, step: s.step, epoch: s.epoch, items: {}, time: s.time });
+    groups.get(key).items[s.prompt_index] = s;
+  }
+  return [...groups.values()];
+}

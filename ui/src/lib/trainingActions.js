@@ -1,0 +1,75 @@
+// Task actions shared by the task list and the task page: start, stop, resume, restart, delete
+// (with its questions: stop a running task first? keep the trained files?).
+import { api } from './api.js';
+import { confirmDialog } from './confirm.svelte.js';
+import { pushError } from './errors.svelte.js';
+import { t } from './i18n/index.svelte.js';
+import { ACTIVE, FINAL } from './training.js';
+
+/** Which actions a task in this status offers. */
+export function actionsFor(task) {
+  const s = task.status;
+  return {
+    start: s === 'draft',
+    stop: ACTIVE.includes(s) && s !== 'stopping',
+    resume: ['stopped', 'failed', 'interrupted'].includes(s),
+    restart: FINAL.includes(s),
+  };
+}
+
+export function startTask(task) {
+  return api.post(`/api/tasks/${task.id}/start`);
+}
+
+export function stopTask(task) {
+  return api.post(`/api/tasks/${task.id}/stop`);
+}
+
+/** Resume from the latest saved state, or (when there is none) offer the latest checkpoint. */
+export async function resumeTask(task) {
+  try {
+    return await api.post(`/api/tasks/${task.id}/resume`, { from: 'state' }, { quiet: true });
+  } catch (e) {
+    if (e.code !== 'nothing_to_resume') {
+      pushError(e);
+      throw e;
+    }
+    const choice = await confirmDialog({
+      title: t('training.actions.resumeTitle'), message: t('training.actions.noState'),
+      choices: [{ value: 'weights', label: t('training.actions.fromWeights') }, { value: 'restart', label: t('training.actions.restart') }],
+    });
+    if (choice === 'weights') return api.post(`/api/tasks/${task.id}/resume`, { from: 'weights' });
+    if (choice === 'restart') return startTask(task);
+    return null;
+  }
+}
+
+async function waitUntilStopped(id, timeoutMs = 60000) {
+  const end = Date.now() + timeoutMs;
+  while (Date.now() < end) {
+    const { task } = await api.get(`/api/tasks/${id}`);
+    if (!ACTIVE.includes(task.status)) return task;
+    await new Promise((r) => setTimeout(r, 300));
+  }
+  throw new Error(t('training.actions.stopTimeout'));
+}
+
+/** Ask, (stop,) delete. Resolves to true when the task was deleted. */
+export async function deleteTask(task) {
+  const running = ACTIVE.includes(task.status);
+  const choice = await confirmDialog({
+    title: t('training.actions.deleteTitle', { name: task.name }),
+    message: (running ? t('training.actions.deleteRunning') + '\n\n' : '') + t('training.actions.deleteFiles', { folder: task.folder }),
+    choices: [
+      { value: 'keep', label: t(running ? 'training.actions.stopDeleteKeep' : 'training.actions.deleteKeep') },
+      { value: 'all', label: t(running ? 'training.actions.stopDeleteAll' : 'training.actions.deleteAll'), danger: true },
+    ],
+  });
+  if (!choice) return false;
+  if (running) {
+    await stopTask(task);
+    await waitUntilStopped(task.id);
+  }
+  await api.del(`/api/tasks/${task.id}${choice === 'keep' ? '?keep_files=1' : ''}`);
+  return true;
+}

@@ -188,3 +188,46 @@ SETTINGS.update({
     "tagging_qwen_max_size": Setting(1280, _tg_int(256, 4096)),
     "tagging_qwen_fp8_vl": Setting(False, _bool),
 })
+
+
+# --- Model library and the trainer's environment (server/models, server/runtime) ----------------
+# Validators are prefixed `_rt_`.
+
+def _rt_model_library(value):
+    from .models.library import validate_paths
+
+    return validate_paths(value)
+
+
+def _rt_repo_url(value):
+    """Where setup clones musubi-tuner from: an http(s)/ssh/file URL or an absolute local path (a mirror)."""
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError("must be a git URL")
+    value = value.strip()
+    if not (value.startswith(("https://", "http://", "ssh://", "git@", "file://")) or os.path.isabs(value)):
+        raise ValueError("must be an https://, ssh:// or file:// URL or a local folder")
+    return value
+
+
+def _rt_url_or_empty(value):
+    if not isinstance(value, str):
+        raise ValueError("must be an address")
+    value = value.strip().rstrip("/")
+    if value and not value.lower().startswith(("http://", "https://", "file://")):
+        raise ValueError("must be an http:// or https:// address (or empty)")
+    return value
+
+
+SETTINGS.update({
+    # {slot id: absolute path}; slots come from the training task table (server/models/library.py).
+    "model_library": Setting({}, _rt_model_library),
+    "musubi_repo_url": Setting("https://github.com/kohya-ss/musubi-tuner.git", _rt_repo_url),
+    # torch build for setup: "auto" follows the NVIDIA driver (server/runtime/driver.py).
+    "musubi_cuda_extra": Setting("auto", _choice("auto", "cu124", "cu128", "cu130")),
+    # torch wheels come from <this>/<cuXXX>; musubi's pyproject names these indexes for uv only, pip needs them.
+    "musubi_torch_index_url": Setting("https://download.pytorch.org/whl", _rt_url_or_empty),
+    # A PyPI mirror for everything else ("" = pip's default), e.g. https://pypi.tuna.tsinghua.edu.cn/simple.
+    "musubi_pip_index_url": Setting("", _rt_url_or_empty),
+    # A folder of wheels to install from instead of any index (offline machines): pip --no-index --find-links.
+    "musubi_find_links": Setting("", _path_or_auto),
+})

@@ -6,7 +6,7 @@ from flask import Flask
 
 
 def register(app: Flask) -> None:
-    from . import app_control, datasets, health, jobs, media, settings, system, tagging, tasks, ws
+    from . import app_control, datasets, health, jobs, media, models, runtime, settings, system, tagging, tasks, ws
 
     for module in (health, settings, jobs, app_control, system):
         app.register_blueprint(module.bp, url_prefix="/api")
@@ -14,4 +14,6 @@ def register(app: Flask) -> None:
     app.register_blueprint(media.bp)
     app.register_blueprint(tagging.bp, url_prefix="/api")
     app.register_blueprint(tasks.bp, url_prefix="/api")
+    app.register_blueprint(models.bp, url_prefix="/api")
+    app.register_blueprint(runtime.bp, url_prefix="/api")
     ws.register(app)

@@ -79,8 +79,14 @@ class TaskPaths:
 
 
 def output_name(task_name: str) -> str:
-    """A file-name-safe stem for musubi's --output_name (checkpoints and samples start with it)."""
-    slug = re.sub(r"[^A-Za-z0-9_]+", "_", task_name).strip("_")[:60]
+    """A file-name-safe stem for musubi's --output_name (checkpoints and samples start with it).
+
+    Letters of any script are kept ("猫 LoRA" -> "猫_LoRA"): users name tasks in their language and
+    a stem of only the Latin part would collide and lose its meaning. Everything that is not a
+    letter, digit or underscore (path separators, characters Windows forbids, '-' which musubi
+    puts before epoch numbers) becomes '_'.
+    """
+    slug = re.sub(r"\W+", "_", task_name).strip("_")[:60]
     return slug or "lora"
 
 

@@ -208,3 +208,12 @@ def test_xformers_gets_split_attn():
     qwen = task_types.get("qwen-image-lora")
     argv = plan_for(raw_config(qwen, "original", training={"attention": "xformers"})).stages[2].argv
     assert "--xformers" in argv and "--split_attn" in argv and "--sdpa" not in argv
+
+
+def test_output_name_keeps_letters_of_any_script_and_nothing_unsafe():
+    from server.training.commands import output_name
+
+    assert output_name("猫 LoRA") == "猫_LoRA"
+    assert output_name("my-style v2") == "my_style_v2"
+    assert output_name('a/b\\c:d*e?f"g<h>i|j') == "a_b_c_d_e_f_g_h_i_j"
+    assert output_name("///") == "lora"

@@ -1,0 +1,144 @@
+"""Check one model file for the role it is meant to fill.
+
+`check_file(path, task_type, role)` -> {"path", "status", "format", "summary", "problems"}:
+status is "ok", "warning", "error" or "empty"; every problem is {code, severity, message} with
+severity "error" (musubi-tuner cannot use the file), "warning" (it may work, probably not what the
+user wants) or "info".
+
+Known mistakes, from musubi-tuner's own docs and loaders (v0.3.4):
+- Qwen-Image / Qwen-Image-Edit DiT: "The fp8_scaled version cannot be used", "fp8_e4m3fn cannot be
+  used" (docs/qwen_image.md). Detected by fp8 dtypes (F8_E4M3 / F8_E5M2) or ComfyUI's fp8_scaled
+  markers: a `scaled_fp8` tensor or `*.scale_weight` tensors.
+- Qwen-Image VAE: musubi builds the diffusers `AutoencoderKLQwenImage` and loads it with strict=True
+  (qwen_image_utils.load_vae). Diffusers layout = `encoder.conv_in.weight` ... (the file
+  `vae/diffusion_pytorch_model.safetensors` of Qwen/Qwen-Image). ComfyUI's `qwen_image_vae.safetensors`
+  uses the Wan layout (`conv1.bias`, `encoder.downsamples.*`, `decoder.head.*`); musubi v0.3.4 renames
+  those keys on load (`convert_comfyui_state_dict`, triggered by a top-level `conv1.bias`), so it is
+  reported as a notice with what to use if the loader refuses it (older musubi checkouts load strictly).
+  A file with neither layout is an error, and so is the RGBA Qwen-Image-Layered VAE (4 input channels
+  on `encoder.conv_in`) which the non-layered model cannot use.
+- A LoRA chosen as a base model (keys with `lora_down` / `lora_A` ...): error.
+- Other DiTs stored in fp8: warning (musubi's `--fp8_base/--fp8_scaled` expect bf16/fp16 weights and
+  quantize them itself).
+- `.pth` checkpoints: accepted only for Wan's T5 / CLIP / VAE, which Wan-AI ships in that format.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from ..training import task_types as tt
+from .safetensors_header import FP8_DTYPES, Header, SafetensorsError, read_header
+
+PICKLE_SUFFIXES = (".pth", ".pt", ".bin", ".ckpt")
+LORA_MARKERS = ("lora_down", "lora_up", "lora_A.", "lora_B.", "lora_unet_")
+
+
+def _problem(code: str, severity: str, message: str) -> dict:
+    return {"code": code, "severity": severity, "message": message}
+
+
+def _status(problems: list[dict]) -> str:
+    sev = {p["severity"] for p in problems}
+    return "error" if "error" in sev else "warning" if "warning" in sev else "ok"
+
+
+def _train_script(task_type: str | None) -> str | None:
+    if not task_type or task_type not in tt.TASK_TYPES:
+        return None
+    return tt.TASK_TYPES[task_type].scripts.get("train")
+
+
+def check_file(path: str | os.PathLike | None, task_type: str | None = None, role: str | None = None) -> dict:
+    out = {"path": str(path or ""), "status": "empty", "format": None, "summary": None, "problems": []}
+    if not path or not str(path).strip():
+        return out
+    p = Path(os.path.expanduser(str(path).strip()))
+    problems: list[dict] = out["problems"]
+    if not p.is_absolute():
+        problems.append(_problem("not_absolute", "error", "Give the full path of the file (e.g. D:\\models\\x.safetensors)."))
+        out["status"] = "error"
+        return out
+    script = _train_script(task_type)
+    if p.suffix.lower() in PICKLE_SUFFIXES and p.is_file():
+        out["format"] = "pickle"
+        out["summary"] = {"file_size": p.stat().st_size}
+        if script == "wan_train_network" and role in ("t5", "clip", "vae"):
+            problems.append(_problem("not_inspected", "info", "A PyTorch checkpoint as Wan-AI ships it; musubi-tuner "
+                                     "reads it, its contents are not checked here."))
+        else:
+            problems.append(_problem("needs_safetensors", "error", "musubi-tuner loads this model from a "
+                                     ".safetensors file; download the .safetensors version."))
+        out["status"] = _status(problems)
+        return out
+    try:
+        header = read_header(p)
+    except SafetensorsError as exc:
+        problems.append(_problem(exc.code, "error", exc.message))
+        out["status"] = "error"
+        return out
+    out["format"] = "safetensors"
+    out["summary"] = header.summary()
+    if not os.access(p, os.R_OK):
+        problems.append(_problem("unreadable", "error", f"{p} cannot be read by this user."))
+    if header.tensor_count == 0:
+        problems.append(_problem("no_tensors", "error", "The file holds no tensors."))
+    problems.extend(role_problems(header, task_type, role))
+    out["status"] = _status(problems)
+    return out
+
+
+def _has_scaled_fp8(header: Header) -> bool:
+    return "scaled_fp8" in header.tensors or any(k.endswith("scale_weight") for k in header.tensors)
+
+
+def role_problems(header: Header, task_type: str | None, role: str | None) -> list[dict]:
+    keys = header.tensors
+    problems = []
+    if role and any(m in k for k in list(keys)[:2000] for m in LORA_MARKERS):
+        problems.append(_problem("is_lora", "error", "This is a LoRA, not a base model. Choose the model file "
+                                 "the LoRA was trained on."))
+        return problems
+    script = _train_script(task_type)
+    is_dit = bool(role) and role.startswith("dit")
+    if script == "qwen_image_train_network":
+        if is_dit and (header.has_fp8() or _has_scaled_fp8(header)):
+            kind = "fp8_scaled" if _has_scaled_fp8(header) else "fp8 (" + ", ".join(
+                d for d in header.dtype_counts() if d in FP8_DTYPES) + ")"
+            problems.append(_problem(
+                "qwen_fp8_dit", "error",
+                f"This is an {kind} Qwen-Image DiT; musubi-tuner cannot train on it. Download the bf16 file "
+                "(qwen_image_bf16.safetensors, or qwen_image_edit_*_bf16.safetensors for Edit) from Comfy-Org. "
+                "To save memory, pick the 'medium' or 'low' preset: musubi converts the bf16 weights to fp8 itself."))
+        if role == "vae":
+            problems.extend(_qwen_vae(header))
+    elif is_dit and header.has_fp8():
+        problems.append(_problem(
+            "fp8_dit", "warning",
+            "This DiT is stored in fp8. musubi-tuner's fp8 options expect the bf16/fp16 weights and convert them "
+            "on load; a pre-quantized file may fail to load or train badly. Prefer the bf16 file."))
+    return problems
+
+
+def _qwen_vae(header: Header) -> list[dict]:
+    keys = header.tensors
+    if "encoder.conv_in.weight" in keys:
+        conv = keys["encoder.conv_in.weight"]
+    elif "conv1.bias" in keys and "encoder.conv1.weight" in keys:
+        conv = keys["encoder.conv1.weight"]
+    else:
+        return [_problem("qwen_vae_unknown_layout", "error",
+                         "This is not a Qwen-Image VAE: it has neither the diffusers keys (encoder.conv_in...) nor "
+                         "ComfyUI's. Use vae/diffusion_pytorch_model.safetensors from Qwen/Qwen-Image.")]
+    out = []
+    if len(conv.shape) >= 2 and conv.shape[1] == 4:
+        out.append(_problem("qwen_vae_layered", "error",
+                            "This is the Qwen-Image-Layered VAE (RGBA input). Qwen-Image and Qwen-Image-Edit need the "
+                            "normal Qwen-Image VAE."))
+    if "conv1.bias" in keys:
+        out.append(_problem("qwen_vae_comfyui", "info",
+                            "ComfyUI-format VAE. musubi-tuner v0.3.4 converts its keys when loading; if caching "
+                            "fails with 'Missing key(s)' or 'Unexpected key(s)', use the diffusers VAE "
+                            "vae/diffusion_pytorch_model.safetensors from Qwen/Qwen-Image instead."))
+    return out

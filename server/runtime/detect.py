@@ -1,0 +1,261 @@
+"""Detect the trainer's environment and explain every problem.
+
+`detect(store, provider)` returns what the settings page shows:
+  musubi  {dir, default_dir, configured, exists, is_checkout, version, commit, describe, pinned, matches_pinned}
+  python  {path, configured, exists, version, probe...}
+  torch / accelerate / musubi_package (from the probe), git {path, version}, system_pythons [...],
+  driver {available, driver, cuda, gpus, supported_extras, recommended_extra},
+  problems [{code, severity, field, message, action}], usable, setup {...what the buttons can do}
+The last probe is kept in the store (PROBE_KEY) so a training start can refuse a broken environment
+without running Python again (server/training/musubi_env.py).
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import sys
+import time
+from pathlib import Path
+
+from ..paths import program_dir
+from ..training import cli_spec, musubi_env
+from . import driver as drv
+from . import probe as probe_mod
+from . import procs, pythons
+
+PROBE_KEY = "_runtime_probe"       # private store key, never part of the settings API
+SETUP_JOB_KIND = "runtime_setup"
+SETUP_OWNER = "runtime"
+SETUP_ONLY = {"git_missing", "no_system_python", "musubi_version_differs"}
+
+
+def setting(store, key: str):
+    """A setting's stored value or its default."""
+    from ..settings import SETTINGS
+
+    return store.get_setting(key, SETTINGS[key].default)
+
+
+def pinned() -> dict:
+    return cli_spec.spec_version()
+
+
+def _problem(code, severity, message, action, field=None, **extra) -> dict:
+    return {"code": code, "severity": severity, "field": field, "message": message, "action": action, **extra}
+
+
+def read_version(musubi_dir: Path) -> str | None:
+    pyproject = musubi_dir / "pyproject.toml"
+    try:
+        text = pyproject.read_text(encoding="utf-8")
+    except OSError:
+        return None
+    try:
+        import tomllib
+
+        return tomllib.loads(text).get("project", {}).get("version")
+    except Exception:  # noqa: BLE001 - py3.10 has no tomllib; a broken file is "unknown version"
+        m = re.search(r'^version\s*=\s*"([^"]+)"', text, re.M)
+        return m.group(1) if m else None
+
+
+def git_path() -> str | None:
+    return shutil.which("git")
+
+
+def git_info(musubi_dir: Path) -> dict:
+    git = git_path()
+    if not git or not (musubi_dir / ".git").exists():
+        return {"commit": None, "describe": None, "dirty": None}
+    head = procs.capture([git, "-C", str(musubi_dir), "rev-parse", "HEAD"], timeout=15)
+    desc = procs.capture([git, "-C", str(musubi_dir), "describe", "--tags", "--always"], timeout=15)
+    status = procs.capture([git, "-C", str(musubi_dir), "status", "--porcelain", "--untracked-files=no"], timeout=30)
+    return {"commit": head.stdout.strip() if head.ok else None, "describe": desc.stdout.strip() if desc.ok else None,
+            "dirty": bool(status.stdout.strip()) if status.ok else None}
+
+
+def musubi_info(env: musubi_env.MusubiEnv, store) -> dict:
+    d = env.musubi_dir
+    info = {"dir": str(d), "default_dir": str(program_dir() / "musubi-tuner"), "configured": bool(store.get_setting("musubi_dir", "")),
+            "exists": d.is_dir(), "is_checkout": (d / "src" / "musubi_tuner").is_dir(),
+            "version": read_version(d), **git_info(d), "pinned": pinned()}
+    pin = info["pinned"]
+    info["matches_pinned"] = (info["commit"] == pin["commit"]) if info["commit"] else (
+        info["version"] == pin["version"] if info["version"] else None)
+    return info
+
+
+def venv_python(venv: Path) -> Path:
+    return venv / "Scripts" / "python.exe" if sys.platform == "win32" else venv / "bin" / "python"
+
+
+def venv_candidates(musubi_dir: Path) -> list[str]:
+    out = []
+    for name in (".venv", "venv", "env"):
+        py = venv_python(musubi_dir / name)
+        if py.is_file():
+            out.append(str(py))
+    return out
+
+
+def stored_probe(store) -> dict | None:
+    return store.get_setting(PROBE_KEY, None)
+
+
+def active_setup_job(store) -> dict | None:
+    row = store.db.execute("SELECT id, kind, title, status FROM jobs WHERE kind = ? AND status IN ('queued', 'running') "
+                           "ORDER BY created_at DESC LIMIT 1", [SETUP_JOB_KIND]).fetchone()
+    return dict(zip(("id", "kind", "title", "status"), row)) if row else None
+
+
+def detect(store, provider=None, *, run_probe: bool = True, find_pythons: bool = True) -> dict:
+    env = musubi_env.from_store(store)
+    musubi = musubi_info(env, store)
+    py_path = env.python
+    python = {"path": str(py_path), "configured": bool(store.get_setting("musubi_python", "")),
+              "exists": py_path.is_file(), "candidates": venv_candidates(env.musubi_dir)}
+    probe = None
+    if python["exists"] and run_probe:
+        probe = probe_mod.run(py_path, cwd=str(env.musubi_dir) if env.musubi_dir.is_dir() else None)
+        store.set_setting(PROBE_KEY, _verdict(probe))
+    elif python["exists"]:
+        cached = stored_probe(store)
+        probe = cached.get("probe") if cached and cached.get("python_path") == str(py_path) else None
+    elif not python["exists"]:
+        store.set_setting(PROBE_KEY, None)
+    git = git_path()
+    git_version = procs.capture([git, "--version"], timeout=10).stdout.strip() if git else None
+    found = pythons.find() if find_pythons else None   # None: not looked for (the fast GET)
+    dr = drv.read_driver(provider)
+    dr["supported_extras"] = drv.supported_extras(dr["cuda"])
+    dr["recommended_extra"] = drv.choose_extra(dr["cuda"], dr["gpus"])
+    chosen = setting(store, "musubi_cuda_extra") or "auto"
+    extra = dr["recommended_extra"] if chosen == "auto" else chosen
+
+    problems = _problems(musubi, python, probe, dr, git, found, extra)
+    job = active_setup_job(store)
+    if job:
+        problems.insert(0, _problem("setup_running", "error", "The trainer environment is being set up.",
+                                    "Wait for the setup job to finish.", job_id=job["id"]))
+    usable = not any(p["severity"] == "error" and p["code"] not in SETUP_ONLY for p in problems)
+    best = pythons.best(found or [])
+    setup = {
+        "target_dir": musubi["dir"], "repo_url": procs.redact(setting(store, "musubi_repo_url")), "extra": extra,
+        "extra_choice": chosen, "python_for_venv": best["path"] if best else None,
+        "can_setup": bool(git) and best is not None and extra is not None,
+        "can_update": bool(git) and musubi["is_checkout"] and (env.musubi_dir / ".git").exists(),
+        "can_repair": musubi["is_checkout"] and best is not None and extra is not None and not python["configured"],
+        "target_exists": musubi["exists"] and any(env.musubi_dir.iterdir()) if musubi["exists"] else False,
+        "job": job,
+    }
+    return {"musubi": musubi, "python": python, "probe": probe,
+            "torch": (probe or {}).get("torch"), "accelerate": (probe or {}).get("accelerate"),
+            "musubi_package": (probe or {}).get("musubi_tuner"),
+            "git": {"path": git, "version": git_version}, "system_pythons": found or [], "driver": dr,
+            "problems": problems, "usable": usable, "setup": setup, "checked_at": time.time()}
+
+
+def _verdict(probe: dict) -> dict:
+    """What a training start needs to know from the probe, stored under PROBE_KEY."""
+    blocking = [p for p in _probe_problems(probe, None) if p["severity"] == "error"]
+    return {"python_path": probe.get("python_path"), "at": probe.get("at"), "probe": probe,
+            "blocking": [{"code": p["code"], "message": p["message"]} for p in blocking]}
+
+
+def _probe_problems(probe: dict | None, dr: dict | None) -> list[dict]:
+    out = []
+    if probe is None:
+        return out
+    if not probe.get("ok"):
+        out.append(_problem("python_broken", "error", f"The musubi-tuner Python did not run: {probe.get('error')}",
+                            "Click Repair to rebuild the environment, or choose a working interpreter.",
+                            "musubi_python"))
+        return out
+    if not pythons.supported(probe.get("python")):
+        out.append(_problem("python_unsupported", "error",
+                            f"musubi-tuner needs Python 3.10-3.12; this environment has {probe.get('python')}.",
+                            "Click Repair (it builds a new environment with a supported Python) or choose another "
+                            "interpreter.", "musubi_python"))
+    torch = probe.get("torch")
+    if not torch:
+        out.append(_problem("torch_missing", "error",
+                            f"PyTorch is not installed in this environment ({probe.get('torch_error')}).",
+                            "Click Repair to install it with the right CUDA build.", "musubi_python"))
+    elif not torch.get("cuda"):
+        out.append(_problem("torch_cpu_only", "error",
+                            f"PyTorch {torch.get('version')} is the CPU-only build: it cannot train on the GPU.",
+                            "Click Repair: it installs the CUDA build that matches your driver.", "musubi_python"))
+    elif not torch.get("cuda_available"):
+        why = torch.get("cuda_error") or "torch.cuda.is_available() is False"
+        action = "Update the NVIDIA driver, or click Repair to install a build that matches it."
+        if dr and dr.get("cuda") and drv._parse_cuda(dr["cuda"]) < drv._parse_cuda(torch["cuda"]):
+            action = (f"This PyTorch is built for CUDA {torch['cuda']} but the driver supports up to CUDA "
+                      f"{dr['cuda']}. Update the NVIDIA driver, or set the torch build to "
+                      f"{dr.get('recommended_extra') or 'an older one'} and click Repair.")
+        elif dr is not None and not dr.get("available"):
+            action = "No NVIDIA GPU or driver was found. Install the NVIDIA driver (training needs an NVIDIA GPU)."
+        out.append(_problem("cuda_unavailable", "error", f"PyTorch cannot use the GPU ({why}).", action,
+                            "musubi_python"))
+    else:
+        cuda = drv._parse_cuda(torch.get("cuda"))
+        names = [d.get("name", "") for d in torch.get("devices", [])]
+        if cuda and cuda < (12, 8) and any(drv.BLACKWELL.search(n or "") for n in names):
+            out.append(_problem("blackwell_needs_cu128", "error",
+                                f"RTX 50-series GPUs need a PyTorch built for CUDA 12.8 or newer (this one: "
+                                f"{torch.get('cuda')}).", "Set the torch build to cu128 and click Repair.",
+                                "musubi_python"))
+    if not probe.get("accelerate"):
+        out.append(_problem("accelerate_missing", "error", "accelerate is not installed: training is started with "
+                            "`accelerate launch`.", "Click Repair, or run `python -m pip install accelerate` in "
+                            "that environment.", "musubi_python"))
+    if not probe.get("musubi_tuner"):
+        out.append(_problem("musubi_not_installed", "error",
+                            "musubi-tuner is not installed in this environment (`pip install -e .` was not run), so "
+                            "its scripts cannot import their own modules.",
+                            "Click Repair, or run `python -m pip install -e .` in the musubi-tuner folder.",
+                            "musubi_python"))
+    return out
+
+
+def _problems(musubi, python, probe, dr, git, found, extra) -> list[dict]:
+    out = []
+    if not musubi["is_checkout"]:
+        out.append(_problem("musubi_missing", "error",
+                            f"musubi-tuner was not found at {musubi['dir']} (no src/musubi_tuner inside).",
+                            "Click Set up to download and install it, or, if you already have musubi-tuner, "
+                            "enter its folder and its Python below.", "musubi_dir"))
+    elif musubi["matches_pinned"] is False:
+        have = musubi["describe"] or musubi["version"] or "unknown"
+        out.append(_problem("musubi_version_differs", "warning",
+                            f"musubi-tuner here is {have}; this app is checked against "
+                            f"v{musubi['pinned']['version']} ({musubi['pinned']['commit'][:10]}).",
+                            "Click Update to move to the checked version (your own changes are kept safe).",
+                            "musubi_dir"))
+    if not python["exists"]:
+        action = ("Click Repair to create it." if musubi["is_checkout"] else
+                  "Set up musubi-tuner, or enter the python of your own environment.")
+        if python["candidates"]:
+            action = f"An environment was found at {python['candidates'][0]}: use it, or click Repair."
+        out.append(_problem("python_missing", "error",
+                            f"The musubi-tuner Python {python['path']} does not exist.", action, "musubi_python",
+                            candidates=python["candidates"]))
+    out.extend(_probe_problems(probe, dr))
+    if not dr["available"]:
+        out.append(_problem("no_gpu", "error", "No NVIDIA GPU was found (or its driver is not installed).",
+                            "Install the latest NVIDIA driver from nvidia.com (or nvidia.cn). musubi-tuner trains on "
+                            "NVIDIA GPUs only.", None))
+    elif extra is None:
+        out.append(_problem("driver_too_old", "error",
+                            f"The NVIDIA driver {dr['driver']} supports CUDA {dr['cuda'] or 'unknown'}; PyTorch for "
+                            "musubi-tuner needs CUDA 12.4 or newer.",
+                            "Update the NVIDIA driver (version 570 or newer) and check again.", None))
+    if not git:
+        out.append(_problem("git_missing", "warning", "Git is not installed; Set up and Update need it.",
+                            "Install Git for Windows from git-scm.com (default options), then check again.", None))
+    if found is not None and not pythons.best(found) and (not musubi["is_checkout"] or not python["exists"]):
+        out.append(_problem("no_system_python", "warning",
+                            "No Python 3.10-3.12 (64-bit, with venv) was found to build the environment with.",
+                            "Install Python 3.12 from python.org (tick “Add python.exe to PATH”), then check again.",
+                            None))
+    return out

@@ -1,0 +1,323 @@
+"""One-click setup, update and repair of musubi-tuner's environment, as a job with a live log.
+
+- setup:  git clone <musubi_repo_url> into a temp folder beside the target, checkout the pinned commit,
+          move it into place (an existing folder is only ever moved aside, to `<name>.old-<time>`, and
+          only when the user confirmed), then build the environment (below).
+- update: in the existing checkout: refuse if tracked files were changed (unless confirmed: then the
+          whole checkout is moved aside and a fresh one set up), `git fetch` + `git checkout --detach
+          <pinned commit>`, then build the environment.
+- repair: build the environment again.
+Building the environment: `python -m venv` into `<musubi>/.venv.new-<rand>` with a system Python
+3.10-3.12, `pip install torch torchvision` from the PyTorch index for the chosen CUDA build (pip does
+not read the uv-only indexes in musubi's pyproject), `pip install -e <musubi>[cuXXX]`, accelerate if it
+is still missing, a probe; only then the new venv replaces `.venv`. The old one is deleted if this app
+made it (marker file), else kept as `.venv.old-<time>`.
+
+Each command is an argv list run through procs.stream (cancel ends its process tree). Output goes
+to the job topic as `log` events ({"text"}) and to <data>/logs/runtime-<job id>.log. URLs are
+redacted before logging (a mirror URL may hold credentials).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import stat
+import sys
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..errors import ApiError, Conflict, ValidationError
+from ..jobs import JobCancelled
+from ..training import musubi_env
+from . import detect, procs, pythons
+from . import probe as probe_mod
+
+ACTIONS = ("setup", "update", "repair")
+MARKER = ".lora-workbench-venv"
+
+
+@dataclass
+class Options:
+    action: str
+    musubi_dir: Path
+    repo_url: str
+    commit: str
+    extra: str
+    base_python: str | None
+    torch_index_url: str = "https://download.pytorch.org/whl"
+    pip_index_url: str = ""
+    find_links: str = ""
+    replace: bool = False          # the user confirmed moving an existing folder / changed checkout aside
+    git: str | None = None
+    log_path: Path | None = None
+    steps: list[str] = field(default_factory=list)
+
+    def pip_source_args(self, torch: bool) -> list[str]:
+        if self.find_links:
+            return ["--no-index", "--find-links", self.find_links]
+        if torch and self.torch_index_url:
+            return ["--index-url", f"{self.torch_index_url.rstrip('/')}/{self.extra}"]
+        return ["--index-url", self.pip_index_url] if self.pip_index_url else []
+
+
+def plan(store, provider, body: dict) -> Options:
+    """Check that `action` can run now and build its options; ApiError otherwise."""
+    action = body.get("action")
+    if action not in ACTIONS:
+        raise ValidationError("action must be setup, update or repair.", field="action")
+    if detect.active_setup_job(store):
+        raise Conflict("A setup job is already running.", code="setup_running")
+    busy = store.db.execute("SELECT COUNT(*) FROM tasks WHERE status IN ('running', 'stopping')").fetchone()[0] \
+        if "tasks" in store.db.table_names() else 0
+    if busy:
+        raise Conflict("A training task is running with this environment; stop it first.", code="training_running")
+    env = musubi_env.from_store(store)
+    d = env.musubi_dir
+    git = detect.git_path()
+    pin = detect.pinned()
+    from . import driver as drv
+
+    choice = body.get("extra") or detect.setting(store, "musubi_cuda_extra") or "auto"
+    if choice == "auto":
+        dr = drv.read_driver(provider)
+        extra = drv.choose_extra(dr["cuda"], dr["gpus"])
+        if extra is None and body.get("allow_no_gpu"):
+            extra = "cu128"
+        if extra is None:
+            raise ApiError("No NVIDIA driver supporting CUDA 12.4+ was found, so the torch build cannot be chosen. "
+                           "Update the driver, or pick the build (cu124 / cu128 / cu130) yourself.",
+                           code="no_cuda_driver", status=422)
+    elif choice in ("cu124", "cu128", "cu130"):
+        extra = choice
+    else:
+        raise ValidationError("extra must be auto, cu124, cu128 or cu130.", field="extra")
+    found = pythons.find(extra=[body["base_python"]] if body.get("base_python") else ())
+    base = None
+    if body.get("base_python"):
+        base = next((p for p in found if p["path"] == body["base_python"] and p["supported"] and p["venv"]), None)
+        if base is None:
+            raise ValidationError(f"{body['base_python']} is not a 64-bit Python 3.10-3.12 with venv.",
+                                  field="base_python")
+    else:
+        base = pythons.best(found)
+    custom_python = bool(store.get_setting("musubi_python", ""))
+    if custom_python:
+        raise Conflict("You use your own Python for musubi-tuner; setup, update and repair only manage the "
+                       "environment in <musubi-tuner>/.venv. Clear the Python field to let the app manage it.",
+                       code="custom_python")
+    if base is None:
+        raise ApiError("No Python 3.10-3.12 (64-bit, with venv) was found. Install Python 3.12 from python.org "
+                       "and tick “Add python.exe to PATH”.", code="no_system_python", status=422)
+    replace = bool(body.get("replace"))
+    if action in ("setup", "update") and not git:
+        raise ApiError("Git is not installed. Install Git for Windows from git-scm.com, then try again.",
+                       code="git_missing", status=422)
+    if action == "setup" and d.exists() and any(d.iterdir()) and not replace:
+        raise Conflict(f"{d} already exists and is not empty. Confirm to move it aside (to {d.name}.old-…) and "
+                       "set up a fresh copy, or use Update / Repair.", code="musubi_dir_exists",
+                       details={"path": str(d)})
+    if action == "update":
+        if not (d / ".git").exists():
+            raise Conflict(f"{d} is not a git checkout, so it cannot be updated. Set it up again instead.",
+                           code="not_a_checkout")
+        info = detect.git_info(d)
+        if info["dirty"] and not replace:
+            raise Conflict("musubi-tuner has local changes to its files. Confirm to move this copy aside (nothing "
+                           "is deleted) and set up a fresh one.", code="musubi_dirty", details={"path": str(d)})
+    if action == "repair" and not (d / "src" / "musubi_tuner").is_dir():
+        raise Conflict(f"There is no musubi-tuner checkout at {d}; use Set up.", code="musubi_missing")
+    return Options(action=action, musubi_dir=d, repo_url=detect.setting(store, "musubi_repo_url"), commit=pin["commit"],
+                   extra=extra, base_python=base["path"], git=git, replace=replace,
+                   torch_index_url=detect.setting(store, "musubi_torch_index_url"),
+                   pip_index_url=detect.setting(store, "musubi_pip_index_url"),
+                   find_links=detect.setting(store, "musubi_find_links"))
+
+
+class Runner:
+    """Runs one job: steps, log, progress."""
+
+    def __init__(self, ctx, opts: Options, log_path: Path):
+        self.ctx = ctx
+        self.opts = opts
+        self.log_path = log_path
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        self._log = open(log_path, "a", encoding="utf-8", newline="")
+        self.step = 0
+        self.cleanup: list[Path] = []
+
+    def close(self):
+        self._log.close()
+
+    def write(self, text: str) -> None:
+        text = procs.redact(text)
+        self._log.write(text)
+        self._log.flush()
+        self.ctx.event("log", {"text": text})
+
+    def begin(self, message: str) -> None:
+        self.step += 1
+        self.ctx.check()
+        self.ctx.progress(self.step - 1, len(self.opts.steps), message, force=True)
+        self.write(f"\n\x1b[1m==> [{self.step}/{len(self.opts.steps)}] {message}\x1b[0m\n")
+
+    def run(self, argv: list[str], cwd=None, what: str = "") -> None:
+        self.write("$ " + " ".join(_quote(a) for a in argv) + "\n")
+        try:
+            code = procs.stream(argv, self.write, cancelled=lambda: self.ctx.cancelled, cwd=cwd)
+        except procs.Cancelled:
+            raise JobCancelled() from None
+        except OSError as exc:
+            raise RuntimeError(f"{what or argv[0]} could not start: {exc}") from None
+        if code != 0:
+            raise RuntimeError(f"{what or Path(argv[0]).name} failed (exit code {code}); see the log above.")
+
+
+def _quote(a: str) -> str:
+    a = str(a)
+    return f'"{a}"' if (" " in a or not a) else a
+
+
+def steps_for(action: str) -> list[str]:
+    venv = ["Create the Python environment", "Install PyTorch", "Install musubi-tuner", "Check the environment",
+            "Put the new environment in place"]
+    if action == "setup":
+        return ["Download musubi-tuner", "Switch to the checked version", "Move it into place", *venv]
+    if action == "update":
+        return ["Fetch musubi-tuner", "Switch to the checked version", *venv]
+    return venv
+
+
+def run_job(ctx, opts: Options, layout, store) -> dict:
+    opts.steps = steps_for(opts.action)
+    log_path = layout.logs / f"runtime-{ctx.id}.log"
+    r = Runner(ctx, opts, log_path)
+    r.write(f"{opts.action} musubi-tuner {opts.commit[:10]} in {opts.musubi_dir} ({opts.extra}, "
+            f"Python {opts.base_python})\n")
+    try:
+        result = _run(r, opts)
+        r.write("\n\x1b[32mDone.\x1b[0m\n")
+        ctx.progress(len(opts.steps), len(opts.steps), "Done", force=True)
+        return {**result, "log": str(log_path)}
+    except JobCancelled:
+        r.write("\n\x1b[33mCancelled.\x1b[0m\n")
+        raise
+    except Exception as exc:
+        r.write(f"\n\x1b[31mFailed: {exc}\x1b[0m\n")
+        raise
+    finally:
+        for path in r.cleanup:
+            if path.exists():
+                r.write(f"Removing temporary {path}\n")
+                rmtree(path)
+        r.close()
+        # The next check must not trust a probe of an environment that was just rebuilt.
+        store.set_setting(detect.PROBE_KEY, None)
+
+
+def _stamp() -> str:
+    return time.strftime("%Y%m%d-%H%M%S")
+
+
+def _run(r: Runner, o: Options) -> dict:
+    d = o.musubi_dir
+    moved_aside = None
+    if o.action == "setup":
+        d.parent.mkdir(parents=True, exist_ok=True)
+        tmp = d.parent / f".{d.name}.download-{uuid.uuid4().hex[:6]}"
+        r.cleanup.append(tmp)
+        r.begin("Download musubi-tuner")
+        r.run([o.git, "clone", "--progress", o.repo_url, str(tmp)], what="git clone")
+        r.begin("Switch to the checked version")
+        r.run([o.git, "-C", str(tmp), "-c", "advice.detachedHead=false", "checkout", "--detach", o.commit],
+              what="git checkout")
+        r.begin("Move it into place")
+        if d.exists() and any(d.iterdir()):
+            moved_aside = d.with_name(f"{d.name}.old-{_stamp()}")
+            r.write(f"Moving the existing {d} to {moved_aside}\n")
+            os.replace(d, moved_aside)
+        elif d.exists():
+            d.rmdir()
+        os.replace(tmp, d)
+        r.cleanup.remove(tmp)
+    elif o.action == "update":
+        info = detect.git_info(d)
+        if info["dirty"]:
+            # Confirmed by the user in plan(): keep their copy whole, start from a fresh clone.
+            o2 = Options(**{**o.__dict__, "action": "setup", "replace": True})
+            o2.steps = steps_for("setup")
+            r.opts = o2
+            return _run(r, o2)
+        r.begin("Fetch musubi-tuner")
+        r.run([o.git, "-C", str(d), "fetch", "--progress", o.repo_url], what="git fetch")
+        r.begin("Switch to the checked version")
+        r.run([o.git, "-C", str(d), "-c", "advice.detachedHead=false", "checkout", "--detach", o.commit],
+              what="git checkout")
+    probe = _build_venv(r, o)
+    return {"musubi_dir": str(d), "python": str(detect.venv_python(d / ".venv")), "extra": o.extra,
+            "moved_aside": str(moved_aside) if moved_aside else None, "torch": probe.get("torch"),
+            "commit": o.commit}
+
+
+def _build_venv(r: Runner, o: Options) -> dict:
+    d = o.musubi_dir
+    new = d / f".venv.new-{uuid.uuid4().hex[:6]}"
+    r.cleanup.append(new)
+    py = detect.venv_python(new)
+    r.begin("Create the Python environment")
+    r.run([o.base_python, "-m", "venv", str(new)], what="python -m venv")
+    (new / MARKER).write_text("created by LoRA Workbench\n", encoding="utf-8")
+    r.begin("Install PyTorch")
+    r.run([str(py), "-m", "pip", "install", "torch", "torchvision", *o.pip_source_args(torch=True)],
+          what="pip install torch")
+    r.begin("Install musubi-tuner")
+    r.run([str(py), "-m", "pip", "install", "-e", f"{d}[{o.extra}]", *o.pip_source_args(torch=False)],
+          cwd=str(d), what="pip install musubi-tuner")
+    r.begin("Check the environment")
+    result = probe_mod.run(py)
+    if result.get("ok") and not result.get("accelerate"):
+        r.write("accelerate is missing; installing it\n")
+        r.run([str(py), "-m", "pip", "install", "accelerate", *o.pip_source_args(torch=False)],
+              what="pip install accelerate")
+        result = probe_mod.run(py)
+    if not result.get("ok"):
+        raise RuntimeError(f"The new environment does not run: {result.get('error')}")
+    torch = result.get("torch") or {}
+    r.write(f"Python {result.get('python')}, torch {torch.get('version')} (CUDA {torch.get('cuda')}), "
+            f"GPU available: {torch.get('cuda_available')}, accelerate {(result.get('accelerate') or {}).get('version')}\n")
+    if not torch:
+        raise RuntimeError("PyTorch did not install.")
+    if not result.get("musubi_tuner"):
+        raise RuntimeError("musubi-tuner is not importable in the new environment.")
+    r.begin("Put the new environment in place")
+    final = d / ".venv"
+    if final.exists():
+        if (final / MARKER).exists():
+            old = d / f".venv.old-{uuid.uuid4().hex[:6]}"
+            os.replace(final, old)
+            r.write(f"Removing the previous environment this app made ({final})\n")
+            r.cleanup.append(old)
+        else:
+            old = d / f".venv.old-{_stamp()}"
+            r.write(f"Keeping the previous environment as {old}\n")
+            os.replace(final, old)
+    os.replace(new, final)
+    r.cleanup.remove(new)
+    return result
+
+
+def rmtree(path: Path) -> None:
+    """Delete a folder this job made; git marks its objects read-only, which Windows refuses to delete."""
+    def onerror(func, p, _exc):
+        try:
+            os.chmod(p, stat.S_IWRITE)
+            func(p)
+        except OSError:
+            pass
+
+    if sys.version_info >= (3, 12):
+        shutil.rmtree(path, onexc=onerror)
+    else:
+        shutil.rmtree(path, onerror=onerror)

@@ -1,0 +1,76 @@
+"""Model file checks: known mistakes per architecture and role."""
+
+from __future__ import annotations
+
+from server.models.checks import check_file
+from tests.models.helpers import qwen_dit, qwen_vae, write_st
+
+
+def codes(result):
+    return [p["code"] for p in result["problems"]]
+
+
+def test_good_qwen_dit(tmp_path):
+    r = check_file(str(qwen_dit(tmp_path / "qwen_image_bf16.safetensors")), "qwen-image-lora", "dit")
+    assert r["status"] == "ok", r
+    assert r["format"] == "safetensors"
+    assert r["summary"]["tensor_count"] == 6 and r["summary"]["main_dtype"] == "BF16"
+
+
+def test_fp8_scaled_qwen_dit_is_refused(tmp_path):
+    p = qwen_dit(tmp_path / "qwen_image_fp8_e4m3fn_scaled.safetensors", fp8_scaled=True)
+    for task_type in ("qwen-image-lora", "qwen-image-edit-lora"):
+        r = check_file(str(p), task_type, "dit")
+        assert r["status"] == "error"
+        assert codes(r) == ["qwen_fp8_dit"]
+        assert "fp8_scaled" in r["problems"][0]["message"]
+
+
+def test_plain_fp8_qwen_dit_is_refused(tmp_path):
+    r = check_file(str(qwen_dit(tmp_path / "e4m3fn.safetensors", fp8=True)), "qwen-image-edit-lora", "dit")
+    assert codes(r) == ["qwen_fp8_dit"] and "F8_E4M3" in r["problems"][0]["message"]
+
+
+def test_fp8_dit_of_other_architectures_is_a_warning(tmp_path):
+    p = write_st(tmp_path / "wan_fp8.safetensors", {"blocks.0.self_attn.q.weight": ("F8_E4M3", [8, 8])})
+    r = check_file(str(p), "wan2.1-lora", "dit")
+    assert r["status"] == "warning" and codes(r) == ["fp8_dit"]
+    # ...and not a DiT problem at all for a text encoder
+    assert check_file(str(p), "wan2.1-lora", "t5")["status"] == "ok"
+
+
+def test_qwen_vae_layouts(tmp_path):
+    ok = check_file(str(qwen_vae(tmp_path / "diffusers.safetensors")), "qwen-image-lora", "vae")
+    assert ok["status"] == "ok" and ok["problems"] == []
+    comfy = check_file(str(qwen_vae(tmp_path / "qwen_image_vae.safetensors", layout="comfyui")), "qwen-image-lora", "vae")
+    assert codes(comfy) == ["qwen_vae_comfyui"] and comfy["problems"][0]["severity"] == "info"
+    assert "diffusion_pytorch_model.safetensors" in comfy["problems"][0]["message"]
+    layered = check_file(str(qwen_vae(tmp_path / "layered.safetensors", channels=4)), "qwen-image-edit-lora", "vae")
+    assert layered["status"] == "error" and codes(layered) == ["qwen_vae_layered"]
+    other = check_file(str(qwen_vae(tmp_path / "flux_ae.safetensors", layout="other")), "qwen-image-lora", "vae")
+    assert other["status"] == "error" and codes(other) == ["qwen_vae_unknown_layout"]
+
+
+def test_lora_in_a_model_slot(tmp_path):
+    p = write_st(tmp_path / "my_lora.safetensors", {"lora_unet_blocks_0.lora_down.weight": ("BF16", [4, 8]),
+                                                   "lora_unet_blocks_0.lora_up.weight": ("BF16", [8, 4])})
+    r = check_file(str(p), "zimage-lora", "dit")
+    assert r["status"] == "error" and codes(r) == ["is_lora"]
+
+
+def test_pth_files(tmp_path):
+    p = tmp_path / "models_t5_umt5-xxl-enc-bf16.pth"
+    p.write_bytes(b"PK\x03\x04pickle")
+    wan = check_file(str(p), "wan2.1-lora", "t5")
+    assert wan["status"] == "ok" and wan["format"] == "pickle" and codes(wan) == ["not_inspected"]
+    qwen = check_file(str(p), "qwen-image-lora", "text_encoder")
+    assert qwen["status"] == "error" and codes(qwen) == ["needs_safetensors"]
+
+
+def test_path_problems(tmp_path):
+    assert check_file("", "qwen-image-lora", "dit")["status"] == "empty"
+    assert codes(check_file("models/x.safetensors", "qwen-image-lora", "dit")) == ["not_absolute"]
+    missing = check_file(str(tmp_path / "nope.safetensors"), "qwen-image-lora", "dit")
+    assert missing["status"] == "error" and codes(missing) == ["not_found"]
+    cut = write_st(tmp_path / "cut.safetensors", {"w": ("BF16", [64, 64])}, cut=100)
+    assert codes(check_file(str(cut), "qwen-image-lora", "dit")) == ["truncated"]

@@ -1,0 +1,48 @@
+// Helpers shared by the model library, trainer environment and first-run sections.
+import { api } from './api.js';
+import { t, hasKey, i18n } from './i18n/index.svelte.js';
+
+export const typeLabel = (id) => (hasKey(`training.types.${id}.label`) ? t(`training.types.${id}.label`) : id);
+export const roleLabel = (key) => (hasKey(`training.models.${key}.label`) ? t(`training.models.${key}.label`) : key);
+export const variantLabel = (key) => (hasKey(`training.variants.${key}`) ? t(`training.variants.${key}`) : key);
+
+export function formatBytes(n) {
+  if (n == null) return '';
+  const units = ['B', 'KB', 'MB', 'GB', 'TB'];
+  let i = 0;
+  let v = n;
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i += 1;
+  }
+  return `${v >= 100 || i === 0 ? Math.round(v) : v.toFixed(1)} ${units[i]}`;
+}
+
+/** The localized short title of a problem code, else the server's message. */
+export function problemTitle(prefix, p) {
+  const key = `${prefix}.problem.${p.code}`;
+  return hasKey(key) ? t(key) : p.message;
+}
+
+// English shows the server's own advice (it names versions and paths); other languages a translation.
+export function problemAction(p) {
+  const key = `rt.action.${p.code}`;
+  return i18n.locale !== 'en' && hasKey(key) ? t(key) : p.action;
+}
+
+/** Path from the native file dialog; undefined when there is none (browser), null when cancelled. */
+export async function pickPath(kind, initial = '') {
+  try {
+    const res = await api.post('/api/models/pick-file', { kind, initial }, { quiet: true });
+    return res.path;
+  } catch (e) {
+    if (e.code === 'no_native_dialog') return undefined;
+    throw e;
+  }
+}
+
+export const getLibrary = () => api.get('/api/models/library');
+export const saveLibrary = (changes) => api.patch('/api/models/library', changes, { quiet: true });
+export const getRuntime = () => api.get('/api/runtime');
+export const detectRuntime = () => api.post('/api/runtime/detect');
+export const startSetup = (body) => api.post('/api/runtime/setup', body, { quiet: true });

@@ -45,8 +45,14 @@ def build_ui() -> None:
 
 def write_version_files(ver: str) -> None:
     WORK.mkdir(parents=True, exist_ok=True)
-    BUILD_INFO.write_text(f'"""Written by build/build.py."""\n\nBUILT_AT = "{time.strftime("%Y-%m-%d %H:%M:%S")}"\n'
-                          f'FROZEN_VERSION = "{ver}"\n', encoding="utf-8")
+    try:
+        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
+                                text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        commit = ""
+    BUILD_INFO.write_text(f'"""Written by build/build.py for version {ver}."""\n\n'
+                          f'BUILT_AT = "{time.strftime("%Y-%m-%d %H:%M:%S")}"\nCOMMIT = "{commit}"\n',
+                          encoding="utf-8")
     parts = (ver.split("-")[0].split(".") + ["0", "0", "0"])[:4]
     numbers = ", ".join(p if p.isdigit() else "0" for p in parts)
     (WORK / "version_info.txt").write_text(f"""VSVersionInfo(

@@ -72,7 +72,8 @@ def check(exe: Path, portable: bool, window_fallback: bool) -> None:
         status, body = get(base + "/api/health", token)
         health = json.loads(body)
         assert status == 200 and health["status"] == "ok", health
-        print(f"health: version {health['version']}, data dir {health['data_dir']}")
+        print(f"health: version {health['version']} built {health['built_at']}, data dir {health['data_dir']}")
+        assert health["built_at"], "the build time was not stamped into the executable"
         if portable:
             assert Path(health["data_dir"]) == (work / "data").resolve(), health["data_dir"]
             assert (work / "data" / "workbench.db").is_file()

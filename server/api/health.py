@@ -5,7 +5,7 @@ import time
 from flask import Blueprint
 
 from .. import services
-from ..version import __version__
+from ..version import BUILT_AT, COMMIT, __version__
 
 bp = Blueprint("health", __name__)
 
@@ -16,6 +16,8 @@ def health():
     return {
         "status": "ok",
         "version": __version__,
+        "built_at": BUILT_AT,
+        "commit": COMMIT,
         "data_dir": str(svc.layout.root),
         "uptime_s": round(time.time() - svc.started_at, 3),
         "schema_version": svc.store.schema_version,

@@ -5,12 +5,14 @@ Browser and window tests use this so they exercise exactly what a user runs.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
 import sys
 import threading
 import time
+import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -63,3 +65,23 @@ class LiveApp:
     @property
     def log(self) -> str:
         return "".join(self.output)
+
+    def call(self, method: str, path: str, body=None, timeout: float = 60):
+        """One API request with the launch secret, as the UI makes it; returns the decoded JSON."""
+        req = urllib.request.Request(self.base + path, method=method,
+                                     data=json.dumps(body).encode() if body is not None else None,
+                                     headers={"X-Workbench-Token": self.token, "Content-Type": "application/json"})
+        with urllib.request.urlopen(req, timeout=timeout) as resp:
+            return json.loads(resp.read() or b"null")
+
+
+def wait_for(fn, timeout: float = 20.0, interval: float = 0.1):
+    """Poll `fn` until it returns something truthy; fail with its last value after `timeout`."""
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        last = fn()
+        if last:
+            return last
+        time.sleep(interval)
+    raise AssertionError(f"condition not met in {timeout}s (last value: {last!r})")

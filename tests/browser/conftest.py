@@ -43,13 +43,7 @@ def live(tmp_path):
 
 def skip_first_run(live) -> None:
     """Mark the first-run wizard as done so it does not cover the pages other tests drive."""
-    import json
-    import urllib.request
-
-    req = urllib.request.Request(live.base + "/api/settings", method="PATCH",
-                                 data=json.dumps({"first_run_done": True}).encode(),
-                                 headers={"X-Workbench-Token": live.token, "Content-Type": "application/json"})
-    urllib.request.urlopen(req, timeout=10).read()
+    live.call("PATCH", "/api/settings", {"first_run_done": True})
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ Every check that matters is made on disk (the caption .txt files musubi-tuner re
 from __future__ import annotations
 
 import re
-import time
 from pathlib import Path
 
 import pytest
@@ -14,6 +13,7 @@ from PIL import Image
 from playwright.sync_api import expect
 
 from tests.browser.conftest import shot
+from tests.live import wait_for
 from tests.browser.test_shell import assert_no_raw_keys
 
 COLORS = ["red", "green", "blue", "orange", "purple", "teal"]
@@ -34,17 +34,6 @@ def make_images(folder: Path, n: int, captions: dict[str, str] | None = None) ->
 
 def media_dir(live, ds_id: str) -> Path:
     return Path(live.data_dir) / "datasets" / ds_id / "media"
-
-
-def wait_for(fn, timeout=10.0, interval=0.1):
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        last = fn()
-        if last:
-            return last
-        time.sleep(interval)
-    raise AssertionError(f"condition not met in {timeout}s (last value: {last!r})")
 
 
 def caption_on_disk(live, ds_id, stem):

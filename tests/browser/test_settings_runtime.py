@@ -3,9 +3,7 @@ in headless Chromium against the real launcher."""
 
 from __future__ import annotations
 
-import json
 import sys
-import urllib.request
 
 import pytest
 from playwright.sync_api import expect
@@ -14,12 +12,6 @@ from tests.browser.conftest import shot
 from tests.live import LiveApp
 from tests.models.helpers import qwen_dit
 from tests.runtime.fakes import make_checkout, make_env
-
-
-def http(live, method, path, body=None):
-    req = urllib.request.Request(live.base + path, method=method, data=json.dumps(body).encode() if body else None,
-                                 headers={"X-Workbench-Token": live.token, "Content-Type": "application/json"})
-    return json.loads(urllib.request.urlopen(req, timeout=60).read() or b"null")
 
 
 @pytest.fixture
@@ -59,8 +51,8 @@ def test_first_run_wizard_on_a_fresh_data_dir(browser, live_gpu):
     expect(wizard.locator("[data-testid=model-library]")).to_be_visible()
     page.click("[data-testid=fr-finish]")
     expect(wizard).to_have_count(0)
-    assert http(live_gpu, "GET", "/api/settings")["settings"]["first_run_done"] is True
-    assert http(live_gpu, "GET", "/api/settings")["settings"]["language"] == "en"
+    assert live_gpu.call("GET", "/api/settings")["settings"]["first_run_done"] is True
+    assert live_gpu.call("GET", "/api/settings")["settings"]["language"] == "en"
     page.reload()
     expect(page.locator("nav")).to_contain_text("Datasets")
     expect(page.locator("[data-testid=first-run]")).to_have_count(0)
@@ -70,7 +62,7 @@ def test_first_run_wizard_on_a_fresh_data_dir(browser, live_gpu):
 def test_model_library_checks_typed_paths(page, live, tmp_path):
     good = qwen_dit(tmp_path / "qwen_image_bf16.safetensors")
     bad = qwen_dit(tmp_path / "qwen_image_fp8_e4m3fn_scaled.safetensors", fp8_scaled=True)
-    http(live, "PATCH", "/api/settings", {"language": "en"})
+    live.call("PATCH", "/api/settings", {"language": "en"})
     page.goto(live.base + "/#/settings")
     page.reload()
     lib = page.locator("[data-testid=model-library]")
@@ -97,14 +89,14 @@ def test_model_library_checks_typed_paths(page, live, tmp_path):
     expect(lib.locator('[data-testid="model-row-qwen-image-edit-lora@edit-2511.dit"]')).to_be_visible()
     page.select_option("[data-testid=model-variant]", "edit")
     expect(lib.locator('[data-testid="model-row-qwen-image-edit-lora@edit.dit"]')).to_be_visible()
-    assert http(live, "GET", "/api/models/defaults?task_type=qwen-image-lora")["models"]["dit"] == str(bad)
+    assert live.call("GET", "/api/models/defaults?task_type=qwen-image-lora")["models"]["dit"] == str(bad)
     assert not page.errors, page.errors
 
 
 def test_trainer_environment_detects_a_fake_environment(page, live, tmp_path):
     checkout = make_checkout(tmp_path / "musubi-tuner")
     py = make_env(tmp_path / "env", musubi_src=checkout / "src")
-    http(live, "PATCH", "/api/settings", {"language": "en"})
+    live.call("PATCH", "/api/settings", {"language": "en"})
     page.goto(live.base + "/#/settings")
     page.reload()
     env = page.locator("[data-testid=trainer-env]")
@@ -126,6 +118,6 @@ def test_trainer_environment_detects_a_fake_environment(page, live, tmp_path):
     no_gpu = env.locator("[data-testid=rt-problem][data-code=no_gpu]")
     expect(no_gpu).to_contain_text("NVIDIA driver")
     shot(page, "trainer-env-fake")
-    settings = http(live, "GET", "/api/settings")["settings"]
+    settings = live.call("GET", "/api/settings")["settings"]
     assert settings["musubi_dir"] == str(checkout) and settings["musubi_python"] == str(py)
     assert not page.errors, page.errors

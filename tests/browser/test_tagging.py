@@ -3,10 +3,8 @@ against a stand-in chat-completions server, WD14 with a tiny ONNX model) and the
 
 from __future__ import annotations
 
-import json
 import re
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -23,18 +21,11 @@ KEY = "sk-test-abcdef123456wxyz"
 
 # -- helpers -----------------------------------------------------------------------------------
 
-def http(live, method: str, path: str, body: dict | None = None) -> dict:
-    req = urllib.request.Request(live.base + path, method=method,
-                                 data=json.dumps(body).encode() if body is not None else None,
-                                 headers={"X-Workbench-Token": live.token, "Content-Type": "application/json"})
-    with urllib.request.urlopen(req, timeout=15) as resp:
-        return json.loads(resp.read() or b"{}")
-
 
 def wait_job(live, job_id: str, timeout: float = 30) -> dict:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        job = http(live, "GET", f"/api/jobs/{job_id}")["job"]
+        job = live.call("GET", f"/api/jobs/{job_id}")["job"]
         if job["status"] in ("done", "failed", "cancelled", "interrupted"):
             return job
         time.sleep(0.1)
@@ -48,8 +39,8 @@ def make_dataset(live, tmp_path: Path, n: int = 3, captioned: int = 1) -> str:
         Image.new("RGB", (64, 48), (40 * i, 120, 200)).save(src / f"img_{i}.png")
         if i < captioned:
             (src / f"img_{i}.txt").write_text("existing caption", encoding="utf-8")
-    ds = http(live, "POST", "/api/datasets", {"name": "Tagging test"})["dataset"]
-    job = http(live, "POST", f"/api/datasets/{ds['id']}/import", {"source": "folder", "path": str(src)})["job"]
+    ds = live.call("POST", "/api/datasets", {"name": "Tagging test"})["dataset"]
+    job = live.call("POST", f"/api/datasets/{ds['id']}/import", {"source": "folder", "path": str(src)})["job"]
     assert wait_job(live, job["id"])["status"] == "done"
     return ds["id"]
 
@@ -83,7 +74,7 @@ def test_api_settings_save_mask_key_and_test_against_standin(page, live):
         configure_api(page, server)
 
         # saved on the server, key masked everywhere on screen
-        saved = http(live, "GET", "/api/settings")["settings"]
+        saved = live.call("GET", "/api/settings")["settings"]
         assert saved["tagging_backend"] == "openai_api"
         assert saved["tagging_api_base_url"] == server.base_url
         assert saved["tagging_api_model"] == "stand-in-vlm"
@@ -132,7 +123,7 @@ def test_preset_fills_base_url_and_model(page, live):
     shot(page, "tagging-settings-top-en")
     expect(page.locator("#tg-tagging_api_base_url")).to_have_value("https://dashscope.aliyuncs.com/compatible-mode/v1")
     expect(page.locator("#tg-tagging_api_model")).to_have_value("qwen-vl-max")
-    saved = http(live, "GET", "/api/settings")["settings"]
+    saved = live.call("GET", "/api/settings")["settings"]
     assert saved["tagging_api_preset"] == "dashscope"
     assert saved["tagging_api_base_url"] == "https://dashscope.aliyuncs.com/compatible-mode/v1"
     # a preset that needs a key, with none saved: the test says so
@@ -160,7 +151,7 @@ def test_wd14_local_folder_test_runs_onnx_model(page, live, tmp_path):
     assert "solo" in tags and "long hair" in tags  # underscores to spaces is on by default
     assert "general" not in tags and "sensitive" not in tags  # rating tags are left out
     expect(page.locator("[data-testid=tag-test-result]")).to_contain_text("CPU")
-    saved = http(live, "GET", "/api/settings")["settings"]
+    saved = live.call("GET", "/api/settings")["settings"]
     assert saved["tagging_wd14_model_dir"] == str(folder)
     assert saved["tagging_wd14_general_threshold"] == 0.5
     assert_no_raw_keys(page)
@@ -199,7 +190,7 @@ def open_dialog(page, live, dataset_id: str):
 
 def test_dialog_tags_only_empty_items_with_trigger_and_summary(page, live, tmp_path):
     with ChatServer(caption=CAPTION) as server:
-        http(live, "PATCH", "/api/settings", {"tagging_backend": "openai_api", "tagging_api_preset": "custom",
+        live.call("PATCH", "/api/settings", {"tagging_backend": "openai_api", "tagging_api_preset": "custom",
                                               "tagging_api_base_url": server.base_url, "tagging_api_model": "m",
                                               "tagging_api_parallel": 1})
         ds = make_dataset(live, tmp_path, n=3, captioned=1)
@@ -231,10 +222,10 @@ def test_dialog_tags_only_empty_items_with_trigger_and_summary(page, live, tmp_p
 def test_dialog_lists_item_errors_and_cancel(page, live, tmp_path):
     with ChatServer(caption=CAPTION) as server:
         server.script.append((400, {"error": {"message": "image too small for this model"}}, {}))
-        http(live, "PATCH", "/api/settings", {"tagging_backend": "openai_api", "tagging_api_preset": "custom",
+        live.call("PATCH", "/api/settings", {"tagging_backend": "openai_api", "tagging_api_preset": "custom",
                                               "tagging_api_base_url": server.base_url, "tagging_api_model": "m",
                                               "tagging_api_parallel": 1})
-        http(live, "PATCH", "/api/settings", {"theme": "dark"})
+        live.call("PATCH", "/api/settings", {"theme": "dark"})
         ds = make_dataset(live, tmp_path, n=3, captioned=0)
         open_dialog(page, live, ds)
         page.select_option("[data-testid=lang-select]", "zh-CN")
@@ -267,7 +258,7 @@ def test_dialog_wd14_overwrites_with_tags(page, live, tmp_path):
     from tests.tagging.tiny_wd14 import build_model_dir
 
     folder = build_model_dir(tmp_path / "tiny-wd14")
-    http(live, "PATCH", "/api/settings", {"tagging_backend": "wd14", "tagging_wd14_model_dir": str(folder)})
+    live.call("PATCH", "/api/settings", {"tagging_backend": "wd14", "tagging_wd14_model_dir": str(folder)})
     ds = make_dataset(live, tmp_path, n=2, captioned=1)
     open_dialog(page, live, ds)
     expect(page.locator("[data-testid=tag-dlg-backend-wd14]")).to_have_attribute("aria-checked", "true")
@@ -280,7 +271,7 @@ def test_dialog_wd14_overwrites_with_tags(page, live, tmp_path):
     tags = [t.strip() for t in (media / "img_0.txt").read_text(encoding="utf-8").split(",")]
     assert "long hair" in tags and "solo" not in tags and "existing caption" not in tags
     # the per-run threshold did not change the saved setting
-    assert http(live, "GET", "/api/settings")["settings"]["tagging_wd14_general_threshold"] == 0.35
+    assert live.call("GET", "/api/settings")["settings"]["tagging_wd14_general_threshold"] == 0.35
     assert not page.errors, page.errors
 
 

@@ -10,63 +10,33 @@ from __future__ import annotations
 import json
 import re
 import sys
-import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 import pytest
 from PIL import Image
 from playwright.sync_api import expect
 
-from tests.browser.conftest import shot
+from tests.browser.conftest import shot, skip_first_run
 from tests.browser.test_shell import assert_no_raw_keys
-from tests.live import LiveApp
+from tests.live import LiveApp, wait_for
 
 STANDIN = Path(__file__).resolve().parents[1] / "standin" / "fake_musubi"
 
 
 # --- helpers -------------------------------------------------------------------------------------
 
-def call(live, method: str, path: str, body=None):
-    data = json.dumps(body).encode() if body is not None else None
-    req = urllib.request.Request(live.base + path, data=data, method=method,
-                                 headers={"X-Workbench-Token": live.token, "Content-Type": "application/json"})
-    with urllib.request.urlopen(req, timeout=20) as resp:
-        return json.loads(resp.read() or b"null")
-
-
-def wait_for(fn, timeout=20.0, interval=0.1):
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        last = fn()
-        if last:
-            return last
-        time.sleep(interval)
-    raise AssertionError(f"condition not met in {timeout}s (last value: {last!r})")
-
-
-def skip_first_run(live) -> None:
-    """The first-run wizard (where the app has one) would cover the pages these tests drive."""
-    try:
-        call(live, "PATCH", "/api/settings", {"first_run_done": True})
-    except urllib.error.HTTPError as exc:   # an app without the wizard has no such setting
-        if exc.code != 422:
-            raise
-
 
 def setup_trainer(live, tmp_path: Path, images: int = 3) -> tuple[str, dict]:
     """Point the app at the stand-in trainer, make an image dataset and fake model files."""
-    call(live, "PATCH", "/api/settings", {"musubi_dir": str(STANDIN), "musubi_python": sys.executable})
-    ds = call(live, "POST", "/api/datasets", {"name": "Cats", "type": "image"})["dataset"]
+    live.call("PATCH", "/api/settings", {"musubi_dir": str(STANDIN), "musubi_python": sys.executable})
+    ds = live.call("POST", "/api/datasets", {"name": "Cats", "type": "image"})["dataset"]
     folder = tmp_path / "pics"
     folder.mkdir()
     for i in range(images):
         Image.new("RGB", (64, 64), ["red", "green", "blue", "orange"][i % 4]).save(folder / f"cat{i}.png")
         (folder / f"cat{i}.txt").write_text(f"a photo of sks cat {i}", encoding="utf-8")
-    job = call(live, "POST", f"/api/datasets/{ds['id']}/import", {"source": "folder", "path": str(folder)})["job"]
-    wait_for(lambda: call(live, "GET", f"/api/jobs/{job['id']}")["job"]["status"] == "done")
+    job = live.call("POST", f"/api/datasets/{ds['id']}/import", {"source": "folder", "path": str(folder)})["job"]
+    wait_for(lambda: live.call("GET", f"/api/jobs/{job['id']}")["job"]["status"] == "done")
     models = {}
     (tmp_path / "models").mkdir()
     for key in ("dit", "vae", "text_encoder"):
@@ -247,8 +217,8 @@ def test_create_watch_stop_and_delete(browser, trainer_live, tmp_path):
 def test_delete_running_task_asks_to_stop_and_clone(browser, trainer_live, tmp_path):
     live = trainer_live
     ds_id, models = setup_trainer(live, tmp_path)
-    task = call(live, "POST", "/api/tasks", task_config(ds_id, models, name="Runner"))["task"]
-    call(live, "POST", f"/api/tasks/{task['id']}/start")
+    task = live.call("POST", "/api/tasks", task_config(ds_id, models, name="Runner"))["task"]
+    live.call("POST", f"/api/tasks/{task['id']}/start")
     page = open_page(browser, live, "/tasks")
     row = page.locator(f"[data-testid=task-row][data-id={task['id']}]")
     expect(row).to_have_attribute("data-status", "running", timeout=15_000)
@@ -287,14 +257,14 @@ def test_user_preset_save_and_load(browser, trainer_live, tmp_path):
     page.select_option("[data-testid=load-from]", "preset:Small rank")
     expect(page.locator("#f-training-network_dim")).to_have_value("8")
     expect(page.locator("[data-preset=high]")).to_have_attribute("aria-checked", "true")
-    assert call(live, "GET", "/api/task-presets")["presets"][0]["name"] == "Small rank"
+    assert live.call("GET", "/api/task-presets")["presets"][0]["name"] == "Small rank"
     page.context.close()
 
 
 def test_gpu_panel_shows_recorded_readings(browser, gpu_live, tmp_path):
     live = gpu_live
     ds_id, models = setup_trainer(live, tmp_path)
-    task = call(live, "POST", "/api/tasks", {**task_config(ds_id, models, name="On the 3060"), "gpus": [1]})["task"]
+    task = live.call("POST", "/api/tasks", {**task_config(ds_id, models, name="On the 3060"), "gpus": [1]})["task"]
 
     page = open_page(browser, live, "/tasks/new")
     expect(page.locator("[data-testid=gpu-0]")).to_be_visible()
@@ -323,11 +293,11 @@ def test_gpu_panel_shows_recorded_readings(browser, gpu_live, tmp_path):
 def test_chinese_pages_have_no_raw_keys(browser, trainer_live, tmp_path, theme):
     live = trainer_live
     ds_id, models = setup_trainer(live, tmp_path)
-    call(live, "PATCH", "/api/settings", {"theme": theme})
-    task = call(live, "POST", "/api/tasks", task_config(ds_id, models, name="猫 LoRA", epochs=2, repeats=2))["task"]
-    call(live, "POST", f"/api/tasks/{task['id']}/start")
-    wait_for(lambda: call(live, "GET", f"/api/tasks/{task['id']}")["task"]["status"] == "done", timeout=30)
-    call(live, "POST", "/api/tasks", {**task_config(ds_id, models, name="草稿任务"), "vram_preset": "medium"})
+    live.call("PATCH", "/api/settings", {"theme": theme})
+    task = live.call("POST", "/api/tasks", task_config(ds_id, models, name="猫 LoRA", epochs=2, repeats=2))["task"]
+    live.call("POST", f"/api/tasks/{task['id']}/start")
+    wait_for(lambda: live.call("GET", f"/api/tasks/{task['id']}")["task"]["status"] == "done", timeout=30)
+    live.call("POST", "/api/tasks", {**task_config(ds_id, models, name="草稿任务"), "vram_preset": "medium"})
 
     page = open_page(browser, live, "/tasks/new", locale="zh-CN")
     expect(page.locator("[data-testid=vram-preset]")).to_contain_text("自定义")

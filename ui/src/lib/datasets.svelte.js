@@ -26,25 +26,6 @@ export function qs(obj) {
   return s ? '?' + s : '';
 }
 
-export function formatDuration(sec) {
-  if (sec == null) return '';
-  const s = Math.round(sec);
-  const m = Math.floor(s / 60);
-  return `${m}:${String(s % 60).padStart(2, '0')}`;
-}
-
-export function formatSize(bytes) {
-  if (bytes == null) return '';
-  const u = ['B', 'KB', 'MB', 'GB'];
-  let i = 0;
-  let n = bytes;
-  while (n >= 1024 && i < u.length - 1) {
-    n /= 1024;
-    i++;
-  }
-  return `${n < 10 && i ? n.toFixed(1) : Math.round(n)} ${u[i]}`;
-}
-
 // Undo steps carry the server's English label; show the user's language for the known ones.
 const STEP_LABELS = {
   'Add tags': 'ds.step.add_tags', 'Remove tags': 'ds.step.remove_tags', 'Replace tag': 'ds.step.replace_tag',

@@ -216,30 +216,9 @@ export function withLoraPlus(networkArgs, ratio) {
 
 // --- display helpers ------------------------------------------------------------------------------
 
-export function fmtDuration(s) {
-  if (s == null || !isFinite(s) || s < 0) return '–';
-  s = Math.round(s);
-  const h = Math.floor(s / 3600);
-  const m = Math.floor((s % 3600) / 60);
-  const sec = s % 60;
-  const pad = (n) => String(n).padStart(2, '0');
-  return h ? `${h}:${pad(m)}:${pad(sec)}` : `${m}:${pad(sec)}`;
-}
-
 export function fmtRate(p) {
   if (!p || p.rate == null) return '–';
   return `${Number(p.rate).toFixed(2)} ${p.rate_unit || 'it/s'}`;
-}
-
-export function fmtBytes(n) {
-  if (n == null) return '–';
-  const units = ['B', 'KB', 'MB', 'GB', 'TB'];
-  let i = 0;
-  while (n >= 1024 && i < units.length - 1) {
-    n /= 1024;
-    i++;
-  }
-  return `${n.toFixed(i ? 1 : 0)} ${units[i]}`;
 }
 
 export function fmtLoss(v) {

@@ -7,8 +7,8 @@ bad_params, bad_regex, bad_slot, no_control_slot, confirm_required, nothing_to_u
 dataset_busy, validation_error (+ details.field).
 
 Shapes
-    Dataset = {id, name, type: "image"|"video"|"image_control", created_at, updated_at, trashed_at,
-               item_count, captioned_count, broken_count, missing_control_count,
+    Dataset = {id, name, type: "image"|"video"|"image_control", trigger_word ("" = none), created_at,
+               updated_at, trashed_at, item_count, captioned_count, broken_count, missing_control_count,
                cover: {name, thumb_url} | null}
     Item    = {id (int, stable across rescans), name, kind: "image"|"video", size, mtime,
                caption (str | null = no .txt file), has_caption, tags: [str],
@@ -18,14 +18,22 @@ Shapes
     Filter  = query args / JSON: q, in ("all"|"name"|"caption"), tag, no_caption, broken,
               missing_control, kind ("image"|"video")
     Target  = {"ids": [int]} | {"names": [str]} | {"filter": Filter} | {"all": true}
-    Step    = {id, dataset_id, label, kind ("op"|"edit"), item_count, undone, created_at, updated_at}
+    Step    = {id, dataset_id, op, params, label, kind ("op"|"edit"|"autotag"), item_count, undone, created_at,
+               updated_at}
+              op: a batch op's name (add_tags, replace_tag, ... with params = the op's params, shortened),
+              edit_caption / edit_tags {name}, autotag {backend}, or "other" (show the English label).
+              params is a small JSON object (strings cut at 100 chars, lists at 10 entries).
     Job     = the jobs API's job object; follow it on websocket topic job:<id> or GET /api/jobs/<id>
 
 Datasets
     GET    /datasets                          -> {datasets: [Dataset]} (not trashed, newest first)
-    POST   /datasets {name?, type?="image"}   -> 201 {dataset}; name defaults to "New dataset", "New dataset 2"...
+    POST   /datasets {name?, type?="image", trigger_word?}
+                                              -> 201 {dataset}; name defaults to "New dataset", "New dataset 2"...
     GET    /datasets/<id>                     -> {dataset, history: {can_undo, can_redo, undo, redo, steps}}
-    PATCH  /datasets/<id> {name?, type?}      -> {dataset}
+    PATCH  /datasets/<id> {name?, type?, trigger_word?} -> {dataset}; trigger_word is trimmed, one tag (no
+                                                 commas or line breaks, 400 bad_trigger_word), <= 100 chars
+                                                 (trigger_word_too_long), "" clears it; auto-tagging uses it
+                                                 as the default trigger (prompt {trigger}, caption prefix)
     GET    /datasets/<id>/type-effects?type=T -> {effects: {from, to, item_count, notes: [{code, count, message}]}}
                                                  what changing the type would do (UI explains before PATCH)
     DELETE /datasets/<id>                     -> {dataset} moved to the trash; thumbnail jobs are stopped,
@@ -67,11 +75,16 @@ Import (jobs; progress on job:<id>, the job result is the report:
         {imported, controls, captions, renamed: [{from, to}], renamed_count, skipped: [{path, reason, message}],
          skipped_count}; reason = corrupt | unreadable | unsupported_type | wrong_kind | caption_without_media)
     POST   /datasets/<id>/upload  multipart: files (many), paths (optional, parallel to files: relative paths
-           incl. folders, e.g. webkitRelativePath), upload_id (to add to an earlier chunk), final ("1" default:
-           start the import now; "0": more chunks follow), slot ("media"|"control")
+           incl. folders, e.g. webkitRelativePath), upload_id (to add to an earlier chunk, or with new=1 an id
+           of 16 hex digits the client chose for its first chunk, so it can discard an upload whose first
+           answer never came), final ("1" default: start the import now; "0": more chunks follow),
+           slot ("media"|"control")
                                               -> {upload_id, received: [{path, stored, size}], job | null}
+           409 upload_discarded: the upload was discarded (DELETE) meanwhile; nothing was kept.
            .zip files in an upload are expanded. Uploaded names are sanitized (no ../, absolute paths, backslashes).
-    DELETE /datasets/<id>/upload/<upload_id>  -> {discarded: true}  drop chunks that will not be committed
+    DELETE /datasets/<id>/upload/<upload_id>  -> {discarded: true, job_cancelled: bool}  cancel an upload: drop the
+                                                 chunks received, refuse chunks still arriving for it, and
+                                                 cancel its import job if the last chunk had started one
     POST   /datasets/<id>/import {source: "folder"|"zip", path: absolute local path, slot?} -> 202 {job}
     POST   /datasets/<id>/thumbnails          -> 202 {job} generate missing thumbnails (409 job_busy if running);
            started by itself after an import; job result {total, made, fresh, gone, broken: [{slot, name, error}],
@@ -95,7 +108,8 @@ Live events
     topic "datasets": dataset_created, dataset_updated, dataset_trashed, dataset_restored, dataset_purged
     topic "dataset:<id>": dataset_updated {Dataset}; item_updated {Item}; items_added / items_removed /
         items_updated {count, names (first 500)}; thumbnails {done, total}; item_broken {name, error};
-        import_finished {job_id, ...report}; history {can_undo, can_redo, undo_label, redo_label};
+        import_finished {job_id, ...report}; history {can_undo, can_redo, undo: Step|null, redo: Step|null}
+        (the same Step objects as GET history);
         dataset_trashed
 """
 
@@ -125,7 +139,8 @@ def list_datasets():
 @bp.post("/datasets")
 def create_dataset():
     body = json_body()
-    return {"dataset": storage.create(services(), body.get("name"), body.get("type", "image"))}, 201
+    return {"dataset": storage.create(services(), body.get("name"), body.get("type", "image"),
+                                      body.get("trigger_word"))}, 201
 
 
 @bp.get("/datasets/<dataset_id>")
@@ -137,7 +152,8 @@ def get_dataset(dataset_id: str):
 @bp.patch("/datasets/<dataset_id>")
 def update_dataset(dataset_id: str):
     body = json_body()
-    return {"dataset": storage.update(services(), dataset_id, name=body.get("name"), type_=body.get("type"))}
+    return {"dataset": storage.update(services(), dataset_id, name=body.get("name"), type_=body.get("type"),
+                                      trigger_word=body.get("trigger_word"))}
 
 
 @bp.get("/datasets/<dataset_id>/type-effects")
@@ -286,26 +302,20 @@ def upload(dataset_id: str):
         raise ValidationError("Send one path per file (or none).", field="paths", code="paths_mismatch")
     if not files and not form.get("upload_id"):
         raise ValidationError("Attach files as 'files'.", field="files", code="files_required")
+    new = not form.get("upload_id") or form.get("new", "0").lower() in listing.TRUE
     upload_id = form.get("upload_id") or importer.new_upload_id()
-    staged = importer.upload_dir(svc.layout, upload_id)  # validates a client-sent id
-    if form.get("upload_id") and not staged.is_dir():
-        raise ValidationError("Unknown upload id.", field="upload_id", code="bad_upload_id")
     received = importer.stage_upload(svc.layout, upload_id, [
-        (paths[i] if paths else (f.filename or "file"), f.stream) for i, f in enumerate(files)])
-    job = None
-    if form.get("final", "1").lower() in listing.TRUE:
-        job = importer.submit_upload(svc, dataset_id, upload_id, slot)
+        (paths[i] if paths else (f.filename or "file"), f.stream) for i, f in enumerate(files)], new=new)
+    final = form.get("final", "1").lower() in listing.TRUE
+    job = importer.finish_upload(svc, dataset_id, upload_id, slot, final)
     return {"upload_id": upload_id, "received": received, "job": job}, (202 if job else 200)
 
 
 @bp.delete("/datasets/<dataset_id>/upload/<upload_id>")
 def discard_upload(dataset_id: str, upload_id: str):
-    import shutil
-
     svc = services()
     storage.row(svc, dataset_id)
-    shutil.rmtree(importer.upload_dir(svc.layout, upload_id), ignore_errors=True)
-    return {"discarded": True}
+    return importer.discard_upload(svc, dataset_id, upload_id)
 
 
 @bp.post("/datasets/<dataset_id>/import")

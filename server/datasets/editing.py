@@ -1,6 +1,6 @@
 """Changing captions on disk, the index and the undo history together.
 
-`apply_captions(svc, dataset_id, {name: text}, label)` is the entry point for anything that
+`apply_captions(svc, dataset_id, {name: text}, label, op=..., params=...)` is the entry point for anything that
 rewrites captions - single edits, batch tag ops, an auto-tagging job: it reads the current text
 from disk (the truth, other tools may have changed it), writes the new text atomically, updates
 the index, records ONE undo step and publishes the change. Undo/redo live here as well because
@@ -36,12 +36,13 @@ def _publish(svc, dataset_id: str, names: list[str]) -> None:
 
 def transform_captions(svc, dataset_id: str, names: list[str], fn: Callable[[str, str | None], str | None],
                        label: str, *, kind: str = "op", coalesce: bool = False, expected: dict | None = None,
-                       record: bool = True) -> dict:
+                       record: bool = True, op: str | None = None, params: dict | None = None) -> dict:
     """Apply `fn(name, current_text) -> new_text` to each named item.
 
     Items whose media file is gone are skipped and reported (and dropped from the index).
     `expected` maps name -> the text the caller based its edit on; a different text on disk means
     someone else changed it, and the write is refused with 409 rather than losing their edit.
+    `op`/`params` name the step for the UI (see history.py); `label` is its English description.
     """
     dirs = storage.dataset_dirs(svc.layout, dataset_id)
     changes, missing = [], []
@@ -62,8 +63,8 @@ def transform_captions(svc, dataset_id: str, names: list[str], fn: Callable[[str
         for c in changes:
             captions.write(dirs.media, c["name"], c["after"], fsync=fsync)
         items.set_caption_rows(svc, dataset_id, [(c["name"], c["after"]) for c in changes])
-        step = History(svc.store).record_step(dataset_id, label, changes, kind=kind, coalesce=coalesce) \
-            if record else None
+        step = History(svc.store).record_step(dataset_id, label, changes, kind=kind, coalesce=coalesce,
+                                              op=op, params=params) if record else None
     if missing:
         items.refresh(svc, dataset_id, missing)
     if changes:
@@ -75,18 +76,16 @@ def transform_captions(svc, dataset_id: str, names: list[str], fn: Callable[[str
             "missing": missing}
 
 
-def apply_captions(svc, dataset_id: str, texts: dict[str, str], label: str, *, kind: str = "op") -> dict:
-    """Write these captions as one undoable step (the auto-tagging job's entry point)."""
-    return transform_captions(svc, dataset_id, list(texts), lambda name, _old: texts[name], label, kind=kind)
+def apply_captions(svc, dataset_id: str, texts: dict[str, str], label: str, *, kind: str = "op",
+                   op: str | None = None, params: dict | None = None) -> dict:
+    """Write these captions as one undoable step."""
+    return transform_captions(svc, dataset_id, list(texts), lambda name, _old: texts[name], label, kind=kind,
+                              op=op, params=params)
 
 
 def publish_history(svc, dataset_id: str) -> None:
-    h = History(svc.store)
-    undo, redo = h.next_undo(dataset_id), h.next_redo(dataset_id)
-    svc.bus.publish(storage.topic(dataset_id), "history", {
-        "can_undo": undo is not None, "can_redo": redo is not None,
-        "undo_label": undo and undo["label"], "redo_label": redo and redo["label"],
-    })
+    """`history` on dataset:<id>: {can_undo, can_redo, undo: Step|null, redo: Step|null}, as GET history."""
+    svc.bus.publish(storage.topic(dataset_id), "history", History(svc.store).pointers(dataset_id))
 
 
 def _replay(svc, dataset_id: str, step: dict, direction: str) -> dict:

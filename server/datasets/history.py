@@ -4,7 +4,12 @@ A step is a label plus, per affected item, the caption text before and after (No
 no caption file). Anything that rewrites captions records one step - a single edit, a batch tag
 operation, or a whole auto-tagging run:
 
-    History(svc.store).record_step(dataset_id, "Auto-tag (WD14)", [{"name": "a.png", "before": None, "after": "1girl"}])
+    History(svc.store).record_step(dataset_id, "Auto-tag (WD14)", [{"name": "a.png", "before": None, "after": "1girl"}],
+                                   op="autotag", params={"backend": "wd14"})
+
+`label` is English for logs and old clients; `op` (a machine name: add_tags, replace_tag, edit_caption,
+edit_tags, autotag...) and `params` (a small JSON object, cut down by `small_params`) are what the UI
+translates into the user's language.
 
 Most callers use `editing.apply_captions()`, which writes the files and records the step in one go.
 Steps form a linear stack: undo takes the newest active step back, redo re-applies the most recently
@@ -13,6 +18,7 @@ undone one, and recording a new step drops everything that could still be redone
 
 from __future__ import annotations
 
+import json
 import time
 from typing import Iterable
 
@@ -20,6 +26,31 @@ MAX_STEPS = 200
 # Typing in a caption box autosaves every second or so; edits of one item within this window
 # merge into one step so undo goes back to before the user started typing, not one keystroke.
 COALESCE_SECONDS = 60
+# Step params are for showing the step, not for replaying it: strings and lists are cut short.
+PARAM_STR_MAX = 100
+PARAM_LIST_MAX = 10
+PARAMS_JSON_MAX = 2000
+STEP_COLUMNS = "id, dataset_id, label, op, params, kind, item_count, undone, created_at, updated_at"
+
+
+def _small(value):
+    if isinstance(value, str):
+        return value if len(value) <= PARAM_STR_MAX else value[:PARAM_STR_MAX - 1] + "…"
+    if isinstance(value, (bool, int, float)) or value is None:
+        return value
+    if isinstance(value, (list, tuple)):
+        return [_small(v) for v in list(value)[:PARAM_LIST_MAX]]
+    if isinstance(value, dict):
+        return {str(k): _small(v) for k, v in list(value.items())[:PARAM_LIST_MAX]}
+    return _small(str(value))
+
+
+def small_params(params: dict | None) -> dict:
+    """A JSON-safe, size-capped copy of an op's params for the history (never more than ~2 kB)."""
+    out = _small(dict(params or {}))
+    if len(json.dumps(out, ensure_ascii=False)) > PARAMS_JSON_MAX:
+        out = {k: v for k, v in out.items() if not isinstance(v, (str, list, dict))}
+    return out
 
 
 def _change(c) -> dict:
@@ -38,8 +69,9 @@ class History:
         return self.store.db
 
     def record_step(self, dataset_id: str, label: str, changes: Iterable, *, kind: str = "op",
-                    coalesce: bool = False) -> dict | None:
-        """Store one undoable step; changes where before == after are dropped. Returns the step or None."""
+                    coalesce: bool = False, op: str | None = None, params: dict | None = None) -> dict | None:
+        """Store one undoable step; changes where before == after are dropped. Returns the step or None.
+        `op` defaults to "other" (the UI then shows the English label)."""
         changes = [c for c in map(_change, changes) if c["before"] != c["after"]]
         if not changes:
             return None
@@ -54,8 +86,10 @@ class History:
                 if merged:
                     return merged
             cur = db.execute(
-                "INSERT INTO dataset_history (dataset_id, label, kind, item_count, undone, created_at, updated_at) "
-                "VALUES (?, ?, ?, ?, 0, ?, ?)", [dataset_id, label, kind, len(changes), now, now])
+                "INSERT INTO dataset_history (dataset_id, label, op, params, kind, item_count, undone, created_at, "
+                "updated_at) VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?)",
+                [dataset_id, label, op or "other", json.dumps(small_params(params), ensure_ascii=False), kind,
+                 len(changes), now, now])
             step_id = cur.lastrowid
             db.conn.executemany(
                 "INSERT INTO dataset_history_changes (step_id, name, before, after) VALUES (?, ?, ?, ?)",
@@ -76,7 +110,7 @@ class History:
         if prev[2] == change["after"]:
             # Typed back to where the step started: the step no longer changes anything.
             self._delete([last[0]])
-            return {"id": None, "label": None, "merged": True, "item_count": 0}
+            return {"id": None, "label": None, "op": None, "params": {}, "merged": True, "item_count": 0}
         self.db.execute("UPDATE dataset_history_changes SET after = ? WHERE id = ?", [change["after"], prev[0]])
         self.db.execute("UPDATE dataset_history SET updated_at = ? WHERE id = ?", [now, last[0]])
         return {**self.step(last[0]), "merged": True}
@@ -93,13 +127,17 @@ class History:
         self._delete(old)
 
     def step(self, step_id: int) -> dict | None:
-        cur = self.db.execute("SELECT id, dataset_id, label, kind, item_count, undone, created_at, updated_at "
-                              "FROM dataset_history WHERE id = ?", [step_id])
+        cur = self.db.execute(f"SELECT {STEP_COLUMNS} FROM dataset_history WHERE id = ?", [step_id])
         row = cur.fetchone()
         if row is None:
             return None
         out = dict(zip([d[0] for d in cur.description], row))
         out["undone"] = bool(out["undone"])
+        out["op"] = out["op"] or "other"
+        try:
+            out["params"] = json.loads(out["params"]) if out["params"] else {}
+        except ValueError:
+            out["params"] = {}
         return out
 
     def changes(self, step_id: int) -> list[dict]:
@@ -120,15 +158,15 @@ class History:
         with self.db.conn:
             self.db.execute("UPDATE dataset_history SET undone = ? WHERE id = ?", [1 if undone else 0, step_id])
 
-    def state(self, dataset_id: str, limit: int = 50) -> dict:
+    def pointers(self, dataset_id: str) -> dict:
+        """{can_undo, can_redo, undo: Step|null, redo: Step|null}: the websocket `history` event."""
         undo, redo = self.next_undo(dataset_id), self.next_redo(dataset_id)
+        return {"can_undo": undo is not None, "can_redo": redo is not None, "undo": undo, "redo": redo}
+
+    def state(self, dataset_id: str, limit: int = 50) -> dict:
         cur = self.db.execute("SELECT id FROM dataset_history WHERE dataset_id = ? ORDER BY id DESC LIMIT ?",
                               [dataset_id, limit])
-        return {
-            "can_undo": undo is not None, "can_redo": redo is not None,
-            "undo": undo, "redo": redo,
-            "steps": [self.step(r[0]) for r in cur.fetchall()],
-        }
+        return {**self.pointers(dataset_id), "steps": [self.step(r[0]) for r in cur.fetchall()]}
 
     def forget_dataset(self, dataset_id: str) -> None:
         with self.db.conn:

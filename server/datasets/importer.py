@@ -17,6 +17,7 @@ import os
 import re
 import shutil
 import tempfile
+import threading
 import uuid
 import zipfile
 from dataclasses import dataclass
@@ -24,7 +25,7 @@ from pathlib import Path
 from typing import BinaryIO, Callable
 
 from . import captions, items, naming, probe, storage, thumbnails
-from .errors import ValidationError
+from .errors import Conflict, ValidationError
 from .media_types import TYPE_KINDS, kind_of, rel_parts, sanitize_filename, split_name
 
 CONTROL_FOLDERS = {"control", "controls", "conditioning", "control_images"}
@@ -100,11 +101,67 @@ def new_upload_id() -> str:
     return uuid.uuid4().hex[:16]
 
 
-def stage_upload(layout, upload_id: str, files: list[tuple[str, BinaryIO]]) -> list[dict]:
-    """Save uploaded files under the staging folder, keeping their (sanitized) relative folders so
-    captions still pair with their images when the import runs."""
+# Uploads the user cancelled (DELETE), by staging path. A chunk the server was still reading when
+# the browser aborted it may finish afterwards: it must not bring the folder back or start an import.
+# Kept for the life of the process; ids are random, so the set stays small.
+_discarded: set[str] = set()
+_upload_lock = threading.Lock()
+
+
+def _discarded_error() -> Conflict:
+    return Conflict("This upload was cancelled; nothing was kept.", code="upload_discarded")
+
+
+def check_upload_live(layout, upload_id: str) -> None:
+    """Raise 409 upload_discarded (and clear any staged files) when the upload was cancelled."""
     base = upload_dir(layout, upload_id)
+    if str(base) in _discarded:
+        shutil.rmtree(base, ignore_errors=True)
+        raise _discarded_error()
+
+
+def discard_upload(svc, dataset_id: str, upload_id: str) -> dict:
+    """Cancel an upload: drop what was staged, refuse chunks still arriving, and stop its import job
+    if the last chunk had already started one (items it copied before stopping stay)."""
+    base = upload_dir(svc.layout, upload_id)
+    with _upload_lock:
+        _discarded.add(str(base))
+        shutil.rmtree(base, ignore_errors=True)
+    cancelled = False
+    for job in svc.jobs.list(owner=storage.topic(dataset_id), active_only=True):
+        if job["kind"] == "dataset_import" and (job.get("params") or {}).get("upload_id") == upload_id:
+            svc.jobs.cancel(job["id"])
+            cancelled = True
+    return {"discarded": True, "job_cancelled": cancelled}
+
+
+def finish_upload(svc, dataset_id: str, upload_id: str, slot: str, final: bool) -> dict | None:
+    """After a chunk was staged: refuse it if the upload was cancelled meanwhile, else start the
+    import on the last chunk. Under the lock, so a DELETE cannot slip in between check and start."""
+    with _upload_lock:
+        check_upload_live(svc.layout, upload_id)
+        return submit_upload(svc, dataset_id, upload_id, slot) if final else None
+
+
+def stage_upload(layout, upload_id: str, files: list[tuple[str, BinaryIO]], *, new: bool = False) -> list[dict]:
+    """Save uploaded files under the staging folder, keeping their (sanitized) relative folders so
+    captions still pair with their images when the import runs. `new`: the first chunk of an upload
+    whose id the client chose; otherwise the id must name an upload already staged."""
+    base = upload_dir(layout, upload_id)
+    check_upload_live(layout, upload_id)
+    if new and base.exists():
+        raise ValidationError("This upload id is already in use.", field="upload_id", code="bad_upload_id")
+    if not new and not base.is_dir():
+        raise ValidationError("Unknown upload id.", field="upload_id", code="bad_upload_id")
     base.mkdir(parents=True, exist_ok=True)
+    try:
+        return _stage_files(base, files)
+    except OSError:
+        check_upload_live(layout, upload_id)  # the folder went away under us: the upload was cancelled
+        raise
+
+
+def _stage_files(base: Path, files: list[tuple[str, BinaryIO]]) -> list[dict]:
     saved = []
     for raw_path, stream in files:
         parts = [sanitize_filename(p) for p in rel_parts(raw_path)] or ["file"]

@@ -2,7 +2,8 @@
 
 Each call reads the affected captions from disk, applies a pure function from `tags.py` and
 hands the result to `editing.transform_captions`, which writes, indexes and records ONE undo
-step. The label of the step is what the UI shows next to undo/redo.
+step. The step's `op` (the batch op's name, edit_caption, edit_tags) and `params` are what the UI
+translates and shows next to undo/redo; the English label is for logs.
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ def run_batch(svc, dataset_id: str, op: str, params: dict | None, target) -> dic
     storage.row(svc, dataset_id)
     fn = tags.op_function(op, params or {})
     names = listing.resolve_target(svc, dataset_id, target)
-    result = editing.transform_captions(svc, dataset_id, names, lambda _n, text: fn(text), tags.LABELS[op])
+    result = editing.transform_captions(svc, dataset_id, names, lambda _n, text: fn(text), tags.LABELS[op],
+                                        op=op, params=params)
     return {**result, "targeted": len(names)}
 
 
@@ -40,7 +42,8 @@ def set_caption(svc, dataset_id: str, item_id, text, expected=...) -> dict:
     exp = None if expected is ... else {row["name"]: expected}
     result = editing.transform_captions(svc, dataset_id, [row["name"]],
                                         lambda _n, _old: tags.set_caption("", text),
-                                        f"Edit caption of {row['name']}", kind="edit", coalesce=True, expected=exp)
+                                        f"Edit caption of {row['name']}", kind="edit", coalesce=True, expected=exp,
+                                        op="edit_caption", params={"name": row["name"]})
     return _result(svc, dataset_id, row, result)
 
 
@@ -51,7 +54,8 @@ def set_tags(svc, dataset_id: str, item_id, new_tags) -> dict:
     clean = [t for raw in new_tags for t in tags.split_tags(raw)]
     row = _item(svc, dataset_id, item_id)
     result = editing.transform_captions(svc, dataset_id, [row["name"]], lambda _n, _old: tags.join_tags(clean),
-                                        f"Edit tags of {row['name']}")
+                                        f"Edit tags of {row['name']}", op="edit_tags",
+                                        params={"name": row["name"]})
     return _result(svc, dataset_id, row, result)
 
 

@@ -26,6 +26,7 @@ from .media_types import DATASET_TYPES, TYPE_KINDS
 ID_RE = re.compile(r"^ds_[0-9a-f]{8}$")
 DEFAULT_NAME = "New dataset"
 MAX_NAME_LEN = 120
+MAX_TRIGGER_LEN = 100
 
 
 @dataclass(frozen=True)
@@ -93,6 +94,22 @@ def _check_name(name) -> str:
     return name
 
 
+def check_trigger_word(word) -> str:
+    """The dataset's trigger word: trimmed, one line, no commas (it is one tag), at most 100 characters."""
+    if word is None:
+        return ""
+    if not isinstance(word, str):
+        raise ValidationError("The trigger word must be text.", field="trigger_word", code="bad_trigger_word")
+    word = word.strip()
+    if "," in word or "，" in word or "\n" in word or "\r" in word:
+        raise ValidationError("The trigger word is one tag: no commas or line breaks.", field="trigger_word",
+                              code="bad_trigger_word")
+    if len(word) > MAX_TRIGGER_LEN:
+        raise ValidationError(f"The trigger word is longer than {MAX_TRIGGER_LEN} characters.",
+                              field="trigger_word", code="trigger_word_too_long")
+    return word
+
+
 def _check_type(type_) -> str:
     if type_ not in DATASET_TYPES:
         raise ValidationError(f"The type must be one of {', '.join(DATASET_TYPES)}.", field="type",
@@ -110,15 +127,17 @@ def _free_default_name(db) -> str:
     return f"{DEFAULT_NAME} {n}"
 
 
-def create(svc, name: str | None = None, type_: str = "image") -> dict:
+def create(svc, name: str | None = None, type_: str = "image", trigger_word: str | None = None) -> dict:
     db = svc.store.db
     name = _check_name(name) if name is not None else _free_default_name(db)
     type_ = _check_type(type_)
+    trigger_word = check_trigger_word(trigger_word)
     dataset_id = "ds_" + uuid.uuid4().hex[:8]
     dataset_dirs(svc.layout, dataset_id).ensure()
     now = time.time()
     db["datasets"].insert({"id": dataset_id, "name": name, "type": type_, "created_at": now,
-                           "updated_at": now, "trashed_at": None, "trash_path": None})
+                           "updated_at": now, "trashed_at": None, "trash_path": None,
+                           "trigger_word": trigger_word or None})
     ds = get(svc, dataset_id)
     svc.bus.publish("datasets", "dataset_created", ds)
     return ds
@@ -172,6 +191,7 @@ def media_url(dataset_id: str, what: str, name: str, version: int | None = None,
 
 def _public(data: dict, stats: dict) -> dict:
     out = {k: data[k] for k in ("id", "name", "type", "created_at", "updated_at", "trashed_at")}
+    out["trigger_word"] = data.get("trigger_word") or ""
     out.update(stats)
     if data["type"] != "image_control":
         out["missing_control_count"] = 0
@@ -220,13 +240,16 @@ def type_change_effects(svc, dataset_id: str, new_type: str) -> dict:
     return {"from": data["type"], "to": new_type, "item_count": sum(kinds.values()), "notes": notes}
 
 
-def update(svc, dataset_id: str, *, name: str | None = None, type_: str | None = None) -> dict:
+def update(svc, dataset_id: str, *, name: str | None = None, type_: str | None = None,
+           trigger_word: str | None = None) -> dict:
     row(svc, dataset_id)
     changes = {}
     if name is not None:
         changes["name"] = _check_name(name)
     if type_ is not None:
         changes["type"] = _check_type(type_)
+    if trigger_word is not None:
+        changes["trigger_word"] = check_trigger_word(trigger_word) or None
     if changes:
         changes["updated_at"] = time.time()
         svc.store.db["datasets"].update(dataset_id, changes)

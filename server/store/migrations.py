@@ -92,7 +92,40 @@ def _m003_training(db: sqlite_utils.Database) -> None:
     db["task_loss"].create_index(["task_id", "step"], if_not_exists=True)
 
 
-MIGRATIONS = [_m001_initial, _m002_datasets, _m003_training]
+def _m004_dataset_steps_and_trigger(db: sqlite_utils.Database) -> None:
+    """Undo steps get a machine-readable `op` + JSON `params` (the UI translates those, not the English
+    label); datasets get a `trigger_word`. Existing steps are given an op from their English label."""
+    import json
+    import re
+
+    history_cols = {c.name for c in db["dataset_history"].columns}
+    if "op" not in history_cols:
+        db["dataset_history"].add_column("op", str)
+    if "params" not in history_cols:
+        db["dataset_history"].add_column("params", str)
+    if "trigger_word" not in {c.name for c in db["datasets"].columns}:
+        db["datasets"].add_column("trigger_word", str)
+    by_label = {
+        "Add tags": "add_tags", "Remove tags": "remove_tags", "Replace tag": "replace_tag",
+        "Replace text": "replace_text", "Move tag to front": "move_to_front", "Remove duplicate tags": "dedupe",
+        "Sort tags": "sort", "Set caption": "set", "Prepend to caption": "prepend", "Append to caption": "append",
+        "Clear caption": "clear",
+    }
+    for step_id, label in db.execute("SELECT id, label FROM dataset_history WHERE op IS NULL").fetchall():
+        label = label or ""
+        op, params = by_label.get(label), {}
+        m = re.match(r"^Edit (caption|tags) of (.+)$", label, re.S)
+        auto = re.match(r"^Auto-tag \((.+)\)$", label)
+        if m:
+            op, params = f"edit_{'caption' if m.group(1) == 'caption' else 'tags'}", {"name": m.group(2)}
+        elif auto:
+            backend = {"WD14": "wd14", "API": "openai_api", "Qwen2.5-VL": "musubi_qwen_vl"}.get(auto.group(1))
+            op, params = "autotag", ({"backend": backend} if backend else {})
+        db.execute("UPDATE dataset_history SET op = ?, params = ? WHERE id = ?",
+                   [op or "other", json.dumps(params, ensure_ascii=False), step_id])
+
+
+MIGRATIONS = [_m001_initial, _m002_datasets, _m003_training, _m004_dataset_steps_and_trigger]
 
 
 def migrate(db: sqlite_utils.Database) -> int:

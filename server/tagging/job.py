@@ -59,7 +59,10 @@ def parse_request(store, dataset_id: str, body: dict) -> TagRequest:
     options = body.get("options") or {}
     if not isinstance(options, dict):
         raise ValidationError("'options' must be an object.", field="options")
-    trigger = body.get("trigger") or ""
+    trigger = body.get("trigger")
+    if trigger is None:  # not sent: the dataset's own trigger word (the prompt's {trigger}, the caption prefix)
+        found = store.db.execute("SELECT trigger_word FROM datasets WHERE id = ?", [dataset_id]).fetchone()
+        trigger = (found and found[0]) or ""
     if not isinstance(trigger, str) or "," in trigger or "\n" in trigger:
         raise ValidationError("The trigger word must be text without commas.", field="trigger", code="bad_trigger")
     blacklist = body.get("blacklist", store.get_setting("tagging_blacklist") or [])
@@ -178,7 +181,8 @@ def run_tagging(svc, ctx, req: TagRequest, names: list[str], backend: Backend) -
                         break
     finally:
         backend.close()
-        step = History(svc.store).record_step(req.dataset_id, run.label, run.changes, kind=JOB_KIND)
+        step = History(svc.store).record_step(req.dataset_id, run.label, run.changes, kind=JOB_KIND,
+                                              op="autotag", params={"backend": backend.name})
         if step:
             editing.publish_history(svc, req.dataset_id)
     ctx.progress(run.done, len(todo), run.rate.message(run.done), force=True)

@@ -189,7 +189,8 @@ def test_batch_replace_tag_then_undo_and_redo(page, live, tmp_path):
              and caption_on_disk(live, ds_id, "img_01") == "1girl, blue hair")
     assert caption_on_disk(live, ds_id, "img_02") == "landscape"
     expect(page.locator("[data-testid=notice]")).to_contain_text("2 items changed")
-    expect(page.locator("[data-testid=undo]")).to_contain_text("Undo: replace tag")
+    # the step's text comes from its op + params (translated), not from the server's English label
+    expect(page.locator("[data-testid=undo]")).to_have_text("Undo: replace tag red hair → blue hair")
     expect(page.locator("[data-testid=tag-row][data-name='img_01.png'] [data-testid=chip]")).to_have_text(["1girl", "blue hair"])
 
     page.click("[data-testid=undo]")
@@ -198,8 +199,14 @@ def test_batch_replace_tag_then_undo_and_redo(page, live, tmp_path):
     expect(page.locator("[data-testid=tag-row][data-name='img_01.png'] [data-testid=chip]")).to_have_text(["1girl", "red hair"])
     expect(page.locator("[data-testid=redo]")).to_be_enabled()
 
+    expect(page.locator("[data-testid=redo]")).to_have_text("Redo: replace tag red hair → blue hair")
     page.click("[data-testid=redo]")
     wait_for(lambda: caption_on_disk(live, ds_id, "img_01") == "1girl, blue hair")
+    hist = live.call("GET", f"/api/datasets/{ds_id}/history")
+    assert hist["undo"]["op"] == "replace_tag" and hist["undo"]["params"] == {"old": "red hair", "new": "blue hair"}
+    page.select_option("[data-testid=lang-select]", "zh-CN")
+    expect(page.locator("[data-testid=undo]")).to_have_text("撤销：替换标签 red hair → blue hair")
+    english(page)
 
     # the frequency panel filters the items
     page.locator("[data-testid=freq-row][data-tag=landscape]").click()
@@ -273,10 +280,23 @@ def test_type_change_explains_effects(page, live, tmp_path):
     expect(page.locator("[data-testid=type-effects]")).to_contain_text("2 items are not videos")
     page.select_option("[data-testid=editor-type]", "image_control")
     expect(page.locator("[data-testid=type-effects]")).to_contain_text("no control image")
+    # the dataset's trigger word: one tag, checked before it is sent
+    page.fill("[data-testid=editor-trigger]", "ohwx, girl")
+    page.click("[data-testid=editor-save]")
+    expect(page.locator("[data-testid=editor-trigger-error]")).to_contain_text("no commas")
+    page.fill("[data-testid=editor-trigger]", "  ohwx 猫 ")
     page.click("[data-testid=editor-save]")
     row = page.locator(f"[data-testid=dataset-row][data-id={ds_id}]")
     expect(row.locator("[data-testid=type-badge]")).to_have_attribute("data-type", "image_control")
+    expect(row.locator("[data-testid=row-trigger]")).to_have_text("Trigger: ohwx 猫")
+    assert live.call("GET", f"/api/datasets/{ds_id}")["dataset"]["trigger_word"] == "ohwx 猫"
     row.locator("[data-testid=dataset-open]").click()
+    expect(page.locator("[data-testid=dataset-trigger]")).to_have_text("ohwx 猫")
+    # the auto-tag dialog starts from the dataset's trigger word
+    page.click("[data-testid=autotag-open]")
+    expect(page.locator("[data-testid=tag-trigger]")).to_have_value("ohwx 猫")
+    page.keyboard.press("Escape")
+    expect(page.locator("[data-testid=tag-trigger]")).to_have_count(0)
     expect(page.locator("[data-testid=missing-control]")).to_have_count(2)
     shot(page, "dataset-control-en")
 
@@ -331,4 +351,59 @@ def test_chinese_screens_have_no_raw_keys(page, live, tmp_path, theme):
     expect(page.locator("[data-testid=tag-panel]")).to_be_visible()
     assert_no_raw_keys(page)
     shot(page, f"dataset-tags-zh-{theme}")
+    assert not page.errors, page.errors
+
+
+def test_cancel_upload_while_chunks_are_sent_keeps_nothing(page, live, tmp_path):
+    """260 files go in two chunks (250 files per chunk); the second is held back on its way, the user
+    cancels, and the chunk the server already has is discarded by the real server: nothing imported."""
+    english(page)
+    ds_id = create_dataset(page)
+    folder = tmp_path / "many"
+    folder.mkdir()
+    files = []
+    for i in range(260):
+        p = folder / f"tiny_{i:03d}.png"
+        Image.new("RGB", (8, 8), COLORS[i % len(COLORS)]).save(p)
+        files.append(str(p))
+    held, posts = [], []
+
+    def hold_second_chunk(route):
+        if route.request.method != "POST":
+            return route.continue_()
+        posts.append(route.request.url)
+        if len(posts) == 1:
+            return route.continue_()
+        held.append(route)  # never answered: the chunk stays "in flight" until the browser aborts it
+
+    page.route("**/api/datasets/*/upload", hold_second_chunk)
+    page.goto(live.base + f"/#/datasets/{ds_id}")
+    expect(page.locator("[data-testid=grid-empty]")).to_be_visible()
+    page.set_input_files("[data-testid=file-input]", files)
+    progress = page.locator("[data-testid=upload-progress]")
+    expect(progress).to_contain_text("part 2 of 2", timeout=20_000)
+    staging = Path(live.data_dir) / "cache" / "uploads"
+    staged = wait_for(lambda: [d for d in staging.iterdir() if len(list(d.iterdir())) == 250]
+                      if staging.is_dir() else None)
+    assert len(staged) == 1 and held, (staged, held)
+
+    shot(page, "dataset-upload-cancel-en")
+    page.click("[data-testid=upload-cancel]")
+    expect(page.locator("[data-testid=notice]")).to_contain_text("Upload cancelled")
+    shot(page, "dataset-upload-cancelled-en")
+    expect(progress).to_have_count(0)
+    wait_for(lambda: not staged[0].exists())
+    assert list(staging.iterdir()) == []
+    page.unroute("**/api/datasets/*/upload")
+    for route in held:
+        try:
+            route.abort()
+        except Exception:  # noqa: BLE001 - the browser already dropped the request
+            pass
+    page.wait_for_timeout(500)
+    assert list(media_dir(live, ds_id).iterdir()) == []
+    assert live.call("GET", f"/api/datasets/{ds_id}/items")["total"] == 0
+    jobs = live.call("GET", f"/api/jobs?owner=dataset:{ds_id}")["jobs"]
+    assert not [j for j in jobs if j["kind"] == "dataset_import"], jobs
+    expect(page.locator("[data-testid=grid-empty]")).to_be_visible()
     assert not page.errors, page.errors

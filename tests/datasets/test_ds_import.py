@@ -1,6 +1,7 @@
 """Import from a folder, a zip and uploads: captions, clashes, corrupt files, traversal, controls, videos."""
 
 import io
+import time
 import zipfile
 
 from ds_helpers import image_bytes, make_image, make_video
@@ -153,8 +154,48 @@ def test_upload_bad_input(ds, api):
     r = api.post(f"{ds.base}/upload", data={"files": _files(("a.png", image_bytes())), "final": "0"},
                  content_type="multipart/form-data")
     uid = r.get_json()["upload_id"]
-    assert api.delete(f"{ds.base}/upload/{uid}").get_json() == {"discarded": True}
+    assert api.delete(f"{ds.base}/upload/{uid}").get_json() == {"discarded": True, "job_cancelled": False}
     assert api.delete(f"{ds.base}/upload/..").status_code in (404, 422)
+
+
+def _chunk(api, ds, names, **form):
+    return api.post(f"{ds.base}/upload", data={"files": _files(*[(n, image_bytes()) for n in names]), **form},
+                    content_type="multipart/form-data")
+
+
+def test_cancelled_upload_keeps_nothing_and_refuses_late_chunks(ds, api, svc):
+    """Cancel mid-upload: staged chunks are dropped, a chunk still arriving afterwards (the browser aborted
+    it but the server had read it) is refused and cleared, and no import starts."""
+    uid = "0123456789abcdef"  # chosen by the client, so it can cancel before the first answer arrives
+    r = _chunk(api, ds, ["a.png", "b.png"], upload_id=uid, new="1", final="0")
+    assert r.status_code == 200, r.get_json()
+    assert r.get_json()["upload_id"] == uid
+    staging = svc.layout.cache / "uploads"
+    assert sorted(p.name for p in (staging / uid).iterdir()) == ["a.png", "b.png"]
+    assert _chunk(api, ds, ["x.png"], upload_id=uid, new="1").get_json()["error"]["code"] == "bad_upload_id"
+
+    assert api.delete(f"{ds.base}/upload/{uid}").get_json() == {"discarded": True, "job_cancelled": False}
+    assert list(staging.iterdir()) == []
+    for form in ({"final": "0"}, {"final": "1"}, {"new": "1", "final": "1"}):
+        r = _chunk(api, ds, ["c.png"], upload_id=uid, **form)
+        assert r.status_code == 409 and r.get_json()["error"]["code"] == "upload_discarded", r.get_json()
+    assert list(staging.iterdir()) == []
+    assert not svc.jobs.list(owner=f"dataset:{ds.id}")
+    assert list(ds.media.iterdir()) == [] and ds.items()["total"] == 0
+
+    # a cancel that comes after the last chunk started its import stops that import
+    uid2 = _chunk(api, ds, ["d.png"], final="0").get_json()["upload_id"]
+
+    def slow_import(ctx):
+        while True:
+            ctx.check()
+            time.sleep(0.01)
+
+    job = svc.jobs.submit("dataset_import", "Import uploaded files", slow_import,
+                          params={"dataset_id": ds.id, "upload_id": uid2}, owner=f"dataset:{ds.id}")
+    assert api.delete(f"{ds.base}/upload/{uid2}").get_json() == {"discarded": True, "job_cancelled": True}
+    assert svc.jobs.wait(job["id"])["status"] == "cancelled"
+    assert not (staging / uid2).exists()
 
 
 def test_upload_zip_is_expanded(ds, api, svc):

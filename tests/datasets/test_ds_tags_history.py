@@ -170,5 +170,6 @@ def test_typing_back_to_the_start_leaves_no_step(filled, api):
     item = filled.item("img1.png")
     api.put(f"{filled.base}/items/{item['id']}/caption", json={"caption": "1boy, solo, x"})
     r = api.put(f"{filled.base}/items/{item['id']}/caption", json={"caption": "1boy, solo"})
-    assert r.get_json()["step"] == {"id": None, "label": None, "merged": True, "item_count": 0}
+    assert r.get_json()["step"] == {"id": None, "label": None, "op": None, "params": {}, "merged": True,
+                                    "item_count": 0}
     assert api.get(f"{filled.base}/history").get_json()["can_undo"] is False

@@ -4,7 +4,7 @@
 import { SvelteMap, SvelteSet } from 'svelte/reactivity';
 import { api, ApiError, tokenHeader } from './api.js';
 import { pushError } from './errors.svelte.js';
-import { t } from './i18n/index.svelte.js';
+import { t, hasKey } from './i18n/index.svelte.js';
 
 export const PAGE_SIZE = 200;
 export const SAVE_DELAY = 600;
@@ -26,21 +26,45 @@ export function qs(obj) {
   return s ? '?' + s : '';
 }
 
-// Undo steps carry the server's English label; show the user's language for the known ones.
-const STEP_LABELS = {
-  'Add tags': 'ds.step.add_tags', 'Remove tags': 'ds.step.remove_tags', 'Replace tag': 'ds.step.replace_tag',
-  'Replace text': 'ds.step.replace_text', 'Move tag to front': 'ds.step.move_to_front',
-  'Remove duplicate tags': 'ds.step.dedupe', 'Sort tags': 'ds.step.sort', 'Set caption': 'ds.step.set',
-  'Prepend to caption': 'ds.step.prepend', 'Append to caption': 'ds.step.append', 'Clear caption': 'ds.step.clear',
-};
-export function stepLabel(label) {
-  if (!label) return '';
-  if (STEP_LABELS[label]) return t(STEP_LABELS[label]);
-  let m = label.match(/^Edit caption of (.+)$/);
-  if (m) return t('ds.step.editCaption', { name: m[1] });
-  m = label.match(/^Edit tags of (.+)$/);
-  if (m) return t('ds.step.editTags', { name: m[1] });
-  return label;
+// Undo steps carry a machine-readable `op` and small `params` (the English `label` is for logs):
+// the text comes from i18n, `ds.step.<op>.detail` when the params say more, else `ds.step.<op>`.
+function joinList(v) {
+  return Array.isArray(v) ? v.join(', ') : typeof v === 'string' ? v : '';
+}
+function stepVars(op, p) {
+  switch (op) {
+    case 'add_tags':
+    case 'remove_tags':
+      return joinList(p.tags) ? { tags: joinList(p.tags) } : null;
+    case 'replace_tag':
+      return p.old ? { old: p.old, new: p.new ?? '' } : null;
+    case 'replace_text':
+      return p.find ? { find: p.find } : null;
+    case 'move_to_front':
+      return p.tag ? { tag: p.tag } : null;
+    case 'set':
+    case 'prepend':
+    case 'append':
+      return p.text ? { text: p.text } : null;
+    case 'edit_caption':
+    case 'edit_tags':
+      return p.name ? { name: p.name } : null;
+    case 'autotag':
+      if (!p.backend) return null;
+      return { backend: hasKey(`tag.backend.${p.backend}.short`) ? t(`tag.backend.${p.backend}.short`) : p.backend };
+    default:
+      return null;
+  }
+}
+/** A history Step ({op, params, label}) in the user's language. */
+export function stepLabel(step) {
+  if (!step) return '';
+  const op = step.op;
+  const vars = op ? stepVars(op, step.params || {}) : null;
+  if (vars && op === 'replace_tag' && !vars.new && hasKey('ds.step.replace_tag.removed')) return t('ds.step.replace_tag.removed', vars);
+  if (vars && hasKey(`ds.step.${op}.detail`)) return t(`ds.step.${op}.detail`, vars);
+  if (op && hasKey(`ds.step.${op}`)) return t(`ds.step.${op}`);
+  return step.label || '';
 }
 
 /** The items of one dataset under one filter/sort, loaded page by page as rows come into view. */
@@ -334,9 +358,25 @@ export async function filesFromDrop(dataTransfer) {
   return out;
 }
 
-function sendChunk(url, form, onProgress) {
+const abortedError = () => new ApiError(0, 'aborted', t('ds.upload.aborted'));
+
+/** 16 hex digits: the upload id, chosen here so a cancel can discard even a first chunk whose answer never came. */
+function newUploadId() {
+  const bytes = new Uint8Array(8);
+  crypto.getRandomValues(bytes);
+  return [...bytes].map((b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+function sendChunk(url, form, onProgress, signal) {
   return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(abortedError());
     const xhr = new XMLHttpRequest();
+    const onAbort = () => xhr.abort();
+    signal?.addEventListener('abort', onAbort, { once: true });
+    const settle = (fn, value) => {
+      signal?.removeEventListener('abort', onAbort);
+      fn(value);
+    };
     xhr.open('POST', url);
     for (const [k, v] of Object.entries(tokenHeader())) xhr.setRequestHeader(k, v);
     xhr.upload.onprogress = (e) => e.lengthComputable && onProgress(e.loaded);
@@ -347,21 +387,23 @@ function sendChunk(url, form, onProgress) {
       } catch {
         data = null;
       }
-      if (xhr.status >= 200 && xhr.status < 300) resolve(data);
+      if (xhr.status >= 200 && xhr.status < 300) settle(resolve, data);
       else {
         const e = data?.error || {};
-        reject(new ApiError(xhr.status, e.code || `http_${xhr.status}`, e.message || xhr.statusText, e.details));
+        settle(reject, new ApiError(xhr.status, e.code || `http_${xhr.status}`, e.message || xhr.statusText, e.details));
       }
     };
-    xhr.onerror = () => reject(new ApiError(0, 'network_error', t('ds.upload.networkError')));
-    xhr.onabort = () => reject(new ApiError(0, 'aborted', t('ds.upload.aborted')));
+    xhr.onerror = () => settle(reject, new ApiError(0, 'network_error', t('ds.upload.networkError')));
+    xhr.onabort = () => settle(reject, abortedError());
     xhr.send(form);
   });
 }
 
 /** Upload many files in chunks; `state` ({sent, total, files, done}) is updated for the progress bar.
- *  Returns the import job started by the last chunk. */
-export async function uploadFiles(datasetId, entries, state, slot = 'media') {
+ *  Returns the import job started by the last chunk. Aborting `signal` (an AbortController's) stops the
+ *  chunk in flight, discards the chunks the server already has (nothing is imported) and rejects with
+ *  an ApiError whose code is 'aborted'. */
+export async function uploadFiles(datasetId, entries, state, slot = 'media', signal = undefined) {
   const chunks = [];
   let cur = [];
   let bytes = 0;
@@ -380,31 +422,37 @@ export async function uploadFiles(datasetId, entries, state, slot = 'media') {
   state.sent = 0;
   state.chunk = 0;
   state.chunks = chunks.length;
-  let uploadId = null;
+  const uploadId = newUploadId();
   let job = null;
   let base = 0;
   try {
     for (let c = 0; c < chunks.length; c++) {
+      if (signal?.aborted) throw abortedError();
       const form = new FormData();
       for (const e of chunks[c]) {
         form.append('files', e.file, e.file.name);
         form.append('paths', e.path || e.file.name);
       }
-      if (uploadId) form.append('upload_id', uploadId);
+      form.append('upload_id', uploadId);
+      if (c === 0) form.append('new', '1');
       form.append('final', c === chunks.length - 1 ? '1' : '0');
       form.append('slot', slot);
       state.chunk = c + 1;
       const size = chunks[c].reduce((n, e) => n + e.file.size, 0);
       const res = await sendChunk(dsUrl(datasetId, '/upload'), form, (loaded) => {
         state.sent = base + Math.min(loaded, size);
-      });
+      }, signal);
       base += size;
       state.sent = base;
-      uploadId = res.upload_id;
       job = res.job;
     }
   } catch (e) {
-    if (uploadId) api.del(dsUrl(datasetId, `/upload/${uploadId}`), undefined, { quiet: true }).catch(() => {});
+    // Nothing of a failed or cancelled upload is kept: the server drops the chunks it has.
+    const discard = api.del(dsUrl(datasetId, `/upload/${uploadId}`), undefined, { quiet: true }).catch(() => {});
+    if (signal?.aborted) {
+      await discard;
+      throw abortedError();
+    }
     throw e;
   }
   return job;

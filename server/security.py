@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hmac
 import secrets
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 from flask import Flask, current_app, redirect, request
 
@@ -45,9 +45,19 @@ def presented_token() -> str | None:
             or request.args.get("token"))
 
 
+def token_only_from_cookie() -> bool:
+    """True when the secret came with the cookie alone: the browser adds it to any same-site request,
+    including one made by a page of another program on another loopback port."""
+    return not request.headers.get(TOKEN_HEADER) and not request.args.get("token") \
+        and bool(request.cookies.get(TOKEN_COOKIE))
+
+
 def token_ok(token: str | None) -> bool:
     expected = current_app.config["WORKBENCH_TOKEN"]
-    return bool(token) and hmac.compare_digest(str(token), expected)
+    if not token:
+        return False
+    # Bytes, not str: compare_digest raises TypeError for non-ASCII str (a 500 for a junk secret).
+    return hmac.compare_digest(str(token).encode("utf-8", "surrogatepass"), expected.encode("utf-8"))
 
 
 def install(app: Flask) -> None:
@@ -67,12 +77,19 @@ def install(app: Flask) -> None:
                 "Missing or wrong launch secret. Open the address the launcher printed (it contains ?token=...).",
                 401,
             )
+        # Cookies are per host, not per port: a page served by another local program (127.0.0.1:8080)
+        # is "same-site" and its requests and websockets carry our cookie. Riding on the cookie alone,
+        # only our own origin is accepted (the UI, and the Vite dev proxy, which keeps the Host header).
+        if protected and origin and origin != "null" and token_only_from_cookie() \
+                and urlsplit(origin).netloc.lower() != (request.host or "").lower():
+            return error_response("bad_origin", "Cross-origin requests are not allowed.", 403)
         # Opening the secret URL stores the secret in a cookie and drops it from the address bar.
         if not protected and request.method == "GET" and "token" in request.args:
             if not token_ok(request.args.get("token")):
                 return error_response("unauthorized", "Wrong launch secret.", 401)
-            query = "&".join(f"{k}={v}" for k, v in request.args.items() if k != "token")
-            resp = redirect(path + ("?" + query if query else ""))
+            query = urlencode([(k, v) for k, v in request.args.items(multi=True) if k != "token"])
+            # "//host/..." would be a link to another site: always stay on this server.
+            resp = redirect("/" + path.lstrip("/\\") + ("?" + query if query else ""))
             resp.set_cookie(TOKEN_COOKIE, request.args["token"], httponly=True, samesite="Strict", path="/")
             return resp
         return None

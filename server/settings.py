@@ -7,6 +7,7 @@ as given but only ever returned masked.
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass
 from typing import Any, Callable
@@ -38,7 +39,8 @@ def _window(value):
     out = {}
     for key in ("width", "height", "x", "y"):
         if key in value and value[key] is not None:
-            if not isinstance(value[key], (int, float)):
+            if isinstance(value[key], bool) or not isinstance(value[key], (int, float)) \
+                    or abs(value[key]) > 1_000_000 or not math.isfinite(value[key]):
                 raise ValueError(f"{key} must be a number")
             out[key] = int(value[key])
     if "maximized" in value:
@@ -73,6 +75,14 @@ SETTINGS: dict[str, Setting] = {
 }
 
 
+MASK_CHAR = "•"
+
+
+def is_masked(value) -> bool:
+    """A masked secret as read_all() shows it: sending it back means "keep the saved one"."""
+    return isinstance(value, str) and value.startswith(MASK_CHAR)
+
+
 def mask_secret(value: str | None) -> str:
     if not value:
         return ""
@@ -95,6 +105,8 @@ def update(store, changes: dict) -> dict:
         spec = SETTINGS.get(key)
         if spec is None:
             raise ValidationError(f"Unknown setting '{key}'.", field=key, code="unknown_setting")
+        if spec.secret and is_masked(value):
+            continue  # the form sent back what GET showed: keep the saved key, never store the mask
         try:
             cleaned[key] = spec.validate(value)
         except ValueError as exc:

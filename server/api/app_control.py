@@ -41,7 +41,7 @@ def open_folder():
     """Open one of the app's own folders in the OS file manager; never a path from the request."""
     which = json_body().get("folder", "data")
     folders = _app_folders()
-    if which not in folders:
+    if not isinstance(which, str) or which not in folders:
         raise ApiError(f"Unknown folder '{which}'.", code="unknown_folder", status=422,
                        details={"field": "folder", "choices": sorted(folders)})
     path = folders[which]

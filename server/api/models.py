@@ -51,6 +51,9 @@ def check():
     path = body.get("path")
     if not isinstance(path, str):
         raise ValidationError("path must be a file path.", field="path")
+    for name in ("task_type", "role"):
+        if body.get(name) is not None and not isinstance(body[name], str):
+            raise ValidationError(f"{name} must be text.", field=name)
     return checks.check_file(path, body.get("task_type"), body.get("role"))
 
 

@@ -56,6 +56,10 @@ def check_file(path: str | os.PathLike | None, task_type: str | None = None, rol
         return out
     p = Path(os.path.expanduser(str(path).strip()))
     problems: list[dict] = out["problems"]
+    if "\x00" in str(p):
+        problems.append(_problem("bad_path", "error", "The path contains a NUL character."))
+        out["status"] = "error"
+        return out
     if not p.is_absolute():
         problems.append(_problem("not_absolute", "error", "Give the full path of the file (e.g. D:\\models\\x.safetensors)."))
         out["status"] = "error"

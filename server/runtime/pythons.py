@@ -56,7 +56,7 @@ def find(extra=(), timeout: float = 15) -> list[dict]:
             continue
         try:
             key = os.path.normcase(str(Path(cand).resolve()))
-        except OSError:
+        except (OSError, ValueError):  # ValueError: a NUL in a path sent by the UI
             continue
         if key in seen:
             continue

@@ -94,6 +94,8 @@ def plan(store, provider, body: dict) -> Options:
         extra = choice
     else:
         raise ValidationError("extra must be auto, cu124, cu128 or cu130.", field="extra")
+    if body.get("base_python") and (not isinstance(body["base_python"], str) or "\x00" in body["base_python"]):
+        raise ValidationError("base_python must be the path of a Python interpreter.", field="base_python")
     found = pythons.find(extra=[body["base_python"]] if body.get("base_python") else ())
     base = None
     if body.get("base_python"):

@@ -30,8 +30,12 @@ OPENER = _default_opener
 
 
 def open_path(path: Path, reveal: bool = False) -> None:
+    """Show `path` in the file manager. A file is always revealed (its folder opened, the file selected),
+    never opened: "opening" a file runs its default handler, which for a .bat/.exe/.desktop means running it."""
     from ..errors import ApiError
 
+    if not reveal and Path(path).is_file():
+        reveal = True
     try:
         OPENER(path, reveal)
     except OSError as exc:

@@ -8,6 +8,7 @@ so the UI shows a failed test as a message rather than as a crashed job.
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 
@@ -27,7 +28,13 @@ DOWNLOAD_KIND = "tagger_download"
 def sample_item(svc, body: dict) -> Item:
     """The dataset item named in the request, or the generated sample picture."""
     if body.get("dataset_id") is not None and body.get("item_id") is not None:
-        dataset_id = str(body["dataset_id"])
+        dataset_id, item_id = body["dataset_id"], body["item_id"]
+        if not isinstance(dataset_id, str):
+            raise ValidationError("dataset_id must be a dataset id.", field="dataset_id")
+        # An item id is a row id: a float, a bool or a number past SQLite's range is a request error.
+        if isinstance(item_id, bool) or not isinstance(item_id, (int, str)) \
+                or not re.fullmatch(r"[0-9]{1,18}", str(item_id)):
+            raise ValidationError("item_id must be an item id.", field="item_id")
         storage.row(svc, dataset_id)
         row = items.get_row(svc, dataset_id, body["item_id"])
         items.ensure_on_disk(svc, dataset_id, row)

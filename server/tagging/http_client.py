@@ -48,8 +48,11 @@ class RetryPolicy:
 
 
 def mask_in(text: str, secret: str | None) -> str:
-    if secret and len(secret) >= 4:
-        text = text.replace(secret, mask_secret(secret))
+    # The key is sent stripped (Authorization: Bearer <key>), so a server quotes it stripped: mask
+    # both the key as saved (a pasted key often ends in a space or line break) and as sent.
+    for s in sorted({secret or "", (secret or "").strip()}, key=len, reverse=True):
+        if len(s) >= 4:
+            text = text.replace(s, mask_secret(s))
     return text
 
 
@@ -120,23 +123,25 @@ def _decode(status: int, raw: bytes, secret: str | None) -> dict:
     try:
         return json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, ValueError):
-        snippet = mask_in(raw[:200].decode("utf-8", "replace"), secret)
+        # Mask before cutting: a key across the cut would otherwise show all but its last characters.
+        snippet = mask_in(raw.decode("utf-8", "replace"), secret)[:200]
         raise HttpFailure(f"The server's answer is not JSON (HTTP {status}): {snippet!r}",
                           status=status, code="malformed_answer") from None
 
 
-def server_message(raw: bytes) -> str:
-    """The human part of an error body: OpenAI/DashScope `{"error": {"message"}}`, Gemini's list form, or text."""
+def server_message(raw: bytes, secret: str | None = None) -> str:
+    """The human part of an error body: OpenAI/DashScope `{"error": {"message"}}`, Gemini's list form, or text.
+    With `secret`, it is masked before anything is cut short (a cut could split the key and hide it)."""
     text = raw.decode("utf-8", "replace").strip()
     try:
         doc = json.loads(text)
     except ValueError:
-        return text[:300]
-    return server_message_from(doc) or text[:300]
+        return mask_in(text, secret)[:300]
+    return mask_in(server_message_from(doc, secret) or text, secret)[:300]
 
 
-def server_message_from(doc) -> str:
-    """The message inside an already decoded error document ('' when there is none)."""
+def server_message_from(doc, secret: str | None = None) -> str:
+    """The message inside an already decoded error document ('' when there is none), `secret` masked."""
     if isinstance(doc, list) and doc:
         doc = doc[0]
     if isinstance(doc, dict):
@@ -144,16 +149,16 @@ def server_message_from(doc) -> str:
         if isinstance(err, dict):
             msg = err.get("message") or err.get("msg") or err.get("detail")
             if msg:
-                return str(msg)[:500]
+                return mask_in(str(msg), secret)[:500]
         elif isinstance(err, str):
-            return err[:500]
+            return mask_in(err, secret)[:500]
         if isinstance(doc.get("message"), str):
-            return doc["message"][:500]
+            return mask_in(doc["message"], secret)[:500]
     return ""
 
 
 def _failure(status: int, raw: bytes, secret: str | None, attempt: int) -> HttpFailure:
-    message = server_message(raw) or "no details"
+    message = server_message(raw, secret) or "no details"
     prefix = f"HTTP {status}"
     if _retryable(status) and attempt:
         prefix += f" after {attempt} retr{'y' if attempt == 1 else 'ies'}"

@@ -41,8 +41,8 @@ Progress = Callable[[int, int, str], None]
 
 
 def check_repo_id(repo: str) -> str:
-    repo = (repo or "").strip()
-    if not _REPO_ID.match(repo) or ".." in repo:
+    repo = repo.strip() if isinstance(repo, str) else ""
+    if not _REPO_ID.fullmatch(repo) or ".." in repo:
         raise TaggingError(f"'{repo}' is not a Hugging Face repo id like 'owner/name'.", code="bad_repo_id")
     return repo
 

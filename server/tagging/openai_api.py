@@ -82,7 +82,7 @@ class OpenAIApiBackend(Backend):
                 retry=http_client.RetryPolicy(self.options.max_retries, self.options.retry_base_delay),
                 secret=self.options.api_key, stop=self._stop,
             )
-            return answer_text(answer)
+            return answer_text(answer, self.options.api_key)
         except http_client.HttpFailure as exc:
             raise ItemError(exc.message, code=exc.code) from None
         except ItemError as exc:
@@ -151,13 +151,14 @@ class OpenAIApiBackend(Backend):
         return result
 
 
-def answer_text(answer: dict) -> str:
-    """The caption in a chat-completions answer, or an ItemError that says what was wrong with it."""
+def answer_text(answer: dict, secret: str | None = None) -> str:
+    """The caption in a chat-completions answer, or an ItemError that says what was wrong with it
+    (`secret` is masked in a quoted server message before it is cut to length)."""
     if not isinstance(answer, dict):
         raise ItemError("The server's answer is not a JSON object.", code="malformed_answer")
     if answer.get("error"):
         # Some proxies answer 200 with an error object instead of an HTTP error status.
-        raise ItemError(f"The server reported an error: {http_client.server_message_from(answer)}",
+        raise ItemError(f"The server reported an error: {http_client.server_message_from(answer, secret)}",
                         code="server_error")
     try:
         message = answer["choices"][0]["message"]

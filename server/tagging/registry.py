@@ -13,7 +13,7 @@ BACKENDS: dict[str, type[Backend]] = {cls.name: cls for cls in (Wd14Backend, Ope
 
 
 def backend_class(name: str) -> type[Backend]:
-    cls = BACKENDS.get(name)
+    cls = BACKENDS.get(name) if isinstance(name, str) else None
     if cls is None:
         raise ValidationError(f"Unknown tagging backend '{name}'.", field="backend", code="unknown_backend")
     return cls

@@ -32,7 +32,7 @@ CONTROL_FOLDERS = {"control", "controls", "conditioning", "control_images"}
 IGNORED = {".ds_store", "thumbs.db", "desktop.ini"}
 INDEX_BATCH = 200
 MAX_REPORTED = 2000
-UPLOAD_ID = re.compile(r"^[0-9a-f]{16}$")
+UPLOAD_ID = re.compile(r"[0-9a-f]{16}")  # used with fullmatch: `$` would also accept a trailing newline
 _CONTROL_SUFFIX = re.compile(r"^(.*)_(\d+)$")
 
 
@@ -92,7 +92,7 @@ def zip_entries(zip_path: Path, prefix: list[str] | None = None) -> list[Entry]:
 
 
 def upload_dir(layout, upload_id: str) -> Path:
-    if not UPLOAD_ID.match(upload_id or ""):
+    if not UPLOAD_ID.fullmatch(upload_id or ""):
         raise ValidationError("Unknown upload id.", field="upload_id", code="bad_upload_id")
     return layout.cache / "uploads" / upload_id
 
@@ -424,6 +424,8 @@ def _local_path(raw, layout, dataset_id: str) -> Path:
     if not isinstance(raw, str) or not raw.strip():
         raise ValidationError("Give the path of a folder or zip file on this computer.", field="path",
                               code="path_required")
+    if "\0" in raw:
+        raise ValidationError("That path contains a NUL character.", field="path", code="bad_path")
     path = Path(raw.strip()).expanduser()
     if not path.is_absolute():
         raise ValidationError("Give a full path (starting at a drive or /).", field="path", code="path_not_absolute")

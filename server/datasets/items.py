@@ -31,12 +31,24 @@ def tags_key(caption: str | None) -> str:
     return ("," + ",".join(t.lower() for t in tags) + ",") if tags else ""
 
 
+def _own_file(folder: Path, entry: os.DirEntry) -> bool:
+    """A regular file of `folder`. A symbolic link counts only if it stays inside the folder: a link
+    to an outside file would otherwise be captioned by a remote API or trained on without the user
+    ever having put it in the dataset (media serving refuses such links too)."""
+    if not entry.is_file():
+        return False
+    if not entry.is_symlink():
+        return True
+    target = Path(os.path.realpath(entry.path))
+    return Path(os.path.realpath(folder)) in target.parents
+
+
 def control_map(control_dir: Path, stems: set[str]) -> dict[str, list[str]]:
     """Control images per target stem: `stem.ext` or `stem_<n>.ext`, an exact stem match winning
     (so control `a_1.png` belongs to item `a_1` when it exists, else to item `a`)."""
     out: dict[str, list[str]] = {}
     try:
-        entries = [e.name for e in os.scandir(control_dir) if e.is_file() and kind_of(e.name) == "image"]
+        entries = [e.name for e in os.scandir(control_dir) if kind_of(e.name) == "image" and _own_file(control_dir, e)]
     except FileNotFoundError:
         return out
     for name in sorted(entries):
@@ -105,7 +117,7 @@ def _media_entries(media_dir: Path) -> dict[str, os.stat_result]:
     try:
         with os.scandir(media_dir) as it:
             for e in it:
-                if kind_of(e.name) in ("image", "video") and not e.name.startswith(".") and e.is_file():
+                if kind_of(e.name) in ("image", "video") and not e.name.startswith(".") and _own_file(media_dir, e):
                     out[e.name] = e.stat()
     except FileNotFoundError:
         pass
@@ -208,11 +220,21 @@ def public(dataset: dict, row: dict) -> dict:
     }
 
 
+MAX_ROW_ID = 2**63 - 1  # sqlite's INTEGER range; a larger number can name no row
+
+
+def is_row_id(value) -> bool:
+    """An id from a request that can name a row: a non-negative int (not a bool) in sqlite's range."""
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= MAX_ROW_ID
+
+
 def get_row(svc, dataset_id: str, item_id) -> dict:
     try:
         item_id = int(item_id)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise ItemNotFound(item_id) from None
+    if not is_row_id(item_id):
+        raise ItemNotFound(item_id)
     cur = svc.store.db.execute("SELECT * FROM dataset_items WHERE dataset_id = ? AND id = ?", [dataset_id, item_id])
     found = cur.fetchone()
     if found is None:

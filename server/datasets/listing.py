@@ -73,8 +73,9 @@ def parse_int(value, field: str, default: int, lo: int = 0, hi: int | None = Non
         n = int(value)
     except (TypeError, ValueError):
         raise ValidationError(f"{field} must be a whole number.", field=field, code="bad_number") from None
-    if n < lo or (hi is not None and n > hi):
-        limits = f"between {lo} and {hi}" if hi is not None else f"at least {lo}"
+    hi = items.MAX_ROW_ID if hi is None else hi  # beyond this sqlite cannot take the number at all
+    if n < lo or n > hi:
+        limits = f"between {lo} and {hi}"
         raise ValidationError(f"{field} must be {limits}.", field=field, code="bad_number")
     return n
 
@@ -94,7 +95,7 @@ def page(svc, dataset_id: str, args: dict) -> dict:
     ds = storage.get(svc, dataset_id)
     limit = parse_int(args.get("limit"), "limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
     if args.get("page") not in (None, ""):
-        offset = (parse_int(args.get("page"), "page", 1, 1) - 1) * limit
+        offset = (parse_int(args.get("page"), "page", 1, 1, items.MAX_ROW_ID // MAX_LIMIT) - 1) * limit
     else:
         offset = parse_int(args.get("offset"), "offset", 0, 0)
     cond, params = where(dataset_id, args)
@@ -121,7 +122,7 @@ def resolve_target(svc, dataset_id: str, target) -> list[str]:
                               code="bad_target")
     if "ids" in target:
         ids = target["ids"]
-        if not isinstance(ids, list) or not all(isinstance(i, int) and not isinstance(i, bool) for i in ids):
+        if not isinstance(ids, list) or not all(items.is_row_id(i) for i in ids):
             raise ValidationError("ids must be a list of item ids.", field="ids", code="bad_target")
         found: dict[int, str] = {}
         db = svc.store.db

@@ -23,7 +23,7 @@ from ..paths import DataLayout
 from .errors import DatasetNotFound, DatasetTrashed, ValidationError
 from .media_types import DATASET_TYPES, TYPE_KINDS
 
-ID_RE = re.compile(r"^ds_[0-9a-f]{8}$")
+ID_RE = re.compile(r"ds_[0-9a-f]{8}")  # used with fullmatch: `$` would also accept a trailing newline
 DEFAULT_NAME = "New dataset"
 MAX_NAME_LEN = 120
 MAX_TRIGGER_LEN = 100
@@ -52,7 +52,7 @@ class DatasetDirs:
 
 def dataset_dirs(layout: DataLayout, dataset_id: str) -> DatasetDirs:
     # The id is checked before it touches a path: it comes from URLs.
-    if not ID_RE.match(str(dataset_id)):
+    if not ID_RE.fullmatch(str(dataset_id)):
         raise DatasetNotFound(str(dataset_id))
     root = layout.datasets / dataset_id
     return DatasetDirs(

@@ -162,7 +162,7 @@ LABELS = {
 
 def op_function(op: str, params: dict) -> Callable[[str], str]:
     """A one-argument function for `op` with its params bound, validated once up front."""
-    fn = OPS.get(op)
+    fn = OPS.get(op) if isinstance(op, str) else None
     if fn is None:
         raise ValidationError(f"Unknown operation {op!r}.", field="op", code="bad_op",
                               details={"known": sorted(OPS)})

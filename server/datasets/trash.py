@@ -103,7 +103,7 @@ def list_items(svc, dataset_id: str) -> list[dict]:
 def _entries(svc, dataset_id: str, ids=None, batch=None) -> list[tuple]:
     db = svc.store.db
     if ids is not None:
-        if not isinstance(ids, list) or not all(isinstance(i, int) for i in ids):
+        if not isinstance(ids, list) or not all(items.is_row_id(i) for i in ids):
             raise ValidationError("ids must be a list of trash entry ids.", field="ids", code="bad_target")
         rows = [db.execute("SELECT id, name, trash_dir, files FROM dataset_trash_items WHERE dataset_id = ? AND id = ?",
                            [dataset_id, i]).fetchone() for i in ids]

@@ -98,8 +98,7 @@ def test_window_setting_keeps_sane_numbers(api):
     _assert_clean_error(api.patch("/api/settings", json={"window": {"width": True}}), 422)
 
 
-# ---- known 500s in modules owned by other engineers (see the security review report) ---------------
-# strict xfail: each one starts failing (XPASS) as soon as it is fixed, and its marker should go then.
+# ---- bad input the security review found answered with 500s, now clean errors -------------------
 
 KNOWN = [
     ("get", "/api/datasets/{ds}/items/99999999999999999999999", None, None, "datasets/items.get_row: int overflow"),
@@ -116,8 +115,7 @@ KNOWN = [
 
 
 @pytest.mark.parametrize("method,path,body,raw,where", KNOWN, ids=[k[4] for k in KNOWN])
-@pytest.mark.xfail(strict=True, reason="500 on bad input in a module another engineer owns; see the report")
-def test_known_500s_in_datasets(api, ds, method, path, body, raw, where):
+def test_datasets_bad_input_gives_clean_errors(api, ds, method, path, body, raw, where):
     path = path.format(ds=ds)
     _assert_clean_error(_send(api, method, path, body, raw))
 

@@ -243,3 +243,16 @@ def test_token_is_not_enough_to_read_outside_files_via_query_token(client, datas
     resp = client.get(f"/media/datasets/{DS}/media/link.png", query_string={"token": TOKEN})
     assert resp.status_code in (400, 404, 422)
     assert png_bytes((1, 2, 3)) not in resp.data
+
+
+def test_rescan_does_not_index_links_to_files_outside_the_dataset(api, dataset):
+    """Tagging and training read what the index lists: an outside file must never get there."""
+    import shutil as _shutil
+
+    (dataset / "media" / "inner").mkdir(exist_ok=True)
+    _shutil.copy(dataset / "media" / "a.png", dataset / "media" / "inner" / "b.png")
+    os.symlink(dataset / "media" / "inner" / "b.png", dataset / "media" / "inside-link.png")
+    assert api.post(f"/api/datasets/{DS}/rescan").status_code == 200
+    names = [i["name"] for i in api.get(f"/api/datasets/{DS}/items").get_json()["items"]]
+    assert "link.png" not in names
+    assert "a.png" in names and "inside-link.png" in names

@@ -1,7 +1,10 @@
-"""Convert a checkpoint to the ComfyUI / Diffusers format with musubi's `convert_lora.py`, as a job.
+"""Convert a checkpoint with musubi's `convert_lora.py --target other|default`, as a job.
 
-The result goes to `output/converted/<stem>-comfyui.safetensors` (outside the names the output
-scanner reads as checkpoints). The command is checked against the CLI contract like any other.
+`--target other` writes the Diffusers / ComfyUI key format, `--target default` musubi-tuner's own
+format (the choices of the pinned CLI spec). The result goes to
+`output/converted/<stem>-<suffix>.safetensors` - suffix `comfyui` or `musubi`, so the file name says
+which format it is - outside the names the output scanner reads as checkpoints. The command is
+checked against the CLI contract like any other.
 """
 
 from __future__ import annotations
@@ -16,7 +19,8 @@ from . import cli_spec, musubi_env, proctree, tasks
 from .progress import last_error_line
 from .runner import popen_flags
 
-TARGETS = ("other", "default")
+# convert_lora.py --target value -> the suffix of the converted file (outputs.converted() reads it back).
+TARGETS = {"other": "comfyui", "default": "musubi"}
 
 
 def convert_argv(env: musubi_env.MusubiEnv, source: Path, target_file: Path, target: str) -> list[str]:
@@ -29,7 +33,7 @@ def convert_argv(env: musubi_env.MusubiEnv, source: Path, target_file: Path, tar
 
 def submit(svc, task_id: str, file: str, target: str = "other") -> dict:
     task = tasks.row(svc.store, task_id)
-    if target not in TARGETS:
+    if not isinstance(target, str) or target not in TARGETS:
         raise ValidationError("target must be 'other' (ComfyUI/Diffusers) or 'default' (musubi).", field="target")
     task_paths = tasks.paths(svc.layout, task_id)
     try:
@@ -41,8 +45,7 @@ def submit(svc, task_id: str, file: str, target: str = "other") -> dict:
     env = musubi_env.from_store(svc.store)
     for setting, message in env.problems():
         raise ValidationError(message, field=setting, code="musubi_missing")
-    suffix = "comfyui" if target == "other" else "musubi"
-    out = task_paths.output / "converted" / f"{source.stem}-{suffix}.safetensors"
+    out = task_paths.output / "converted" / f"{source.stem}-{TARGETS[target]}.safetensors"
     argv = convert_argv(env, source, out, target)
     log_path = task_paths.logs / f"convert-{source.stem}.log"
 

@@ -87,8 +87,11 @@ def converted(output_dir: Path) -> list[dict]:
         m = re.fullmatch(r"(?P<stem>.+)-(?P<target>comfyui|musubi)", p.stem)
         if p.is_file() and p.suffix == ".safetensors" and m:
             stat = p.stat()
+            # `target` is the file's format; `convert_target` the --target value that wrote it.
             out.append({"file": f"converted/{p.name}", "source": f"{m.group('stem')}.safetensors",
-                        "target": m.group("target"), "size": stat.st_size, "mtime": stat.st_mtime})
+                        "target": m.group("target"),
+                        "convert_target": "other" if m.group("target") == "comfyui" else "default",
+                        "size": stat.st_size, "mtime": stat.st_mtime})
     return sorted(out, key=lambda c: (c["mtime"], c["file"]))
 
 

@@ -10,7 +10,8 @@
   still alive -> re-attached; gone -> `interrupted`, never left "running".
 - At shutdown runners detach: training keeps going and is re-attached on the next start.
 
-Events: `status` on `task:<id>` and `task` on `tasks` at every status change; the runner adds
+Events: `status` on `task:<id>` and `task` on `tasks` at every status change, `queue` on `tasks`
+(the whole queue with each task's place per GPU) whenever the queue changes; the runner adds
 `log`, `progress`, `stage`, `sampling`, `sample`, `checkpoint` on `task:<id>`.
 """
 
@@ -93,8 +94,23 @@ class Supervisor:
     # --- queue ----------------------------------------------------------------------------------
 
     def queue(self) -> list[dict]:
+        """Queued tasks in start order, each with its place in line on every GPU it waits for:
+        `[{"id", "gpus", "positions": [{"gpu": 0, "position": 1}, ...]}]` (1 = starts next there)."""
         cur = self.store.db.execute("SELECT id, gpus FROM tasks WHERE status = 'queued' ORDER BY queue_pos, created_at")
-        return [{"id": i, "gpus": tasks._decode({"gpus": g})["gpus"]} for i, g in cur.fetchall()]
+        out, counts = [], {}
+        for task_id, raw in cur.fetchall():
+            gpus = tasks._decode({"gpus": raw})["gpus"]
+            positions = []
+            for gpu in sorted(set(gpus or [0])):
+                counts[gpu] = counts.get(gpu, 0) + 1
+                positions.append({"gpu": gpu, "position": counts[gpu]})
+            out.append({"id": task_id, "gpus": gpus, "positions": positions})
+        return out
+
+    def publish_queue(self) -> None:
+        """`queue` on `tasks`: the whole queue after any change (enqueue, start, stop, reorder)."""
+        entries = self.queue()
+        self.bus.publish("tasks", "queue", {"order": [e["id"] for e in entries], "queue": entries})
 
     def busy_gpus(self) -> set[int]:
         with self._lock:
@@ -105,6 +121,7 @@ class Supervisor:
             return
         with self._lock:
             claimed = set(self.busy_gpus())
+            launched = False
             for entry in self.queue():
                 wanted = set(entry["gpus"] or [0])
                 if wanted & claimed:
@@ -112,6 +129,9 @@ class Supervisor:
                     continue
                 claimed |= wanted
                 self._launch(tasks.row(self.store, entry["id"]))
+                launched = True
+            if launched:
+                self.publish_queue()
 
     def _launch(self, task: dict) -> None:
         pending = (task.get("run") or {}).get("pending_resume")
@@ -138,6 +158,7 @@ class Supervisor:
             run["pending_resume"] = resume
             top = self.store.db.execute("SELECT MAX(queue_pos) FROM tasks").fetchone()[0] or 0
             self._set_status(task_id, "queued", queue_pos=top + 1, run=run, error=None)
+            self.publish_queue()
         self._wake.set()
         return tasks.row(self.store, task_id)
 
@@ -151,7 +172,7 @@ class Supervisor:
             new = list(dict.fromkeys(order)) + [i for i in current if i not in order]
             for pos, task_id in enumerate(new, start=1):
                 tasks.update_fields(self.store, task_id, queue_pos=float(pos))
-            self.bus.publish("tasks", "queue", {"order": new})
+            self.publish_queue()
         self._wake.set()
         return self.queue()
 
@@ -160,6 +181,7 @@ class Supervisor:
             task = tasks.row(self.store, task_id)
             if task["status"] == "queued":
                 self._set_status(task_id, "draft", queue_pos=None)
+                self.publish_queue()
             elif task["status"] in tasks.RUNNING:
                 runner = self._runners.get(task_id)
                 if runner:

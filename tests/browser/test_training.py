@@ -175,6 +175,7 @@ def test_create_watch_stop_and_delete(browser, trainer_live, tmp_path):
     first = steps.inner_text()
     expect(steps).not_to_have_text(first, timeout=10_000)
     expect(row.locator("[data-testid=task-speed]")).to_contain_text("it/s")
+    expect(row.locator("[data-testid=task-gpu]")).to_have_text("GPU 0")
     shot(page, "training-en-list")
 
     # Task page: vitals, live terminal, a sample and a checkpoint appear.
@@ -185,6 +186,10 @@ def test_create_watch_stop_and_delete(browser, trainer_live, tmp_path):
     before = terminal_text(page)
     wait_for(lambda: terminal_text(page) != before, timeout=10)
     expect(page.locator("[data-testid=sample-thumb]").first).to_be_visible(timeout=20_000)
+    # The stand-in writes real PNGs: the thumbnails are pictures (1024 x 1024 prompt -> 192 px).
+    thumb = page.locator("[data-testid=sample-thumb] img").first
+    wait_for(lambda: thumb.evaluate("img => img.complete && img.naturalWidth") == 192, timeout=10)
+    expect(page.locator("[data-testid=stat-gpu]")).to_have_text("GPU 0")  # no GPU monitor: the index
     expect(page.locator("[data-testid=checkpoint-row]").first).to_be_visible(timeout=20_000)
     expect(page.locator("[data-testid=checkpoint-row][data-file='Cat_LoRA-000001.safetensors']")).to_be_visible()
     wait_for(lambda: "epoch 2/6" in terminal_text(page), timeout=15)
@@ -195,9 +200,14 @@ def test_create_watch_stop_and_delete(browser, trainer_live, tmp_path):
     page.locator("[data-testid=sample-thumb]").first.click()
     viewer = page.locator("[data-testid=sample-viewer]")
     expect(viewer).to_be_visible()
+    wait_for(lambda: page.locator("[data-testid=viewer-image]").evaluate("img => img.naturalWidth") == 192, timeout=10)
     page.keyboard.press("ArrowLeft")
     page.keyboard.press("Escape")
     expect(viewer).to_have_count(0)
+    page.locator("[data-testid=convert-target]").scroll_into_view_if_needed()
+    expect(page.locator("[data-testid=convert-target]")).to_contain_text("ComfyUI / Diffusers format")
+    expect(page.locator("[data-testid=convert-target]")).to_contain_text("musubi-tuner format")
+    shot(page, "training-en-outputs")
 
     # Stop, then delete (keeping the files) through the confirmation dialog.
     page.click("[data-testid=action-stop]")
@@ -282,9 +292,13 @@ def test_gpu_panel_shows_recorded_readings(browser, gpu_live, tmp_path):
     expect(cards.nth(1).locator("[data-testid=gpu-util]")).to_have_text(re.compile(r"^[01] %$"))
     expect(cards.nth(1)).to_have_class(re.compile("highlight"))
     expect(cards.nth(0)).not_to_have_class(re.compile("highlight"))
-    expect(page.locator("[data-testid=stat-gpu]")).to_contain_text("RTX 3060")
+    expect(page.locator("[data-testid=stat-gpu]")).to_have_text("GPU 1 · RTX 3060")
     expect(page.locator("[data-testid=gpu-summary]")).to_contain_text("RTX 3060")  # the top bar follows the task's GPU
     shot(page, "training-en-gpu")
+    page.goto(live.base + "/#/tasks")
+    row = page.locator(f"[data-testid=task-row][data-id={task['id']}]")
+    expect(row.locator("[data-testid=task-gpu]")).to_have_text("GPU 1 · RTX 3060")
+    expect(row.locator("[data-testid=task-gpu] span")).to_have_attribute("title", "NVIDIA GeForce RTX 3060")
     assert not page.errors, page.errors
     page.context.close()
 
@@ -323,9 +337,23 @@ def test_chinese_pages_have_no_raw_keys(browser, trainer_live, tmp_path, theme):
     expect(page.locator("[data-testid=checkpoint-row]")).to_have_count(2, timeout=10_000)
     expect(page.locator("[data-testid=sample-thumb]")).to_have_count(2)
     wait_for(lambda: "model saved." in terminal_text(page), timeout=10)
-    page.locator("[data-testid=convert]").first.click()
-    expect(page.locator("[data-testid=converted]")).to_be_visible(timeout=20_000)
+    # Convert the final checkpoint to both formats (convert_lora.py --target other, then default).
+    final = page.locator("[data-testid=checkpoint-row][data-file='猫_LoRA.safetensors']")
+    expect(page.locator("[data-testid=convert-target] [data-target=other]")).to_have_attribute("aria-checked", "true")
+    expect(page.locator("[data-testid=convert-target-help]")).to_contain_text("-comfyui.safetensors")
+    final.locator("[data-testid=convert]").click()
+    expect(final.locator("[data-testid=converted][data-target=comfyui]")).to_contain_text(
+        "ComfyUI / Diffusers 格式：猫_LoRA-comfyui.safetensors", timeout=20_000)
+    page.click("[data-testid=convert-target] [data-target=default]")
+    expect(page.locator("[data-testid=convert-target-help]")).to_contain_text("-musubi.safetensors")
+    final.locator("[data-testid=convert]").click()
+    expect(final.locator("[data-testid=converted][data-target=musubi]")).to_contain_text(
+        "musubi-tuner 格式：猫_LoRA-musubi.safetensors", timeout=20_000)
+    converted = Path(live.data_dir) / "tasks" / task["id"] / "output" / "converted"
+    assert sorted(p.name for p in converted.iterdir()) == ["猫_LoRA-comfyui.safetensors", "猫_LoRA-musubi.safetensors"]
+    page.click("[data-testid=convert-target] [data-target=other]")
     assert_no_raw_keys(page)
+    page.locator("[data-testid=task-title]").scroll_into_view_if_needed()
     shot(page, f"training-zh-detail-{theme}")
     page.locator("[data-testid=samples-grid]").scroll_into_view_if_needed()
     shot(page, f"training-zh-outputs-{theme}")
@@ -334,3 +362,82 @@ def test_chinese_pages_have_no_raw_keys(browser, trainer_live, tmp_path, theme):
     shot(page, f"training-zh-viewer-{theme}")
     assert not page.errors, page.errors
     page.context.close()
+
+
+def test_queue_reorder_on_one_gpu(browser, trainer_live, tmp_path):
+    """Three tasks on GPU 0: the first runs, the two queued ones are swapped in the list; when the
+    first is stopped the moved task starts next."""
+    live = trainer_live
+    ds_id, models = setup_trainer(live, tmp_path)
+    made = [live.call("POST", "/api/tasks", task_config(ds_id, models, name=name, epochs=epochs))["task"]
+            for name, epochs in (("First", 40), ("Second", 40), ("Third", 40))]
+    first, second, third = (t["id"] for t in made)
+    live.call("POST", f"/api/tasks/{first}/start")
+    wait_for(lambda: live.call("GET", f"/api/tasks/{first}")["task"]["status"] == "running", timeout=15)
+    page = open_page(browser, live, "/tasks")
+    panel = page.locator("[data-testid=queue-panel]")
+    expect(panel).to_have_count(0)  # nothing waits yet
+
+    # Queued from the list: the queue panel appears live, in start order, with places on GPU 0.
+    for task_id in (second, third):
+        page.locator(f"[data-testid=task-row][data-id={task_id}] [data-testid=action-start]").click()
+    items = panel.locator("[data-testid=queue-item]")
+    expect(items).to_have_count(2)
+    expect(panel.locator("[data-testid=queue-lane][data-gpu='0']")).to_contain_text("GPU 0")
+    expect(panel.locator("[data-testid=queue-running]")).to_contain_text("First")
+    expect(items.nth(0)).to_have_attribute("data-id", second)
+    expect(items.nth(0).locator("[data-testid=queue-up]")).to_be_disabled()
+    expect(items.nth(1).locator("[data-testid=queue-down]")).to_be_disabled()
+    place = page.locator(f"[data-testid=task-row][data-id={third}] [data-testid=queue-place]")
+    expect(place).to_have_text("#2 on GPU 0")
+    shot(page, "training-en-queue")
+
+    # Move Third up with the keyboard (focus its button, press Enter): the API order follows.
+    items.nth(1).locator("[data-testid=queue-up]").focus()
+    page.keyboard.press("Enter")
+    expect(items.nth(0)).to_have_attribute("data-id", third)
+    expect(place).to_have_text("#1 on GPU 0")
+    assert [e["id"] for e in live.call("GET", "/api/tasks")["queue"]] == [third, second]
+    # Focus stays with the moved task (its ↑ is disabled now, so on its name); Alt+Down moves it back.
+    expect(items.nth(0).locator(".qname")).to_be_focused()
+    page.keyboard.press("Alt+ArrowDown")
+    expect(items.nth(0)).to_have_attribute("data-id", second)
+    page.keyboard.press("Alt+ArrowUp")
+    expect(items.nth(0)).to_have_attribute("data-id", third)
+    assert [e["id"] for e in live.call("GET", "/api/tasks")["queue"]] == [third, second]
+    # Dragging by the grip does the same: Second above Third, then Third back on top.
+    for _ in range(2):
+        src = items.nth(1).locator(".grip").bounding_box()
+        dst = items.nth(0).bounding_box()
+        moved = items.nth(1).get_attribute("data-id")
+        page.mouse.move(src["x"] + src["width"] / 2, src["y"] + src["height"] / 2)
+        page.mouse.down()
+        for i in range(1, 13):
+            y = src["y"] + src["height"] / 2 + (dst["y"] + 3 - src["y"] - src["height"] / 2) * i / 12
+            page.mouse.move(src["x"] + src["width"] / 2, y)
+            page.wait_for_timeout(20)
+        page.mouse.up()
+        expect(items.nth(0)).to_have_attribute("data-id", moved)
+        assert live.call("GET", "/api/tasks")["queue"][0]["id"] == moved
+    expect(items.nth(0)).to_have_attribute("data-id", third)
+
+    # Stop the running task: the moved one starts next, the other keeps waiting at #1.
+    page.locator(f"[data-testid=task-row][data-id={first}] [data-testid=action-stop]").click()
+    expect(page.locator(f"[data-testid=task-row][data-id={third}]")).to_have_attribute("data-status", "running",
+                                                                                      timeout=20_000)
+    assert live.call("GET", f"/api/tasks/{second}")["task"]["status"] == "queued"
+    expect(page.locator(f"[data-testid=task-row][data-id={second}] [data-testid=queue-place]")).to_have_text("#1 on GPU 0")
+    expect(items).to_have_count(1)
+    expect(panel.locator("[data-testid=queue-running]")).to_contain_text("Third")
+
+    # The Chinese list says the same.
+    page.select_option("[data-testid=lang-select]", "zh-CN")
+    expect(page.locator(f"[data-testid=task-row][data-id={second}] [data-testid=queue-place]")).to_have_text("GPU 0 第 1 位")
+    assert_no_raw_keys(page)
+    shot(page, "training-zh-queue")
+    assert not page.errors, page.errors
+    page.context.close()
+    for task_id in (second, third):
+        live.call("POST", f"/api/tasks/{task_id}/stop")
+    for task_id in (first, second, third):
+        wait_for(lambda: live.call("GET", f"/api/tasks/{task_id}")["task"]["status"] in ("stopped", "draft"), timeout=20)

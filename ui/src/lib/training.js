@@ -2,6 +2,7 @@
 // the VRAM estimate (the same model as server/training/vram.py) and display helpers.
 // Architectures are data (GET /api/task-types): nothing here knows a task type by name.
 import { api } from './api.js';
+import { t } from './i18n/index.svelte.js';
 
 export const STAGES = ['cache_latents', 'cache_text_encoder', 'train'];
 export const ACTIVE = ['queued', 'running', 'stopping'];
@@ -289,4 +290,56 @@ export function groupSamples(samples) {
     groups.get(key).items[s.prompt_index] = s;
   }
   return [...groups.values()];
+}
+
+// --- GPUs and the queue ---------------------------------------------------------------------------
+
+/** "NVIDIA GeForce RTX 4090" -> "RTX 4090" (the vendor words add nothing in a narrow column). */
+export function shortGpuName(name) {
+  return String(name || '').replace(/^NVIDIA\s+/i, '').replace(/^GeForce\s+/i, '').trim();
+}
+
+/** { index, name, full } for a GPU index, named from the system monitor's readings when known. */
+export function gpuInfo(index, gpus) {
+  const g = (gpus || []).find((x) => x.index === index);
+  return { index, name: g ? shortGpuName(g.name) : '', full: g?.name || '' };
+}
+
+/** "GPU 0 · RTX 4090", or "GPU 0" when the monitor does not know that GPU. */
+export function gpuLabel(index, gpus) {
+  const g = gpuInfo(index, gpus);
+  return g.name ? t('training.gpu.named', { n: index, name: g.name }) : t('training.gpu.index', { n: index });
+}
+
+/** The labels of a task's GPUs, joined (GPU 0 when it names none). */
+export function taskGpuLabel(task, gpus) {
+  return (task?.gpus?.length ? task.gpus : [0]).map((i) => gpuLabel(i, gpus)).join(', ');
+}
+
+/**
+ * The queue after moving task `id` one place up (dir -1) or down (+1) in the line of GPU `gpu`:
+ * it goes just before (after) its neighbour there. Tasks on other GPUs keep their places.
+ * Returns the new order of ids, or null when it cannot move that way.
+ */
+export function moveInQueue(queue, id, gpu, dir) {
+  const lane = queue.filter((e) => (e.gpus?.length ? e.gpus : [0]).includes(gpu)).map((e) => e.id);
+  const i = lane.indexOf(id);
+  const neighbour = lane[i + dir];
+  if (i < 0 || neighbour === undefined) return null;
+  return placeNear(queue.map((e) => e.id), id, neighbour, dir > 0);
+}
+
+/** The queue after dropping task `id` at place `to` (0-based) of GPU `gpu`'s line (drag and drop). */
+export function moveToInQueue(queue, id, gpu, to) {
+  const lane = queue.filter((e) => (e.gpus?.length ? e.gpus : [0]).includes(gpu)).map((e) => e.id).filter((x) => x !== id);
+  if (!lane.length || to < 0) return null;
+  const after = to >= lane.length;
+  return placeNear(queue.map((e) => e.id), id, lane[Math.min(to, lane.length - 1)], after);
+}
+
+function placeNear(order, id, other, after) {
+  const rest = order.filter((x) => x !== id);
+  const j = rest.indexOf(other) + (after ? 1 : 0);
+  const out = [...rest.slice(0, j), id, ...rest.slice(j)];
+  return out.join() === order.join() ? null : out;
 }

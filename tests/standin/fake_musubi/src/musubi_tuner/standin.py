@@ -3,7 +3,8 @@
 It replaces the GPU-only trainer: arguments are parsed with a parser rebuilt from the pinned CLI
 spec (allow_abbrev on, like musubi), then the output musubi prints is reproduced - banner lines,
 `epoch E/T`, tqdm redraws on stderr with `\\r`, `saving checkpoint:`, sample lines, `model saved.` -
-and files are written under musubi's names, at a pace set by FAKE_MUSUBI_STEP_S.
+and files are written under musubi's names, at a pace set by FAKE_MUSUBI_STEP_S. Image samples are
+real small PNGs (drawn with zlib + struct) so the samples grid and viewer show pictures.
 """
 
 from __future__ import annotations
@@ -14,9 +15,11 @@ import math
 import os
 import shutil
 import signal
+import struct
 import sys
 import time
 import tomllib
+import zlib
 from pathlib import Path
 
 SPEC = Path(__file__).resolve().parents[4] / "fixtures" / "musubi-cli-spec.json"
@@ -214,8 +217,54 @@ def sample(out: Path, name: str, suffix: str, prompts: list[str], step: int) -> 
     stamp = time.strftime("%Y%m%d%H%M%S")
     for i, prompt in enumerate(prompts):
         seed = prompt.split(" --d ")[1].split()[0] if " --d " in prompt else None
-        ext = ".mp4" if " --f " in prompt else ".png"
-        (folder / f"{name}_{suffix}_{i:02d}_{stamp}{'_' + seed if seed else ''}{ext}").write_bytes(b"img")
+        video = " --f " in prompt
+        target = folder / f"{name}_{suffix}_{i:02d}_{stamp}{'_' + seed if seed else ''}{'.mp4' if video else '.png'}"
+        if video:
+            target.write_bytes(b"video")  # not a playable video: the UI shows its fallback
+        else:
+            w, h = prompt_size(prompt)
+            target.write_bytes(sample_png(w, h, i, step))
+
+
+def prompt_size(prompt: str) -> tuple[int, int]:
+    """The `--w` / `--h` of a sample prompt line (musubi's default 256 when absent)."""
+    found = {}
+    for key in ("w", "h"):
+        part = prompt.split(f" --{key} ")
+        if len(part) > 1:
+            try:
+                found[key] = int(part[1].split()[0])
+            except ValueError:
+                pass
+    return found.get("w", 256), found.get("h", 256)
+
+
+HUES = [(224, 96, 64), (64, 144, 224), (96, 192, 96), (208, 160, 48), (160, 96, 208)]
+
+
+def sample_png(width: int, height: int, prompt_index: int, step: int, longest: int = 192) -> bytes:
+    """A small real PNG with the prompt's aspect ratio (pure Python: zlib + struct): a gradient in a
+    colour per prompt and a disc that grows with the step, so samples differ like real ones do."""
+    scale = longest / max(width, height, 1)
+    w, h = max(8, round(width * scale)), max(8, round(height * scale))
+    r0, g0, b0 = HUES[prompt_index % len(HUES)]
+    radius = min(w, h) * (0.12 + 0.3 * step / (step + 6))
+    cx, cy = w / 2, h / 2
+    rows = []
+    for y in range(h):
+        shade = 0.45 + 0.55 * y / max(1, h - 1)
+        bg = bytes((int(r0 * shade), int(g0 * shade), int(b0 * shade)))
+        dy2 = (y - cy) ** 2
+        row = bytearray(b"\0")
+        for x in range(w):
+            row += b"\xf2\xf2\xf2" if (x - cx) ** 2 + dy2 <= radius * radius else bg
+        rows.append(bytes(row))
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(b"".join(rows), 6)) + chunk(b"IEND", b""))
 
 
 def crash() -> None:

@@ -101,8 +101,10 @@ def update_task(task_id: str):
 @bp.delete("/tasks/<task_id>")
 def delete_task(task_id: str):
     svc = services()
-    keep = request.args.get("keep_files") in ("1", "true") or bool(json_body().get("keep_files"))
-    tasks.delete(svc.store, svc.layout, task_id, keep_files=keep)
+    body = json_body()
+    keep = request.args.get("keep_files") in ("1", "true") or body.get("keep_files") is True
+    confirm = request.args.get("confirm") in ("1", "true") or body.get("confirm") is True
+    tasks.delete(svc.store, svc.layout, task_id, keep_files=keep, confirm=confirm)
     svc.bus.publish("tasks", "deleted", {"id": task_id})
     return {"deleted": task_id, "kept_files": keep}
 
@@ -153,6 +155,8 @@ def task_loss(task_id: str):
     svc = services()
     tasks.row(svc.store, task_id)
     since = request.args.get("since", type=int, default=-1)
+    if not -1 <= since <= 2**62:
+        raise ValidationError("since must be a step number.", field="since")
     return {"points": tasks.loss_history(svc.store, task_id, since)}
 
 

@@ -101,15 +101,23 @@ def update(store, task_id: str, changes: dict) -> dict:
 
 
 def clone(store, layout, task_id: str, name: str | None = None) -> dict:
+    if name is not None and not isinstance(name, str):
+        raise ValidationError("The name must be text.", field="name")
     cfg = dict(row(store, task_id)["config"])
     cfg["name"] = (name or f"{cfg['name']} (copy)")[:task_config.NAME_MAX]
     return create(store, layout, cfg)
 
 
-def delete(store, layout, task_id: str, keep_files: bool = False) -> None:
+def delete(store, layout, task_id: str, keep_files: bool = False, confirm: bool = False) -> None:
+    """Forget a task; its folder goes too unless `keep_files`. Trained files (anything in output/)
+    are only removed with `confirm`: the UI asks first, and an API call must say it means it."""
     task = row(store, task_id)
     if task["status"] in ACTIVE:
         raise Conflict("Stop the task before deleting it.", code="task_busy")
+    output = paths(layout, task_id).output
+    if not keep_files and not confirm and output.is_dir() and any(p.is_file() for p in output.rglob("*")):
+        raise Conflict("This task has trained files. Confirm to delete them, or keep the files.",
+                       code="confirm_required", details={"folder": str(paths(layout, task_id).root)})
     with store.db.conn:
         store.db.execute("DELETE FROM task_loss WHERE task_id = ?", [task_id])
         store.db.execute("DELETE FROM tasks WHERE id = ?", [task_id])

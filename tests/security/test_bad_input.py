@@ -137,6 +137,5 @@ def task_id(api, svc, tmp_path):
     ("post", "/api/tasks/{t}/clone", {"name": 5}),
     ("post", "/api/tasks/{t}/clone", {"name": {"a": 1}}),
 ], ids=["loss since overflow", "clone name int", "clone name object"])
-@pytest.mark.xfail(strict=True, reason="500 on bad input in server/api/tasks.py / server/training/tasks.py")
-def test_known_500s_in_tasks(api, task_id, method, path, body):
+def test_tasks_bad_input_gives_clean_errors(api, task_id, method, path, body):
     _assert_clean_error(_send(api, method, path.format(t=task_id), body))

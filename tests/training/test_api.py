@@ -59,7 +59,13 @@ def test_crud_clone_and_delete(api, svc, models):
 
     assert api.delete(f"/api/tasks/{clone['id']}?keep_files=1").status_code == 200
     assert tasks.paths(svc.layout, clone["id"]).root.is_dir()
-    assert api.delete(f"/api/tasks/{task['id']}").status_code == 200
+    # trained files are removed only when the caller confirms
+    (tasks.paths(svc.layout, task["id"]).output / "Renamed-000001.safetensors").parent.mkdir(parents=True, exist_ok=True)
+    (tasks.paths(svc.layout, task["id"]).output / "Renamed-000001.safetensors").write_bytes(b"lora")
+    refused = api.delete(f"/api/tasks/{task['id']}")
+    assert refused.status_code == 409 and refused.get_json()["error"]["code"] == "confirm_required"
+    assert (tasks.paths(svc.layout, task["id"]).output / "Renamed-000001.safetensors").is_file()
+    assert api.delete(f"/api/tasks/{task['id']}?confirm=1").status_code == 200
     assert not folder.exists()
     assert api.get(f"/api/tasks/{task['id']}").status_code == 404
 

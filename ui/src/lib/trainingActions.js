@@ -70,6 +70,6 @@ export async function deleteTask(task) {
     await stopTask(task);
     await waitUntilStopped(task.id);
   }
-  await api.del(`/api/tasks/${task.id}${choice === 'keep' ? '?keep_files=1' : ''}`);
+  await api.del(`/api/tasks/${task.id}?${choice === 'keep' ? 'keep_files=1' : 'confirm=1'}`);
   return true;
 }

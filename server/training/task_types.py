@@ -176,12 +176,16 @@ def _video_defaults(lr: float, shift: float, **training) -> dict:
             "samples": {"width": 832, "height": 480, "frames": 45, "steps": 20, "guidance": 5.0}}
 
 
-_QWEN_MODELS = (
-    ModelFile("dit", {"train": "--dit"}),
-    ModelFile("vae", {"cache_latents": "--vae", "train": "--vae"}, train_for_sampling_only=True),
-    ModelFile("text_encoder", {"cache_text_encoder": "--text_encoder", "train": "--text_encoder"},
-              train_for_sampling_only=True),
-)
+def _encoder(key: str) -> ModelFile:
+    """A text encoder: cached once, and on the training command only to render samples."""
+    return ModelFile(key, {"cache_text_encoder": f"--{key}", "train": f"--{key}"}, train_for_sampling_only=True)
+
+
+_DIT = ModelFile("dit", {"train": "--dit"})
+_VAE = ModelFile("vae", {"cache_latents": "--vae", "train": "--vae"}, train_for_sampling_only=True)
+# DiT + VAE + one text encoder (Qwen-Image, FLUX.2, Z-Image) or two (FLUX.1 Kontext, HunyuanVideo).
+_ONE_ENCODER_MODELS = (_DIT, _VAE, _encoder("text_encoder"))
+_TWO_ENCODER_MODELS = (_DIT, _VAE, _encoder("text_encoder1"), _encoder("text_encoder2"))
 _QWEN_SCRIPTS = {"cache_latents": "qwen_image_cache_latents",
                  "cache_text_encoder": "qwen_image_cache_text_encoder_outputs",
                  "train": "qwen_image_train_network"}
@@ -197,13 +201,13 @@ def _model_version(name: str) -> dict[str, tuple[str, ...]]:
 _WAN22_MODELS = (
     ModelFile("dit", {"train": "--dit"}, experts=("both", "low")),
     ModelFile("dit_high_noise", {"train": "--dit_high_noise"}, experts=("both", "high")),
-    ModelFile("vae", {"cache_latents": "--vae", "train": "--vae"}, train_for_sampling_only=True),
-    ModelFile("t5", {"cache_text_encoder": "--t5", "train": "--t5"}, train_for_sampling_only=True),
+    _VAE,
+    _encoder("t5"),
 )
 _WAN21_MODELS = (
-    ModelFile("dit", {"train": "--dit"}),
-    ModelFile("vae", {"cache_latents": "--vae", "train": "--vae"}, train_for_sampling_only=True),
-    ModelFile("t5", {"cache_text_encoder": "--t5", "train": "--t5"}, train_for_sampling_only=True),
+    _DIT,
+    _VAE,
+    _encoder("t5"),
     ModelFile("clip", {"cache_latents": "--clip", "train": "--clip"}, train_for_sampling_only=True,
               variants=("i2v-14B",)),
 )
@@ -216,14 +220,14 @@ _WAN_VIDEO_PROMPTS = ("width", "height", "frames", "seed", "steps", "guidance", 
 TASK_TYPES: dict[str, TaskType] = {t.id: t for t in (
     TaskType(
         id="qwen-image-lora", scripts=_QWEN_SCRIPTS, network_module="networks.lora_qwen_image",
-        models=_QWEN_MODELS, variants=(Variant("original", args=_model_version("original")),),
+        models=_ONE_ENCODER_MODELS, variants=(Variant("original", args=_model_version("original")),),
         dataset_types=("image",), max_blocks_to_swap=59, vram=_QWEN_VRAM, presets=_QWEN_PRESETS,
         text_encoder_fp8_flag="--fp8_vl",
         defaults=_image_defaults(5e-5, "shift", 2.2, network_dim=16, network_alpha=16.0),
     ),
     TaskType(
         id="qwen-image-edit-lora", scripts=_QWEN_SCRIPTS, network_module="networks.lora_qwen_image",
-        models=_QWEN_MODELS,
+        models=_ONE_ENCODER_MODELS,
         variants=tuple(Variant(v, args=_model_version(v)) for v in ("edit-2511", "edit-2509", "edit")),
         dataset_types=("image_control",), max_blocks_to_swap=59, vram=_QWEN_VRAM, presets=_QWEN_PRESETS,
         text_encoder_fp8_flag="--fp8_vl",
@@ -238,12 +242,7 @@ TASK_TYPES: dict[str, TaskType] = {t.id: t for t in (
                  "cache_text_encoder": "flux_kontext_cache_text_encoder_outputs",
                  "train": "flux_kontext_train_network"},
         network_module="networks.lora_flux",
-        models=(ModelFile("dit", {"train": "--dit"}),
-                ModelFile("vae", {"cache_latents": "--vae", "train": "--vae"}, train_for_sampling_only=True),
-                ModelFile("text_encoder1", {"cache_text_encoder": "--text_encoder1", "train": "--text_encoder1"},
-                          train_for_sampling_only=True),
-                ModelFile("text_encoder2", {"cache_text_encoder": "--text_encoder2", "train": "--text_encoder2"},
-                          train_for_sampling_only=True)),
+        models=_TWO_ENCODER_MODELS,
         variants=(Variant("dev"),), dataset_types=("image_control",), max_blocks_to_swap=34,
         vram=VramModel(weights_bf16_gb=24.0, weights_fp8_gb=12.5, activation_gb_per_mpix=4.0),
         presets=presets(medium_swap=10, low_swap=30), text_encoder_fp8_flag="--fp8_t5",
@@ -283,10 +282,7 @@ TASK_TYPES: dict[str, TaskType] = {t.id: t for t in (
         scripts={"cache_latents": "flux_2_cache_latents", "cache_text_encoder": "flux_2_cache_text_encoder_outputs",
                  "train": "flux_2_train_network"},
         network_module="networks.lora_flux_2",
-        models=(ModelFile("dit", {"train": "--dit"}),
-                ModelFile("vae", {"cache_latents": "--vae", "train": "--vae"}, train_for_sampling_only=True),
-                ModelFile("text_encoder", {"cache_text_encoder": "--text_encoder", "train": "--text_encoder"},
-                          train_for_sampling_only=True)),
+        models=_ONE_ENCODER_MODELS,
         variants=(
             Variant("dev", args=_model_version("dev"), text_encoder_fp8=False),
             Variant("klein-4b", args=_model_version("klein-4b"), max_blocks_to_swap=13,
@@ -308,10 +304,7 @@ TASK_TYPES: dict[str, TaskType] = {t.id: t for t in (
         scripts={"cache_latents": "zimage_cache_latents", "cache_text_encoder": "zimage_cache_text_encoder_outputs",
                  "train": "zimage_train_network"},
         network_module="networks.lora_zimage",
-        models=(ModelFile("dit", {"train": "--dit"}),
-                ModelFile("vae", {"cache_latents": "--vae", "train": "--vae"}, train_for_sampling_only=True),
-                ModelFile("text_encoder", {"cache_text_encoder": "--text_encoder", "train": "--text_encoder"},
-                          train_for_sampling_only=True)),
+        models=_ONE_ENCODER_MODELS,
         variants=(Variant("base"),), dataset_types=("image",), max_blocks_to_swap=28,
         vram=VramModel(weights_bf16_gb=12.0, weights_fp8_gb=6.5, activation_gb_per_mpix=3.0),
         presets=presets(medium_swap=0, low_swap=20), text_encoder_fp8_flag="--fp8_llm",
@@ -322,12 +315,7 @@ TASK_TYPES: dict[str, TaskType] = {t.id: t for t in (
         scripts={"cache_latents": "cache_latents", "cache_text_encoder": "cache_text_encoder_outputs",
                  "train": "hv_train_network"},
         network_module="networks.lora",
-        models=(ModelFile("dit", {"train": "--dit"}),
-                ModelFile("vae", {"cache_latents": "--vae", "train": "--vae"}, train_for_sampling_only=True),
-                ModelFile("text_encoder1", {"cache_text_encoder": "--text_encoder1", "train": "--text_encoder1"},
-                          train_for_sampling_only=True),
-                ModelFile("text_encoder2", {"cache_text_encoder": "--text_encoder2", "train": "--text_encoder2"},
-                          train_for_sampling_only=True)),
+        models=_TWO_ENCODER_MODELS,
         variants=(Variant("t2v"),), dataset_types=("image", "video"), max_blocks_to_swap=36,
         vram=VramModel(weights_bf16_gb=26.0, weights_fp8_gb=13.5, activation_gb_per_mpix=2.5),
         presets=presets(medium_swap=10, low_swap=30), text_encoder_fp8_flag="--fp8_llm", fp8_scaled=False,

@@ -221,6 +221,17 @@ def _rt_repo_url(value):
     return value
 
 
+def _rt_archive_url(value):
+    """Where setup downloads musubi-tuner's zip from when git is missing: an http(s):// or file:// URL;
+    {commit} (or <commit>) is replaced by the pinned commit."""
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError("must be an http(s):// address of a zip archive")
+    value = value.strip()
+    if not value.lower().startswith(("https://", "http://", "file://")):
+        raise ValueError("must be an http:// or https:// address (or file://)")
+    return value
+
+
 def _rt_url_or_empty(value):
     if not isinstance(value, str):
         raise ValueError("must be an address")
@@ -234,6 +245,8 @@ SETTINGS.update({
     # {slot id: absolute path}; slots come from the training task table (server/models/library.py).
     "model_library": Setting({}, _rt_model_library),
     "musubi_repo_url": Setting("https://github.com/kohya-ss/musubi-tuner.git", _rt_repo_url),
+    # Setup / update without git download this zip; {commit} is replaced by the pinned commit.
+    "musubi_archive_url": Setting("https://github.com/kohya-ss/musubi-tuner/archive/{commit}.zip", _rt_archive_url),
     # torch build for setup: "auto" follows the NVIDIA driver (server/runtime/driver.py).
     "musubi_cuda_extra": Setting("auto", _choice("auto", "cu124", "cu128", "cu130")),
     # torch wheels come from <this>/<cuXXX>; musubi's pyproject names these indexes for uv only, pip needs them.

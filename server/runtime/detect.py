@@ -1,7 +1,8 @@
 """Detect the trainer's environment and explain every problem.
 
 `detect(store, provider)` returns what the settings page shows:
-  musubi  {dir, default_dir, configured, exists, is_checkout, version, commit, describe, pinned, matches_pinned}
+  musubi  {dir, default_dir, configured, exists, is_checkout, version, commit, describe, pinned, matches_pinned,
+          source: git | archive (unpacked without git; commit from archive.MARKER) | None}
   python  {path, configured, exists, version, probe...}
   torch / accelerate / musubi_package (from the probe), git {path, version}, system_pythons [...],
   driver {available, driver, cuda, gpus, supported_extras, recommended_extra},
@@ -12,6 +13,7 @@ without running Python again (server/training/musubi_env.py).
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import sys
@@ -60,7 +62,17 @@ def read_version(musubi_dir: Path) -> str | None:
         return m.group(1) if m else None
 
 
+GIT_ENV = "LORA_WORKBENCH_GIT"
+
+
 def git_path() -> str | None:
+    """The git executable, or None. The environment variable LORA_WORKBENCH_GIT points elsewhere: the path of a
+    git executable (e.g. a portable Git), or "none" to act as if git were not installed (tests, demos)."""
+    override = os.environ.get(GIT_ENV, "").strip()
+    if override.lower() == "none":
+        return None
+    if override:
+        return override if os.path.isfile(override) else shutil.which(override)
     return shutil.which("git")
 
 
@@ -76,10 +88,19 @@ def git_info(musubi_dir: Path) -> dict:
 
 
 def musubi_info(env: musubi_env.MusubiEnv, store) -> dict:
+    from . import archive
+
     d = env.musubi_dir
     info = {"dir": str(d), "default_dir": str(program_dir() / "musubi-tuner"), "configured": bool(store.get_setting("musubi_dir", "")),
             "exists": d.is_dir(), "is_checkout": (d / "src" / "musubi_tuner").is_dir(),
-            "version": read_version(d), **git_info(d), "pinned": pinned()}
+            "version": read_version(d), **git_info(d), "pinned": pinned(), "source": None}
+    if (d / ".git").exists():
+        info["source"] = "git"
+    else:
+        # a copy unpacked from an archive (setup without git) names its commit in a marker file
+        marker = archive.read_marker(d) if info["is_checkout"] else None
+        if marker:
+            info.update(source="archive", commit=marker["commit"])
     pin = info["pinned"]
     info["matches_pinned"] = (info["commit"] == pin["commit"]) if info["commit"] else (
         info["version"] == pin["version"] if info["version"] else None)
@@ -143,8 +164,10 @@ def detect(store, provider=None, *, run_probe: bool = True, find_pythons: bool =
     setup = {
         "target_dir": musubi["dir"], "repo_url": procs.redact(setting(store, "musubi_repo_url")), "extra": extra,
         "extra_choice": chosen, "python_for_venv": best["path"] if best else None,
-        "can_setup": bool(git) and best is not None and extra is not None,
-        "can_update": bool(git) and musubi["is_checkout"] and (env.musubi_dir / ".git").exists(),
+        # without git, setup and update download the pinned commit as a zip archive (server/runtime/archive.py)
+        "method": "git" if git else "archive",
+        "can_setup": best is not None and extra is not None,
+        "can_update": musubi["is_checkout"] and best is not None and extra is not None and not python["configured"],
         "can_repair": musubi["is_checkout"] and best is not None and extra is not None and not python["configured"],
         "target_exists": musubi["exists"] and any(env.musubi_dir.iterdir()) if musubi["exists"] else False,
         "job": job,
@@ -251,8 +274,11 @@ def _problems(musubi, python, probe, dr, git, found, extra) -> list[dict]:
                             "musubi-tuner needs CUDA 12.4 or newer.",
                             "Update the NVIDIA driver (version 570 or newer) and check again.", None))
     if not git:
-        out.append(_problem("git_missing", "warning", "Git is not installed; Set up and Update need it.",
-                            "Install Git for Windows from git-scm.com (default options), then check again.", None))
+        out.append(_problem("git_missing", "info",
+                            "Git is not installed: Set up and Update will download musubi-tuner as a zip archive "
+                            "instead.",
+                            "Nothing to do. Installing Git for Windows from git-scm.com (default options) is still "
+                            "recommended: updates then also detect your own changes to musubi-tuner's files.", None))
     if found is not None and not pythons.best(found) and (not musubi["is_checkout"] or not python["exists"]):
         out.append(_problem("no_system_python", "warning",
                             "No Python 3.10-3.12 (64-bit, with venv) was found to build the environment with.",

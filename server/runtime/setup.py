@@ -6,6 +6,13 @@
 - update: in the existing checkout: refuse if tracked files were changed (unless confirmed: then the
           whole checkout is moved aside and a fresh one set up), `git fetch` + `git checkout --detach
           <pinned commit>`, then build the environment.
+- without git (setup and update): download the pinned commit as a zip archive (setting
+          `musubi_archive_url`, byte progress in the log, cancellable) into a temp folder beside the target,
+          unpack it there (server/runtime/archive.py: no member may leave the folder; GitHub's single top-level
+          folder is stripped), write archive.MARKER with the commit (no .git to ask), then move it into place
+          as setup does. An update moves the old copy aside to `<name>.old-<time>` and carries its `.venv`
+          over (it is replaced by the new one below like after a git update). Also used to update an
+          unpacked copy when git is installed later, since it has no .git to fetch into.
 - repair: build the environment again.
 Building the environment: `python -m venv` into `<musubi>/.venv.new-<rand>` with a system Python
 3.10-3.12, `pip install torch torchvision` from the PyTorch index for the chosen CUDA build (pip does
@@ -32,7 +39,7 @@ from pathlib import Path
 from ..errors import ApiError, Conflict, ValidationError
 from ..jobs import JobCancelled
 from ..training import musubi_env
-from . import detect, procs, pythons
+from . import archive, detect, procs, pythons
 from . import probe as probe_mod
 
 ACTIONS = ("setup", "update", "repair")
@@ -52,6 +59,8 @@ class Options:
     find_links: str = ""
     replace: bool = False          # the user confirmed moving an existing folder / changed checkout aside
     git: str | None = None
+    method: str = "git"            # git | archive (no git, or an unpacked copy to update)
+    archive_url: str = ""
     log_path: Path | None = None
     steps: list[str] = field(default_factory=list)
 
@@ -114,25 +123,26 @@ def plan(store, provider, body: dict) -> Options:
         raise ApiError("No Python 3.10-3.12 (64-bit, with venv) was found. Install Python 3.12 from python.org "
                        "and tick “Add python.exe to PATH”.", code="no_system_python", status=422)
     replace = bool(body.get("replace"))
-    if action in ("setup", "update") and not git:
-        raise ApiError("Git is not installed. Install Git for Windows from git-scm.com, then try again.",
-                       code="git_missing", status=422)
+    method = "git" if git else "archive"
     if action == "setup" and d.exists() and any(d.iterdir()) and not replace:
         raise Conflict(f"{d} already exists and is not empty. Confirm to move it aside (to {d.name}.old-…) and "
                        "set up a fresh copy, or use Update / Repair.", code="musubi_dir_exists",
                        details={"path": str(d)})
     if action == "update":
-        if not (d / ".git").exists():
-            raise Conflict(f"{d} is not a git checkout, so it cannot be updated. Set it up again instead.",
+        if not (d / "src" / "musubi_tuner").is_dir():
+            raise Conflict(f"{d} is not a musubi-tuner copy, so it cannot be updated. Set it up again instead.",
                            code="not_a_checkout")
-        info = detect.git_info(d)
+        if not (d / ".git").exists():
+            method = "archive"
+        info = detect.git_info(d) if method == "git" else {"dirty": None}
         if info["dirty"] and not replace:
             raise Conflict("musubi-tuner has local changes to its files. Confirm to move this copy aside (nothing "
                            "is deleted) and set up a fresh one.", code="musubi_dirty", details={"path": str(d)})
     if action == "repair" and not (d / "src" / "musubi_tuner").is_dir():
         raise Conflict(f"There is no musubi-tuner checkout at {d}; use Set up.", code="musubi_missing")
     return Options(action=action, musubi_dir=d, repo_url=detect.setting(store, "musubi_repo_url"), commit=pin["commit"],
-                   extra=extra, base_python=base["path"], git=git, replace=replace,
+                   extra=extra, base_python=base["path"], git=git, replace=replace, method=method,
+                   archive_url=archive.archive_url(detect.setting(store, "musubi_archive_url"), pin["commit"]),
                    torch_index_url=detect.setting(store, "musubi_torch_index_url"),
                    pip_index_url=detect.setting(store, "musubi_pip_index_url"),
                    find_links=detect.setting(store, "musubi_find_links"))
@@ -182,9 +192,11 @@ def _quote(a: str) -> str:
     return f'"{a}"' if (" " in a or not a) else a
 
 
-def steps_for(action: str) -> list[str]:
+def steps_for(action: str, method: str = "git") -> list[str]:
     venv = ["Create the Python environment", "Install PyTorch", "Install musubi-tuner", "Check the environment",
             "Put the new environment in place"]
+    if action in ("setup", "update") and method == "archive":
+        return ["Download musubi-tuner", "Unpack it", "Move it into place", *venv]
     if action == "setup":
         return ["Download musubi-tuner", "Switch to the checked version", "Move it into place", *venv]
     if action == "update":
@@ -193,11 +205,13 @@ def steps_for(action: str) -> list[str]:
 
 
 def run_job(ctx, opts: Options, layout, store) -> dict:
-    opts.steps = steps_for(opts.action)
+    opts.steps = steps_for(opts.action, opts.method)
     log_path = layout.logs / f"runtime-{ctx.id}.log"
     r = Runner(ctx, opts, log_path)
     r.write(f"{opts.action} musubi-tuner {opts.commit[:10]} in {opts.musubi_dir} ({opts.extra}, "
             f"Python {opts.base_python})\n")
+    if opts.method == "archive" and opts.action != "repair":
+        r.write("Git is not available for this copy: downloading musubi-tuner as a zip archive.\n")
     try:
         result = _run(r, opts)
         r.write("\n\x1b[32mDone.\x1b[0m\n")
@@ -211,9 +225,11 @@ def run_job(ctx, opts: Options, layout, store) -> dict:
         raise
     finally:
         for path in r.cleanup:
-            if path.exists():
+            if path.is_dir():
                 r.write(f"Removing temporary {path}\n")
                 rmtree(path)
+            elif path.exists():
+                path.unlink()
         r.close()
         # The next check must not trust a probe of an environment that was just rebuilt.
         store.set_setting(detect.PROBE_KEY, None)
@@ -226,7 +242,9 @@ def _stamp() -> str:
 def _run(r: Runner, o: Options) -> dict:
     d = o.musubi_dir
     moved_aside = None
-    if o.action == "setup":
+    if o.action in ("setup", "update") and o.method == "archive":
+        moved_aside = _fetch_archive(r, o)
+    elif o.action == "setup":
         d.parent.mkdir(parents=True, exist_ok=True)
         tmp = d.parent / f".{d.name}.download-{uuid.uuid4().hex[:6]}"
         r.cleanup.append(tmp)
@@ -249,7 +267,7 @@ def _run(r: Runner, o: Options) -> dict:
         if info["dirty"]:
             # Confirmed by the user in plan(): keep their copy whole, start from a fresh clone.
             o2 = Options(**{**o.__dict__, "action": "setup", "replace": True})
-            o2.steps = steps_for("setup")
+            o2.steps = steps_for("setup", o2.method)
             r.opts = o2
             return _run(r, o2)
         r.begin("Fetch musubi-tuner")
@@ -261,6 +279,51 @@ def _run(r: Runner, o: Options) -> dict:
     return {"musubi_dir": str(d), "python": str(detect.venv_python(d / ".venv")), "extra": o.extra,
             "moved_aside": str(moved_aside) if moved_aside else None, "torch": probe.get("torch"),
             "commit": o.commit}
+
+
+def _fetch_archive(r: Runner, o: Options) -> Path | None:
+    """Download + unpack the pinned commit beside the target, then swap it in; returns where the old copy went."""
+    d = o.musubi_dir
+    d.parent.mkdir(parents=True, exist_ok=True)
+    tag = uuid.uuid4().hex[:6]
+    tmp = d.parent / f".{d.name}.download-{tag}"
+    zip_path = d.parent / f".{d.name}.download-{tag}.zip"
+    r.cleanup += [tmp, zip_path]
+
+    def check():
+        r.ctx.check()
+
+    try:
+        r.begin("Download musubi-tuner")
+        r.write(f"GET {o.archive_url}\n")
+        size = archive.download(o.archive_url, zip_path, r.write, check)
+        r.write(f"{size} bytes\n")
+        r.begin("Unpack it")
+        files = archive.extract(zip_path, tmp, check)
+        r.write(f"{files} files unpacked\n")
+        zip_path.unlink()
+        r.cleanup.remove(zip_path)
+        if not (tmp / "src" / "musubi_tuner").is_dir() or not (tmp / "pyproject.toml").is_file():
+            raise RuntimeError("The archive does not contain musubi-tuner (no pyproject.toml / src/musubi_tuner).")
+        archive.write_marker(tmp, o.commit, o.archive_url)
+    except archive.ArchiveError as exc:
+        raise RuntimeError(str(exc)) from None
+    r.begin("Move it into place")
+    moved_aside = None
+    if d.exists() and any(d.iterdir()):
+        moved_aside = d.with_name(f"{d.name}.old-{_stamp()}")
+        r.write(f"Moving the existing {d} to {moved_aside}\n")
+        os.replace(d, moved_aside)
+    elif d.exists():
+        d.rmdir()
+    os.replace(tmp, d)
+    r.cleanup.remove(tmp)
+    old_venv = moved_aside / ".venv" if moved_aside else None
+    if o.action == "update" and old_venv and old_venv.is_dir():
+        # the environment stays in use (its paths point into this same folder) until the new one works
+        r.write(f"Keeping the current environment in use: {old_venv} -> {d / '.venv'}\n")
+        os.replace(old_venv, d / ".venv")
+    return moved_aside
 
 
 def _build_venv(r: Runner, o: Options) -> dict:

@@ -121,3 +121,77 @@ def test_trainer_environment_detects_a_fake_environment(page, live, tmp_path):
     settings = live.call("GET", "/api/settings")["settings"]
     assert settings["musubi_dir"] == str(checkout) and settings["musubi_python"] == str(py)
     assert not page.errors, page.errors
+
+
+def test_model_library_variant_override(page, live, tmp_path):
+    """A shared role gets a file for one variant only (FLUX.2 klein's text encoder), with the same checks."""
+    shared = qwen_dit(tmp_path / "shared_te.safetensors")
+    live.call("PATCH", "/api/settings", {"language": "en"})
+    live.call("PATCH", "/api/models/library", {"flux2-lora.text_encoder": str(shared)})
+    page.goto(live.base + "/#/settings")
+    page.reload()
+    lib = page.locator("[data-testid=model-library]")
+    # a type with one variant has nothing to override
+    page.click("[data-testid=model-tab-qwen-image-lora]")
+    expect(lib.locator('[data-testid="model-row-qwen-image-lora.vae"]')).to_be_visible()
+    expect(lib.locator("[data-testid=model-override]")).to_have_count(0)
+    page.click("[data-testid=model-tab-flux2-lora]")
+    page.select_option("[data-testid=model-variant]", "klein-4b")
+    te = lib.locator('[data-testid="model-row-flux2-lora.text_encoder"]')
+    expect(te.locator("[data-testid=model-path]")).to_have_value(str(shared))
+    te.locator("[data-testid=model-override]").click()
+    own = lib.locator('[data-testid="model-row-flux2-lora@klein-4b.text_encoder"]')
+    expect(own).to_be_visible()
+    expect(own).to_contain_text("only")
+    own.locator("[data-testid=model-path]").fill(str(tmp_path / "qwen3_4b.safetensors"))
+    own.locator("[data-testid=model-path]").press("Tab")
+    expect(own.locator("[data-testid=model-problem][data-code=not_found]")).to_be_visible()
+    expect(te.locator("[data-testid=model-overridden]")).to_be_visible()
+    d = live.call("GET", "/api/models/defaults?task_type=flux2-lora&variant=klein-4b")
+    assert d["models"]["text_encoder"] == str(tmp_path / "qwen3_4b.safetensors")
+    assert live.call("GET", "/api/models/defaults?task_type=flux2-lora&variant=dev")["models"]["text_encoder"] == str(shared)
+    shot(page, "model-library-override")
+    # the dev variant still uses the shared file and offers its own override
+    page.select_option("[data-testid=model-variant]", "dev")
+    expect(lib.locator('[data-testid="model-row-flux2-lora@klein-4b.text_encoder"]')).to_have_count(0)
+    expect(te.locator("[data-testid=model-override]")).to_be_visible()
+    # back to klein: remove the override
+    page.select_option("[data-testid=model-variant]", "klein-4b")
+    own.locator("[data-testid=model-override-remove]").click()
+    expect(own).to_have_count(0)
+    d = live.call("GET", "/api/models/defaults?task_type=flux2-lora&variant=klein-4b")
+    assert d["models"]["text_encoder"] == str(shared)
+    assert not page.errors, page.errors
+
+
+def test_trainer_environment_without_git(browser, tmp_path):
+    """Git hidden (LORA_WORKBENCH_GIT=none): the problem says an archive will be downloaded instead."""
+    app = LiveApp(tmp_path / "data", env={"LORA_WORKBENCH_GPU_PROVIDER": "none", "LORA_WORKBENCH_GIT": "none",
+                                          "LORA_WORKBENCH_NVIDIA_DRIVER": "572.16/12.8"}).wait_ready()
+    try:
+        app.call("PATCH", "/api/settings", {"language": "en", "first_run_done": True})
+        page = new_page(browser, app)
+        page.goto(app.base + "/#/settings")
+        page.reload()
+        env = page.locator("[data-testid=trainer-env]")
+        problem = env.locator("[data-testid=rt-problem][data-code=git_missing]")
+        expect(problem).to_contain_text("downloaded as a zip archive")
+        expect(problem).to_contain_text("still recommended")
+        expect(env.locator("[data-testid=rt-git]")).to_contain_text("download a zip archive")
+        env.locator("summary", has_text="Download sources").click()
+        expect(env.locator("#rt-musubi_archive_url")).to_have_value(
+            "https://github.com/kohya-ss/musubi-tuner/archive/{commit}.zip")
+        page.select_option("[data-testid=lang-select]", "zh-CN")
+        expect(problem).to_contain_text("zip 压缩包")
+        assert not page.errors, page.errors
+    finally:
+        app.stop()
+
+
+def test_task_form_hides_browse_in_a_browser(page, live):
+    """The native "Browse…" buttons need the app window; a plain browser only gets the path fields."""
+    page.goto(live.base + "/#/tasks/new")
+    expect(page.locator("[data-testid=model-dit]")).to_be_visible()
+    page.wait_for_load_state("networkidle")
+    expect(page.locator("[data-testid^=model-browse-]")).to_have_count(0)
+    assert not page.errors, page.errors

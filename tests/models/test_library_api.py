@@ -90,3 +90,47 @@ def test_file_picker_uses_the_window_dialog(api, svc, tmp_path):
     assert kw["directory"] == str(tmp_path) and "Safetensors (*.safetensors)" in kw["file_types"]
     api.post("/api/models/pick-file", json={"kind": "folder"})
     assert Window.calls[1][0] == webview.FileDialog.FOLDER
+
+
+def test_native_dialog_flag_and_pick_file_for_the_task_form(api, svc, tmp_path):
+    """The create-task form's "Browse…" buttons show only when GET /api/models/library says native_dialog.
+
+    Seam: svc.window stands in for the pywebview window of the app (None in a plain browser). A fake object
+    whose create_file_dialog returns a chosen path replaces it here; the real dialog cannot run in tests."""
+    assert api.get("/api/models/library?check=0").get_json()["native_dialog"] is False
+    r = api.post("/api/models/pick-file", json={"kind": "model"})
+    assert r.status_code == 409 and r.get_json()["error"]["code"] == "no_native_dialog"
+
+    chosen = tmp_path / "flux2_dev.safetensors"
+
+    class FakeWindow:
+        def create_file_dialog(self, dialog_type, **kw):
+            return [str(chosen)]
+
+    svc.window = FakeWindow()
+    try:
+        assert api.get("/api/models/library?check=0").get_json()["native_dialog"] is True
+        r = api.post("/api/models/pick-file", json={"kind": "model", "initial": ""})
+        assert r.status_code == 200 and r.get_json() == {"path": str(chosen)}
+        svc.window.create_file_dialog = lambda *a, **kw: None     # the user cancelled
+        assert api.post("/api/models/pick-file", json={"kind": "model"}).get_json() == {"path": None}
+    finally:
+        svc.window = None
+
+
+def test_variant_override_of_a_shared_role(api, tmp_path):
+    """FLUX.2 dev and klein take different text encoders: `flux2-lora@klein-4b.text_encoder` wins for klein-4b."""
+    shared = tmp_path / "mistral.safetensors"
+    klein = tmp_path / "qwen3_4b.safetensors"
+    r = api.patch("/api/models/library", json={"flux2-lora.text_encoder": str(shared),
+                                               "flux2-lora@klein-4b.text_encoder": str(klein)})
+    assert r.status_code == 200, r.get_json()
+    te = next(x for t in r.get_json()["types"] if t["id"] == "flux2-lora" for x in t["roles"]
+              if x["role"] == "text_encoder")
+    assert te["shared"]["path"] == str(shared)
+    assert te["by_variant"]["klein-4b"]["path"] == str(klein)
+    assert te["by_variant"]["klein-4b"]["check"]["problems"][0]["code"] == "not_found"   # checked like any slot
+    d = api.get("/api/models/defaults?task_type=flux2-lora&variant=klein-4b").get_json()
+    assert d["models"]["text_encoder"] == str(klein) and d["sources"]["text_encoder"] == "flux2-lora@klein-4b.text_encoder"
+    d = api.get("/api/models/defaults?task_type=flux2-lora&variant=dev").get_json()
+    assert d["models"]["text_encoder"] == str(shared)

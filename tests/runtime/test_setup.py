@@ -121,9 +121,10 @@ def test_refusals(api, svc, configured, monkeypatch):
     monkeypatch.setenv("LORA_WORKBENCH_NVIDIA_DRIVER", "none")
     r = api.post("/api/runtime/setup", json={"action": "setup"})
     assert r.status_code == 422 and r.get_json()["error"]["code"] == "no_cuda_driver"
+    # without git, setup downloads an archive (tests/runtime/test_archive.py); update still needs a copy
     monkeypatch.setattr(detect, "git_path", lambda: None)
-    r = api.post("/api/runtime/setup", json={"action": "setup", "extra": "cu128"})
-    assert r.status_code == 422 and r.get_json()["error"]["code"] == "git_missing"
+    r = api.post("/api/runtime/setup", json={"action": "update", "extra": "cu128"})
+    assert r.status_code == 409 and r.get_json()["error"]["code"] == "not_a_checkout"
     assert api.get("/api/runtime/log/../../etc").status_code == 404
 
 

@@ -19,9 +19,16 @@ export function followJob(id, onUpdate, onEvent) {
     }
   };
   stop = subscribe(`job:${id}`, handler);
-  // The job may have moved on before the subscription landed: read its state once.
-  api.get(`/api/jobs/${id}`, { quiet: true }).then((r) => handler({ type: 'job', data: r.job })).catch(() => {});
-  return () => stop && stop();
+  // Show the job's current state at once. The server replays the job's earlier events to this new
+  // subscription, so a job that already ended still delivers its per-item events and its final
+  // state over the socket: only that final event ends the subscription (a grace period covers a
+  // replay buffer that no longer holds the job).
+  api.get(`/api/jobs/${id}`, { quiet: true }).then((r) => {
+    if (!stop) return;
+    onUpdate(r.job);
+    if (FINAL.includes(r.job.status)) setTimeout(() => stop && (stop(), (stop = null)), 5000);
+  }).catch(() => {});
+  return () => stop && (stop(), (stop = null));
 }
 
 export function cancelJob(id) {

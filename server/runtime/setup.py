@@ -239,6 +239,22 @@ def _stamp() -> str:
     return time.strftime("%Y%m%d-%H%M%S")
 
 
+def _swap_in(r: Runner, fresh: Path, d: Path) -> Path | None:
+    """Put the fresh copy at `d`. An existing non-empty folder is moved aside, never deleted;
+    returns where it went."""
+    r.begin("Move it into place")
+    moved_aside = None
+    if d.exists() and any(d.iterdir()):
+        moved_aside = d.with_name(f"{d.name}.old-{_stamp()}")
+        r.write(f"Moving the existing {d} to {moved_aside}\n")
+        os.replace(d, moved_aside)
+    elif d.exists():
+        d.rmdir()
+    os.replace(fresh, d)
+    r.cleanup.remove(fresh)
+    return moved_aside
+
+
 def _run(r: Runner, o: Options) -> dict:
     d = o.musubi_dir
     moved_aside = None
@@ -253,15 +269,7 @@ def _run(r: Runner, o: Options) -> dict:
         r.begin("Switch to the checked version")
         r.run([o.git, "-C", str(tmp), "-c", "advice.detachedHead=false", "checkout", "--detach", o.commit],
               what="git checkout")
-        r.begin("Move it into place")
-        if d.exists() and any(d.iterdir()):
-            moved_aside = d.with_name(f"{d.name}.old-{_stamp()}")
-            r.write(f"Moving the existing {d} to {moved_aside}\n")
-            os.replace(d, moved_aside)
-        elif d.exists():
-            d.rmdir()
-        os.replace(tmp, d)
-        r.cleanup.remove(tmp)
+        moved_aside = _swap_in(r, tmp, d)
     elif o.action == "update":
         info = detect.git_info(d)
         if info["dirty"]:
@@ -308,16 +316,7 @@ def _fetch_archive(r: Runner, o: Options) -> Path | None:
         archive.write_marker(tmp, o.commit, o.archive_url)
     except archive.ArchiveError as exc:
         raise RuntimeError(str(exc)) from None
-    r.begin("Move it into place")
-    moved_aside = None
-    if d.exists() and any(d.iterdir()):
-        moved_aside = d.with_name(f"{d.name}.old-{_stamp()}")
-        r.write(f"Moving the existing {d} to {moved_aside}\n")
-        os.replace(d, moved_aside)
-    elif d.exists():
-        d.rmdir()
-    os.replace(tmp, d)
-    r.cleanup.remove(tmp)
+    moved_aside = _swap_in(r, tmp, d)
     old_venv = moved_aside / ".venv" if moved_aside else None
     if o.action == "update" and old_venv and old_venv.is_dir():
         # the environment stays in use (its paths point into this same folder) until the new one works

@@ -46,16 +46,22 @@ def skip_first_run(live) -> None:
     live.call("PATCH", "/api/settings", {"first_run_done": True})
 
 
-@pytest.fixture
-def page(browser, live):
-    skip_first_run(live)
+def new_page(browser, live):
+    """A fresh browser profile on the app's secret URL; page errors are collected in `pg.errors`."""
     ctx = browser.new_context(viewport={"width": 1400, "height": 900}, locale="en-US")
     pg = ctx.new_page()
     pg.errors = []
     pg.on("pageerror", lambda e: pg.errors.append(str(e)))
     pg.goto(live.url)
+    return pg
+
+
+@pytest.fixture
+def page(browser, live):
+    skip_first_run(live)
+    pg = new_page(browser, live)
     yield pg
-    ctx.close()
+    pg.context.close()
 
 
 def shot(page, name: str) -> Path:

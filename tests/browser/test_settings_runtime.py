@@ -8,7 +8,7 @@ import sys
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import shot
+from tests.browser.conftest import new_page, shot
 from tests.live import LiveApp
 from tests.models.helpers import qwen_dit
 from tests.runtime.fakes import make_checkout, make_env
@@ -21,15 +21,6 @@ def live_gpu(tmp_path):
                                           "LORA_WORKBENCH_NVIDIA_DRIVER": "572.16/12.8"}).wait_ready()
     yield app
     app.stop()
-
-
-def new_page(browser, live):
-    ctx = browser.new_context(viewport={"width": 1400, "height": 900}, locale="en-US")
-    pg = ctx.new_page()
-    pg.errors = []
-    pg.on("pageerror", lambda e: pg.errors.append(str(e)))
-    pg.goto(live.url)
-    return pg
 
 
 def test_first_run_wizard_on_a_fresh_data_dir(browser, live_gpu):

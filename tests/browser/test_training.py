@@ -16,7 +16,7 @@ import pytest
 from PIL import Image
 from playwright.sync_api import expect
 
-from tests.browser.conftest import shot, skip_first_run
+from tests.browser.conftest import new_page, shot, skip_first_run
 from tests.browser.test_shell import assert_no_raw_keys
 from tests.live import LiveApp, wait_for
 
@@ -57,11 +57,7 @@ def terminal_text(page) -> str:
 
 
 def open_page(browser, live, hash_path="", locale="en"):
-    ctx = browser.new_context(viewport={"width": 1400, "height": 900}, locale="en-US")
-    pg = ctx.new_page()
-    pg.errors = []
-    pg.on("pageerror", lambda e: pg.errors.append(str(e)))
-    pg.goto(live.url)
+    pg = new_page(browser, live)
     pg.select_option("[data-testid=lang-select]", locale)
     if hash_path:
         pg.goto(live.base + "/#" + hash_path)

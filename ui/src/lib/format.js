@@ -12,7 +12,7 @@ export function formatDuration(seconds) {
 
 /** Bytes -> "812 KB", "1.4 GB" (one decimal below 10 of a unit). */
 export function formatBytes(bytes) {
-  if (bytes == null) return '–';
+  if (bytes == null || !isFinite(bytes)) return '–';
   const units = ['B', 'KB', 'MB', 'GB', 'TB'];
   let i = 0;
   let n = bytes;

@@ -6,17 +6,6 @@ export const typeLabel = (id) => (hasKey(`training.types.${id}.label`) ? t(`trai
 export const roleLabel = (key) => (hasKey(`training.models.${key}.label`) ? t(`training.models.${key}.label`) : key);
 export const variantLabel = (key) => (hasKey(`training.variants.${key}`) ? t(`training.variants.${key}`) : key);
 
-export function formatBytes(n) {
-  if (n == null) return '';
-  const units = ['B', 'KB', 'MB', 'GB', 'TB'];
-  let i = 0;
-  let v = n;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i += 1;
-  }
-  return `${v >= 100 || i === 0 ? Math.round(v) : v.toFixed(1)} ${units[i]}`;
-}
 
 /** The localized short title of a problem code, else the server's message. */
 export function problemTitle(prefix, p) {

@@ -69,16 +69,6 @@ export function isMasked(value) {
   return typeof value === 'string' && value.startsWith('•');
 }
 
-export function formatBytes(n) {
-  if (n == null || !isFinite(n)) return '–';
-  const units = ['B', 'KB', 'MB', 'GB'];
-  let i = 0;
-  while (n >= 1024 && i < units.length - 1) {
-    n /= 1024;
-    i++;
-  }
-  return `${n.toFixed(i && n < 100 ? 1 : 0)} ${units[i]}`;
-}
 
 export function formatSeconds(s) {
   if (s == null || !isFinite(s)) return '–';

@@ -6,15 +6,15 @@ from __future__ import annotations
 
 import io
 import stat
-import threading
 import time
 import zipfile
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
 
 from server.runtime import archive, detect, setup
+from tests.local_http import LocalHTTPServer
 from tests.runtime.fakes import make_checkout, make_wheels
 
 PIN = "a" * 40
@@ -32,7 +32,7 @@ def zip_of(folder: Path, top: str) -> bytes:
     return buf.getvalue()
 
 
-class Server:
+class Server(LocalHTTPServer):
     """Serves {path: bytes}; `slow` paths trickle out 1 KB every 50 ms."""
 
     def __init__(self):
@@ -66,14 +66,9 @@ class Server:
                 except OSError:
                     pass
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
-        self.base = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
-
-    def close(self):
-        self.httpd.shutdown()
-        self.httpd.server_close()
+        super().__init__(Handler)
+        self.base = self.root
+        self.start()
 
 
 @pytest.fixture

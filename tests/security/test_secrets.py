@@ -8,19 +8,19 @@ import json
 import logging
 import secrets
 import sqlite3
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import pytest
 
 from server.tagging import http_client
-from server.tagging.openai_api import answer_text
 from server.tagging.base import ItemError
+from server.tagging.openai_api import answer_text
+from tests.local_http import LocalHTTPServer
 
 KEY = "sk-WBSEC-" + secrets.token_hex(16)
 
 
-class EchoServer:
+class EchoServer(LocalHTTPServer):
     """An OpenAI-compatible server that answers from `mode` and quotes the Authorization header back,
     the way a careless proxy or a debugging server would."""
 
@@ -44,8 +44,8 @@ class EchoServer:
                 self.end_headers()
                 self.wfile.write(data)
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+        super().__init__(Handler)
+        self.start()
 
     def answer(self, auth: str, key: str):
         pad = "x" * (300 - 12)  # puts the key across the 300-character cut of an error message
@@ -63,11 +63,7 @@ class EchoServer:
 
     @property
     def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"
-
-    def close(self):
-        self.httpd.shutdown()
-        self.httpd.server_close()
+        return f"{self.root}/v1"
 
 
 @pytest.fixture

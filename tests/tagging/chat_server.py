@@ -10,10 +10,12 @@ from __future__ import annotations
 import json
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
+
+from tests.local_http import LocalHTTPServer
 
 
-class ChatServer:
+class ChatServer(LocalHTTPServer):
     def __init__(self, caption: str = "a red circle above green grass", delay: float = 0.0):
         self.caption = caption
         self.delay = delay
@@ -52,8 +54,7 @@ class ChatServer:
                     with server.lock:
                         server.active -= 1
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        super().__init__(Handler)
 
     def answer(self, text: str | None = None) -> dict:
         return {"id": "chatcmpl-1", "object": "chat.completion", "model": "m",
@@ -62,12 +63,4 @@ class ChatServer:
 
     @property
     def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.httpd.shutdown()
-        self.httpd.server_close()
+        return f"{self.root}/v1"

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import threading
 from functools import partial
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from http.server import SimpleHTTPRequestHandler
 from pathlib import Path
+
+from tests.local_http import LocalHTTPServer
 
 
 class _Quiet(SimpleHTTPRequestHandler):
@@ -18,19 +19,10 @@ class _Quiet(SimpleHTTPRequestHandler):
         return super().translate_path(path)
 
 
-class FileServer:
+class FileServer(LocalHTTPServer):
     def __init__(self, root: Path):
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), partial(_Quiet, directory=str(root)))
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        super().__init__(partial(_Quiet, directory=str(root)))
 
     @property
     def endpoint(self) -> str:
-        return f"http://127.0.0.1:{self.httpd.server_address[1]}"
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.httpd.shutdown()
-        self.httpd.server_close()
+        return self.root

@@ -96,6 +96,9 @@ def create_app(*, data_dir: Path | str, token: str, ui_dist: Path | None = None,
     svc.supervisor.start()
     svc.on_shutdown.append(svc.supervisor.shutdown)
 
+    # Werkzeug runs each request on a new thread: its connection goes back to the pool when it ends.
+    app.teardown_request(lambda _exc: store.release())
+
     register_error_handlers(app)
     security.install(app)
     api.register(app)

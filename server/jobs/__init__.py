@@ -135,6 +135,7 @@ class JobManager:
         finally:
             with self._lock:
                 self._contexts.pop(ctx.id, None)
+            self.store.release()
 
     def _finish(self, job_id: str, status: str, **fields) -> None:
         self._update(job_id, status=status, finished_at=time.time(), **fields)

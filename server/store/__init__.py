@@ -11,6 +11,7 @@ import json
 import sqlite3
 import threading
 import time
+import weakref
 from pathlib import Path
 
 import sqlite_utils
@@ -18,30 +19,91 @@ import sqlite_utils
 from .migrations import MIGRATIONS, migrate
 
 
+# Idle connections kept for the next request thread; more than this are closed. Werkzeug serves each
+# request on a new thread, so without a pool every request would pay for a fresh connection.
+POOL_SIZE = 8
+
+
+class _Lease:
+    """One thread's hold on a connection. When the thread dies without `release()` its thread-local
+    dict drops the lease, and the finalizer closes the connection: nothing outlives its thread."""
+
+    __slots__ = ("db", "conn", "finalizer", "__weakref__")
+
+    def __init__(self, store: "Store", db: sqlite_utils.Database):
+        self.db = db
+        self.conn = db.conn
+        self.finalizer = weakref.finalize(self, store._forget, self.conn)
+
+
 class Store:
     def __init__(self, path: Path | str):
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._local = threading.local()
-        self._all: list[sqlite3.Connection] = []
-        self._lock = threading.Lock()
+        self._open: set[sqlite3.Connection] = set()  # every connection not yet closed
+        self._idle: list[sqlite_utils.Database] = []
+        # Re-entrant: a lease's finalizer may run (garbage collection) while this thread holds the lock.
+        self._lock = threading.RLock()
+        self._closed = False
         db = self.db
         db.enable_wal()
         migrate(db)
 
+    def _connect(self) -> sqlite_utils.Database:
+        conn = sqlite3.connect(str(self.path), timeout=30, check_same_thread=False)
+        conn.execute("PRAGMA busy_timeout = 30000")
+        conn.execute("PRAGMA foreign_keys = ON")
+        conn.execute("PRAGMA synchronous = NORMAL")
+        with self._lock:
+            self._open.add(conn)
+        return sqlite_utils.Database(conn)
+
     @property
     def db(self) -> sqlite_utils.Database:
-        db = getattr(self._local, "db", None)
-        if db is None:
-            conn = sqlite3.connect(str(self.path), timeout=30, check_same_thread=False)
-            conn.execute("PRAGMA busy_timeout = 30000")
-            conn.execute("PRAGMA foreign_keys = ON")
-            conn.execute("PRAGMA synchronous = NORMAL")
-            db = sqlite_utils.Database(conn)
-            self._local.db = db
+        """This thread's connection: sqlite connections must not be used by two threads at once."""
+        lease = getattr(self._local, "lease", None)
+        if lease is None:
             with self._lock:
-                self._all.append(conn)
-        return db
+                db = self._idle.pop() if self._idle else None
+            lease = _Lease(self, db or self._connect())
+            self._local.lease = lease
+        return lease.db
+
+    def release(self) -> None:
+        """Give this thread's connection back (end of a request, end of a worker's run)."""
+        lease = getattr(self._local, "lease", None)
+        if lease is None:
+            return
+        self._local.lease = None
+        lease.finalizer.detach()
+        conn = lease.conn
+        try:
+            if conn.in_transaction:
+                conn.rollback()
+        except sqlite3.Error:
+            self._forget(conn)
+            return
+        with self._lock:
+            if not self._closed and len(self._idle) < POOL_SIZE:
+                self._idle.append(lease.db)
+                return
+        self._forget(conn)
+
+    def _forget(self, conn: sqlite3.Connection) -> None:
+        with self._lock:
+            self._open.discard(conn)
+            self._idle = [db for db in self._idle if db.conn is not conn]
+        try:
+            conn.close()
+        except sqlite3.Error:
+            pass
+
+    @property
+    def open_connections(self) -> int:
+        """How many connections are open now (in use or idle): the leak tests watch this."""
+        with self._lock:
+            return len(self._open)
 
     @property
     def schema_version(self) -> int:
@@ -53,12 +115,15 @@ class Store:
 
     def close(self) -> None:
         with self._lock:
-            for conn in self._all:
-                try:
-                    conn.close()
-                except sqlite3.Error:
-                    pass
-            self._all.clear()
+            self._closed = True
+            conns = list(self._open)
+            self._open.clear()
+            self._idle.clear()
+        for conn in conns:
+            try:
+                conn.close()
+            except sqlite3.Error:
+                pass
         self._local = threading.local()
 
     # Settings: a key/value table whose values are JSON, so any setting can be a dict or list.

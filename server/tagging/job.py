@@ -202,6 +202,7 @@ def run_tagging(svc, ctx, req: TagRequest, names: list[str], backend: Backend) -
         step = None
         if run.step is not None:
             step = History(svc.store).close(run.step[0], failed=run.unwritten)
+            storage.touch(svc, req.dataset_id)
             editing.publish_history(svc, req.dataset_id)
     ctx.progress(run.done, len(todo), run.rate.message(run.done), force=True)
     return {

@@ -194,3 +194,23 @@ def files_and_index_agree(svc, ds_id) -> bool:
     on_disk = {p.name: captions.read(media, p.name) for p in media.iterdir()
                if p.suffix == ".png" and not p.name.startswith(".")}
     return on_disk == index(svc, ds_id)
+
+
+def test_autotag_reports_an_unwritable_caption_and_keeps_one_step(filled, api, svc, tmp_path):
+    assert api.patch("/api/settings", json={"tagging_wd14_model_dir": str(build_model_dir(tmp_path / "wd14"))}) \
+        .status_code == 200
+    cap = filled.media / "img2.txt"
+    cap.unlink()
+    cap.mkdir()
+    r = api.post(f"{filled.base}/autotag", json={"backend": "wd14", "mode": "overwrite", "trigger": ""})
+    assert r.status_code == 202, r.get_json()
+    job = svc.jobs.wait(r.get_json()["job"]["id"])
+    assert job["status"] == "done", job
+    result = job["result"]
+    assert [(e["name"], e["code"]) for e in result["errors"]] == [("img2.png", "caption_write_failed")]
+    assert result["changed"] == 3
+    step = History(svc.store).step(result["step_id"])
+    assert step["item_count"] == 3 and not step["pending"]
+    assert {c["name"] for c in History(svc.store).changes(step["id"])} == {"img0.png", "img1.png", "img3.png"}
+    assert api.post(f"{filled.base}/undo").get_json()["conflicts"] == []
+    assert filled.item("img0.png")["caption"] == "1girl, solo, smile" and not (filled.media / "img3.txt").exists()

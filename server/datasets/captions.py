@@ -40,6 +40,15 @@ def read_text(path: Path) -> str | None:
     return data.decode("utf-8-sig", errors="replace")
 
 
+def oversized(media_dir: Path, media_name: str) -> bool:
+    """True when the caption file is over the limit: `read` gives only its start, so it is never
+    rewritten (an edit would drop the rest), only reported."""
+    try:
+        return caption_path(media_dir, media_name).stat().st_size > MAX_CAPTION_BYTES
+    except OSError:
+        return False
+
+
 def read(media_dir: Path, media_name: str) -> str | None:
     return read_text(caption_path(media_dir, media_name))
 

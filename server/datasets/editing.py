@@ -78,6 +78,10 @@ def transform_captions(svc, dataset_id: str, names: list[str], fn: Callable[[str
             if not (dirs.media / name).is_file():
                 missing.append(name)
                 continue
+            if captions.oversized(dirs.media, name):
+                errors.append({"name": name, "code": "caption_too_large",
+                               "message": f"The caption of {name} is larger than a caption may be; it was left as it is."})
+                continue
             before = captions.read(dirs.media, name)
             if expected and name in expected and (expected[name] or "") != (before or ""):
                 raise CaptionChanged(name, before)
@@ -89,7 +93,7 @@ def transform_captions(svc, dataset_id: str, names: list[str], fn: Callable[[str
         opened = h.open_step(dataset_id, label, changes, kind=kind, coalesce=coalesce, op=op, params=params)
         if opened:
             testpoint.reached("step_opened")
-            errors = write_journaled(svc, dataset_id, opened[0], changes, fsync=len(changes) <= FSYNC_MAX)
+            errors += write_journaled(svc, dataset_id, opened[0], changes, fsync=len(changes) <= FSYNC_MAX)
             failed = {e["name"] for e in errors}
             changes = [c for c in changes if c["name"] not in failed]
             items.set_caption_rows(svc, dataset_id, [(c["name"], c["after"]) for c in changes])

@@ -156,6 +156,8 @@ def write_caption(svc, req: TagRequest, run: "_Run", name: str, caption: str, ki
         if not (dirs.media / name).is_file():
             items.refresh(svc, req.dataset_id, [name])
             return None
+        if captions.oversized(dirs.media, name):
+            raise OSError(f"The caption of {name} is larger than a caption may be; it was left as it is.")
         before = captions.read(dirs.media, name)
         after = merge(req.mode, before, clean(caption, kind, req.post), kind, req.post)
         if before is None and after == "":

@@ -166,3 +166,16 @@ def test_start_removes_only_the_apps_own_crash_debris(tmp_path):
         assert all(p.exists() for p in kept)
     finally:
         app.extensions["workbench"].shutdown()
+
+
+def test_oversized_caption_file_is_never_rewritten(filled):
+    """A caption made huge by another tool is read only in part: an op must not write that part back."""
+    huge = "tag, " * (limits.MAX_CAPTION_BYTES // 5 + 10)
+    (filled.media / "img0.txt").write_text(huge, encoding="utf-8")
+    assert filled.api.post(f"{filled.base}/rescan").status_code == 200
+    assert len(filled.item("img0.png")["caption"]) <= limits.MAX_CAPTION_BYTES
+    r = filled.op("append", {"text": "ohwx"})
+    assert r.status_code == 200
+    assert [(e["name"], e["code"]) for e in r.get_json()["errors"]] == [("img0.png", "caption_too_large")]
+    assert r.get_json()["changed"] == 3
+    assert (filled.media / "img0.txt").read_text(encoding="utf-8") == huge

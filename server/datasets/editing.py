@@ -41,8 +41,8 @@ def write_error(name: str, exc: OSError) -> dict:
             "message": f"Could not write the caption of {name} ({exc.strerror or type(exc).__name__})."}
 
 
-def write_journaled(svc, dataset_id: str, step_id: int, writes: list[dict], *, fsync: bool) -> list[dict]:
-    """Write the journaled captions ({name, after}) one by one; returns the errors (the rest were written).
+def write_journaled(svc, dataset_id: str, writes: list[dict], *, fsync: bool) -> list[dict]:
+    """Write captions ({name, after}) whose step is journaled already, one by one; returns the errors.
     One unwritable caption does not stop the others: each is reported and left out of the step."""
     dirs = storage.dataset_dirs(svc.layout, dataset_id)
     errors = []
@@ -80,7 +80,8 @@ def transform_captions(svc, dataset_id: str, names: list[str], fn: Callable[[str
                 continue
             if captions.oversized(dirs.media, name):
                 errors.append({"name": name, "code": "caption_too_large",
-                               "message": f"The caption of {name} is larger than a caption may be; it was left as it is."})
+                               "message": f"The caption of {name} is larger than a caption may be; "
+                                          "it was left as it is."})
                 continue
             before = captions.read(dirs.media, name)
             if expected and name in expected and (expected[name] or "") != (before or ""):
@@ -93,7 +94,7 @@ def transform_captions(svc, dataset_id: str, names: list[str], fn: Callable[[str
         opened = h.open_step(dataset_id, label, changes, kind=kind, coalesce=coalesce, op=op, params=params)
         if opened:
             testpoint.reached("step_opened")
-            errors += write_journaled(svc, dataset_id, opened[0], changes, fsync=len(changes) <= FSYNC_MAX)
+            errors += write_journaled(svc, dataset_id, changes, fsync=len(changes) <= FSYNC_MAX)
             failed = {e["name"] for e in errors}
             changes = [c for c in changes if c["name"] not in failed]
             items.set_caption_rows(svc, dataset_id, [(c["name"], c["after"]) for c in changes])
@@ -139,7 +140,7 @@ def _replay(svc, dataset_id: str, step: dict, direction: str) -> dict:
             elif current != c[dst]:
                 writes.append({"name": c["name"], "before": current, "after": c[dst]})
         h.open_replay(dataset_id, step["id"], direction, writes)
-        errors = write_journaled(svc, dataset_id, step["id"], writes, fsync=len(writes) <= FSYNC_MAX)
+        errors = write_journaled(svc, dataset_id, writes, fsync=len(writes) <= FSYNC_MAX)
         failed = {e["name"] for e in errors}
         writes = [w for w in writes if w["name"] not in failed]
         items.set_caption_rows(svc, dataset_id, [(w["name"], w["after"]) for w in writes])

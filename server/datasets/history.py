@@ -140,7 +140,8 @@ class History:
             if pending == "apply":
                 for name in failed:  # the file kept its text: the step's `after` is that text again
                     db.execute("UPDATE dataset_history_changes SET after = (SELECT src FROM dataset_journal "
-                               "WHERE step_id = ? AND name = ? ORDER BY id DESC LIMIT 1) WHERE step_id = ? AND name = ?",
+                               "WHERE step_id = ? AND name = ? ORDER BY id DESC LIMIT 1) "
+                               "WHERE step_id = ? AND name = ?",
                                [step_id, name, step_id, name])
                 db.execute("DELETE FROM dataset_history_changes WHERE step_id = ? AND before IS after", [step_id])
             db.execute("DELETE FROM dataset_journal WHERE step_id = ?", [step_id])
@@ -202,7 +203,8 @@ class History:
 
     def _prune(self, dataset_id: str) -> None:
         old = [r[0] for r in self.db.execute(
-            "SELECT id FROM dataset_history WHERE dataset_id = ? AND pending IS NULL ORDER BY id DESC LIMIT -1 OFFSET ?",
+            "SELECT id FROM dataset_history WHERE dataset_id = ? AND pending IS NULL "
+            "ORDER BY id DESC LIMIT -1 OFFSET ?",
             [dataset_id, MAX_STEPS])]
         self._delete(old)
 

@@ -19,8 +19,8 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-import stat
 import shutil
+import stat
 import tempfile
 import threading
 import uuid
@@ -398,7 +398,8 @@ class Contents:
 
 def _read_caption(e: Entry) -> str:
     with e.open() as f:
-        return captions.normalize(limits.read_limited(f, limits.MAX_CAPTION_BYTES).decode("utf-8-sig", errors="replace"))
+        data = limits.read_limited(f, limits.MAX_CAPTION_BYTES)
+    return captions.normalize(data.decode("utf-8-sig", errors="replace"))
 
 
 class Report:

@@ -170,7 +170,7 @@ def write_caption(svc, req: TagRequest, run: "_Run", name: str, caption: str, ki
                                    params={"backend": run.backend.name})
         else:
             h.add_changes(req.dataset_id, run.step[0], [change])
-        errors = editing.write_journaled(svc, req.dataset_id, run.step[0], [change], fsync=False)
+        errors = editing.write_journaled(svc, req.dataset_id, [change], fsync=True)
         if errors:
             run.unwritten.append(name)  # close() takes it back out of the step
             raise OSError(errors[0]["message"])

@@ -34,7 +34,7 @@ def _open(data_dir: Path):
 @pytest.fixture
 def prepared(tmp_path):
     """A data dir holding one dataset of N pictures, most with a caption; the app that made it is closed."""
-    data_dir = tmp_path / "data"
+    data_dir = tmp_path / "crash-data"  # not the `app` fixture's folder: one app per data folder
     app = _open(data_dir)
     svc = app.extensions["workbench"]
     try:

@@ -142,10 +142,23 @@ def test_folder_import_refuses_links_out_of_the_folder_and_lists_them(ds, src, t
     assert ds.item("a.png")["caption"] is None
 
 
+def test_zip_members_that_are_links_are_refused(ds, tmp_path):
+    z = tmp_path / "links.zip"
+    with zipfile.ZipFile(z, "w") as zf:
+        zf.writestr("a.png", image_bytes())
+        link = zipfile.ZipInfo("a.txt")
+        link.external_attr = (0o120777 << 16)  # a symbolic link (its "content" is the target path)
+        zf.writestr(link, "/etc/passwd")
+    job = ds.svc.jobs.wait(ds.api.post(f"{ds.base}/import", json={"source": "zip", "path": str(z)})
+                           .get_json()["job"]["id"])
+    assert [(s["path"], s["reason"]) for s in job["result"]["skipped"]] == [("links.zip:a.txt", "link")]
+    assert not (ds.media / "a.txt").exists()
+
+
 # ---- crash debris ---------------------------------------------------------------------------
 
 def test_start_removes_only_the_apps_own_crash_debris(tmp_path):
-    data_dir = tmp_path / "data"
+    data_dir = tmp_path / "debris-data"  # not the `app` fixture's folder: one app per data folder
     app = create_app(data_dir=data_dir, token=TOKEN, testing=True, gpu_provider="none")
     svc = app.extensions["workbench"]
     ds_id = storage.create(svc, "D", "image")["id"]

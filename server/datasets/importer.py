@@ -151,6 +151,14 @@ def check_zip_member(zip_name: str, info: zipfile.ZipInfo) -> None:
             field="path", code="zip_bomb", details={"member": info.filename, "size": info.file_size})
 
 
+def check_space(folder: Path, needed: int) -> None:
+    """Refuse before unpacking what would not fit: a full disk half-way leaves a half import."""
+    free = shutil.disk_usage(folder).free
+    if needed > free:
+        raise ValidationError(f"This needs {needed // limits.MiB} MB but the disk has {free // limits.MiB} MB free.",
+                              field="path", code="not_enough_space", details={"needed": needed, "free": free})
+
+
 def upload_dir(layout, upload_id: str) -> Path:
     if not UPLOAD_ID.fullmatch(upload_id or ""):
         raise ValidationError("Unknown upload id.", field="upload_id", code="bad_upload_id")
@@ -602,6 +610,8 @@ def submit_local(svc, dataset_id: str, source: str, raw_path, slot: str = "media
         with zipfile.ZipFile(path) as zf:  # a zip bomb is refused here, before the job starts
             for info in zf.infolist():
                 check_zip_member(path.name, info)
+            check_space(storage.dataset_dirs(svc.layout, dataset_id).ensure().media,
+                        sum(i.file_size for i in zf.infolist()))
         return _submit(svc, dataset_id, f"Import {path.name}", lambda: zip_entries(path), slot,
                        {"source": "zip", "path": str(path)})
     raise ValidationError("source must be 'folder' or 'zip'.", field="source", code="bad_source")

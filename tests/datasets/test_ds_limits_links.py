@@ -43,6 +43,17 @@ def test_zip_bomb_is_refused_before_anything_is_unpacked(ds, svc, tmp_path):
     assert svc.jobs.list() == [] and list(ds.media.iterdir()) == []
 
 
+def test_zip_larger_than_the_free_space_is_refused_before_unpacking(ds, svc, tmp_path, monkeypatch):
+    z = tmp_path / "set.zip"
+    with zipfile.ZipFile(z, "w") as zf:
+        zf.writestr("a.png", image_bytes())
+    free = len(image_bytes()) - 1  # a disk that cannot be filled in a test: one byte too few
+    monkeypatch.setattr(importer.shutil, "disk_usage", lambda _p: type("U", (), {"free": free})())
+    r = ds.api.post(f"{ds.base}/import", json={"source": "zip", "path": str(z)})
+    assert r.status_code == 422 and r.get_json()["error"]["code"] == "not_enough_space"
+    assert svc.jobs.list() == [] and list(ds.media.iterdir()) == []
+
+
 def test_uploaded_zip_bomb_is_listed_and_leaves_nothing(ds, api, svc, tmp_path):
     data = _bomb(tmp_path / "bomb.zip").read_bytes()
     r = api.post(f"{ds.base}/upload", data={"files": [(io.BytesIO(data), "bomb.zip")], "paths": ["bomb.zip"]},

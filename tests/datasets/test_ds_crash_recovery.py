@@ -114,6 +114,29 @@ def test_batch_op_killed_is_finished_at_start(prepared, point, n):
         svc.shutdown()
 
 
+def test_undo_killed_half_way_is_finished_at_start(prepared):
+    data_dir, ds_id = prepared
+    app = _open(data_dir)
+    svc = app.extensions["workbench"]
+    try:
+        names = list(ORIGINAL)
+        editing.transform_captions(svc, ds_id, names, lambda _n, text: "new" if text else "made", "Set", op="set")
+        done = files(svc, ds_id)
+    finally:
+        svc.shutdown()
+    kill_at(data_dir, "caption_written", 5, "POST", f"/api/datasets/{ds_id}/undo", {})
+    app = _open(data_dir)
+    svc = app.extensions["workbench"]
+    try:
+        assert files(svc, ds_id) == ORIGINAL == index(svc, ds_id)
+        pointers = History(svc.store).pointers(ds_id)
+        assert not pointers["can_undo"] and pointers["can_redo"]
+        assert editing.redo(svc, ds_id)["conflicts"] == []
+        assert files(svc, ds_id) == done == index(svc, ds_id)
+    finally:
+        svc.shutdown()
+
+
 @pytest.mark.parametrize("n", [1, 4])
 def test_autotag_overwrite_killed_can_be_undone(prepared, n):
     data_dir, ds_id = prepared

@@ -65,6 +65,7 @@ def create_app(*, data_dir: Path | str, token: str, ui_dist: Path | None = None,
     import os
 
     from . import api, security, ui
+    from .datasets.limits import MAX_REQUEST_BYTES
     from .errors import register_error_handlers
     from .system.gpu import make_provider
     from .system.monitor import SystemMonitor
@@ -80,7 +81,8 @@ def create_app(*, data_dir: Path | str, token: str, ui_dist: Path | None = None,
         WORKBENCH_TOKEN=token,
         TESTING=testing,
         JSON_SORT_KEYS=False,
-        MAX_CONTENT_LENGTH=None,
+        # Refused with 413 before the body is read: see datasets/limits.py for why this size.
+        MAX_CONTENT_LENGTH=MAX_REQUEST_BYTES,
         UI_DIST=Path(ui_dist) if ui_dist else UI_DIST,
         SOCK_SERVER_OPTIONS={"ping_interval": 25},
     )
@@ -88,6 +90,9 @@ def create_app(*, data_dir: Path | str, token: str, ui_dist: Path | None = None,
     app.json.sort_keys = False
     svc = Services(layout=layout, store=store, bus=bus, jobs=jobs, token=token)
     app.extensions["workbench"] = svc
+    # Before any request or job: finish what a crash left half done (datasets/recovery.py).
+    from .datasets import recovery
+    recovery.run(svc)
     svc.monitor = SystemMonitor(bus, make_provider(gpu_provider or os.environ.get("LORA_WORKBENCH_GPU_PROVIDER")))
     svc.monitor.start()
     svc.on_shutdown.append(svc.monitor.stop)

@@ -7,10 +7,12 @@ file"; "" is an empty file - the two differ on disk and the UI shows them alike.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from ..fileio import atomic_write_text
 
+from .limits import MAX_CAPTION_BYTES
 from .media_types import CAPTION_EXT, split_name
 
 
@@ -20,12 +22,31 @@ def caption_path(media_dir: Path, media_name: str) -> Path:
 
 def read_text(path: Path) -> str | None:
     """The caption at `path`, or None when there is none. A BOM from Windows editors is dropped;
-    bytes that are not utf-8 are replaced rather than failing the whole listing."""
-    try:
-        data = path.read_bytes()
-    except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+    bytes that are not utf-8 are replaced rather than failing the whole listing.
+
+    A caption that is a link to a file outside its folder counts as none, as a media link does
+    (items._own_file): its text would otherwise be served, indexed and sent to tagging APIs. Writing
+    a caption replaces such a link with a real file; the target is never touched."""
+    if path.is_symlink() and Path(os.path.realpath(path.parent)) not in Path(os.path.realpath(path)).parents:
         return None
+    try:
+        with open(path, "rb") as f:
+            # A caption is text: more than the limit is something else, and would bloat every page.
+            data = f.read(MAX_CAPTION_BYTES + 1)
+    except (FileNotFoundError, IsADirectoryError, NotADirectoryError, PermissionError):
+        return None
+    if len(data) > MAX_CAPTION_BYTES:
+        data = data[:MAX_CAPTION_BYTES]
     return data.decode("utf-8-sig", errors="replace")
+
+
+def oversized(media_dir: Path, media_name: str) -> bool:
+    """True when the caption file is over the limit: `read` gives only its start, so it is never
+    rewritten (an edit would drop the rest), only reported."""
+    try:
+        return caption_path(media_dir, media_name).stat().st_size > MAX_CAPTION_BYTES
+    except OSError:
+        return False
 
 
 def read(media_dir: Path, media_name: str) -> str | None:

@@ -1,17 +1,18 @@
 """Changing captions on disk, the index and the undo history together.
 
 `apply_captions(svc, dataset_id, {name: text}, label, op=..., params=...)` is the entry point for anything that
-rewrites captions - single edits, batch tag ops, an auto-tagging job: it reads the current text
-from disk (the truth, other tools may have changed it), writes the new text atomically, updates
-the index, records ONE undo step and publishes the change. Undo/redo live here as well because
-they are caption writes too.
+rewrites captions - single edits, batch tag ops: it reads the current text from disk (the truth,
+other tools may have changed it), records ONE undo step with every before-value as pending (the
+journal), writes the new text atomically, then updates the index and completes the step, and
+publishes the change. Undo/redo live here as well because they are caption writes too; an
+auto-tagging run journals item by item through the same History calls (tagging/job.py).
 """
 
 from __future__ import annotations
 
 from typing import Callable
 
-from . import captions, items, storage
+from . import captions, items, storage, testpoint
 from .errors import CaptionChanged, Conflict
 from .history import History
 
@@ -22,7 +23,7 @@ ITEM_EVENT_MAX = 50
 FSYNC_MAX = 50
 
 
-def _publish(svc, dataset_id: str, names: list[str]) -> None:
+def publish_items(svc, dataset_id: str, names: list[str]) -> None:
     if not names:
         return
     t = storage.topic(dataset_id)
@@ -34,22 +35,53 @@ def _publish(svc, dataset_id: str, names: list[str]) -> None:
         svc.bus.publish(t, "items_updated", {"count": len(names), "names": names[:items.EVENT_NAMES_MAX]})
 
 
+def write_error(name: str, exc: OSError) -> dict:
+    """A caption that could not be written (its path is a folder, a read-only or locked file...)."""
+    return {"name": name, "code": "caption_write_failed",
+            "message": f"Could not write the caption of {name} ({exc.strerror or type(exc).__name__})."}
+
+
+def write_journaled(svc, dataset_id: str, writes: list[dict], *, fsync: bool) -> list[dict]:
+    """Write captions ({name, after}) whose step is journaled already, one by one; returns the errors.
+    One unwritable caption does not stop the others: each is reported and left out of the step."""
+    dirs = storage.dataset_dirs(svc.layout, dataset_id)
+    errors = []
+    for w in writes:
+        try:
+            captions.write(dirs.media, w["name"], w["after"], fsync=fsync)
+        except OSError as exc:
+            errors.append(write_error(w["name"], exc))
+            continue
+        testpoint.reached("caption_written")
+    return errors
+
+
 def transform_captions(svc, dataset_id: str, names: list[str], fn: Callable[[str, str | None], str | None],
                        label: str, *, kind: str = "op", coalesce: bool = False, expected: dict | None = None,
-                       record: bool = True, op: str | None = None, params: dict | None = None) -> dict:
-    """Apply `fn(name, current_text) -> new_text` to each named item.
+                       op: str | None = None, params: dict | None = None) -> dict:
+    """Apply `fn(name, current_text) -> new_text` to each named item, as ONE undo step.
 
-    Items whose media file is gone are skipped and reported (and dropped from the index).
+    The step and its before-values are recorded first (pending), then the files are written, then the
+    index and the step are completed together; a crash in between is finished at the next start
+    (recovery.py). Items whose media file is gone are skipped and reported (and dropped from the index).
     `expected` maps name -> the text the caller based its edit on; a different text on disk means
     someone else changed it, and the write is refused with 409 rather than losing their edit.
     `op`/`params` name the step for the UI (see history.py); `label` is its English description.
+    A caption that cannot be written is listed in `errors`; the step keeps what did change.
     """
     dirs = storage.dataset_dirs(svc.layout, dataset_id)
     changes, missing = [], []
+    h = History(svc.store)
+    step, errors = None, []
     with storage.dataset_lock(dirs):
         for name in names:
             if not (dirs.media / name).is_file():
                 missing.append(name)
+                continue
+            if captions.oversized(dirs.media, name):
+                errors.append({"name": name, "code": "caption_too_large",
+                               "message": f"The caption of {name} is larger than a caption may be; "
+                                          "it was left as it is."})
                 continue
             before = captions.read(dirs.media, name)
             if expected and name in expected and (expected[name] or "") != (before or ""):
@@ -59,21 +91,22 @@ def transform_captions(svc, dataset_id: str, names: list[str], fn: Callable[[str
                 after = None  # an op that leaves nothing does not create an empty caption file
             if after != before:
                 changes.append({"name": name, "before": before, "after": after})
-        fsync = len(changes) <= FSYNC_MAX
-        for c in changes:
-            captions.write(dirs.media, c["name"], c["after"], fsync=fsync)
-        items.set_caption_rows(svc, dataset_id, [(c["name"], c["after"]) for c in changes])
-        step = History(svc.store).record_step(dataset_id, label, changes, kind=kind, coalesce=coalesce,
-                                              op=op, params=params) if record else None
+        opened = h.open_step(dataset_id, label, changes, kind=kind, coalesce=coalesce, op=op, params=params)
+        if opened:
+            testpoint.reached("step_opened")
+            errors += write_journaled(svc, dataset_id, changes, fsync=len(changes) <= FSYNC_MAX)
+            failed = {e["name"] for e in errors}
+            changes = [c for c in changes if c["name"] not in failed]
+            items.set_caption_rows(svc, dataset_id, [(c["name"], c["after"]) for c in changes])
+            step = h.close(*opened, failed=failed)
     if missing:
         items.refresh(svc, dataset_id, missing)
     if changes:
         storage.touch(svc, dataset_id)
-    _publish(svc, dataset_id, [c["name"] for c in changes])
-    if record:
-        publish_history(svc, dataset_id)
-    return {"step": step, "changed": len(changes), "unchanged": len(names) - len(changes) - len(missing),
-            "missing": missing}
+    publish_items(svc, dataset_id, [c["name"] for c in changes])
+    publish_history(svc, dataset_id)
+    return {"step": step, "changed": len(changes), "unchanged": len(names) - len(changes) - len(missing) - len(errors),
+            "missing": missing, "errors": errors}
 
 
 def apply_captions(svc, dataset_id: str, texts: dict[str, str], label: str, *, kind: str = "op",
@@ -89,26 +122,37 @@ def publish_history(svc, dataset_id: str) -> None:
 
 
 def _replay(svc, dataset_id: str, step: dict, direction: str) -> dict:
-    """Write one side of a step. An item whose caption changed since the step (another tool, or
-    an edit outside the history) is left alone and reported, so undo never destroys newer text."""
+    """Write one side of a step, journaled like any change. An item whose caption changed since the
+    step (another tool, or an edit outside the history) is left alone and reported, so undo never
+    destroys newer text."""
     h = History(svc.store)
-    changes = h.changes(step["id"])
+    dirs = storage.dataset_dirs(svc.layout, dataset_id)
     src, dst = ("after", "before") if direction == "undo" else ("before", "after")
-    want = {c["name"]: c for c in changes}
-    conflicts: list[str] = []
-
-    def fn(name, current):
-        c = want[name]
-        if (current or None) != (c[src] or None):
-            conflicts.append(name)
-            return current
-        return c[dst]
-
-    result = transform_captions(svc, dataset_id, list(want), fn, step["label"], record=False)
-    h.mark(step["id"], undone=(direction == "undo"))
+    conflicts, missing, writes = [], [], []
+    with storage.dataset_lock(dirs):
+        for c in h.changes(step["id"]):
+            if not (dirs.media / c["name"]).is_file():
+                missing.append(c["name"])
+                continue
+            current = captions.read(dirs.media, c["name"])
+            if (current or None) != (c[src] or None):
+                conflicts.append(c["name"])
+            elif current != c[dst]:
+                writes.append({"name": c["name"], "before": current, "after": c[dst]})
+        h.open_replay(dataset_id, step["id"], direction, writes)
+        errors = write_journaled(svc, dataset_id, writes, fsync=len(writes) <= FSYNC_MAX)
+        failed = {e["name"] for e in errors}
+        writes = [w for w in writes if w["name"] not in failed]
+        items.set_caption_rows(svc, dataset_id, [(w["name"], w["after"]) for w in writes])
+        h.close(step["id"])
+    if missing:
+        items.refresh(svc, dataset_id, missing)
+    if writes:
+        storage.touch(svc, dataset_id)
+    publish_items(svc, dataset_id, [w["name"] for w in writes])
     publish_history(svc, dataset_id)
-    return {"step": h.step(step["id"]), "changed": result["changed"], "missing": result["missing"],
-            "conflicts": conflicts}
+    return {"step": h.step(step["id"]), "changed": len(writes), "missing": missing, "conflicts": conflicts,
+            "errors": errors}
 
 
 def undo(svc, dataset_id: str) -> dict:

@@ -30,7 +30,7 @@ COALESCE_SECONDS = 60
 PARAM_STR_MAX = 100
 PARAM_LIST_MAX = 10
 PARAMS_JSON_MAX = 2000
-STEP_COLUMNS = "id, dataset_id, label, op, params, kind, item_count, undone, created_at, updated_at"
+STEP_COLUMNS = "id, dataset_id, label, op, params, kind, item_count, undone, pending, created_at, updated_at"
 
 
 def _small(value):
@@ -70,8 +70,23 @@ class History:
 
     def record_step(self, dataset_id: str, label: str, changes: Iterable, *, kind: str = "op",
                     coalesce: bool = False, op: str | None = None, params: dict | None = None) -> dict | None:
-        """Store one undoable step; changes where before == after are dropped. Returns the step or None.
-        `op` defaults to "other" (the UI then shows the English label)."""
+        """Store one undoable step for changes already on disk; before == after is dropped. Returns the
+        step or None. `op` defaults to "other" (the UI then shows the English label)."""
+        opened = self.open_step(dataset_id, label, changes, kind=kind, coalesce=coalesce, op=op, params=params)
+        return self.close(*opened) if opened else None
+
+    # ---- the journal: a step is recorded BEFORE its files are written ----------------------------
+    #
+    # open_step / open_replay mark the step `pending` and write one journal row per caption about to
+    # change (src -> dst), in the same transaction; the caller then writes the files and calls close(),
+    # which drops the journal and what failed, in one transaction. A crash in between leaves a pending
+    # step that recovery.py finishes at the next start, so files, index and undo always agree.
+
+    def open_step(self, dataset_id: str, label: str, changes: Iterable, *, kind: str = "op",
+                  coalesce: bool = False, op: str | None = None,
+                  params: dict | None = None) -> tuple[int, bool] | None:
+        """A new pending step (or, for `coalesce`, the last one reopened) for changes not yet written:
+        `before` is the text on disk now, `after` the text about to be written. Returns (step id, merged)."""
         changes = [c for c in map(_change, changes) if c["before"] != c["after"]]
         if not changes:
             return None
@@ -79,50 +94,117 @@ class History:
         now = time.time()
         with db.conn:
             redoable = [r[0] for r in db.execute(
-                "SELECT id FROM dataset_history WHERE dataset_id = ? AND undone = 1", [dataset_id])]
+                "SELECT id FROM dataset_history WHERE dataset_id = ? AND undone = 1 AND pending IS NULL",
+                [dataset_id])]
             self._delete(redoable)
-            if coalesce and len(changes) == 1 and not redoable:
-                merged = self._coalesce(dataset_id, kind, changes[0], now)
-                if merged:
-                    return merged
-            cur = db.execute(
-                "INSERT INTO dataset_history (dataset_id, label, op, params, kind, item_count, undone, created_at, "
-                "updated_at) VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?)",
-                [dataset_id, label, op or "other", json.dumps(small_params(params), ensure_ascii=False), kind,
-                 len(changes), now, now])
-            step_id = cur.lastrowid
-            db.conn.executemany(
-                "INSERT INTO dataset_history_changes (step_id, name, before, after) VALUES (?, ?, ?, ?)",
-                [(step_id, c["name"], c["before"], c["after"]) for c in changes])
+            step_id = self._coalesce(dataset_id, kind, changes[0], now) \
+                if coalesce and len(changes) == 1 and not redoable else None
+            merged = step_id is not None
+            if not merged:
+                cur = db.execute(
+                    "INSERT INTO dataset_history (dataset_id, label, op, params, kind, item_count, undone, created_at, "
+                    "updated_at, pending) VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?, 'apply')",
+                    [dataset_id, label, op or "other", json.dumps(small_params(params), ensure_ascii=False), kind,
+                     len(changes), now, now])
+                step_id = cur.lastrowid
+                self._insert_changes(step_id, changes)
+            self._journal(dataset_id, step_id, [(c["name"], c["before"], c["after"]) for c in changes])
             self._prune(dataset_id)
-        return self.step(step_id)
+        return step_id, merged
 
-    def _coalesce(self, dataset_id: str, kind: str, change: dict, now: float) -> dict | None:
+    def add_changes(self, dataset_id: str, step_id: int, changes: Iterable) -> None:
+        """More changes for an open step (an auto-tag run journals each item just before writing it)."""
+        changes = [c for c in map(_change, changes) if c["before"] != c["after"]]
+        if not changes:
+            return
+        with self.db.conn:
+            self._insert_changes(step_id, changes)
+            self._journal(dataset_id, step_id, [(c["name"], c["before"], c["after"]) for c in changes])
+            self.db.execute("UPDATE dataset_history SET item_count = item_count + ?, updated_at = ? WHERE id = ?",
+                            [len(changes), time.time(), step_id])
+
+    def open_replay(self, dataset_id: str, step_id: int, direction: str, writes: list[dict]) -> None:
+        """Undo or redo about to write `writes` ({name, before: text now, after: text to write})."""
+        with self.db.conn:
+            self.db.execute("UPDATE dataset_history SET pending = ? WHERE id = ?", [direction, step_id])
+            self._journal(dataset_id, step_id, [(w["name"], w["before"], w["after"]) for w in writes])
+
+    def close(self, step_id: int, merged: bool = False, failed: Iterable[str] = ()) -> dict | None:
+        """The step's files are written (those in `failed` could not be): end its pending state.
+        An applied change that failed is dropped from the step, and a step left with no change goes."""
+        db = self.db
+        failed = list(failed)
+        with db.conn:
+            row = db.execute("SELECT pending FROM dataset_history WHERE id = ?", [step_id]).fetchone()
+            pending = row[0] if row else None
+            if pending == "apply":
+                for name in failed:  # the file kept its text: the step's `after` is that text again
+                    db.execute("UPDATE dataset_history_changes SET after = (SELECT src FROM dataset_journal "
+                               "WHERE step_id = ? AND name = ? ORDER BY id DESC LIMIT 1) "
+                               "WHERE step_id = ? AND name = ?",
+                               [step_id, name, step_id, name])
+                db.execute("DELETE FROM dataset_history_changes WHERE step_id = ? AND before IS after", [step_id])
+            db.execute("DELETE FROM dataset_journal WHERE step_id = ?", [step_id])
+            if row is None:
+                return None
+            left = db.execute("SELECT COUNT(*) FROM dataset_history_changes WHERE step_id = ?",
+                              [step_id]).fetchone()[0]
+            if not left:
+                self._delete([step_id])
+                return {"id": None, "label": None, "op": None, "params": {}, "merged": True, "item_count": 0} \
+                    if merged else None
+            undone = {"undo": 1, "redo": 0}.get(pending)
+            db.execute("UPDATE dataset_history SET pending = NULL, item_count = ?, undone = COALESCE(?, undone) "
+                       "WHERE id = ?", [left, undone, step_id])
+        step = self.step(step_id)
+        return {**step, "merged": True} if merged else step
+
+    def pending_steps(self) -> list[dict]:
+        """Steps a crash left open: [{id, dataset_id, pending, journal: [{name, src, dst}]}]."""
+        out = []
+        for step_id, dataset_id, pending in self.db.execute(
+                "SELECT id, dataset_id, pending FROM dataset_history WHERE pending IS NOT NULL ORDER BY id").fetchall():
+            journal = [{"name": n, "src": s, "dst": d} for n, s, d in self.db.execute(
+                "SELECT name, src, dst FROM dataset_journal WHERE step_id = ? ORDER BY id", [step_id])]
+            out.append({"id": step_id, "dataset_id": dataset_id, "pending": pending, "journal": journal})
+        return out
+
+    def _insert_changes(self, step_id: int, changes: list[dict]) -> None:
+        self.db.conn.executemany(
+            "INSERT INTO dataset_history_changes (step_id, name, before, after) VALUES (?, ?, ?, ?)",
+            [(step_id, c["name"], c["before"], c["after"]) for c in changes])
+
+    def _journal(self, dataset_id: str, step_id: int, rows: list[tuple]) -> None:
+        self.db.conn.executemany(
+            "INSERT INTO dataset_journal (step_id, dataset_id, name, src, dst) VALUES (?, ?, ?, ?, ?)",
+            [(step_id, dataset_id, *r) for r in rows])
+
+    def _coalesce(self, dataset_id: str, kind: str, change: dict, now: float) -> int | None:
+        """Reopen the last step when it is an edit of the same item moments ago; its `after` becomes the
+        new text (typed back to where it started, close() finds it changes nothing and drops it)."""
         last = self.db.execute(
             "SELECT id, kind, item_count, updated_at FROM dataset_history WHERE dataset_id = ? AND undone = 0 "
-            "ORDER BY id DESC LIMIT 1", [dataset_id]).fetchone()
+            "AND pending IS NULL ORDER BY id DESC LIMIT 1", [dataset_id]).fetchone()
         if not last or last[1] != kind or last[2] != 1 or now - last[3] > COALESCE_SECONDS:
             return None
-        prev = self.db.execute("SELECT id, name, before FROM dataset_history_changes WHERE step_id = ?",
+        prev = self.db.execute("SELECT id, name FROM dataset_history_changes WHERE step_id = ?",
                                [last[0]]).fetchone()
-        if prev[1] != change["name"]:
+        if prev is None or prev[1] != change["name"]:
             return None
-        if prev[2] == change["after"]:
-            # Typed back to where the step started: the step no longer changes anything.
-            self._delete([last[0]])
-            return {"id": None, "label": None, "op": None, "params": {}, "merged": True, "item_count": 0}
         self.db.execute("UPDATE dataset_history_changes SET after = ? WHERE id = ?", [change["after"], prev[0]])
-        self.db.execute("UPDATE dataset_history SET updated_at = ? WHERE id = ?", [now, last[0]])
-        return {**self.step(last[0]), "merged": True}
+        self.db.execute("UPDATE dataset_history SET updated_at = ?, pending = 'apply' WHERE id = ?", [now, last[0]])
+        return last[0]
 
     def _delete(self, step_ids: list[int]) -> None:
         for sid in step_ids:
+            self.db.execute("DELETE FROM dataset_journal WHERE step_id = ?", [sid])
             self.db.execute("DELETE FROM dataset_history_changes WHERE step_id = ?", [sid])
             self.db.execute("DELETE FROM dataset_history WHERE id = ?", [sid])
 
     def _prune(self, dataset_id: str) -> None:
         old = [r[0] for r in self.db.execute(
-            "SELECT id FROM dataset_history WHERE dataset_id = ? ORDER BY id DESC LIMIT -1 OFFSET ?",
+            "SELECT id FROM dataset_history WHERE dataset_id = ? AND pending IS NULL "
+            "ORDER BY id DESC LIMIT -1 OFFSET ?",
             [dataset_id, MAX_STEPS])]
         self._delete(old)
 
@@ -133,6 +215,7 @@ class History:
             return None
         out = dict(zip([d[0] for d in cur.description], row))
         out["undone"] = bool(out["undone"])
+        out["pending"] = out["pending"] is not None  # still being written (an auto-tag run in progress)
         out["op"] = out["op"] or "other"
         try:
             out["params"] = json.loads(out["params"]) if out["params"] else {}
@@ -146,12 +229,12 @@ class History:
 
     def next_undo(self, dataset_id: str) -> dict | None:
         row = self.db.execute("SELECT id FROM dataset_history WHERE dataset_id = ? AND undone = 0 "
-                              "ORDER BY id DESC LIMIT 1", [dataset_id]).fetchone()
+                              "AND pending IS NULL ORDER BY id DESC LIMIT 1", [dataset_id]).fetchone()
         return self.step(row[0]) if row else None
 
     def next_redo(self, dataset_id: str) -> dict | None:
         row = self.db.execute("SELECT id FROM dataset_history WHERE dataset_id = ? AND undone = 1 "
-                              "ORDER BY id ASC LIMIT 1", [dataset_id]).fetchone()
+                              "AND pending IS NULL ORDER BY id ASC LIMIT 1", [dataset_id]).fetchone()
         return self.step(row[0]) if row else None
 
     def mark(self, step_id: int, undone: bool) -> None:

@@ -5,7 +5,10 @@ Every source becomes a list of `Entry` (a relative path and a way to open it), t
   by decoding it first; corrupt or unreadable ones are reported and skipped;
 - a `same-stem.txt` in the same source folder is imported as that file's caption;
 - sub-folders are flattened (musubi reads one folder), and name clashes become `name_1.png`...
-  with the caption - and any control image of the same import - following the new name;
+  with the caption - and any control image of the same import - following the new name; a file
+  whose content is already in the dataset (SHA-256) is skipped as a duplicate instead;
+- links to files outside the source, files over the size limits (limits.py) and zip bombs are
+  refused before anything is copied, and listed in the report;
 - in image_control datasets, files under a folder named control/controls/conditioning go into the
   control slot, paired with the target of the same stem.
 It runs as a job (`submit()`): progress per file, cancel between files, a report as the result.
@@ -13,9 +16,11 @@ It runs as a job (`submit()`): progress per file, cancel between files, a report
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import shutil
+import stat
 import tempfile
 import threading
 import uuid
@@ -24,7 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Callable
 
-from . import captions, items, naming, probe, storage, thumbnails
+from . import captions, items, limits, naming, probe, recovery, storage, testpoint, thumbnails
 from .errors import Conflict, ValidationError
 from .media_types import TYPE_KINDS, kind_of, rel_parts, sanitize_filename, split_name
 
@@ -42,6 +47,8 @@ class Entry:
     parts: list[str]               # safe relative folder parts + base name
     open: Callable[[], BinaryIO]
     local: Path | None = None      # set when the file is on disk and can be verified in place
+    size: int | None = None        # as the source declares it (stat, zip header): checked before copying
+    refused: tuple[str, str] | None = None  # (reason, message): listed in the report, never copied
 
     @property
     def folder(self) -> tuple[str, ...]:
@@ -54,20 +61,53 @@ class Entry:
 
 # ---- sources -----------------------------------------------------------------------------
 
+LINK_MESSAGE = "A link to a file outside the imported folder: only files inside it are imported."
+
+
+def _leaves(root: Path, path: Path) -> bool:
+    """True for a link whose target is outside `root` (media and captions are treated alike)."""
+    if not path.is_symlink():
+        return False
+    real_root = Path(os.path.realpath(root))
+    return real_root not in Path(os.path.realpath(path)).parents
+
+
+def _refused(path: str, parts: list[str], reason: str, message: str) -> Entry:
+    return Entry(path=path, parts=parts or ["file"], open=_never, refused=(reason, message))
+
+
+def _never():
+    raise OSError("a refused entry is never opened")
+
+
 def folder_entries(root: Path, *, expand_zips: bool = False) -> list[Entry]:
     out: list[Entry] = []
     for dirpath, dirnames, filenames in os.walk(root):
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
         rel_dir = Path(dirpath).relative_to(root).parts
+        for d in sorted(dirnames):  # os.walk does not enter linked folders: say so in the report
+            if not d.startswith(".") and _leaves(root, Path(dirpath) / d):
+                out.append(_refused("/".join([*rel_dir, d]), [*rel_dir, d], "link", LINK_MESSAGE))
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
         for fn in sorted(filenames):
             if fn.startswith(".") or fn.lower() in IGNORED:
                 continue
             full = Path(dirpath) / fn
-            if expand_zips and fn.lower().endswith(".zip"):
-                out.extend(zip_entries(full, prefix=[*rel_dir, Path(fn).stem]))
+            rel = "/".join([*rel_dir, fn])
+            if _leaves(root, full):
+                out.append(_refused(rel, [*rel_dir, fn], "link", LINK_MESSAGE))
                 continue
-            out.append(Entry(path="/".join([*rel_dir, fn]), parts=[*rel_dir, fn],
-                             open=lambda p=full: open(p, "rb"), local=full))
+            if expand_zips and fn.lower().endswith(".zip"):
+                try:
+                    out.extend(zip_entries(full, prefix=[*rel_dir, Path(fn).stem]))
+                except ValidationError as exc:
+                    out.append(_refused(rel, [*rel_dir, fn], exc.code, exc.message))
+                continue
+            try:
+                size = full.stat().st_size
+            except OSError:
+                size = None
+            out.append(Entry(path=rel, parts=[*rel_dir, fn], open=lambda p=full: open(p, "rb"), local=full,
+                             size=size))
     return out
 
 
@@ -86,9 +126,37 @@ def zip_entries(zip_path: Path, prefix: list[str] | None = None) -> list[Entry]:
         parts = rel_parts(info.filename)
         if not parts or parts[0] == "__MACOSX" or parts[-1].startswith(".") or parts[-1].lower() in IGNORED:
             continue
-        out.append(Entry(path=f"{zip_path.name}:{info.filename}", parts=[*(prefix or []), *parts],
-                         open=lambda i=info: zf.open(i)))
+        try:
+            check_zip_member(zip_path.name, info)
+        except ValidationError:
+            zf.close()
+            raise
+        path = f"{zip_path.name}:{info.filename}"
+        if stat.S_ISLNK(info.external_attr >> 16):
+            out.append(_refused(path, [*(prefix or []), *parts], "link", LINK_MESSAGE))
+            continue
+        # ZipExtFile never yields more than file_size bytes, and checks the CRC at the end.
+        out.append(Entry(path=path, parts=[*(prefix or []), *parts], open=lambda i=info: zf.open(i),
+                         size=info.file_size))
     return out
+
+
+def check_zip_member(zip_name: str, info: zipfile.ZipInfo) -> None:
+    """Refuse a zip bomb from the sizes its directory declares, before one byte is unpacked."""
+    if info.file_size > limits.ZIP_RATIO_MIN_BYTES and \
+            info.file_size > limits.MAX_ZIP_RATIO * max(info.compress_size, 1):
+        raise ValidationError(
+            f"{zip_name} looks like a zip bomb: {info.filename} unpacks to "
+            f"{info.file_size // limits.MiB} MB from {max(info.compress_size, 1) // 1024} KB.",
+            field="path", code="zip_bomb", details={"member": info.filename, "size": info.file_size})
+
+
+def check_space(folder: Path, needed: int) -> None:
+    """Refuse before unpacking what would not fit: a full disk half-way leaves a half import."""
+    free = shutil.disk_usage(folder).free
+    if needed > free:
+        raise ValidationError(f"This needs {needed // limits.MiB} MB but the disk has {free // limits.MiB} MB free.",
+                              field="path", code="not_enough_space", details={"needed": needed, "free": free})
 
 
 def upload_dir(layout, upload_id: str) -> Path:
@@ -189,11 +257,19 @@ class Plan:
 
 def plan(entries: list[Entry], dataset_type: str, slot: str) -> Plan:
     allowed = TYPE_KINDS[dataset_type]
-    caption_for = {(e.folder, split_name(e.name)[0]): e for e in entries if kind_of(e.name) == "caption"}
+    caption_for = {(e.folder, split_name(e.name)[0]): e for e in entries
+                   if kind_of(e.name) == "caption" and e.refused is None
+                   and (e.size is None or e.size <= limits.MAX_CAPTION_BYTES)}
     used_captions: set[int] = set()
     targets, controls, skipped = [], [], []
     for e in entries:
         kind = kind_of(e.name)
+        if e.refused is None and e.size is not None and e.size > limits.max_bytes(kind):
+            e.refused = ("too_large", f"Larger than the {limits.max_bytes(kind) // limits.MiB} MB "
+                                      f"a{'n' if kind == 'image' else ''} {kind or 'file'} may be.")
+        if e.refused is not None:
+            skipped.append(_skip(e, *e.refused))
+            continue
         if kind == "caption":
             continue
         if kind is None:
@@ -227,62 +303,111 @@ def _skip(e: Entry, reason: str, message: str) -> dict:
 
 # ---- copying -----------------------------------------------------------------------------
 
-def _verified_temp(e: Entry, folder: Path, kind: str) -> Path:
+def _temp_copy(e: Entry, folder: Path, kind: str) -> Path:
     """Copy the entry to a temp file in the destination folder and decode-check it there.
-    Same folder so the final rename is atomic; the temp name is hidden from rescans."""
+    Same folder so the final rename is atomic; the temp name is hidden from rescans, and one a
+    crash leaves behind is removed at the next start (recovery.py). So a file under its real
+    name is always complete."""
     ext = Path(e.name).suffix.lower()
     fd, tmp = tempfile.mkstemp(prefix=".~import-", suffix=ext, dir=str(folder))
     try:
         with os.fdopen(fd, "wb") as out, e.open() as src:
-            shutil.copyfileobj(src, out, 1024 * 1024)
-        if kind == "image":
-            probe.image_info(Path(tmp), verify=True)
-        else:
-            probe.video_info(Path(tmp), verify=True)
+            limits.copy_limited(src, out, limits.max_bytes(kind))
+        testpoint.reached("import_temp")
+        if e.local is None:  # an on-disk source was verified in place already
+            (probe.image_info if kind == "image" else probe.video_info)(Path(tmp), verify=True)
         return Path(tmp)
     except BaseException:
         os.unlink(tmp)
         raise
 
 
-def _place(e: Entry, folder: Path, claimer: naming.Claimer, stem: str, kind: str) -> str:
-    """Verify, then move into `folder` under a free name derived from `stem`; returns the name."""
+class Duplicate(Exception):
+    """The file is already in the dataset (same content): `name` is the copy that is there."""
+
+    def __init__(self, name: str):
+        super().__init__(name)
+        self.name = name
+
+
+def _place(e: Entry, folder: Path, claimer: naming.Claimer, stem: str, kind: str,
+           same_as: Callable[[Path], str | None] | None = None) -> str:
+    """Verify, then move into `folder` under a free name derived from `stem`; returns the name.
+    `same_as(path)` names a file already there with the same content: Duplicate is raised instead."""
     if e.local is not None:
-        # On-disk sources are verified in place, so a corrupt file is never copied at all.
+        # On-disk sources are verified (and compared) in place, so a corrupt file is never copied at all.
         (probe.image_info if kind == "image" else probe.video_info)(e.local, verify=True)
-    tmp = _verified_temp(e, folder, kind) if e.local is None else None
-    ext = Path(e.name).suffix.lower()
-    while True:
-        name = claimer.claim(stem, ext)
-        try:
-            if tmp is not None:
+        existing = same_as(e.local) if same_as else None
+        if existing:
+            raise Duplicate(existing)
+    tmp = _temp_copy(e, folder, kind)
+    try:
+        existing = same_as(tmp) if same_as and e.local is None else None
+        if existing:
+            raise Duplicate(existing)
+        ext = Path(e.name).suffix.lower()
+        while True:
+            name = claimer.claim(stem, ext)
+            try:
                 naming.link_no_overwrite(tmp, folder / name)
-            else:
-                _copy_new(e, folder / name)
-            return name
-        except FileExistsError:
-            continue  # another tool made that name meanwhile: claim the next one
-        except BaseException:
-            if tmp is not None and tmp.exists():
-                tmp.unlink()
-            raise
+                return name
+            except FileExistsError:
+                continue  # another tool made that name meanwhile: claim the next one
+    finally:
+        if tmp.exists():
+            tmp.unlink()
 
 
-def _copy_new(e: Entry, dest: Path) -> None:
-    """Copy into a name that must not exist yet; a half-written copy (disk full) is our own and removed."""
-    with open(dest, "xb") as out:
+class Contents:
+    """Finds a file already in the media folder with the same bytes: sizes first (from one listing),
+    and a SHA-256 only of files whose size matches, so a large dataset is not read for each import."""
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+        self.by_size: dict[int, list[str]] | None = None
+        self.digests: dict[str, str] = {}
+
+    def _sizes(self) -> dict[int, list[str]]:
+        if self.by_size is None:
+            self.by_size = {}
+            with os.scandir(self.folder) as it:
+                for entry in it:
+                    if not entry.name.startswith(".") and kind_of(entry.name) in ("image", "video") \
+                            and entry.is_file(follow_symlinks=False):
+                        self.by_size.setdefault(entry.stat().st_size, []).append(entry.name)
+        return self.by_size
+
+    @staticmethod
+    def digest(path: Path) -> str:
+        with open(path, "rb") as f:
+            return hashlib.file_digest(f, "sha256").hexdigest()
+
+    def same_as(self, path: Path) -> str | None:
+        candidates = self._sizes().get(path.stat().st_size, [])
+        if not candidates:
+            return None
+        mine = self.digest(path)
+        for name in candidates:
+            if name not in self.digests:
+                try:
+                    self.digests[name] = self.digest(self.folder / name)
+                except OSError:
+                    continue
+            if self.digests[name] == mine:
+                return name
+        return None
+
+    def add(self, name: str) -> None:
         try:
-            with e.open() as src:
-                shutil.copyfileobj(src, out, 1024 * 1024)
-        except BaseException:
-            out.close()
-            dest.unlink()
-            raise
+            self._sizes().setdefault((self.folder / name).stat().st_size, []).append(name)
+        except OSError:
+            pass
 
 
 def _read_caption(e: Entry) -> str:
     with e.open() as f:
-        return captions.normalize(f.read().decode("utf-8-sig", errors="replace"))
+        data = limits.read_limited(f, limits.MAX_CAPTION_BYTES)
+    return captions.normalize(data.decode("utf-8-sig", errors="replace"))
 
 
 class Report:
@@ -290,15 +415,17 @@ class Report:
         self.imported: list[str] = []
         self.controls: list[str] = []
         self.captions = 0
+        self.duplicates = 0
         self.renamed: list[dict] = []
         self.skipped = list(skipped)
 
-    def skip(self, e: Entry, reason: str, message: str) -> None:
-        self.skipped.append(_skip(e, reason, message))
+    def skip(self, e: Entry, reason: str, message: str, **extra) -> None:
+        self.skipped.append({**_skip(e, reason, message), **extra})
 
     def as_dict(self) -> dict:
         return {
             "imported": len(self.imported), "controls": len(self.controls), "captions": self.captions,
+            "duplicates": self.duplicates,
             "renamed": self.renamed[:MAX_REPORTED], "renamed_count": len(self.renamed),
             "skipped": self.skipped[:MAX_REPORTED], "skipped_count": len(self.skipped),
         }
@@ -317,6 +444,7 @@ class ImportRun:
         self.done = 0
         self.pending: list[str] = []
         self.new_stems: dict[str, str] = {}   # original stem -> stem it got, so controls follow their target
+        self.contents = Contents(self.dirs.media)
 
     def run(self) -> dict:
         self.ctx.progress(0, self.total, "Importing", force=True)
@@ -342,6 +470,8 @@ class ImportRun:
             work()
         except probe.MediaError as exc:
             self.report.skip(e, "corrupt", str(exc))
+        except limits.TooLarge as exc:
+            self.report.skip(e, "too_large", str(exc))
         except OSError as exc:
             self.report.skip(e, "unreadable", f"Could not read or copy the file ({exc.strerror or exc}).")
         self.done += 1
@@ -350,7 +480,13 @@ class ImportRun:
     def _target(self, e: Entry, cap: Entry | None, claimer: naming.Claimer) -> None:
         clean = sanitize_filename(e.name)
         stem = split_name(clean)[0]
-        name = _place(e, self.dirs.media, claimer, stem, kind_of(e.name))
+        try:
+            name = _place(e, self.dirs.media, claimer, stem, kind_of(e.name), same_as=self.contents.same_as)
+        except Duplicate as dup:
+            self._duplicate(e, cap, dup.name)
+            return
+        self.contents.add(name)
+        testpoint.reached("import_placed")
         self.new_stems.setdefault(stem, split_name(name)[0])
         if name != clean:
             self.report.renamed.append({"from": e.path, "to": name})
@@ -359,12 +495,29 @@ class ImportRun:
                 # No fsync per caption: the source still has it, and 10,000 fsyncs cost seconds.
                 captions.write(self.dirs.media, name, _read_caption(cap), fsync=False)
                 self.report.captions += 1
+            except limits.TooLarge as exc:
+                self.report.skip(cap, "too_large", str(exc))
             except OSError as exc:
                 self.report.skip(cap, "unreadable", f"Could not read the caption ({exc}).")
         self.report.imported.append(name)
         self.pending.append(name)
         if len(self.pending) >= INDEX_BATCH:
             self._flush()
+
+    def _duplicate(self, e: Entry, cap: Entry | None, existing: str) -> None:
+        """The same file is in the dataset already (imported before, or twice in this import): skipped,
+        not copied as name_1. Its caption comes along only when the copy there has none (an import
+        killed between copying a file and writing its caption is finished by importing again)."""
+        self.report.duplicates += 1
+        self.report.skip(e, "duplicate", f"Already in the dataset as {existing}.", existing=existing)
+        self.new_stems.setdefault(split_name(sanitize_filename(e.name))[0], split_name(existing)[0])
+        if cap is not None and not captions.caption_path(self.dirs.media, existing).exists():
+            try:
+                captions.write(self.dirs.media, existing, _read_caption(cap), fsync=False)
+                self.report.captions += 1
+            except (OSError, limits.TooLarge) as exc:
+                self.report.skip(cap, "unreadable", f"Could not read the caption ({exc}).")
+            self.pending.append(existing)
 
     def _control(self, e: Entry, claimer: naming.Claimer) -> None:
         clean = sanitize_filename(e.name)
@@ -410,11 +563,14 @@ def _check_slot(ds: dict, slot: str) -> str:
 def _submit(svc, dataset_id: str, title: str, make_entries: Callable[[], list[Entry]], slot: str,
             params: dict, cleanup: Path | None = None) -> dict:
     def job(ctx):
+        # Listed while it runs: an import the app did not live to finish is reconciled at start.
+        recovery.import_started(svc, ctx.id, dataset_id)
         try:
             return run_import(svc, dataset_id, make_entries(), slot, ctx)
         finally:
             if cleanup is not None:
                 shutil.rmtree(cleanup, ignore_errors=True)
+            recovery.import_ended(svc, ctx.id)
 
     return svc.jobs.submit("dataset_import", title, job, params={"dataset_id": dataset_id, "slot": slot, **params},
                            owner=storage.topic(dataset_id))
@@ -451,6 +607,11 @@ def submit_local(svc, dataset_id: str, source: str, raw_path, slot: str = "media
     if source == "zip":
         if not path.is_file() or not zipfile.is_zipfile(path):
             raise ValidationError(f"{path.name} is not a zip file.", field="path", code="bad_zip")
+        with zipfile.ZipFile(path) as zf:  # a zip bomb is refused here, before the job starts
+            for info in zf.infolist():
+                check_zip_member(path.name, info)
+            check_space(storage.dataset_dirs(svc.layout, dataset_id).ensure().media,
+                        sum(i.file_size for i in zf.infolist()))
         return _submit(svc, dataset_id, f"Import {path.name}", lambda: zip_entries(path), slot,
                        {"source": "zip", "path": str(path)})
     raise ValidationError("source must be 'folder' or 'zip'.", field="source", code="bad_source")

@@ -14,6 +14,7 @@ from collections import Counter
 from typing import Callable
 
 from ..errors import ValidationError
+from .limits import MAX_CAPTION_BYTES
 
 SEP = ", "
 MAX_REGEX = 500
@@ -120,6 +121,9 @@ def sort_tags(caption: str, keep_first: int = 0, reverse: bool = False) -> str:
 def _text(value, field: str = "text") -> str:
     if not isinstance(value, str):
         raise ValidationError("Give the text as a string.", field=field, code="bad_text")
+    if len(value) > MAX_CAPTION_BYTES or len(value.encode("utf-8", "surrogatepass")) > MAX_CAPTION_BYTES:
+        raise ValidationError(f"A caption may be at most {MAX_CAPTION_BYTES // 1024} KB.", field=field,
+                              code="caption_too_large", details={"max_bytes": MAX_CAPTION_BYTES})
     return value.replace("\r\n", "\n").replace("\r", "\n")
 
 

@@ -125,7 +125,25 @@ def _m004_dataset_steps_and_trigger(db: sqlite_utils.Database) -> None:
                    [op or "other", json.dumps(params, ensure_ascii=False), step_id])
 
 
-MIGRATIONS = [_m001_initial, _m002_datasets, _m003_training, _m004_dataset_steps_and_trigger]
+def _m005_caption_journal(db: sqlite_utils.Database) -> None:
+    """A journal for multi-file caption changes (datasets/history.py, recovery.py): a step is `pending` ('apply',
+    'undo' or 'redo') from before its first file is written until its last one is; the journal rows
+    say which caption goes from what text to what, so a step a crash left open is finished at start.
+    `dataset_imports` lists imports that are running, so a crash mid-import is reconciled at start."""
+    if "pending" not in {c.name for c in db["dataset_history"].columns}:
+        db["dataset_history"].add_column("pending", str)
+    db["dataset_journal"].create(
+        {"id": int, "step_id": int, "dataset_id": str, "name": str, "src": str, "dst": str},
+        pk="id",
+        if_not_exists=True,
+    )
+    db["dataset_journal"].create_index(["step_id"], if_not_exists=True)
+    db["dataset_imports"].create({"job_id": str, "dataset_id": str, "started_at": float}, pk="job_id",
+                                 if_not_exists=True)
+
+
+MIGRATIONS = [_m001_initial, _m002_datasets, _m003_training, _m004_dataset_steps_and_trigger,
+              _m005_caption_journal]
 
 
 def migrate(db: sqlite_utils.Database) -> int:

@@ -5,14 +5,15 @@ request with a 422, not the job) and submits the job; `run_tagging` is the job i
 
 - items come from the dataset index; `only_empty` skips captioned items before the backend sees
   them (an API costs money per image), and checks again at write time against the file on disk;
-- every caption goes through `postprocess` and is written by `datasets.editing.transform_captions`
-  (atomic file write, index update, `item_updated` on `dataset:<id>`) as soon as it arrives;
+- every caption goes through `postprocess` and is written as soon as it arrives (atomic file write,
+  index update, `item_updated` on `dataset:<id>`), its before-value journaled in the run's undo step
+  first (see `write_caption`);
 - progress (done/total, rate, ETA) goes to `ctx.progress`, and each item to `job:<id>` as
   `tagging_item` events;
 - a failing item is listed in the result and the run goes on; a backend that cannot start at all
   fails the job;
 - cancel works at any time (a watcher stops retries and subprocesses at once), and whatever was
-  written, finished or not, is recorded as ONE step of the dataset's undo history.
+  written, finished or not, killed or not, is ONE step of the dataset's undo history.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import time
 from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 
-from ..datasets import editing, items, listing, storage
+from ..datasets import captions, editing, items, listing, storage
 from ..datasets.history import History
 from ..errors import ValidationError
 from .base import Backend, Item
@@ -144,19 +145,38 @@ def select_items(svc, req: TagRequest, names: list[str]) -> tuple[list[Item], li
     return todo, skipped
 
 
-def write_caption(svc, req: TagRequest, name: str, caption: str, kind: str, label: str) -> dict | None:
-    """Write one caption now (the grid shows it at once); the before/after pair for the undo step."""
-    seen: dict = {}
-
-    def fn(_name, current):
-        seen["before"] = current
-        seen["after"] = merge(req.mode, current, clean(caption, kind, req.post), kind, req.post)
-        return seen["after"]
-
-    editing.transform_captions(svc, req.dataset_id, [name], fn, label, record=False)
-    if "before" not in seen or seen["before"] == seen["after"]:
-        return None
-    return {"name": name, "before": seen["before"], "after": seen["after"]}
+def write_caption(svc, req: TagRequest, run: "_Run", name: str, caption: str, kind: str) -> dict | None:
+    """Write one caption now (the grid shows it at once), journaled first: the run's undo step is
+    opened with the first change and each item's before-value is recorded before its file is written,
+    so a run killed half-way can still be undone (datasets/recovery.py finishes the step at start).
+    Returns the change, or None when the caption stays as it is."""
+    dirs = storage.dataset_dirs(svc.layout, req.dataset_id)
+    h = History(svc.store)
+    with storage.dataset_lock(dirs):
+        if not (dirs.media / name).is_file():
+            items.refresh(svc, req.dataset_id, [name])
+            return None
+        if captions.oversized(dirs.media, name):
+            raise OSError(f"The caption of {name} is larger than a caption may be; it was left as it is.")
+        before = captions.read(dirs.media, name)
+        after = merge(req.mode, before, clean(caption, kind, req.post), kind, req.post)
+        if before is None and after == "":
+            after = None
+        if after == before:
+            return None
+        change = {"name": name, "before": before, "after": after}
+        if run.step is None:
+            run.step = h.open_step(req.dataset_id, run.label, [change], kind=JOB_KIND, op="autotag",
+                                   params={"backend": run.backend.name})
+        else:
+            h.add_changes(req.dataset_id, run.step[0], [change])
+        errors = editing.write_journaled(svc, req.dataset_id, [change], fsync=True)
+        if errors:
+            run.unwritten.append(name)  # close() takes it back out of the step
+            raise OSError(errors[0]["message"])
+        items.set_caption_rows(svc, req.dataset_id, [(name, after)])
+    editing.publish_items(svc, req.dataset_id, [name])
+    return change
 
 
 def run_tagging(svc, ctx, req: TagRequest, names: list[str], backend: Backend) -> dict:
@@ -181,9 +201,10 @@ def run_tagging(svc, ctx, req: TagRequest, names: list[str], backend: Backend) -
                         break
     finally:
         backend.close()
-        step = History(svc.store).record_step(req.dataset_id, run.label, run.changes, kind=JOB_KIND,
-                                              op="autotag", params={"backend": backend.name})
-        if step:
+        step = None
+        if run.step is not None:
+            step = History(svc.store).close(run.step[0], failed=run.unwritten)
+            storage.touch(svc, req.dataset_id)
             editing.publish_history(svc, req.dataset_id)
     ctx.progress(run.done, len(todo), run.rate.message(run.done), force=True)
     return {
@@ -206,24 +227,35 @@ class _Run:
         self.failed = 0
         self.changes: list[dict] = []
         self.errors: list[dict] = []
+        self.step: tuple[int, bool] | None = None  # the run's undo step, opened with its first change
+        self.unwritten: list[str] = []
 
     def handle(self, result) -> None:
         self.done += 1
         name = result.item.id
         if result.ok:
-            change = write_caption(self.svc, self.req, name, result.caption, self.backend.produces, self.label)
-            if change:
-                self.changes.append(change)
-            self.ctx.event("tagging_item", {"name": name, "ok": True, "changed": bool(change),
-                                            "caption": change["after"] if change else None})
+            try:
+                change = write_caption(self.svc, self.req, self, name, result.caption, self.backend.produces)
+            except OSError as exc:
+                self._fail({"name": name, "code": "caption_write_failed", "message": str(exc)})
+            else:
+                self._written(name, change)
         else:
-            self.failed += 1
-            error = {"name": name, "code": result.code, "message": result.error}
-            if len(self.errors) < MAX_LISTED_ERRORS:
-                self.errors.append(error)
-            self.ctx.event("tagging_item", {"ok": False, **error})
+            self._fail({"name": name, "code": result.code, "message": result.error})
         self.ctx.progress(self.done, self.total, self.rate.message(self.done))
         self.ctx.event("tagging_progress", self.rate.figures(self.done))
+
+    def _written(self, name: str, change: dict | None) -> None:
+        if change:
+            self.changes.append(change)
+        self.ctx.event("tagging_item", {"name": name, "ok": True, "changed": bool(change),
+                                        "caption": change["after"] if change else None})
+
+    def _fail(self, error: dict) -> None:
+        self.failed += 1
+        if len(self.errors) < MAX_LISTED_ERRORS:
+            self.errors.append(error)
+        self.ctx.event("tagging_item", {"ok": False, **error})
 
 
 def _pct(done: int, total: int) -> str:

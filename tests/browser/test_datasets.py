@@ -407,3 +407,23 @@ def test_cancel_upload_while_chunks_are_sent_keeps_nothing(page, live, tmp_path)
     assert not [j for j in jobs if j["kind"] == "dataset_import"], jobs
     expect(page.locator("[data-testid=grid-empty]")).to_be_visible()
     assert not page.errors, page.errors
+
+
+def test_uploading_the_same_pictures_again_reports_duplicates(page, live, tmp_path):
+    """Issue 12.5: the same files again are recognised by content, not copied as img_00_1.png."""
+    page.select_option("[data-testid=lang-select]", "zh-CN")
+    ds_id = create_dataset(page)
+    files = make_images(tmp_path / "in", 3)
+    upload_into(page, ds_id, files, 3)
+    page.locator("[data-testid=import-report] button.x").click()
+    page.set_input_files("[data-testid=file-input]", files)
+    report = page.locator("[data-testid=import-report]")
+    expect(report.locator("[data-testid=report-duplicates]")).to_have_text("3 个已在数据集中", timeout=20_000)
+    report.locator("[data-testid=report-details]").click()
+    expect(report.locator(".details li")).to_have_count(3)
+    expect(report.locator(".details li").first).to_contain_text("数据集中已有（内容相同）")
+    assert_no_raw_keys(page)
+    expect(page.locator("[data-testid=item-card]")).to_have_count(3)
+    assert sorted(p.name for p in media_dir(live, ds_id).glob("*.png")) == ["img_00.png", "img_01.png", "img_02.png"]
+    page.select_option("[data-testid=lang-select]", "en")
+    assert not page.errors, page.errors

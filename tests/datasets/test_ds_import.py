@@ -123,14 +123,15 @@ def _files(*pairs):
 
 def test_upload_chunks_pair_captions_and_sanitize_paths(ds, api, svc):
     r = api.post(f"{ds.base}/upload", data={
-        "files": _files(("a.png", image_bytes()), ("b.png", image_bytes())),
+        "files": _files(("a.png", image_bytes(color=(1, 0, 0))), ("b.png", image_bytes(color=(2, 0, 0)))),
         "paths": ["trip/a.png", "../../../b.png"], "final": "0"}, content_type="multipart/form-data")
     assert r.status_code == 200, r.get_json()
     body = r.get_json()
     assert body["job"] is None
     uid = body["upload_id"]
     r = api.post(f"{ds.base}/upload", data={
-        "files": _files(("a.txt", "caption a".encode()), ("c.png", image_bytes()), ("d.png", image_bytes())),
+        "files": _files(("a.txt", "caption a".encode()), ("c.png", image_bytes(color=(3, 0, 0))),
+                        ("d.png", image_bytes(color=(4, 0, 0)))),
         "paths": ["trip/a.txt", "C:\\Users\\me\\c.png", "/etc/d.png"], "upload_id": uid},
         content_type="multipart/form-data")
     assert r.status_code == 202
@@ -213,7 +214,7 @@ def test_upload_zip_is_expanded(ds, api, svc):
 def test_image_control_import_pairs_controls(make_ds, src, tmp_path):
     cds = make_ds("image_control")
     make_image(src / "a.png")
-    make_image(src / "b.png")
+    make_image(src / "b.png", color=(7, 7, 7))
     make_image(src / "control" / "a.png", color=(9, 9, 9))
     make_image(src / "control" / "b_0.png")
     make_image(src / "control" / "b_1.png")
@@ -221,8 +222,10 @@ def test_image_control_import_pairs_controls(make_ds, src, tmp_path):
     assert report["imported"] == 2 and report["controls"] == 3
     assert cds.item("a.png")["controls"][0]["name"] == "a.png"
     assert [c["name"] for c in cds.item("b.png")["controls"]] == ["b_0.png", "b_1.png"]
-    # A second import of the same names: targets are renamed and their controls follow. b_1 is
-    # skipped as a new stem because control b_1.png (b's 2nd control) would pair with it.
+    # A second import of the same names (other pictures): targets are renamed and their controls
+    # follow. b_1 is skipped as a new stem because control b_1.png (b's 2nd control) would pair with it.
+    make_image(src / "a.png", color=(1, 2, 3))
+    make_image(src / "b.png", color=(3, 2, 1))
     report = cds.import_folder(src)
     assert [c["name"] for c in cds.item("a_1.png")["controls"]] == ["a_1.png"]
     assert [c["name"] for c in cds.item("b_2.png")["controls"]] == ["b_2_0.png", "b_2_1.png"]

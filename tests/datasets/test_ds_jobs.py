@@ -30,16 +30,18 @@ class CancelAfter:
 
 def test_cancelled_import_keeps_and_lists_what_it_copied(ds, src, svc):
     for i in range(10):
-        make_image(src / f"p{i}.png")
+        make_image(src / f"p{i}.png", color=(i, 0, 0))
     ctx = CancelAfter(3)
     with pytest.raises(JobCancelled):
         importer.run_import(svc, ds.id, importer.folder_entries(src), "media", ctx)
     assert ds.items()["total"] == 3
     assert len([p for p in ds.media.iterdir() if not p.name.startswith(".")]) == 3
     assert ctx.progressed[0] == (0, 10)
-    # Nothing is left claimed: the next import can use the following names freely.
+    # Nothing is left claimed, and importing again copies only the rest: the 3 already there are
+    # recognised by content (not copied again as p0_1.png...).
     report = ds.import_folder(src)
-    assert report["imported"] == 10 and len(report["renamed"]) == 3
+    assert report["imported"] == 7 and report["duplicates"] == 3 and report["renamed"] == []
+    assert ds.items()["total"] == 10
 
 
 def test_import_job_cancel_through_api(ds, src, svc, api):

@@ -116,9 +116,9 @@ def test_control_media(make_ds, src, api):
 
 
 def test_odd_but_valid_names_round_trip(ds, src, api):
-    for name in ("猫 cat #1.png", "100% done?.png", "a&b=c.png"):
-        make_image(src / name.replace("?", "_"))
-    make_image(src / "con.png")                                  # reserved on Windows
+    for i, name in enumerate(("猫 cat #1.png", "100% done?.png", "a&b=c.png")):
+        make_image(src / name.replace("?", "_"), color=(i, 0, 0))
+    make_image(src / "con.png", color=(9, 0, 0))                                # reserved on Windows
     ds.import_folder(src)
     names = {i["name"] for i in ds.items()["items"]}
     assert names == {"猫 cat #1.png", "100% done_.png", "a&b=c.png", "_con.png"}

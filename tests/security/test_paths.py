@@ -83,8 +83,9 @@ def test_uploaded_relative_paths_stay_in_the_staging_folder(api, svc, dataset, t
 def test_zip_members_cannot_write_outside_the_dataset(api, svc, dataset, tmp_path):
     zpath = tmp_path / "evil.zip"
     with zipfile.ZipFile(zpath, "w") as zf:
-        for n in ("../../../../zip_escaped.png", "/abs_escaped.png", "..\\..\\win_escaped.png", "C:/drive_escaped.png"):
-            zf.writestr(n, png_bytes())
+        for i, n in enumerate(("../../../../zip_escaped.png", "/abs_escaped.png", "..\\..\\win_escaped.png",
+                               "C:/drive_escaped.png")):
+            zf.writestr(n, png_bytes(color=(i, 0, 0)))  # different pictures: the same one twice is a duplicate
     resp = api.post(f"/api/datasets/{DS}/import", json={"source": "zip", "path": str(zpath)})
     assert resp.status_code == 202, resp.get_json()
     job = svc.jobs.wait(resp.get_json()["job"]["id"])

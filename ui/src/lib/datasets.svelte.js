@@ -57,6 +57,11 @@ function stepVars(op, p) {
   }
 }
 /** A history Step ({op, params, label}) in the user's language. */
+/** A dataset error in the user's language when its code is known (ds.err.<code>), else the server's text. */
+export function dsErrorText(code, message) {
+  return code && hasKey(`ds.err.${code}`) ? t(`ds.err.${code}`) : message;
+}
+
 export function stepLabel(step) {
   if (!step) return '';
   const op = step.op;
@@ -390,7 +395,7 @@ function sendChunk(url, form, onProgress, signal) {
       if (xhr.status >= 200 && xhr.status < 300) settle(resolve, data);
       else {
         const e = data?.error || {};
-        settle(reject, new ApiError(xhr.status, e.code || `http_${xhr.status}`, e.message || xhr.statusText, e.details));
+        settle(reject, new ApiError(xhr.status, e.code || `http_${xhr.status}`, dsErrorText(e.code, e.message || xhr.statusText), e.details));
       }
     };
     xhr.onerror = () => settle(reject, new ApiError(0, 'network_error', t('ds.upload.networkError')));

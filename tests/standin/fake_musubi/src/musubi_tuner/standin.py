@@ -109,7 +109,7 @@ def cache_stage(script: str, args) -> None:
     require_file(getattr(args, "text_encoder", None) or getattr(args, "t5", None), "--text_encoder")
     say(real.line(real.CACHE[stage], r"Load dataset config from").rsplit(" ", 1)[0] + f" {args.dataset_config}")
     arch = arch_of(script)
-    pace = float(os.environ.get("FAKE_MUSUBI_STEP_S", "0.02")) / 4
+    pace = float(os.environ.get("FAKE_MUSUBI_CACHE_S") or float(os.environ.get("FAKE_MUSUBI_STEP_S", "0.02")) / 4)
     for index, entry in enumerate(entries):
         say(real.encoding_dataset(stage, index))
         cache_dir = Path(entry["cache_directory"])

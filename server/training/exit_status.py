@@ -50,6 +50,8 @@ def describe(exit_code: int | None, *, wrapper: dict | None = None, platform: st
         # The launcher exited normally (1) but its child, the trainer, was killed by a signal.
         name = wrapper["signal"]
         return {"code": "trainer_signal", "signal": name, "number": wrapper["signum"], "hint": HINTS.get(name)}
+    if wrapper and wrapper.get("status") is not None:
+        exit_code = wrapper["status"]   # the trainer's own code (on Windows its NTSTATUS), not the launcher's 1
     if exit_code is None:
         return {"code": "unknown_exit"}
     if platform == "win32":
@@ -88,6 +90,8 @@ def english(stage: str, info: dict) -> str:
             f" ({info['name']})" if info.get("name") else "") + hint
     if code == "exit_code":
         return f"{stage} exited with code {info['exit_code']}"
+    if code == "interrupted":
+        return "The app stopped while this task was running and its process is gone."
     if code == "launcher_lost":
         how = f"was killed by signal {info['signal']} ({info['number']})" if info.get("signal") else "ended"
         return f"{stage}: the launcher (accelerate) {how} while the trainer was still running; the trainer was stopped"

@@ -207,7 +207,10 @@ TRACEBACK = "Traceback (most recent call last):"
 LAUNCHER_WRAPPER = re.compile(
     r"^subprocess\.CalledProcessError: Command .* (?:returned non-zero exit status (?P<status>-?\d+)"
     r"|died with <Signals\.(?P<signal>\w+): (?P<signum>\d+)>)\.?\s*$")
-ERROR_LINE = re.compile(r"^\s*(?:[\w.]+(?:Error|Exception|Interrupt)\b|CUDA out of memory|Killed\b).*")
+# Without a traceback: an exception-looking line, a logger error (`ERROR:<logger>:...`, musubi logs
+# with Python's default format), argparse's `x.py: error: ...`, the shell's `Killed`.
+ERROR_LINE = re.compile(r"^\s*(?:[\w.]+(?:Error|Exception|Interrupt)\b|CUDA out of memory|Killed\b"
+                        r"|(?:ERROR|CRITICAL):[\w.]+:|[\w.-]+\.py: error: ).*")
 
 
 def _text_lines(text: str) -> list[str]:

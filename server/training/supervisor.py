@@ -24,7 +24,7 @@ import threading
 import time
 
 from ..errors import ApiError, Conflict, ValidationError
-from . import planning, proctree, tasks
+from . import exit_status, planning, proctree, tasks
 from .runner import StageOutcome, TaskRunner, final_checkpoint_written
 
 log = logging.getLogger(__name__)
@@ -92,8 +92,9 @@ class Supervisor:
             self._set_status(task["id"], "done", pid=None, pid_create_time=None, finished_at=time.time(), error=None)
             log.info("task %s finished while the app was closed", task["id"])
             return
+        failure = {"code": "interrupted", "stage": task.get("stage") or "train", "line": None}
         self._set_status(task["id"], "interrupted", pid=None, pid_create_time=None, finished_at=time.time(),
-                         error="The app stopped while this task was running and its process is gone.")
+                         error=exit_status.english(failure["stage"], failure), run={**run, "failure": failure})
 
     def _loop(self) -> None:
         while not self._closing:
@@ -169,6 +170,7 @@ class Supervisor:
             planning.prepare_run(self.store, self.layout, task, resume, write=False)
             run = dict(task.get("run") or {})
             run["pending_resume"] = resume
+            run.pop("failure", None)   # how the previous run ended is not this one's story
             top = self.store.db.execute("SELECT MAX(queue_pos) FROM tasks").fetchone()[0] or 0
             self._set_status(task_id, "queued", queue_pos=top + 1, run=run, error=None)
             self.publish_queue()

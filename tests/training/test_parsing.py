@@ -190,6 +190,16 @@ def test_a_killed_trainer_has_no_error_line_to_quote():
     assert info == {"code": "trainer_signal", "signal": "SIGKILL", "number": 9, "hint": "oom"}
     assert "signal SIGKILL (9)" in exit_status.english("train", info)
     assert last_error_line("all good\nepoch 1/20\n") == ""
+    # Errors that end a run without a traceback: argparse's, and musubi's logger.
+    assert last_error_line("usage: x.py [-h]\nzimage_train_network.py: error: unrecognized arguments: --foo\n"
+                           + "Traceback" + FAILED_RUN.split("Traceback")[2]) == \
+        "zimage_train_network.py: error: unrecognized arguments: --foo"
+    assert last_error_line("INFO:a:b\nERROR:musubi_tuner.x:No video generated\nepoch 1/2\n") == \
+        "ERROR:musubi_tuner.x:No video generated"
+    # On Windows the trainer's crash reaches the log only through the launcher's wrapper.
+    windows = FAILED_RUN.replace("returned non-zero exit status 1.", "returned non-zero exit status 3221225477.")
+    info = exit_status.describe(1, wrapper=launcher_wrapper(windows), platform="win32")
+    assert (info["code"], info["status"], info["name"]) == ("windows_status", "0xC0000005", "STATUS_ACCESS_VIOLATION")
     assert parse_clock("1:02:03") == 3723 and parse_clock("?") is None
 
 

@@ -167,6 +167,23 @@ def test_crash_marks_failed_with_the_error_line(trainer, models, monkeypatch):
                                         "line": failed["error"].split(": ", 1)[1]}
 
 
+def test_each_step_keeps_its_own_loss_through_the_runner(trainer, models, monkeypatch):
+    """Steps slower than tqdm's 0.1 s redraw interval: every step is drawn first with the previous
+    step's avr_loss (update), then with its own (set_postfix), as the real musubi does."""
+    svc = trainer
+    monkeypatch.setenv("FAKE_MUSUBI_STEP_S", "0.11")
+    task = tasks.create(svc.store, svc.layout, qwen_task(models, epochs=2))
+    svc.supervisor.enqueue(task["id"])
+    done = svc.supervisor.wait(task["id"], timeout=30)
+    assert done["status"] == "done", done["error"]
+    log = (tasks.paths(svc.layout, task["id"]).logs / "run-001-train.log").read_text(encoding="utf-8")
+    assert "| 2/6 [" in log and log.count("| 3/6 [") >= 2, "the stand-in should redraw each step twice"
+    # The stand-in's avr_loss after step n is the mean of 0.5/k for k <= n, shown as tqdm shows floats.
+    own = [float(f"{sum(0.5 / k for k in range(1, n + 1)) / n:2.3g}") for n in range(1, 7)]
+    assert [(p["step"], p["loss"]) for p in tasks.loss_history(svc.store, task["id"])] == list(enumerate(own, 1))
+    assert [p["epoch"] for p in tasks.loss_history(svc.store, task["id"])] == [1, 1, 1, 2, 2, 2]
+
+
 def _trainer_started(svc, task_id) -> list[int]:
     """Launcher and trainer pids once the runner has recorded both (it keeps them in the run record)."""
     def recorded():
@@ -296,6 +313,7 @@ def test_app_restart_marks_a_gone_run_interrupted(data_dir, models, monkeypatch)
         row = tasks.row(svc2.store, task["id"])
         assert row["status"] == "interrupted" and row["pid"] is None
         assert "process is gone" in row["error"]
+        assert row["run"]["failure"] == {"code": "interrupted", "stage": "train", "line": None}
     finally:
         svc2.shutdown()
 

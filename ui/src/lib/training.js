@@ -230,7 +230,7 @@ export function fmtLoss(v) {
 /** Why a failed task failed, in the UI's language: {text, hint, line} from the run's `failure`
  * record (server/training/exit_status.py); tasks without one fall back to the stored English text. */
 export function failureOf(task) {
-  const f = task?.status === 'failed' ? task.run?.failure : null;
+  const f = ['failed', 'interrupted'].includes(task?.status) ? task.run?.failure : null;
   if (!f) return task?.error ? { text: task.error, hint: '', line: '' } : null;
   const stage = t('training.stage.' + f.stage);
   const params = { ...f, stage, name: f.name ? `(${f.name})` : '' };

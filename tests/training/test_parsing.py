@@ -148,6 +148,34 @@ def test_standin_bar_formatter_redraws_every_real_bar():
     assert count > 80
 
 
+def parsed_shapes(text: str) -> set[str]:
+    """The form of every line the parser acts on, without its numbers, paths and bar cells: what
+    the stand-in must print exactly like the real musubi (tests/training/test_runner.py)."""
+    from server.training import progress
+    acted_on = (progress.EPOCH, progress.TOTAL_STEPS, progress.NUM_EPOCHS, progress.NUM_ITEMS, progress.CHECKPOINT,
+                progress.SAMPLE, progress.MODEL_SAVED, progress.ENCODING_DATASET)
+    shapes = set()
+    for segment in re.split(r"\r|\n", text):
+        bars = find_bars(segment)
+        for m in bars:
+            # Numbers are padded to their width (` 5.14it/s`, `200.00it/s`): the padding goes with them.
+            shapes.add("bar " + re.sub(r" *\d+(\.\d+)?", "N", re.sub(r"\|[^|]*\|", "|B|", m.group(0).strip())))
+        rest = segment[bars[-1].end():] if bars else segment
+        if any(r.search(rest) for r in acted_on):
+            rest = re.sub(r"(saving checkpoint: ).*", r"\1<path>", rest)
+            shapes.add(re.sub(r"\d+", "N", rest))
+    return shapes
+
+
+REAL_SHAPES = set().union(*(parsed_shapes(real(p.name)) for p in REAL.glob("*.log")))
+
+
+def test_real_shapes_cover_what_the_parser_reads():
+    kinds = {"bar steps", "bar Nit", "epoch", "total optimization steps", "num epochs", "num train items",
+             "saving checkpoint", "generating sample images", "model saved.", "Encoding dataset"}
+    assert all(any(kind in shape for shape in REAL_SHAPES) for kind in kinds)
+
+
 # --- failures ----------------------------------------------------------------------------------
 
 FAILED_RUN = """\

@@ -20,6 +20,7 @@ from server import create_app
 from server.training import planning, tasks
 
 from .conftest import TOKEN_FREE, add_dataset, point_at_standin, qwen_task
+from .test_parsing import REAL_SHAPES, parsed_shapes
 
 
 def collect(svc, task_id):
@@ -90,6 +91,11 @@ def test_full_run(trainer, models):
     log_text = (folder.logs / "run-001-train.log").read_bytes().decode("utf-8")
     assert "running training / 学習開始" in log_text and "\r" in log_text
     assert "CUDA_VISIBLE_DEVICES=0" in log_text
+    # Every line the parser acts on is printed by the stand-in exactly as the real musubi prints it.
+    for stage in ("cache_latents", "cache_text_encoder", "train"):
+        shapes = parsed_shapes((folder.logs / f"run-001-{stage}.log").read_text(encoding="utf-8"))
+        assert shapes and shapes <= REAL_SHAPES, sorted(shapes - REAL_SHAPES)
+    assert {s.split(":")[0] for s in shapes if s.startswith("bar ")} == {"bar steps"}
 
     # A second run finds the caches complete and unchanged and skips both cache stages.
     svc.supervisor.enqueue(task["id"])

@@ -2,7 +2,8 @@
 
 musubi's cache scripts wrap a generator in tqdm, so the console shows a count without a total
 (`3it [00:01, 2.47it/s]`). One iteration is one batch, read from the stage's dataset.toml:
-- text encoder outputs: items in file order, cut into batches of `batch_size` -> ceil(items / bs);
+- text encoder outputs: items in file order, cut into batches of `batch_size` -> ceil(items / bs)
+  (except edit datasets, whose text encoder also reads the control images: batched like latents);
 - latents: batches are filled per bucket (resolution), so the count is known only when every item
   lands in one bucket (bucketing off) or each batch holds one item; videos with `head` extraction
   give one item per video and per `target_frames` value. Anything else -> None (count only).
@@ -54,9 +55,10 @@ def expected_batches(stage: str, argv: list[str]) -> int | None:
         folder = Path(d.get("video_directory") or d.get("image_directory"))
         items = _items(folder, "video" if video else "image", d.get("caption_extension", ".txt"))
         bs = max(1, int(d.get("batch_size", 1)))
-        if stage == "cache_text_encoder":
+        if stage == "cache_text_encoder" and not d.get("control_directory"):
             total += math.ceil(items / bs)
             continue
+        # Edit datasets encode their text with the control images: batched by bucket like latents.
         if video:
             if d.get("frame_extraction", "head") != "head":
                 return None

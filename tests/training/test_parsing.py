@@ -338,4 +338,8 @@ def test_expected_cache_batches_follow_the_dataset_toml(tmp_path):
     argv = write("batch_size = 3\nenable_bucket = false")
     assert expected_batches("cache_latents", argv) == 2
     assert expected_batches("train", argv) is None
+    argv = write("batch_size = 3\nenable_bucket = true", f"control_directory = \"{media.as_posix()}\"\n")
+    assert expected_batches("cache_text_encoder", argv) is None and expected_batches("cache_latents", argv) is None
+    argv = write("batch_size = 1\nenable_bucket = true", f"control_directory = \"{media.as_posix()}\"\n")
+    assert expected_batches("cache_text_encoder", argv) == 4 == expected_batches("cache_latents", argv)
     assert expected_batches("cache_latents", ["python", "x.py", "--dataset_config", str(tmp_path / "no.toml")]) is None

@@ -156,6 +156,24 @@ class TaskRunner:
         self.sup.stage_started(self, index, stage["name"], popen.pid, create_time)
         return popen, create_time
 
+    def _parser(self, stage: dict) -> ProgressParser:
+        run = self.run_record
+        is_train = stage["name"] == "train"
+        return ProgressParser(stage["name"], step_offset=run.get("step_offset", 0) if is_train else 0,
+                              epoch_offset=run.get("epoch_offset", 0) if is_train else 0,
+                              expected_total=None if is_train else expected_batches(stage["name"], stage["argv"]))
+
+    def catch_up(self) -> None:
+        """Read a stage log that nobody followed to its end (the run finished while the app was
+        closed): store its progress and the loss of the steps not stored yet."""
+        stage = self.run_record["stages"][self.run_record.get("stage_index", 0)]
+        parser = self._parser(stage)
+        follower = _LogFollower(self._log_path(stage))
+        while text := follower.read():
+            parser.feed(text)
+        parser.flush()
+        self._save(parser)
+
     def _run_stage(self, index: int, stage: dict, attached: dict | None) -> tuple[str, str | None]:
         if attached:
             popen, pid, create_time = None, attached["pid"], attached["create_time"]
@@ -166,9 +184,7 @@ class TaskRunner:
             tree = proctree.Tree(self.run_record["procs"])
         run = self.run_record
         is_train = stage["name"] == "train"
-        parser = ProgressParser(stage["name"], step_offset=run.get("step_offset", 0) if is_train else 0,
-                                epoch_offset=run.get("epoch_offset", 0) if is_train else 0,
-                                expected_total=None if is_train else expected_batches(stage["name"], stage["argv"]))
+        parser = self._parser(stage)
         follower = _LogFollower(self._log_path(stage))
         watcher = OutputWatcher(Path(run["output_dir"]), [Segment.from_dict(s) for s in run["segments"]]) \
             if is_train else None

@@ -89,6 +89,7 @@ class Supervisor:
         stages = run.get("stages") or []
         last_stage = stages and run.get("stage_index", 0) == len(stages) - 1 and stages[-1]["name"] == "train"
         if last_stage and task.get("stage") == "train" and run.get("output_dir") and final_checkpoint_written(run):
+            TaskRunner(self, task["id"], run).catch_up()   # its last steps' loss and final progress
             self._set_status(task["id"], "done", pid=None, pid_create_time=None, finished_at=time.time(), error=None)
             log.info("task %s finished while the app was closed", task["id"])
             return

@@ -253,6 +253,9 @@ def test_a_run_that_finished_while_the_app_was_closed_is_done(data_dir, models, 
         row = tasks.row(svc2.store, task["id"])
         assert row["status"] == "done", row["error"]
         assert row["error"] is None and row["pid"] is None
+        # What happened while nobody watched is read from the log: every step's loss, the end.
+        assert [p["step"] for p in tasks.loss_history(svc2.store, task["id"])] == list(range(1, 13))
+        assert (row["progress"]["step"], row["progress"]["phase"]) == (12, "saved")
     finally:
         svc2.shutdown()
 

@@ -443,7 +443,7 @@ def test_task_page_shows_cache_counts_and_the_failure_in_both_languages(browser,
     """musubi's cache stages print a count without a total (`3it [00:01, 2.47it/s]`): with batches the
     app cannot foresee (batch size 2, bucketing on) the task page shows an indeterminate bar and the
     count. A trainer that fails shows why in the UI's language, with musubi's own error line."""
-    env = {"LORA_WORKBENCH_GPU_PROVIDER": "none", "FAKE_MUSUBI_STEP_S": "0.05", "FAKE_MUSUBI_CACHE_S": "1.5",
+    env = {"LORA_WORKBENCH_GPU_PROVIDER": "none", "FAKE_MUSUBI_STEP_S": "0.05", "FAKE_MUSUBI_CACHE_S": "2.5",
            "FAKE_MUSUBI_CRASH_AT_STEP": "2"}
     live = LiveApp(tmp_path / "data", env=env).wait_ready()
     try:

@@ -2,8 +2,11 @@
 
     {name}-{epoch:06d}.safetensors        {name}-step{step:08d}.safetensors        {name}.safetensors
     {name}-{epoch:06d}-state/             {name}-step{step:08d}-state/             {name}-state/
-    sample/{name}_{suffix}_{prompt:02d}_{YYYYmmddHHMMSS}[_{seed}].png|.mp4
-        suffix e{epoch:06d} (epoch samples and --sample_at_first) or {step:06d} (step samples)
+    sample/{name}_{suffix}_{prompt:02d}_{YYYYmmddHHMMSS}[_{seed}]_{frame:03d}.png   (images)
+    sample/{name}_{suffix}_{prompt:02d}_{YYYYmmddHHMMSS}[_{seed}].mp4               (videos)
+        suffix e{epoch:06d} (epoch samples and --sample_at_first) or {step:06d} (step samples);
+        musubi saves images through save_images_grid, which appends a per-image index (`_000`):
+        without a seed the name ends `_{time}_000.png`, so that index is never read as a seed.
 
 A resumed run writes under its own output name (`<name>-r1`, ...) because musubi restarts its
 counters; each `Segment` maps one output name to the task's epoch/step numbering.
@@ -95,7 +98,9 @@ def converted(output_dir: Path) -> list[dict]:
     return sorted(out, key=lambda c: (c["mtime"], c["file"]))
 
 
-SAMPLE_NAME = re.compile(r"^_(?:e(?P<epoch>\d{6})|(?P<step>\d{6}))_(?P<index>\d{2})_(?P<time>\d{14})(?:_(?P<seed>\d+))?$")
+SAMPLE_HEAD = r"^_(?:e(?P<epoch>\d{6})|(?P<step>\d{6}))_(?P<index>\d{2})_(?P<time>\d{14})(?:_(?P<seed>\d+))?"
+SAMPLE_NAME = {"image": re.compile(SAMPLE_HEAD + r"_(?P<frame>\d{3})$"), "video": re.compile(SAMPLE_HEAD + "$")}
+VIDEO_EXTENSIONS = {".mp4"}
 
 
 def samples(output_dir: Path, segments: list[Segment]) -> list[dict]:
@@ -106,8 +111,9 @@ def samples(output_dir: Path, segments: list[Segment]) -> list[dict]:
     for p in folder.iterdir():
         if not (p.is_file() and p.suffix.lower() in SAMPLE_EXTENSIONS):
             continue
+        kind = "video" if p.suffix.lower() in VIDEO_EXTENSIONS else "image"
         found = _match_segment(p.stem, segments)
-        m = found and SAMPLE_NAME.match(found[1])
+        m = found and SAMPLE_NAME[kind].match(found[1])
         if not m:
             continue
         seg = found[0]
@@ -115,7 +121,7 @@ def samples(output_dir: Path, segments: list[Segment]) -> list[dict]:
         step = int(m.group("step")) + seg.step_offset if m.group("step") is not None else None
         out.append({"file": f"sample/{p.name}", "epoch": epoch, "step": step, "prompt_index": int(m.group("index")),
                     "seed": int(m.group("seed")) if m.group("seed") else None, "time": m.group("time"),
-                    "kind": "video" if p.suffix.lower() == ".mp4" else "image", "segment": seg.output_name,
+                    "kind": kind, "segment": seg.output_name,
                     "mtime": p.stat().st_mtime})
     return sorted(out, key=lambda s: (s["time"], s["prompt_index"], s["file"]))
 

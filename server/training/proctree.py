@@ -49,7 +49,12 @@ def stop_tree(proc: psutil.Process, timeout: float) -> str:
     Returns "terminated" when the gentle request was enough, "killed" when force was needed.
     (On Windows psutil's terminate is already TerminateProcess, so it is always "terminated".)
     """
-    procs = tree(proc)
+    return stop_all([proc], timeout)
+
+
+def stop_all(roots: list[psutil.Process], timeout: float) -> str:
+    """stop_tree() for several processes at once (one wait for all of them)."""
+    procs = list({p.pid: p for root in roots for p in tree(root)}.values())
     for p in procs:
         try:
             p.terminate()
@@ -78,3 +83,50 @@ def _running(p: psutil.Process) -> bool:
         return p.is_running() and p.status() != psutil.STATUS_ZOMBIE
     except psutil.Error:
         return False
+
+
+class Tree:
+    """Every process a stage started, remembered by (pid, create_time) as they appear.
+
+    Killing the `accelerate` launcher does not kill the trainer it started: the child is re-parented
+    and keeps the GPU, and `proc.children()` of a dead launcher finds nothing. So descendants are
+    recorded while the launcher lives (`refresh()`, called as the stage is followed) and a stage
+    counts as over only when none of them is left (`alive()`). The members are kept in the task's run
+    record, so after an app restart the same tree is found again.
+    """
+
+    def __init__(self, members: list[list] | None = None):
+        self.members: list[tuple[int, float | None]] = [(int(p), c) for p, c in (members or [])]
+
+    def refresh(self) -> bool:
+        """Add the descendants of every living member; True when a new one was found."""
+        known = {pid for pid, _ in self.members}
+        added = False
+        for proc in self.alive():
+            for child in tree(proc)[1:]:
+                if child.pid not in known:
+                    ctime = identity(child.pid)
+                    if ctime is not None:
+                        self.members.append((child.pid, ctime))
+                        known.add(child.pid)
+                        added = True
+        return added
+
+    def alive(self) -> list[psutil.Process]:
+        out = []
+        for pid, ctime in self.members:
+            proc = find(pid, ctime)
+            if proc is not None:
+                out.append(proc)
+        return out
+
+    def stop(self, timeout: float) -> str:
+        """stop_tree() for what is left of it: "terminated", "killed" or "gone" (nothing was left)."""
+        self.refresh()
+        procs = self.alive()
+        if not procs:
+            return "gone"
+        return stop_all(procs, timeout)
+
+    def as_list(self) -> list[list]:
+        return [[pid, ctime] for pid, ctime in self.members]

@@ -10,8 +10,14 @@ events, stored on the task about once a second), the loss per step (`task_loss` 
 checkpoints and samples in output/ (`checkpoint` / `sample` events).
 
 Outcome of a stage: exit code 0 = done. For a re-attached process the exit code cannot be read
-(it is not our child), so success is judged from what it left: the final checkpoint for the
-train stage, no Python traceback in the log for a cache stage.
+(it is not our child), so success is judged from what it left: the final checkpoint (written after
+the stage started) for the train stage, no Python traceback in the log for a cache stage.
+
+A stage is over only when no process of its tree is left (proctree.Tree): if the `accelerate`
+launcher dies while the trainer it started still runs, the rest of the tree is stopped first, so
+the task never reads "failed" while its trainer holds the GPU (and the queue cannot start the next
+task on that GPU). A failure is described by exit_status (signals named, Windows status codes) plus
+musubi's own error line, never accelerate's `CalledProcessError` wrapper around it.
 """
 
 from __future__ import annotations
@@ -25,10 +31,11 @@ import threading
 import time
 from pathlib import Path
 
-from . import cache_state, proctree
+from . import cache_state, exit_status, proctree
+from .cache_total import expected_batches
 from .musubi_env import full_env
 from .outputs import OutputWatcher, Segment
-from .progress import ProgressParser, last_error_line
+from .progress import ProgressParser, last_error_line, launcher_wrapper
 
 log = logging.getLogger(__name__)
 
@@ -48,10 +55,21 @@ class StageOutcome:
     DONE, FAILED, STOPPED, DETACHED = "done", "failed", "stopped", "detached"
 
 
+def final_checkpoint_written(run: dict) -> bool:
+    """The train stage's final `NAME.safetensors` exists and was written after that stage started
+    (a restarted task still has the previous run's file under the same name)."""
+    final = Path(run["output_dir"]) / f"{run['output_name']}.safetensors"
+    try:
+        return final.stat().st_mtime >= (run.get("stage_started_at") or 0) - 1
+    except OSError:
+        return False
+
+
 class TaskRunner:
     """Executes the `run` record of a task (see supervisor.prepare_run) from `run["stage_index"]` on."""
 
     POLL_S = 0.1
+    TREE_EVERY_S = 0.25
     PROGRESS_EVERY_S = 0.3
     SAVE_EVERY_S = 1.0
     OUTPUT_SCAN_EVERY_S = 0.5
@@ -67,6 +85,7 @@ class TaskRunner:
         self.thread = threading.Thread(target=self._main, name=f"task-{task_id}", daemon=True)
         self.stop_mode: str | None = None
         self.loss_floor: int | None = None   # highest loss step already stored (see Supervisor.save_progress)
+        self.failure: dict | None = None     # exit_status.describe() + stage + line, when a stage failed
 
     # --- control (called from other threads) ---------------------------------------------------
 
@@ -128,33 +147,67 @@ class TaskRunner:
         with open(path, "ab") as out:
             out.write(("$ " + subprocess.list2cmdline(stage["argv"]) + "\n").encode("utf-8"))
             out.flush()
+            self.run_record["stage_started_at"] = time.time()
             popen = subprocess.Popen(stage["argv"], cwd=self.run_record["cwd"], env=full_env(stage["env"]),
                                      stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
                                      **popen_flags())
         create_time = proctree.identity(popen.pid)
+        self.run_record["procs"] = [[popen.pid, create_time]]
         self.sup.stage_started(self, index, stage["name"], popen.pid, create_time)
         return popen, create_time
+
+    def _parser(self, stage: dict) -> ProgressParser:
+        run = self.run_record
+        is_train = stage["name"] == "train"
+        return ProgressParser(stage["name"], step_offset=run.get("step_offset", 0) if is_train else 0,
+                              epoch_offset=run.get("epoch_offset", 0) if is_train else 0,
+                              expected_total=None if is_train else expected_batches(stage["name"], stage["argv"]))
+
+    def catch_up(self) -> None:
+        """Read a stage log that nobody followed to its end (the run finished while the app was
+        closed): store its progress and the loss of the steps not stored yet."""
+        stage = self.run_record["stages"][self.run_record.get("stage_index", 0)]
+        parser = self._parser(stage)
+        follower = _LogFollower(self._log_path(stage))
+        while text := follower.read():
+            parser.feed(text)
+        parser.flush()
+        self._save(parser)
 
     def _run_stage(self, index: int, stage: dict, attached: dict | None) -> tuple[str, str | None]:
         if attached:
             popen, pid, create_time = None, attached["pid"], attached["create_time"]
+            tree = proctree.Tree(attached.get("procs") or [[pid, create_time]])
         else:
             popen, create_time = self._spawn(index, stage)
             pid = popen.pid
+            tree = proctree.Tree(self.run_record["procs"])
         run = self.run_record
         is_train = stage["name"] == "train"
-        parser = ProgressParser(stage["name"], step_offset=run.get("step_offset", 0) if is_train else 0,
-                                epoch_offset=run.get("epoch_offset", 0) if is_train else 0)
+        parser = self._parser(stage)
         follower = _LogFollower(self._log_path(stage))
         watcher = OutputWatcher(Path(run["output_dir"]), [Segment.from_dict(s) for s in run["segments"]]) \
             if is_train else None
         self.sup.publish(self.task_id, "stage", {"stage": stage["name"], "skipped": False, "pid": pid})
-        last_progress = last_save = last_scan = 0.0
+        last_progress = last_save = last_scan = last_tree = 0.0
+        orphans_stopped = False   # the launcher ended and what it left running was stopped
         while True:
-            exit_code = popen.poll() if popen else None
-            gone = (exit_code is not None) if popen else proctree.find(pid, create_time) is None
-            self._pump(follower, parser, stage["name"])
             now = time.monotonic()
+            if now - last_tree >= self.TREE_EVERY_S:
+                last_tree = now
+                if tree.refresh():
+                    self.sup.tree_changed(self, tree.as_list())
+            exit_code = popen.poll() if popen else None
+            root_gone = (exit_code is not None) if popen else proctree.find(pid, create_time) is None
+            gone = root_gone and not tree.alive()
+            if root_gone and not gone and not orphans_stopped:
+                # The launcher is gone (killed, crashed) but the trainer it started still runs.
+                log.warning("task %s: %s launcher ended, stopping the rest of its process tree",
+                            self.task_id, stage["name"])
+                orphans_stopped = True
+                self.stop_mode = tree.stop(self.sup.STOP_TIMEOUT_S)
+                continue
+            self._pump(follower, parser, stage["name"])
             if parser.changed and now - last_progress >= self.PROGRESS_EVERY_S:
                 parser.changed = False
                 last_progress = now
@@ -168,8 +221,7 @@ class TaskRunner:
             if gone:
                 break
             if self.stop_requested.is_set():
-                proc = proctree.find(pid, create_time)
-                self.stop_mode = proctree.stop_tree(proc, self.sup.STOP_TIMEOUT_S) if proc else "gone"
+                self.stop_mode = tree.stop(self.sup.STOP_TIMEOUT_S)
                 if popen:
                     popen.wait(timeout=10)
                 self._pump(follower, parser, stage["name"], final=True)
@@ -184,24 +236,32 @@ class TaskRunner:
         self._save(parser)
         if watcher:
             self._announce(watcher.drain())
-        return self._judge(stage, exit_code, follower, popen is None)
+        if orphans_stopped:
+            self.stop_mode = None   # not a stop the user asked for
+        return self._judge(stage, exit_code, follower, popen is None, orphans_stopped)
 
     def _judge(self, stage: dict, exit_code: int | None, follower: "_LogFollower",
-               attached: bool) -> tuple[str, str | None]:
+               attached: bool, orphans_stopped: bool = False) -> tuple[str, str | None]:
         tail = follower.tail()
+        name = stage["name"]
         if attached:
-            if stage["name"] == "train":
-                final = Path(self.run_record["output_dir"]) / f"{self.run_record['output_name']}.safetensors"
-                ok = final.is_file()
+            if name == "train":
+                ok = final_checkpoint_written(self.run_record)
             else:
                 ok = "Traceback (most recent call last)" not in tail
-            if ok:
+            if ok:   # leftovers stopped after a finished run do not undo it
                 return StageOutcome.DONE, None
-            return StageOutcome.FAILED, last_error_line(tail) or f"{stage['name']} ended without finishing."
-        if exit_code == 0:
+            info = {"code": "launcher_lost" if orphans_stopped else "unknown_exit"}
+        elif exit_code == 0:
             return StageOutcome.DONE, None
+        elif orphans_stopped:
+            how = exit_status.describe(exit_code)
+            info = {"code": "launcher_lost", **{k: how[k] for k in ("signal", "number", "exit_code") if k in how}}
+        else:
+            info = exit_status.describe(exit_code, wrapper=launcher_wrapper(tail))
         line = last_error_line(tail)
-        return StageOutcome.FAILED, f"{stage['name']} exited with code {exit_code}" + (f": {line}" if line else "")
+        self.failure = {**info, "stage": name, "line": line or None}
+        return StageOutcome.FAILED, exit_status.english(name, info) + (f": {line}" if line else "")
 
     def _pump(self, follower: "_LogFollower", parser: ProgressParser, stage: str, final: bool = False) -> None:
         text = follower.read()

@@ -6,8 +6,10 @@
   also holds back later tasks that want any of its GPUs, so a two-GPU task is not starved by a
   stream of one-GPU tasks.
 - `stop()` takes a queued task back to draft, or asks its runner to end the process tree.
-- At start-up every task the database says is running is checked: its process (pid + create time)
-  still alive -> re-attached; gone -> `interrupted`, never left "running".
+- At start-up every task the database says is running is checked: any process of its tree (pid +
+  create time, the launcher and what it started) still alive -> re-attached; all gone -> `done` when
+  the training had written its final checkpoint (it finished while the app was closed), else
+  `interrupted`, never left "running".
 - At shutdown runners detach: training keeps going and is re-attached on the next start.
 
 Events: `status` on `task:<id>` and `task` on `tasks` at every status change, `queue` on `tasks`
@@ -22,8 +24,8 @@ import threading
 import time
 
 from ..errors import ApiError, Conflict, ValidationError
-from . import planning, proctree, tasks
-from .runner import StageOutcome, TaskRunner
+from . import exit_status, planning, proctree, tasks
+from .runner import StageOutcome, TaskRunner, final_checkpoint_written
 
 log = logging.getLogger(__name__)
 
@@ -67,13 +69,13 @@ class Supervisor:
             if task["status"] not in tasks.RUNNING:
                 continue
             run = task.get("run") or {}
-            proc = proctree.find(task.get("pid"), task.get("pid_create_time"))
-            if proc is None or not run.get("stages"):
-                self._set_status(task["id"], "interrupted", pid=None, pid_create_time=None, finished_at=time.time(),
-                                 error="The app stopped while this task was running and its process is gone.")
+            members = run.get("procs") or [[task.get("pid"), task.get("pid_create_time")]]
+            alive = bool(task.get("pid")) and bool(proctree.Tree(members).alive())
+            if not alive or not run.get("stages"):
+                self._end_unattended(task, run)
                 continue
             runner = TaskRunner(self, task["id"], run,
-                                attach={"pid": task["pid"], "create_time": task["pid_create_time"]})
+                                attach={"pid": task["pid"], "create_time": task["pid_create_time"], "procs": members})
             with self._lock:
                 self._runners[task["id"]] = runner
             if task["status"] == "stopping":
@@ -81,6 +83,19 @@ class Supervisor:
             runner.start()
             self.publish(task["id"], "reattached", {"pid": task["pid"], "stage": task.get("stage")})
             log.info("re-attached task %s (pid %s)", task["id"], task["pid"])
+
+    def _end_unattended(self, task: dict, run: dict) -> None:
+        """A task that was running when the app stopped and has no process left."""
+        stages = run.get("stages") or []
+        last_stage = stages and run.get("stage_index", 0) == len(stages) - 1 and stages[-1]["name"] == "train"
+        if last_stage and task.get("stage") == "train" and run.get("output_dir") and final_checkpoint_written(run):
+            TaskRunner(self, task["id"], run).catch_up()   # its last steps' loss and final progress
+            self._set_status(task["id"], "done", pid=None, pid_create_time=None, finished_at=time.time(), error=None)
+            log.info("task %s finished while the app was closed", task["id"])
+            return
+        failure = {"code": "interrupted", "stage": task.get("stage") or "train", "line": None}
+        self._set_status(task["id"], "interrupted", pid=None, pid_create_time=None, finished_at=time.time(),
+                         error=exit_status.english(failure["stage"], failure), run={**run, "failure": failure})
 
     def _loop(self) -> None:
         while not self._closing:
@@ -156,6 +171,7 @@ class Supervisor:
             planning.prepare_run(self.store, self.layout, task, resume, write=False)
             run = dict(task.get("run") or {})
             run["pending_resume"] = resume
+            run.pop("failure", None)   # how the previous run ended is not this one's story
             top = self.store.db.execute("SELECT MAX(queue_pos) FROM tasks").fetchone()[0] or 0
             self._set_status(task_id, "queued", queue_pos=top + 1, run=run, error=None)
             self.publish_queue()
@@ -209,6 +225,11 @@ class Supervisor:
         self._set_status(runner.task_id, status, stage=stage, pid=pid, pid_create_time=create_time,
                          run=runner.run_record)
 
+    def tree_changed(self, runner: TaskRunner, members: list[list]) -> None:
+        """The stage's process tree grew (accelerate started the trainer): keep it for a restart."""
+        runner.run_record["procs"] = members
+        tasks.update_fields(self.store, runner.task_id, run=runner.run_record)
+
     def save_progress(self, runner: TaskRunner, snapshot: dict, losses: list) -> None:
         tasks.update_fields(self.store, runner.task_id, progress=snapshot)
         if runner.loss_floor is None:
@@ -229,8 +250,9 @@ class Supervisor:
         with self._lock:
             if self._runners.get(runner.task_id) is runner:
                 del self._runners[runner.task_id]
+        runner.run_record["failure"] = runner.failure if outcome == StageOutcome.FAILED else None
         self._set_status(runner.task_id, status, error=error, stop_mode=stop_mode, pid=None, pid_create_time=None,
-                         finished_at=time.time())
+                         finished_at=time.time(), run=runner.run_record)
         self._wake.set()
 
     # --- events ---------------------------------------------------------------------------------

@@ -437,3 +437,44 @@ def test_queue_reorder_on_one_gpu(browser, trainer_live, tmp_path):
         live.call("POST", f"/api/tasks/{task_id}/stop")
     for task_id in (first, second, third):
         wait_for(lambda: live.call("GET", f"/api/tasks/{task_id}")["task"]["status"] in ("stopped", "draft"), timeout=20)
+
+
+def test_task_page_shows_cache_counts_and_the_failure_in_both_languages(browser, tmp_path):
+    """musubi's cache stages print a count without a total (`3it [00:01, 2.47it/s]`): with batches the
+    app cannot foresee (batch size 2, bucketing on) the task page shows an indeterminate bar and the
+    count. A trainer that fails shows why in the UI's language, with musubi's own error line."""
+    env = {"LORA_WORKBENCH_GPU_PROVIDER": "none", "FAKE_MUSUBI_STEP_S": "0.05", "FAKE_MUSUBI_CACHE_S": "2.5",
+           "FAKE_MUSUBI_CRASH_AT_STEP": "2"}
+    live = LiveApp(tmp_path / "data", env=env).wait_ready()
+    try:
+        skip_first_run(live)
+        ds_id, models = setup_trainer(live, tmp_path)
+        config = task_config(ds_id, models, name="Counting", epochs=2, repeats=1)
+        config["dataset"]["batch_size"] = 2
+        task = live.call("POST", "/api/tasks", config)["task"]
+        live.call("POST", f"/api/tasks/{task['id']}/start")
+
+        page = open_page(browser, live, f"/tasks/{task['id']}")
+        expect(page.locator("[data-testid=task-steps]")).to_have_text(
+            re.compile(r"Caching (latents|text encoder outputs): [1-3] done"), timeout=15_000)
+        expect(page.locator("[data-testid=task-progress-bar]")).to_have_class(re.compile("indeterminate"))
+        zh = open_page(browser, live, f"/tasks/{task['id']}", locale="zh-CN")
+        expect(zh.locator("[data-testid=task-steps]")).to_have_text(
+            re.compile(r"(缓存潜变量|缓存文本编码)：已完成 [0-3] 项"), timeout=15_000)
+        assert_no_raw_keys(zh)
+        shot(zh, "training-zh-cache-count")
+
+        expect(zh.locator("[data-testid=task-error-text]")).to_have_text("训练退出，退出码 1。", timeout=30_000)
+        expect(zh.locator("[data-testid=task-error-line]")).to_have_text(
+            re.compile(r"^torch\.OutOfMemoryError: CUDA out of memory"))
+        assert "CalledProcessError" not in zh.locator("[data-testid=task-error]").inner_text()
+        assert_no_raw_keys(zh)
+        shot(zh, "training-zh-failed")
+        zh.select_option("[data-testid=lang-select]", "en")
+        expect(zh.locator("[data-testid=task-error-text]")).to_have_text("Training exited with code 1.")
+        expect(zh.locator("[data-testid=task-error]")).to_contain_text("musubi-tuner says:")
+        assert not page.errors and not zh.errors, (page.errors, zh.errors)
+        page.context.close()
+        zh.context.close()
+    finally:
+        live.stop()

@@ -28,6 +28,7 @@ def fast_supervision(monkeypatch):
     monkeypatch.setattr(TaskRunner, "POLL_S", 0.03)
     monkeypatch.setattr(TaskRunner, "SAVE_EVERY_S", 0.2)
     monkeypatch.setattr(TaskRunner, "OUTPUT_SCAN_EVERY_S", 0.1)
+    monkeypatch.setattr(TaskRunner, "TREE_EVERY_S", 0.05)
     monkeypatch.setenv("FAKE_MUSUBI_STEP_S", "0.02")
     for name in ("FAKE_MUSUBI_CRASH_AT_STEP", "FAKE_MUSUBI_IGNORE_SIGTERM", "FAKE_MUSUBI_STEP_LOG"):
         monkeypatch.delenv(name, raising=False)

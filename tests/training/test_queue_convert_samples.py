@@ -126,3 +126,29 @@ def test_standin_samples_are_real_pngs(api, svc, models):
     # Prompts differ in colour, steps in the picture.
     assert pictures[(1, 0)].getpixel((2, 2)) != pictures[(1, 1)].getpixel((2, 2))
     assert pictures[(1, 0)].tobytes() != pictures[(2, 0)].tobytes()
+
+
+def test_real_sample_names_are_listed_and_served_with_ranges(api, svc, models):
+    """The names the real musubi wrote (files.txt): images with the `_000` index, videos without.
+    Both are listed and served; videos answer range requests (a <video> element seeks with them)."""
+    point_at_standin(svc.store)
+    add_dataset(svc)
+    task = tasks.create(svc.store, svc.layout, qwen_task(models, name="tiny", samples=False))
+    folder = tasks.paths(svc.layout, task["id"]).output / "sample"
+    folder.mkdir(parents=True)
+    real_files = (Path(__file__).resolve().parents[1] / "fixtures" / "musubi-real-output" / "files.txt")
+    names = [line.rsplit("/", 1)[1] for line in real_files.read_text(encoding="utf-8").split() if "/sample/" in line]
+    png = io.BytesIO()
+    Image.new("RGB", (8, 8), "red").save(png, format="PNG")
+    for name in names:
+        (folder / name).write_bytes(png.getvalue() if name.endswith(".png") else b"\0\0\0\x18ftypmp42" + bytes(1000))
+    listed = api.get(f"/api/tasks/{task['id']}/outputs").get_json()["samples"]
+    assert sorted(s["file"] for s in listed) == sorted(f"sample/{n}" for n in names)
+    assert {s["kind"] for s in listed} == {"image", "video"} and {s["seed"] for s in listed} == {42}
+    for s in listed:
+        resp = api.get(f"/api/tasks/{task['id']}/files/{s['file']}")
+        assert resp.status_code == 200 and resp.mimetype == ("image/png" if s["kind"] == "image" else "video/mp4")
+    video = next(s for s in listed if s["kind"] == "video")
+    part = api.get(f"/api/tasks/{task['id']}/files/{video['file']}", headers={"Range": "bytes=0-99"})
+    assert part.status_code == 206 and len(part.data) == 100
+    assert part.headers["Content-Range"].endswith("/1012")

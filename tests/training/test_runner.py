@@ -8,6 +8,8 @@ re-attach code paths.
 
 from __future__ import annotations
 
+import signal
+import sys
 import time
 from pathlib import Path
 
@@ -18,6 +20,7 @@ from server import create_app
 from server.training import planning, tasks
 
 from .conftest import TOKEN_FREE, add_dataset, point_at_standin, qwen_task
+from .test_parsing import REAL_SHAPES, parsed_shapes
 
 
 def collect(svc, task_id):
@@ -60,6 +63,10 @@ def test_full_run(trainer, models):
     types = {e["type"] for e in events}
     assert {"log", "progress", "status", "stage", "checkpoint", "sample", "sampling"} <= types
 
+    # Cache stages count batches without a total in musubi's output; the app knows there are 3.
+    for stage in ("cache_latents", "cache_text_encoder"):
+        last = [e["data"] for e in events if e["type"] == "progress" and e["data"]["stage"] == stage][-1]
+        assert (last["step"], last["total_steps"], last["percent"]) == (3, 3, 100.0) and last["rate"]
     progress = done["progress"]
     assert progress["step"] == progress["total_steps"] == 6
     assert progress["epoch"] == progress["total_epochs"] == 2
@@ -84,6 +91,11 @@ def test_full_run(trainer, models):
     log_text = (folder.logs / "run-001-train.log").read_bytes().decode("utf-8")
     assert "running training / 学習開始" in log_text and "\r" in log_text
     assert "CUDA_VISIBLE_DEVICES=0" in log_text
+    # Every line the parser acts on is printed by the stand-in exactly as the real musubi prints it.
+    for stage in ("cache_latents", "cache_text_encoder", "train"):
+        shapes = parsed_shapes((folder.logs / f"run-001-{stage}.log").read_text(encoding="utf-8"))
+        assert shapes and shapes <= REAL_SHAPES, sorted(shapes - REAL_SHAPES)
+    assert {s.split(":")[0] for s in shapes if s.startswith("bar ")} == {"bar steps"}
 
     # A second run finds the caches complete and unchanged and skips both cache stages.
     svc.supervisor.enqueue(task["id"])
@@ -153,6 +165,99 @@ def test_crash_marks_failed_with_the_error_line(trainer, models, monkeypatch):
     assert "exited with code 1" in failed["error"]
     assert "torch.OutOfMemoryError: CUDA out of memory" in failed["error"]
     assert failed["stage"] == "train"
+    # The log ends with the launcher's own traceback; the task shows musubi's line, not that wrapper.
+    log = (tasks.paths(svc.layout, task["id"]).logs / "run-001-train.log").read_text(encoding="utf-8")
+    assert log.rstrip().splitlines()[-1].startswith("subprocess.CalledProcessError: Command ")
+    assert "CalledProcessError" not in failed["error"]
+    assert failed["run"]["failure"] == {"code": "exit_code", "exit_code": 1, "stage": "train",
+                                        "line": failed["error"].split(": ", 1)[1]}
+
+
+def test_each_step_keeps_its_own_loss_through_the_runner(trainer, models, monkeypatch):
+    """Steps slower than tqdm's 0.1 s redraw interval: every step is drawn first with the previous
+    step's avr_loss (update), then with its own (set_postfix), as the real musubi does."""
+    svc = trainer
+    monkeypatch.setenv("FAKE_MUSUBI_STEP_S", "0.11")
+    task = tasks.create(svc.store, svc.layout, qwen_task(models, epochs=2))
+    svc.supervisor.enqueue(task["id"])
+    done = svc.supervisor.wait(task["id"], timeout=30)
+    assert done["status"] == "done", done["error"]
+    log = (tasks.paths(svc.layout, task["id"]).logs / "run-001-train.log").read_text(encoding="utf-8")
+    assert "| 2/6 [" in log and log.count("| 3/6 [") >= 2, "the stand-in should redraw each step twice"
+    # The stand-in's avr_loss after step n is the mean of 0.5/k for k <= n, shown as tqdm shows floats.
+    own = [float(f"{sum(0.5 / k for k in range(1, n + 1)) / n:2.3g}") for n in range(1, 7)]
+    assert [(p["step"], p["loss"]) for p in tasks.loss_history(svc.store, task["id"])] == list(enumerate(own, 1))
+    assert [p["epoch"] for p in tasks.loss_history(svc.store, task["id"])] == [1, 1, 1, 2, 2, 2]
+
+
+def _trainer_started(svc, task_id) -> list[int]:
+    """Launcher and trainer pids once the runner has recorded both (it keeps them in the run record)."""
+    def recorded():
+        procs = (tasks.row(svc.store, task_id).get("run") or {}).get("procs") or []
+        return [pid for pid, _ in procs] if len(procs) >= 2 else None
+    return wait_for(recorded, what="the trainer child recorded")
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
+def test_a_trainer_killed_by_a_signal_names_the_signal(trainer, models, monkeypatch):
+    svc = trainer
+    monkeypatch.setenv("FAKE_MUSUBI_STEP_S", "0.1")
+    task = tasks.create(svc.store, svc.layout, qwen_task(models, epochs=20, samples=False))
+    svc.supervisor.enqueue(task["id"])
+    wait_for(lambda: train_step(svc, task["id"]) >= 2, what="training steps")
+    launcher, child = _trainer_started(svc, task["id"])[:2]
+    psutil.Process(child).send_signal(signal.SIGKILL)   # what the OOM killer does
+    failed = svc.supervisor.wait(task["id"], timeout=15)
+    assert failed["status"] == "failed"
+    assert "killed by signal SIGKILL (9)" in failed["error"], failed["error"]
+    assert "epoch" not in failed["error"] and "247" not in failed["error"]
+    assert failed["run"]["failure"]["code"] == "trainer_signal" and failed["run"]["failure"]["line"] is None
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
+def test_killing_the_launcher_stops_the_trainer_before_the_task_fails(trainer, models, monkeypatch):
+    svc = trainer
+    monkeypatch.setenv("FAKE_MUSUBI_STEP_S", "0.1")
+    a = tasks.create(svc.store, svc.layout, qwen_task(models, name="A", epochs=20, samples=False))
+    b = tasks.create(svc.store, svc.layout, qwen_task(models, name="B", epochs=1, samples=False))   # same GPU
+    svc.supervisor.enqueue(a["id"])
+    svc.supervisor.enqueue(b["id"])
+    wait_for(lambda: train_step(svc, a["id"]) >= 2, what="training steps")
+    pids = _trainer_started(svc, a["id"])
+    psutil.Process(pids[0]).kill()   # the launcher only: its trainer child is re-parented and goes on
+    failed = svc.supervisor.wait(a["id"], timeout=20)
+    assert _alive(pids) == [], "the task was failed while a process of it was still running"
+    assert failed["status"] == "failed" and failed["run"]["failure"]["code"] == "launcher_lost"
+    assert "launcher (accelerate) was killed by signal SIGKILL (9)" in failed["error"]
+    assert tasks.row(svc.store, a["id"])["pid"] is None
+    done = svc.supervisor.wait(b["id"], timeout=30)
+    assert done["status"] == "done" and done["started_at"] >= failed["finished_at"]
+
+
+def test_a_run_that_finished_while_the_app_was_closed_is_done(data_dir, models, monkeypatch):
+    monkeypatch.setenv("FAKE_MUSUBI_STEP_S", "0.05")
+    first = create_app(data_dir=data_dir, token=TOKEN_FREE, testing=True, gpu_provider="none")
+    svc1 = first.extensions["workbench"]
+    point_at_standin(svc1.store)
+    add_dataset(svc1)
+    task = tasks.create(svc1.store, svc1.layout, qwen_task(models, epochs=4, samples=False))
+    svc1.supervisor.enqueue(task["id"])
+    wait_for(lambda: train_step(svc1, task["id"]) >= 1, what="training steps")
+    pids = _tree_pids(svc1, task["id"])
+    svc1.shutdown()   # the app closes; the training finishes on its own
+    wait_for(lambda: not _alive(pids), timeout=30, what="the training to finish")
+
+    second = create_app(data_dir=data_dir, token=TOKEN_FREE, testing=True, gpu_provider="none")
+    svc2 = second.extensions["workbench"]
+    try:
+        row = tasks.row(svc2.store, task["id"])
+        assert row["status"] == "done", row["error"]
+        assert row["error"] is None and row["pid"] is None
+        # What happened while nobody watched is read from the log: every step's loss, the end.
+        assert [p["step"] for p in tasks.loss_history(svc2.store, task["id"])] == list(range(1, 13))
+        assert (row["progress"]["step"], row["progress"]["phase"]) == (12, "saved")
+    finally:
+        svc2.shutdown()
 
 
 def test_failed_start_is_refused_with_the_field(trainer, models):
@@ -217,6 +322,7 @@ def test_app_restart_marks_a_gone_run_interrupted(data_dir, models, monkeypatch)
         row = tasks.row(svc2.store, task["id"])
         assert row["status"] == "interrupted" and row["pid"] is None
         assert "process is gone" in row["error"]
+        assert row["run"]["failure"] == {"code": "interrupted", "stage": "train", "line": None}
     finally:
         svc2.shutdown()
 

@@ -227,6 +227,20 @@ export function fmtLoss(v) {
   return Math.abs(v) >= 0.01 ? v.toFixed(4) : v.toPrecision(3);
 }
 
+/** Why a failed task failed, in the UI's language: {text, hint, line} from the run's `failure`
+ * record (server/training/exit_status.py); tasks without one fall back to the stored English text. */
+export function failureOf(task) {
+  const f = ['failed', 'interrupted'].includes(task?.status) ? task.run?.failure : null;
+  if (!f) return task?.error ? { text: task.error, hint: '', line: '' } : null;
+  const stage = t('training.stage.' + f.stage);
+  const params = { ...f, stage, name: f.name ? `(${f.name})` : '' };
+  return {
+    text: t('training.failure.' + f.code, params),
+    hint: f.hint ? t('training.failure.hint.' + f.hint) : '',
+    line: f.line || '',
+  };
+}
+
 /** Percent done of a task's progress record (0-100) or null. */
 export function percentOf(progress) {
   if (!progress) return null;

@@ -1,16 +1,31 @@
 """Stand-in for `python -m accelerate.commands.launch` (tests only).
 
-Accepts the launcher options the app emits, then runs `<script> <args>` as a child process with
-the same interpreter and exits with the child's code - the real launcher also spawns a child,
-which is why the app must stop whole process trees.
+Accepts the launcher options the app emits, prints accelerate's warning block (taken from the real
+logs), then runs `<script> <args>` as a child process with the same interpreter, as accelerate's
+simple_launcher does. Like it, a failed child ends the launcher with its own traceback AFTER the
+trainer's: `raise subprocess.CalledProcessError(returncode=process.returncode, cmd=cmd)` (accelerate
+1.x, commands/launch.py) - "returned non-zero exit status 1", or "died with <Signals.SIGKILL: 9>"
+when the trainer was killed - and the launcher itself exits with 1.
 """
 
 import argparse
 import subprocess
 import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "src" / "musubi_tuner"))
+import real_output  # noqa: E402
 
 
-def main() -> int:
+def simple_launcher(args) -> None:
+    cmd = [sys.executable, args.script, *args.script_args]
+    process = subprocess.Popen(cmd)
+    process.wait()
+    if process.returncode != 0:
+        raise subprocess.CalledProcessError(returncode=process.returncode, cmd=cmd)
+
+
+def main() -> None:
     parser = argparse.ArgumentParser(prog="accelerate launch", allow_abbrev=False)
     parser.add_argument("--num_cpu_threads_per_process", type=int, required=True)
     parser.add_argument("--mixed_precision", choices=["no", "fp16", "bf16"], required=True)
@@ -20,12 +35,10 @@ def main() -> int:
     parser.add_argument("script")
     parser.add_argument("script_args", nargs=argparse.REMAINDER)
     args = parser.parse_args()
-    print("The following values were not passed to `accelerate launch` and had defaults used instead:\n"
-          "\t`--num_machines` was set to a value of `1`\n\t`--dynamo_backend` was set to a value of `'no'`",
-          file=sys.stderr, flush=True)
-    child = subprocess.Popen([sys.executable, args.script, *args.script_args])
-    return child.wait()
+    sys.stderr.write("\n".join(real_output.ACCELERATE_WARNING) + "\n")
+    sys.stderr.flush()
+    simple_launcher(args)
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

@@ -1,10 +1,13 @@
 """What the stand-in musubi scripts do (tests only; see tests/standin/README.md).
 
-It replaces the GPU-only trainer: arguments are parsed with a parser rebuilt from the pinned CLI
-spec (allow_abbrev on, like musubi), then the output musubi prints is reproduced - banner lines,
-`epoch E/T`, tqdm redraws on stderr with `\\r`, `saving checkpoint:`, sample lines, `model saved.` -
-and files are written under musubi's names, at a pace set by FAKE_MUSUBI_STEP_S. Image samples are
-real small PNGs (drawn with zlib + struct) so the samples grid and viewer show pictures.
+It replaces the trainer for faults the real one cannot produce on demand (out of memory, a hang,
+an ignored SIGTERM) and for fast process-handling tests: arguments are parsed with a parser rebuilt
+from the pinned CLI spec (allow_abbrev on, like musubi), then musubi's output is replayed from the
+REAL logs (real_output.py: banner, `epoch E/T`, tqdm redraws with `\\r` in musubi's call order,
+`saving checkpoint:`, logger lines incl. `...:model saved.`, cache-stage count bars) and files are
+written under musubi's names (image samples with the `_000` index), at a pace set by
+FAKE_MUSUBI_STEP_S. A failure raises a real Python exception, so the traceback is Python's own.
+Image samples are real small PNGs (drawn with zlib + struct) so the samples grid and viewer show pictures.
 """
 
 from __future__ import annotations
@@ -21,6 +24,8 @@ import time
 import tomllib
 import zlib
 from pathlib import Path
+
+import real_output as real
 
 SPEC = Path(__file__).resolve().parents[4] / "fixtures" / "musubi-cli-spec.json"
 IMAGE_EXT = {".png", ".jpg", ".jpeg", ".webp", ".bmp", ".avif"}
@@ -59,28 +64,16 @@ def build_parser(script: str) -> argparse.ArgumentParser:
     return parser
 
 
-def log(message: str) -> None:
-    print(f"INFO:musubi_tuner:{message}", file=sys.stderr, flush=True)
+def say(text: str = "", stream=None) -> None:
+    """One line, flushed at once (the app runs stages with PYTHONUNBUFFERED like this)."""
+    stream = stream or sys.stderr
+    stream.write(text + "\n")
+    stream.flush()
 
 
-def clock(seconds: float) -> str:
-    seconds = int(seconds)
-    return f"{seconds // 60:02d}:{seconds % 60:02d}"
-
-
-def tqdm_line(desc: str, n: int, total: int, started: float, postfix: str = "") -> str:
-    elapsed = time.time() - started
-    pct = int(100 * n / total) if total else 0
-    filled = int(10 * n / total) if total else 0
-    bar = "█" * filled + " " * (10 - filled)
-    if n == 0 or elapsed <= 0:
-        rate, eta = "?it/s", "?"
-    else:
-        per = n / elapsed
-        rate = f"{per:.2f}it/s" if per >= 1 else f"{1 / per:.2f}s/it"
-        eta = clock((total - n) / per)
-    tail = f", {postfix}" if postfix else ""
-    return f"\r{desc}: {pct:3d}%|{bar}| {n}/{total} [{clock(elapsed)}<{eta}, {rate}{tail}]"
+def accelerator_print(text: str) -> None:
+    """musubi's accelerator.print(): stdout."""
+    say(text, sys.stdout)
 
 
 def dataset_entries(config_path: str) -> list[dict]:
@@ -111,23 +104,44 @@ def arch_of(script: str) -> str:
 def cache_stage(script: str, args) -> None:
     entries = dataset_entries(args.dataset_config)
     te = "text_encoder" in script
+    stage = "cache_text_encoder" if te else "cache_latents"
     require_file(getattr(args, "vae", None), "--vae")
     require_file(getattr(args, "text_encoder", None) or getattr(args, "t5", None), "--text_encoder")
-    items = [(e, f) for e in entries for f in e["files"]]
-    started = time.time()
+    say(real.line(real.CACHE[stage], r"Load dataset config from").rsplit(" ", 1)[0] + f" {args.dataset_config}")
     arch = arch_of(script)
-    for n, (entry, media) in enumerate(items, start=1):
+    pace = float(os.environ.get("FAKE_MUSUBI_CACHE_S") or float(os.environ.get("FAKE_MUSUBI_STEP_S", "0.02")) / 4)
+    for index, entry in enumerate(entries):
+        say(real.encoding_dataset(stage, index))
         cache_dir = Path(entry["cache_directory"])
         cache_dir.mkdir(parents=True, exist_ok=True)
-        res = entry.get("resolution", [960, 544])
-        w, h = (res, res) if isinstance(res, int) else res
-        name = f"{media.stem}_{arch}_te.safetensors" if te else f"{media.stem}_{w:04d}x{h:04d}_{arch}.safetensors"
-        target = cache_dir / name
-        if not (args.skip_existing and target.exists()):
-            target.write_bytes(b"cache")
-        print(tqdm_line("", n, len(items), started).replace("\r: ", "\r"), end="", file=sys.stderr, flush=True)
-    print(file=sys.stderr, flush=True)
-    log("done!")
+        # musubi iterates a generator of batches: its bar has no total (`3it [00:01, 2.47it/s]`).
+        bar = real.Bar()
+        caption_ext = entry.get("caption_extension", ".txt")
+        for media in entry["files"]:
+            if not media.with_suffix(caption_ext).is_file():
+                continue   # musubi's glob keeps only items with a caption
+            time.sleep(pace)
+            if te:
+                name = f"{media.stem}_{arch}_te.safetensors"
+            else:
+                # Latent caches are named by the item's ORIGINAL size (REAL-RUN.md); the stand-in's
+                # media are not real pictures, so the bucket resolution stands in for it.
+                res = entry.get("resolution", [960, 544])
+                w, h = (res, res) if isinstance(res, int) else res
+                name = f"{media.stem}_{w:04d}x{h:04d}_{arch}.safetensors"
+            target = cache_dir / name
+            if not (args.skip_existing and target.exists()):
+                target.write_bytes(b"cache")
+            bar.update(1)
+        bar.close()
+    say(real.cache_done(stage))
+
+
+class OutOfMemoryError(RuntimeError):
+    """Stands for torch.OutOfMemoryError, so Python prints the same last traceback line."""
+
+
+OutOfMemoryError.__module__ = "torch"
 
 
 def train_stage(script: str, args) -> None:
@@ -150,14 +164,13 @@ def train_stage(script: str, args) -> None:
     out = Path(args.output_dir)
     out.mkdir(parents=True, exist_ok=True)
     name = args.output_name
-    log(f"CUDA_VISIBLE_DEVICES={os.environ.get('CUDA_VISIBLE_DEVICES')}")
-    log(f"Loading DiT model from {args.dit}")
+    say(real.LOAD_DATASET.format(path=args.dataset_config))
+    say(f"{real.LOGGER_TRAINER}CUDA_VISIBLE_DEVICES={os.environ.get('CUDA_VISIBLE_DEVICES')}")
+    say(real.LOADING_DIT.format(path=args.dit))
     if args.resume:
-        log(f"resume training from local state: {args.resume}")
-    print("running training / 学習開始", flush=True)
-    print(f"  num train items / 学習画像、動画数: {items}", flush=True)
-    print(f"  num epochs / epoch数: {epochs}", flush=True)
-    print(f"  total optimization steps / 学習ステップ数: {total}", flush=True)
+        say(real.RESUME_FROM.format(path=args.resume))
+    for text in real.banner(items, per_epoch, epochs, batch, total):
+        accelerator_print(text)
     prompts = []
     if args.sample_prompts:
         prompts = [line for line in Path(args.sample_prompts).read_text(encoding="utf-8").splitlines()
@@ -165,65 +178,83 @@ def train_stage(script: str, args) -> None:
     pace = float(os.environ.get("FAKE_MUSUBI_STEP_S", "0.02"))
     crash_at = int(os.environ.get("FAKE_MUSUBI_CRASH_AT_STEP", "0"))
     step_log = os.environ.get("FAKE_MUSUBI_STEP_LOG")
+    # The calls musubi's trainer_base.train() makes, in its order (see real-output/*_train.log).
+    bar = real.Bar("steps", total)
     if args.sample_at_first:
         sample(out, name, f"e{0:06d}", prompts, 0)
-    started = time.time()
-    print(tqdm_line("steps", 0, total, started), end="", file=sys.stderr, flush=True)
     step = 0
     loss_sum = 0.0
     for epoch in range(1, epochs + 1):
-        print(f"\nepoch {epoch}/{epochs}", flush=True)
+        accelerator_print("\n" + real.EPOCH.format(epoch=epoch, epochs=epochs))
         for _ in range(per_epoch):
             if step >= total:
                 break
             time.sleep(pace)
+            if step == 0:
+                bar.reset()
+            bar.update(1)             # redraws with the PREVIOUS step's avr_loss
             step += 1
             if step_log:
                 with open(step_log, "a") as f:
                     f.write(f"{step}\n")
             if step == crash_at:
-                crash()
-            loss_sum += 0.5 / step
-            print(tqdm_line("steps", step, total, started, f"avr_loss={loss_sum / step:.4g}"), end="",
-                  file=sys.stderr, flush=True)
-            if args.save_every_n_steps and step % args.save_every_n_steps == 0 and step < total:
-                save(out, f"{name}-step{step:08d}", args.save_state)
+                raise OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB. GPU 0 has a total "
+                                       "capacity of 23.55 GiB of which 1.10 GiB is free.")
             if args.sample_every_n_steps and step % args.sample_every_n_steps == 0:
                 sample(out, name, f"{step:06d}", prompts, step)
+            if args.save_every_n_steps and step % args.save_every_n_steps == 0:
+                save(out, f"{name}-step{step:08d}", args.save_state, f"step {step}")
+            loss_sum += 0.5 / step
+            bar.set_postfix(avr_loss=loss_sum / step)   # and again with this step's
         if args.save_every_n_epochs and epoch % args.save_every_n_epochs == 0 and epoch < epochs:
-            save(out, f"{name}-{epoch:06d}", args.save_state)
+            save(out, f"{name}-{epoch:06d}", args.save_state, f"epoch {epoch}")
         if args.sample_every_n_epochs and epoch % args.sample_every_n_epochs == 0:
             sample(out, name, f"e{epoch:06d}", prompts, step)
-    save(out, name, args.save_state_on_train_end)
-    print("model saved.", flush=True)
+    if args.save_state_on_train_end or args.save_state:   # musubi saves the last state before the model
+        save_state(out / f"{name}-state", None)
+    save(out, name, False, None)
+    say(real.MODEL_SAVED)
+    bar.close()
 
 
-def save(out: Path, stem: str, state: bool) -> None:
+def save(out: Path, stem: str, state: bool, when: str | None) -> None:
     path = out / f"{stem}.safetensors"
-    print(f"\nsaving checkpoint: {path}", flush=True)
+    accelerator_print("\n" + real.SAVING_CHECKPOINT.format(path=path))
     path.write_bytes(b"lora weights")
     if state:
-        state_dir = out / f"{stem}-state"
-        state_dir.mkdir(exist_ok=True)
-        (state_dir / "optimizer.bin").write_bytes(b"state")
+        save_state(out / f"{stem}-state", when)
+
+
+def save_state(state_dir: Path, when: str | None) -> None:
+    say(real.LOGGER_TRAIN_UTILS)
+    say(real.SAVING_STATE_AT.replace("step {step}", when) if when else real.SAVING_LAST_STATE)
+    say(real.SAVING_STATE_TO.format(dir=state_dir))
+    state_dir.mkdir(exist_ok=True)
+    for template in real.STATE_FILES:
+        say(template.format(dir=state_dir))
+    for file in real.STATE_FILE_NAMES:
+        (state_dir / file).write_bytes(b"state")
 
 
 def sample(out: Path, name: str, suffix: str, prompts: list[str], step: int) -> None:
     if not prompts:
         return
-    print(f"\ngenerating sample images at step / サンプル画像生成 ステップ: {step}", flush=True)
+    say(real.LOGGER_TRAINER)
+    say(real.SAMPLE_AT.format(step=step))
     folder = out / "sample"
     folder.mkdir(exist_ok=True)
     stamp = time.strftime("%Y%m%d%H%M%S")
     for i, prompt in enumerate(prompts):
         seed = prompt.split(" --d ")[1].split()[0] if " --d " in prompt else None
-        video = " --f " in prompt
-        target = folder / f"{name}_{suffix}_{i:02d}_{stamp}{'_' + seed if seed else ''}{'.mp4' if video else '.png'}"
-        if video:
-            target.write_bytes(b"video")  # not a playable video: the UI shows its fallback
+        frames = prompt.split(" --f ")[1].split()[0] if " --f " in prompt else "1"
+        stem = f"{name}_{suffix}_{i:02d}_{stamp}{'_' + seed if seed else ''}"
+        say(f"{real.LOGGER_TRAINER}prompt: {prompt.split(' --')[0]}")
+        if int(frames) > 1:
+            (folder / f"{stem}.mp4").write_bytes(b"video")  # not a playable video: the UI shows its fallback
         else:
+            # musubi saves images through save_images_grid, which adds a per-image index.
             w, h = prompt_size(prompt)
-            target.write_bytes(sample_png(w, h, i, step))
+            (folder / f"{stem}_000.png").write_bytes(sample_png(w, h, i, step))
 
 
 def prompt_size(prompt: str) -> tuple[int, int]:
@@ -267,20 +298,11 @@ def sample_png(width: int, height: int, prompt_index: int, step: int, longest: i
             + chunk(b"IDAT", zlib.compress(b"".join(rows), 6)) + chunk(b"IEND", b""))
 
 
-def crash() -> None:
-    print("\nTraceback (most recent call last):\n"
-          '  File "src/musubi_tuner/hv_train_network.py", line 2043, in train\n'
-          "    model_pred, target = self.call_dit(args, accelerator, transformer, latents, batch)\n"
-          "torch.OutOfMemoryError: CUDA out of memory. Tried to allocate 2.00 GiB. GPU 0 has a total capacity "
-          "of 23.55 GiB of which 1.10 GiB is free.", file=sys.stderr, flush=True)
-    sys.exit(1)
-
-
 def convert(args) -> None:
     require_file(args.input, "--input")
     Path(args.output).parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(args.input, args.output)
-    log(f"Saving to {args.output} (target {args.target})")
+    say(f"INFO:musubi_tuner.convert_lora:Saving to {args.output} (target {args.target})")
 
 
 def main(script: str) -> None:

@@ -74,3 +74,21 @@ def test_path_problems(tmp_path):
     assert missing["status"] == "error" and codes(missing) == ["not_found"]
     cut = write_st(tmp_path / "cut.safetensors", {"w": ("BF16", [64, 64])}, cut=100)
     assert codes(check_file(str(cut), "qwen-image-lora", "dit")) == ["truncated"]
+
+
+def test_hunyuan_video_files_as_musubi_documents_them(tmp_path):
+    """docs/hunyuan_video.md: DiT mp_rank_00_model_states.pt, VAE pytorch_model.pt, text encoders as folders."""
+    for role, name in (("dit", "mp_rank_00_model_states.pt"), ("vae", "pytorch_model.pt")):
+        p = tmp_path / name
+        p.write_bytes(b"PK\x03\x04pickle")
+        r = check_file(str(p), "hunyuan-video-lora", role)
+        assert r["status"] == "ok" and r["format"] == "pickle" and codes(r) == ["not_inspected"], role
+    folder = tmp_path / "text_encoder"
+    folder.mkdir()
+    r = check_file(str(folder), "hunyuan-video-lora", "text_encoder1")
+    assert r["status"] == "ok" and r["format"] == "folder"
+    # A .pt where musubi's docs name none, and a folder where a file is needed, stay errors.
+    assert codes(check_file(str(tmp_path / "pytorch_model.pt"), "hunyuan-video-lora", "text_encoder1")) == [
+        "needs_safetensors"]
+    assert codes(check_file(str(folder), "kontext-lora", "text_encoder1")) == ["is_directory"]
+    assert codes(check_file(str(tmp_path / "pytorch_model.pt"), "wan2.1-lora", "vae")) == ["needs_safetensors"]

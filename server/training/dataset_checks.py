@@ -31,7 +31,7 @@ def _listed(names: list[str]) -> str:
     return shown + (f" (+{len(names) - 5} more)" if len(names) > 5 else "")
 
 
-def _refuse(message: str, code: str, files: list[str], where: str = "dataset_id") -> None:
+def _refuse(message: str, files: list[str], *, code: str, where: str = "dataset_id") -> None:
     raise ValidationError(f"{message}: {_listed(files)}", field=where, code=code,
                           details={"files": files[:MAX_LISTED], "count": len(files)})
 
@@ -80,7 +80,7 @@ def check(source: DatasetSource, caption_ext: str, warnings: list[str]) -> None:
     uncaptioned = [n for n in media if os.path.splitext(n)[0] not in captioned]
     if uncaptioned and kind == "video":
         _refuse(f"{len(uncaptioned)} video(s) have no caption ({caption_ext}); musubi-tuner stops caching on them. "
-                "Caption them or remove them", "video_caption_missing", uncaptioned)
+                "Caption them or remove them", uncaptioned, code="video_caption_missing")
     if uncaptioned:
         warnings.append(f"{len(uncaptioned)} image(s) have no caption ({caption_ext}) and are left out of training: "
                         f"{_listed(uncaptioned)}")
@@ -90,10 +90,10 @@ def check(source: DatasetSource, caption_ext: str, warnings: list[str]) -> None:
     _, missing, bad = match_controls(targets, _names(source.control_dir, "image"))
     if bad:
         _refuse("Control images must be named like the target (name.png) or with a number after it (name_0.png, "
-                "name_1.png); musubi-tuner stops on these names", "control_bad_name", bad)
+                "name_1.png); musubi-tuner stops on these names", bad, code="control_bad_name")
     if missing:
         _refuse(f"{len(missing)} image(s) have no control image; musubi-tuner stops on them. Add a control image "
-                "with the same name, or remove them", "control_missing", missing)
+                "with the same name, or remove them", missing, code="control_missing")
 
 
 def check_sample_images(resolved: dict, *, strict: bool, warnings: list[str]) -> None:
@@ -106,6 +106,6 @@ def check_sample_images(resolved: dict, *, strict: bool, warnings: list[str]) ->
             if not missing:
                 continue
             if strict:
-                _refuse("Sample prompt images not found", "sample_image_missing", missing,
-                        where=f"samples.prompts.{i}.{key}")
+                _refuse("Sample prompt images not found", missing, code="sample_image_missing",
+                    where=f"samples.prompts.{i}.{key}")
             warnings.append(f"Sample prompt {i + 1}: image not found: {_listed(missing)}")

@@ -2,7 +2,7 @@
 // the VRAM estimate (the same model as server/training/vram.py) and display helpers.
 // Architectures are data (GET /api/task-types): nothing here knows a task type by name.
 import { api } from './api.js';
-import { t } from './i18n/index.svelte.js';
+import { t, hasKey } from './i18n/index.svelte.js';
 
 export const STAGES = ['cache_latents', 'cache_text_encoder', 'train'];
 export const ACTIVE = ['queued', 'running', 'stopping'];
@@ -19,6 +19,16 @@ export function loadTaskTypes() {
     });
   }
   return typesPromise;
+}
+
+/** A server error in the UI language: `training.err.<code>` with the files it names, else the server's text. */
+export function errorText(e) {
+  const key = `training.err.${e?.code}`;
+  if (!e?.code || !hasKey(key)) return e?.message || String(e);
+  const files = e.details?.files || [];
+  const more = (e.details?.count || files.length) - Math.min(files.length, 5);
+  const list = files.slice(0, 5).join(', ') + (more > 0 ? ` (+${more})` : '');
+  return t(key, { files: list, model: e.details?.model || '', dtype: e.details?.dtype || '' });
 }
 
 export const clone = (v) => (v === undefined ? undefined : JSON.parse(JSON.stringify(v)));
@@ -62,7 +72,7 @@ export function emptyForm(ttype, { preset = 'medium', variant } = {}) {
   const training = {};
   const dataset = {};
   for (const f of ttype.fields) (f.section === 'training' ? training : dataset)[f.key] = clone(baseValue(f, v, preset));
-  const s = ttype.defaults?.samples || {};
+  const s = { ...(ttype.defaults?.samples || {}), ...(v.sample_defaults || {}) };
   return {
     name: '', task_type: ttype.id, variant: v.key, dataset_id: '', gpus: [0], vram_preset: preset,
     models: Object.fromEntries(ttype.models.map((m) => [m.key, ''])),

@@ -308,9 +308,13 @@ TASK_TYPES: dict[str, TaskType] = {t.id: t for t in (
     TaskType(
         id="wan2.2-lora", models=_WAN22_MODELS,
         variants=(
-            Variant("t2v-A14B", args={"train": ("--task", "t2v-A14B")}, timestep_boundary=875),
+            # CFG defaults: the low-noise sample_guide_scale of wan/configs/wan_{t2v,i2v}_A14B.py, which
+            # musubi's sampler falls back to.
+            Variant("t2v-A14B", args={"train": ("--task", "t2v-A14B")}, timestep_boundary=875,
+                    sample_defaults={"guidance": 3.0}),
             Variant("i2v-A14B", args={"train": ("--task", "i2v-A14B"), "cache_latents": ("--i2v",)},
-                    dataset_types=("video",), timestep_boundary=900, required_prompt_options=("image",)),
+                    dataset_types=("video",), timestep_boundary=900, required_prompt_options=("image",),
+                    sample_defaults={"guidance": 3.5}),
         ),
         # With both experts musubi swaps the same number of blocks out of each (vram.py); these are the
         # swaps that bring the default 832x480x45 video under 24 GB (medium) and 16 GB (low).

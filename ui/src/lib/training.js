@@ -185,33 +185,7 @@ export function commandLine(argv, windows = false) {
 
 // --- VRAM estimate (server/training/vram.py, same figures from the task-type table) -------------
 
-const TEMPORAL_COMPRESSION = 4;
-
-export function estimateGb(ttype, form, datasetType) {
-  const v = variantOf(ttype, form.variant);
-  const model = v.vram_model || ttype.vram_model;
-  const t = form.training;
-  const d = form.dataset;
-  const maxSwap = v.max_blocks_to_swap ?? ttype.max_blocks_to_swap;
-  const fp8 = !!t.fp8_base;
-  let weights = fp8 ? model.weights_fp8_gb : model.weights_bf16_gb;
-  const blockFp8 = model.block_gb_fp8 || model.weights_fp8_gb / (maxSwap + 1);
-  const block = fp8 ? blockFp8 : (blockFp8 * model.weights_bf16_gb) / model.weights_fp8_gb;
-  const swapped = Math.min(Number(t.blocks_to_swap) || 0, maxSwap) * block;
-  if (t.experts === 'both' && !t.offload_inactive_dit) weights *= 2; // both experts stay loaded
-  const [w, h] = Array.isArray(d.resolution) ? d.resolution : [1024, 1024];
-  const kind = datasetType || (ttype.video && v.dataset_types.includes('video') ? 'video' : 'image');
-  let frames = 1;
-  if (ttype.video && kind === 'video') {
-    const most = Math.max(1, ...(Array.isArray(d.target_frames) ? d.target_frames : [1]));
-    frames = Math.floor((most - 1) / TEMPORAL_COMPRESSION) + 1;
-  }
-  const mpix = ((w * h) / 1e6) * (Number(d.batch_size) || 1) * frames;
-  let activations = model.activation_gb_per_mpix * mpix;
-  if (!t.gradient_checkpointing) activations *= model.no_checkpointing_factor;
-  const total = Math.max(weights - swapped, block * 2) + activations + model.overhead_gb;
-  return Math.round(total * 10) / 10;
-}
+export { estimateGb } from './vram.js';
 
 // --- LoRA+ (an entry of network_args) -------------------------------------------------------------
 

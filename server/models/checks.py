@@ -24,6 +24,7 @@ Known mistakes, from musubi-tuner's own docs and loaders (v0.3.4):
   Wan-AI's `.pth` T5 / CLIP / VAE, HunyuanVideo's `mp_rank_00_model_states.pt` DiT and `pytorch_model.pt` VAE.
 - Folders: accepted where musubi loads a Hugging Face model folder (`ModelFile.folder_ok`: HunyuanVideo's
   text_encoder / text_encoder_2, docs/hunyuan_video.md).
+- HunyuanVideo's fp8 DiT (`mp_rank_00_model_states_fp8.safetensors`) is documented for `--fp8_base`: a notice.
 Which checks apply to which type is data (`TaskType.model_checks`), not a branch on the type's name.
 """
 
@@ -74,7 +75,7 @@ def check_file(path: str | os.PathLike | None, task_type: str | None = None, rol
     model = _model_file(task_type, role)
     if p.is_dir() and model and model.folder_ok:
         out["format"] = "folder"
-        problems.append(_problem("not_inspected", "info", "A model folder, as musubi-tuner's docs use it for this "
+        problems.append(_problem("folder_not_inspected", "info", "A model folder, as musubi-tuner's docs use it for this "
                                  "text encoder; its contents are not checked here."))
         out["status"] = _status(problems)
         return out
@@ -131,7 +132,12 @@ def role_problems(header: Header, task_type: str | None, role: str | None) -> li
                 "To save memory, pick the 'medium' or 'low' preset: musubi converts the bf16 weights to fp8 itself."))
     if "qwen_vae" in checks and role == "vae":
         problems.extend(_qwen_vae(header))
-    if "no_fp8_dit" not in checks and is_dit and header.has_fp8():
+    if "fp8_dit_documented" in checks and is_dit and header.has_fp8():
+        problems.append(_problem(
+            "fp8_dit_fp8_base", "info",
+            "An fp8 DiT, as musubi-tuner's docs offer it for training with fp8 (the 'medium' or 'low' preset): "
+            "use it with fp8 on, without 'fp8 scaled'."))
+    elif "no_fp8_dit" not in checks and is_dit and header.has_fp8():
         problems.append(_problem(
             "fp8_dit", "warning",
             "This DiT is stored in fp8. musubi-tuner's fp8 options expect the bf16/fp16 weights and convert them "

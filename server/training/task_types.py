@@ -131,7 +131,8 @@ class TaskType:
     # Above this many swapped blocks main-memory use climbs steeply (docs/qwen_image.md: 45).
     swap_ram_warning_above: int | None = None
     # Checks of model files by role (server/models/checks.py): "no_fp8_dit" = musubi cannot train on a
-    # pre-quantized fp8 DiT (docs/qwen_image.md); "qwen_vae" = the VAE must be Qwen-Image's layout.
+    # pre-quantized fp8 DiT (docs/qwen_image.md); "qwen_vae" = the VAE must be Qwen-Image's layout;
+    # "fp8_dit_documented" = an fp8 DiT is a documented choice with --fp8_base (docs/hunyuan_video.md).
     model_checks: tuple[str, ...] = ()
 
     @property
@@ -378,6 +379,7 @@ TASK_TYPES: dict[str, TaskType] = {t.id: t for t in (
         variants=(Variant("t2v"),), dataset_types=("image", "video"), max_blocks_to_swap=36,
         vram=VramModel(weights_bf16_gb=26.0, weights_fp8_gb=13.5, activation_gb_per_mpix=2.5),
         presets=presets(medium_swap=10, low_swap=30), text_encoder_fp8_flag="--fp8_llm", fp8_scaled=False,
+        model_checks=("fp8_dit_documented",),
         # Embedded guidance 6.0 (hv_train_network.py default_guidance_scale).
         defaults=_video_defaults(2e-4, 7.0, guidance=6.0),
         prompt_options=("width", "height", "frames", "seed", "steps", "guidance", "flow_shift", "negative"),

@@ -27,6 +27,7 @@ import os
 import re
 from pathlib import Path
 
+from ..errors import ApiError
 from .dataset_checks import match_controls
 from .dataset_source import MEDIA_EXTENSIONS, DatasetSource
 
@@ -38,8 +39,13 @@ CACHE_PATTERNS = {
 NEUTRAL_ARGS = {"--skip_existing", "--keep_cache"}
 
 
-def _digest(value) -> str:
-    return hashlib.sha256(json.dumps(value, sort_keys=True, ensure_ascii=False).encode("utf-8")).hexdigest()
+def _digest(value, length: int = 64) -> str:
+    text = json.dumps(value, sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:length]
+
+
+# Per-item digests only detect change; 64 bits keep the run record small for big datasets.
+ITEM_DIGEST_LENGTH = 16
 
 
 def _stat(path: Path) -> list[int] | None:
@@ -99,7 +105,8 @@ def manifest(stage_name: str, argv: list[str], dataset_toml: str, source: Datase
                 entry["control/" + c] = _stat(source.control_dir / c)
     shared = {"args": [a for a in argv if a not in NEUTRAL_ARGS], "models": _model_files(argv),
               "dataset_toml": dataset_toml}
-    return {"stage": _digest(shared), "items": {stem: _digest(v) for stem, v in items.items()}}
+    return {"stage": _digest(shared),
+            "items": {stem: _digest(v, ITEM_DIGEST_LENGTH) for stem, v in items.items()}}
 
 
 def _marker(cache_dir: Path, stage_name: str) -> Path:
@@ -152,7 +159,13 @@ def drop_stale(cache_dir: Path, stage_name: str, current: dict) -> list[Path]:
         stem = _stem_of(path.name, stage_name)
         if stem is None or stem in good:
             continue
-        path.unlink(missing_ok=True)
+        try:
+            path.unlink(missing_ok=True)
+        except OSError as exc:
+            # Left in place, --skip_existing would train on it. (Windows: a file another program has open.)
+            raise ApiError(f"A cache file that is out of date cannot be deleted ({exc.strerror or exc}): {path}. "
+                           "Close the program using it and start again.", code="stale_cache_locked", status=409,
+                           details={"files": [str(path)]}) from None
         deleted.append(path)
     if deleted or everything:
         forget(cache_dir, stage_name)

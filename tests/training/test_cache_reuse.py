@@ -142,3 +142,25 @@ def test_a_rerun_recaches_a_changed_caption_instead_of_reusing_it(trainer, model
     assert svc.supervisor.wait(task["id"], timeout=30)["status"] == "done"
     assert (cache / "img0_qi_te.safetensors").read_bytes() == b"cache"  # encoded again
     assert (cache / "img1_qi_te.safetensors").read_bytes() == b"kept"   # still right: skipped
+
+
+def test_a_stale_cache_that_cannot_be_deleted_stops_the_start(tmp_path, monkeypatch):
+    """Windows cannot delete a file another program has open; left there, --skip_existing would reuse it."""
+    import pytest
+
+    from server.errors import ApiError
+
+    w = World(tmp_path)
+    w.cache_all()
+    (w.media / "a.txt").write_text("changed", encoding="utf-8")
+    real_unlink = Path.unlink
+
+    def locked(self, missing_ok=False):
+        if self.name == "a_qi_te.safetensors":
+            raise PermissionError(13, "The process cannot access the file")
+        return real_unlink(self, missing_ok=missing_ok)
+
+    monkeypatch.setattr(Path, "unlink", locked)
+    with pytest.raises(ApiError) as err:
+        w.drop(TE)
+    assert err.value.code == "stale_cache_locked" and err.value.details["files"] == [str(w.cache / "a_qi_te.safetensors")]

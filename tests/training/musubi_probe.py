@@ -8,6 +8,9 @@ musubi's own code does with the commands the app builds. Reads a JSON request on
   it steps to K and its state is saved as accelerate saves it (state_dict); the resumed command's
   scheduler is built the same way, the state loaded, and stepped to the end. Answers, per request, the
   learning rates of the uninterrupted run and of the resumed one, per step.
+- "datasources": [{"image_directory", "control_directory", "caption_extension"}, ...]: musubi's
+  ImageDirectoryDatasource reads the folders; answers the images it keeps, the control images it matched
+  to each, or the error it raises.
 """
 
 from __future__ import annotations
@@ -87,6 +90,20 @@ def schedule(req: dict) -> dict:
     return {"whole": whole, "resumed": whole[:saved_at] + rest}
 
 
+def datasource(req: dict) -> dict:
+    import os
+
+    from musubi_tuner.dataset.datasources import ImageDirectoryDatasource
+
+    try:
+        ds = ImageDirectoryDatasource(req["image_directory"], req["caption_extension"], req.get("control_directory"))
+    except ValueError as exc:
+        return {"error": str(exc)}
+    name = os.path.basename
+    return {"images": sorted(name(p) for p in ds.image_paths),
+            "controls": {name(k): sorted(name(p) for p in v) for k, v in getattr(ds, "control_paths", {}).items()}}
+
+
 def main() -> None:
     req = json.load(sys.stdin)
     out = {}
@@ -94,6 +111,8 @@ def main() -> None:
         out["parse"] = [parse(script, args)[1] for script, args in req["parse"]]
     if "schedules" in req:
         out["schedules"] = [schedule(r) for r in req["schedules"]]
+    if "datasources" in req:
+        out["datasources"] = [datasource(r) for r in req["datasources"]]
     print("\n@@RESULT@@" + json.dumps(out))
 
 

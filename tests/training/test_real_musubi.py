@@ -99,3 +99,43 @@ def test_a_resumed_run_continues_musubis_schedule(tmp_path):
         assert answer["resumed"] == pytest.approx(answer["whole"], rel=1e-6, abs=1e-12), scheduler
     for answer in answers[len(SCHEDULERS):]:  # linear sits at zero, cosine jumps back
         assert answer["resumed"] != pytest.approx(answer["whole"], rel=1e-3)
+
+
+def test_dataset_checks_agree_with_musubis_datasource(tmp_path):
+    """What dataset_checks refuses, musubi's ImageDirectoryDatasource raises on; what it accepts, musubi reads
+    with the same control images; uncaptioned images are the ones musubi leaves out."""
+    from server.errors import ValidationError
+    from server.training import dataset_checks
+
+    from .helpers import source
+
+    cases = {
+        "ok": ({"a.png": "x", "a_1.png": "y", "b.jpg": "z", "draft.png": None}, ("a.png", "a_1_0.png", "a_1_1.png",
+                                                                                  "b_0.png", "b_1.webp")),
+        "mask": ({"x.png": "x"}, ("x.png", "x_mask.png")),
+        "missing": ({"a.png": "x", "b.png": "y"}, ("a.png",)),
+    }
+    requests, ours = [], []
+    for name, (media, controls) in cases.items():
+        root = tmp_path / name
+        (root / "media").mkdir(parents=True)
+        (root / "control").mkdir()
+        for file, caption in media.items():
+            (root / "media" / file).write_bytes(b"img")
+            if caption is not None:
+                (root / "media" / file).with_suffix(".txt").write_text(caption, encoding="utf-8")
+        for file in controls:
+            (root / "control" / file).write_bytes(b"img")
+        requests.append({"image_directory": str(root / "media"), "control_directory": str(root / "control"),
+                         "caption_extension": ".txt"})
+        try:
+            dataset_checks.check(source("image_control", root), ".txt", [])
+            captioned = sorted(f for f, c in media.items() if c is not None)
+            ours.append(dataset_checks.match_controls(captioned, sorted(controls))[0])
+        except ValidationError as exc:
+            ours.append(exc.code)
+    answers = probe({"datasources": requests})["datasources"]
+    ok, mask, missing = answers
+    assert ours[0] == ok["controls"] and ok["images"] == ["a.png", "a_1.png", "b.jpg"]
+    assert ours[1] == "control_bad_name" and "Invalid digits suffix" in mask["error"]
+    assert ours[2] == "control_missing" and "Could not find matching control images" in missing["error"]

@@ -20,7 +20,12 @@ Known mistakes, from musubi-tuner's own docs and loaders (v0.3.4):
 - A LoRA chosen as a base model (keys with `lora_down` / `lora_A` ...): error.
 - Other DiTs stored in fp8: warning (musubi's `--fp8_base/--fp8_scaled` expect bf16/fp16 weights and
   quantize them itself).
-- `.pth` checkpoints: accepted only for Wan's T5 / CLIP / VAE, which Wan-AI ships in that format.
+- PyTorch checkpoints (`.pth`, `.pt`): accepted where musubi's docs publish them (`ModelFile.pickle_suffixes`):
+  Wan-AI's `.pth` T5 / CLIP / VAE, HunyuanVideo's `mp_rank_00_model_states.pt` DiT and `pytorch_model.pt` VAE.
+- Folders: accepted where musubi loads a Hugging Face model folder (`ModelFile.folder_ok`: HunyuanVideo's
+  text_encoder / text_encoder_2, docs/hunyuan_video.md).
+- HunyuanVideo's fp8 DiT (`mp_rank_00_model_states_fp8.safetensors`) is documented for `--fp8_base`: a notice.
+Which checks apply to which type is data (`TaskType.model_checks`), not a branch on the type's name.
 """
 
 from __future__ import annotations
@@ -44,10 +49,13 @@ def _status(problems: list[dict]) -> str:
     return "error" if "error" in sev else "warning" if "warning" in sev else "ok"
 
 
-def _train_script(task_type: str | None) -> str | None:
-    if not task_type or task_type not in tt.TASK_TYPES:
-        return None
-    return tt.TASK_TYPES[task_type].scripts.get("train")
+def _task_type(task_type: str | None) -> tt.TaskType | None:
+    return tt.TASK_TYPES.get(task_type) if task_type else None
+
+
+def _model_file(task_type: str | None, role: str | None) -> tt.ModelFile | None:
+    ttype = _task_type(task_type)
+    return next((m for m in ttype.models if m.key == role), None) if ttype and role else None
 
 
 def check_file(path: str | os.PathLike | None, task_type: str | None = None, role: str | None = None) -> dict:
@@ -64,13 +72,19 @@ def check_file(path: str | os.PathLike | None, task_type: str | None = None, rol
         problems.append(_problem("not_absolute", "error", "Give the full path of the file (e.g. D:\\models\\x.safetensors)."))
         out["status"] = "error"
         return out
-    script = _train_script(task_type)
+    model = _model_file(task_type, role)
+    if p.is_dir() and model and model.folder_ok:
+        out["format"] = "folder"
+        problems.append(_problem("folder_not_inspected", "info", "A model folder, as musubi-tuner's docs use it for this "
+                                 "text encoder; its contents are not checked here."))
+        out["status"] = _status(problems)
+        return out
     if p.suffix.lower() in PICKLE_SUFFIXES and p.is_file():
         out["format"] = "pickle"
         out["summary"] = {"file_size": p.stat().st_size}
-        if script == "wan_train_network" and role in ("t5", "clip", "vae"):
-            problems.append(_problem("not_inspected", "info", "A PyTorch checkpoint as Wan-AI ships it; musubi-tuner "
-                                     "reads it, its contents are not checked here."))
+        if model and p.suffix.lower() in model.pickle_suffixes:
+            problems.append(_problem("not_inspected", "info", "A PyTorch checkpoint in the format musubi-tuner's docs "
+                                     "name for this file; musubi-tuner reads it, its contents are not checked here."))
         else:
             problems.append(_problem("needs_safetensors", "error", "musubi-tuner loads this model from a "
                                      ".safetensors file; download the .safetensors version."))
@@ -104,9 +118,10 @@ def role_problems(header: Header, task_type: str | None, role: str | None) -> li
         problems.append(_problem("is_lora", "error", "This is a LoRA, not a base model. Choose the model file "
                                  "the LoRA was trained on."))
         return problems
-    script = _train_script(task_type)
+    ttype = _task_type(task_type)
+    checks = ttype.model_checks if ttype else ()
     is_dit = bool(role) and role.startswith("dit")
-    if script == "qwen_image_train_network":
+    if "no_fp8_dit" in checks:
         if is_dit and (header.has_fp8() or _has_scaled_fp8(header)):
             kind = "fp8_scaled" if _has_scaled_fp8(header) else "fp8 (" + ", ".join(
                 d for d in header.dtype_counts() if d in FP8_DTYPES) + ")"
@@ -115,9 +130,14 @@ def role_problems(header: Header, task_type: str | None, role: str | None) -> li
                 f"This is an {kind} Qwen-Image DiT; musubi-tuner cannot train on it. Download the bf16 file "
                 "(qwen_image_bf16.safetensors, or qwen_image_edit_*_bf16.safetensors for Edit) from Comfy-Org. "
                 "To save memory, pick the 'medium' or 'low' preset: musubi converts the bf16 weights to fp8 itself."))
-        if role == "vae":
-            problems.extend(_qwen_vae(header))
-    elif is_dit and header.has_fp8():
+    if "qwen_vae" in checks and role == "vae":
+        problems.extend(_qwen_vae(header))
+    if "fp8_dit_documented" in checks and is_dit and header.has_fp8():
+        problems.append(_problem(
+            "fp8_dit_fp8_base", "info",
+            "An fp8 DiT, as musubi-tuner's docs offer it for training with fp8 (the 'medium' or 'low' preset): "
+            "use it with fp8 on, without 'fp8 scaled'."))
+    elif "no_fp8_dit" not in checks and is_dit and header.has_fp8():
         problems.append(_problem(
             "fp8_dit", "warning",
             "This DiT is stored in fp8. musubi-tuner's fp8 options expect the bf16/fp16 weights and convert them "

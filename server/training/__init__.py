@@ -9,7 +9,9 @@ Modules (one idea each):
     dataset_source.py   the app dataset a task reads      musubi_env.py   where musubi is, how to launch
     vram.py         VRAM estimate
     tasks.py        task rows + folders (CRUD)      planning.py    preview, run record, resume point
-    cache_state.py  when a cache stage may be skipped
+    cache_state.py  which caches are still right (per stage and item); stale ones deleted before a run
+    dataset_checks.py   dataset / sample-image problems musubi would stop on, found before any stage
+    lr_schedules.py     what each LR scheduler needs; a resumed run keeps the original schedule
     progress.py     musubi output -> progress       outputs.py     checkpoints / samples / states on disk
     proctree.py     process identity + stopping a tree
     runner.py       runs one task's stages          supervisor.py  queue, GPUs, start/stop/resume, re-attach

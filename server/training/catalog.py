@@ -20,7 +20,7 @@ def _fields(ttype: TaskType) -> list[dict]:
     out = []
     defaults = ttype.defaults
     for f in F.TRAINING_FIELDS + F.DATASET_FIELDS:
-        if f.key in F.WAN22_ONLY and f.key not in ttype.extra_fields:
+        if f.key in F.TYPE_SPECIFIC and f.key not in ttype.extra_fields:
             continue
         if f.key == "fp8_scaled" and not ttype.fp8_scaled:
             continue
@@ -54,6 +54,7 @@ def _variant(ttype: TaskType, key: str) -> dict:
         "text_encoder_fp8": bool(ttype.text_encoder_fp8_flag and v.text_encoder_fp8),
         "timestep_boundary": v.timestep_boundary,
         "required_prompt_options": sorted(set(ttype.required_prompt_options) | set(v.required_prompt_options)),
+        "sample_defaults": ttype.sample_defaults(key),
         "presets": {p: ttype.preset(p, key) for p in PRESETS},
         "vram_estimate_gb": estimates,
         "vram_model": asdict(ttype.vram_model(key)),
@@ -73,6 +74,7 @@ def public_type(ttype: TaskType) -> dict:
         "defaults": ttype.defaults,
         "fields": _fields(ttype),
         "sample_options": list(ttype.prompt_options),
+        "guidance_option": ttype.guidance_option,
         "required_sample_options": list(ttype.required_prompt_options),
         "vram_model": asdict(ttype.vram),
     }

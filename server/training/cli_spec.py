@@ -181,7 +181,17 @@ def cross_rules(script: str, v: dict[str, object]) -> list[Problem]:
         out += _train_rules(script, v)
     if script.startswith("flux_2_") and v.get("fp8_text_encoder") and v.get("model_version", "dev") == "dev":
         out.append(Problem("--fp8_text_encoder", "FLUX.2 dev does not support --fp8_text_encoder"))
+    if script.startswith("flux_kontext_") and v.get("fp8_t5"):
+        # flux_kontext_*: `torch.float8e4m3fn if args.fp8_t5` (no such dtype) raises AttributeError.
+        out.append(Problem("--fp8_t5", "--fp8_t5 crashes in this musubi-tuner version for FLUX.1 Kontext"))
     return out
+
+
+# What musubi finds for an --optimizer_type without a dot besides its own AdamW/AdamW8bit/AdaFactor:
+# getattr(torch.optim, name) (trainer_base.get_optimizer). torch 2.5+.
+TORCH_OPTIMIZERS = {"Adadelta", "Adafactor", "Adagrad", "Adam", "AdamW", "Adamax", "ASGD", "LBFGS", "NAdam",
+                    "RAdam", "RMSprop", "Rprop", "SGD", "SparseAdam"}
+MUSUBI_OPTIMIZERS = {"adamw", "adamw8bit", "adafactor"}
 
 
 def _train_rules(script: str, v: dict[str, object]) -> list[Problem]:
@@ -197,12 +207,27 @@ def _train_rules(script: str, v: dict[str, object]) -> list[Problem]:
                                      "(--sdpa, --xformers, --flash_attn or --flash3)"))
     if (v.get("xformers") or v.get("flash_attn")) and not v.get("split_attn"):
         out.append(Problem("--split_attn", "--xformers and --flash_attn need --split_attn"))
-    if not v.get("optimizer_type"):
+    optimizer = str(v.get("optimizer_type") or "")
+    if not optimizer:
         out.append(Problem("--optimizer_type", "an explicit --optimizer_type is required "
                                                "(musubi's empty default crashes)"))
+    elif "." not in optimizer and optimizer.lower() not in MUSUBI_OPTIMIZERS and optimizer not in TORCH_OPTIMIZERS:
+        out.append(Problem("--optimizer_type", f"torch.optim has no {optimizer}: give its import path "
+                                               "(e.g. prodigyopt.Prodigy)"))
+    if v.get("persistent_data_loader_workers") and v.get("max_data_loader_n_workers", 8) == 0:
+        out.append(Problem("--persistent_data_loader_workers",
+                           "persistent data loader workers need at least one worker (torch's DataLoader raises)"))
     scheduler = v.get("lr_scheduler", "constant")
-    if scheduler == "constant" and v.get("lr_warmup_steps", 0) not in (0, 0.0):
+    if scheduler == "constant" and v.get("lr_warmup_steps", 0) not in (0, 0.0) and not v.get("lr_scheduler_type"):
         out.append(Problem("--lr_warmup_steps", "the constant scheduler does not accept warmup steps"))
+    if not v.get("lr_scheduler_type"):
+        scheduler_args = [str(a).partition("=")[0] for a in v.get("lr_scheduler_args") or []]
+        if scheduler == "adafactor" and optimizer.lower() != "adafactor":
+            out.append(Problem("--lr_scheduler", "the adafactor scheduler needs the AdaFactor optimizer"))
+        if scheduler == "cosine_with_min_lr" and v.get("lr_scheduler_min_lr_ratio") is None:
+            out.append(Problem("--lr_scheduler", "cosine_with_min_lr needs --lr_scheduler_min_lr_ratio"))
+        if scheduler == "piecewise_constant" and "step_rules" not in scheduler_args:
+            out.append(Problem("--lr_scheduler", "piecewise_constant needs --lr_scheduler_args step_rules=..."))
     if v.get("offload_inactive_dit") and v.get("blocks_to_swap"):
         out.append(Problem("--offload_inactive_dit", "--offload_inactive_dit cannot be combined with --blocks_to_swap"))
     if v.get("offload_inactive_dit") and not v.get("dit_high_noise"):

@@ -12,14 +12,16 @@ Nothing here touches the disk except reading the dataset folder (for warnings) a
 
 from __future__ import annotations
 
+import copy
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import ValidationError
-from . import cli_spec, dataset_toml, sample_prompts, task_types, vram
+from ..models.safetensors_header import SafetensorsError, read_header
+from . import cli_spec, dataset_checks, dataset_toml, lr_schedules, sample_prompts, task_types, vram
 from .dataset_source import DatasetSource
-from .fields import flag_to_field
+from .fields import OPTIMIZER_CLASSES, flag_to_field
 from .musubi_env import MusubiEnv, stage_env
 from .task_types import TaskType
 
@@ -99,6 +101,7 @@ def _fail_for_problem(problem: cli_spec.Problem, stage: str, extra_map: dict[str
 def build_plan(resolved: dict, source: DatasetSource, env: MusubiEnv, paths: TaskPaths, *,
                resume: dict | None = None, check_files: bool = False) -> Plan:
     """The whole run for `resolved` (config.resolve output). See module docstring."""
+    resolved = copy.deepcopy(resolved)  # options the model files decide (mixed precision) are set below
     ttype = task_types.get(resolved["task_type"])
     variant = ttype.variant(resolved["variant"])
     warnings: list[str] = []
@@ -110,13 +113,16 @@ def build_plan(resolved: dict, source: DatasetSource, env: MusubiEnv, paths: Tas
     _check_training(ttype, resolved, warnings)
     sampling = _sampling_on(resolved, warnings)
     models = _models(ttype, resolved, sampling, check_files, warnings)
+    _match_dit_dtype(ttype, resolved, models, warnings)
 
     files = {"dataset.toml": dataset_toml.build(resolved, source, paths.cache)}
     if sampling:
         files["sample_prompts.txt"] = sample_prompts.build(resolved, ttype)
+        dataset_checks.check_sample_images(resolved, strict=check_files, warnings=warnings)
     media = source.media_files()
     if not media:
         warnings.append(f"Dataset '{source.name}' has no {source.type} files yet.")
+    dataset_checks.check(source, resolved["dataset"]["caption_extension"], warnings)
 
     name = (resume or {}).get("output_name") or output_name(resolved["name"])
     stage_vars = stage_env(resolved["gpus"])
@@ -162,8 +168,9 @@ def _check_training(ttype: TaskType, resolved: dict, warnings: list[str]) -> Non
     if t["blocks_to_swap"] > max_swap:
         raise ValidationError(f"{ttype.id} ({variant}) can swap at most {max_swap} blocks.",
                               field="training.blocks_to_swap")
-    if ttype.id.startswith("qwen-image") and t["blocks_to_swap"] > 45:
-        warnings.append("Swapping more than 45 blocks makes main-memory use climb steeply (64 GB RAM advised).")
+    limit = ttype.swap_ram_warning_above
+    if limit is not None and t["blocks_to_swap"] > limit:
+        warnings.append(f"Swapping more than {limit} blocks makes main-memory use climb steeply (64 GB RAM advised).")
     if t["fp8_scaled"] and not ttype.fp8_scaled:
         raise ValidationError(f"{ttype.id} has no --fp8_scaled; turn it off.", field="training.fp8_scaled")
     if t["fp8_text_encoder"] and (not ttype.text_encoder_fp8_flag or not ttype.variant(variant).text_encoder_fp8):
@@ -172,6 +179,15 @@ def _check_training(ttype: TaskType, resolved: dict, warnings: list[str]) -> Non
     if t.get("offload_inactive_dit") and ("experts" not in ttype.extra_fields or t.get("experts") != "both"):
         raise ValidationError("Offloading the inactive DiT only applies to Wan 2.2 with both experts.",
                               field="training.offload_inactive_dit")
+    if t.get("offload_inactive_dit"):
+        # docs/wan.md: only without block swap; on Windows it goes through shared VRAM, ~42 GB for the
+        # two experts even in fp8, so about 96 GB of main RAM.
+        if t["blocks_to_swap"]:
+            raise ValidationError("Offloading the inactive DiT works only without block swap: set blocks to swap "
+                                  "to 0, or turn offloading off (block swap uses less main memory).",
+                                  field="training.offload_inactive_dit", code="offload_with_block_swap")
+        warnings.append("Offloading the inactive DiT keeps about 42 GB of weights in shared memory: on Windows "
+                        "that needs about 96 GB of main RAM. With less, use block swap instead.")
     if t["max_train_epochs"] is None and t["max_train_steps"] is None:
         raise ValidationError("Set the number of epochs or steps to train.", field="training.max_train_epochs")
     if t["max_train_epochs"] is not None and t["max_train_steps"] is not None:
@@ -179,6 +195,7 @@ def _check_training(ttype: TaskType, resolved: dict, warnings: list[str]) -> Non
     if t["lr_scheduler"] == "constant" and t["lr_warmup_steps"]:
         raise ValidationError("The constant scheduler takes no warmup: choose constant_with_warmup or set "
                               "warmup to 0.", field="training.lr_warmup_steps")
+    lr_schedules.check(t)
     if t["tensorboard"]:
         warnings.append("TensorBoard logging needs `tensorboard` installed in the musubi-tuner environment.")
 
@@ -210,7 +227,8 @@ def _models(ttype: TaskType, resolved: dict, sampling: bool, check_files: bool,
                 raise ValidationError(f"Choose the {m.key} model file.", field=f"models.{m.key}",
                                       code="model_missing")
             continue
-        if not Path(path).is_file():
+        present = Path(path).is_file() or (m.folder_ok and Path(path).is_dir())
+        if not present:
             if check_files:
                 raise ValidationError(f"Model file not found: {path}", field=f"models.{m.key}",
                                       code="model_not_found")
@@ -244,6 +262,9 @@ def _flag_values(t: dict) -> list[str]:
     # Handled by _train_args: they depend on other options or on a resume.
     skip = {"--max_train_epochs", "--max_train_steps", "--offload_inactive_dit", "--split_attn",
             "--use_pinned_memory_for_block_swap"}
+    if not t.get("max_data_loader_n_workers"):
+        # torch's DataLoader raises on persistent workers without workers.
+        skip.add("--persistent_data_loader_workers")
     args: list[str] = []
     for f in TRAINING_FIELDS:
         if not f.flag or f.flag in skip:
@@ -258,6 +279,8 @@ def _flag_values(t: dict) -> list[str]:
         elif value is not None:
             if f.key == "blocks_to_swap" and value == 0:
                 continue
+            if f.key == "optimizer_type":
+                value = OPTIMIZER_CLASSES.get(value, value)
             args += [f.flag, _num(value)]
     return args
 
@@ -294,6 +317,7 @@ def _train_args(ttype: TaskType, variant, resolved: dict, models: dict, paths: T
     args += _duration_args(t, resume)
     if resume and resume.get("mode") == "state":
         args += ["--resume", resume["path"]]
+        args += _resumed_schedule(t, resume, len(resolved["gpus"]))
     elif resume and resume.get("mode") == "weights":
         args += ["--network_weights", resume["path"]]
     if sampling:
@@ -309,6 +333,52 @@ def _train_args(ttype: TaskType, variant, resolved: dict, models: dict, paths: T
         args += ["--logging_dir", str(paths.logs / "tensorboard"), "--log_with", "tensorboard"]
     args += ["--output_dir", str(paths.output), "--output_name", name]
     return args
+
+
+def _resumed_schedule(t: dict, resume: dict, num_processes: int) -> list[str]:
+    """Keep the original LR schedule across --resume (lr_schedules.py says why and how)."""
+    if not lr_schedules.follows_total(t):
+        return []
+    total = resume.get("schedule_total_steps")
+    if not total:
+        raise ValidationError(
+            f"The total number of steps of the first run is not known, so a resumed {t['lr_scheduler']} schedule "
+            "cannot continue where it was. Continue from the weights instead (new optimizer and schedule), or "
+            "start again.", field="resume", code="resume_schedule_unknown")
+    return lr_schedules.resume_args(t, total, num_processes)
+
+
+def _dit_files(ttype: TaskType, resolved: dict, models: dict) -> list[tuple[str, str]]:
+    """(model key, path) of the DiT files this run trains: `--dit` first, then Wan 2.2's high-noise expert."""
+    keys = [m.key for m in ttype.models if m.key.startswith("dit") and m.key in models]
+    return [(k, models[k]) for k in keys]
+
+
+def _match_dit_dtype(ttype: TaskType, resolved: dict, models: dict, warnings: list[str]) -> None:
+    """Set or refuse what musubi requires of the DiT's stored dtype (TaskType.dit_dtype_keys)."""
+    if not ttype.dit_dtype_keys:
+        return
+    t = resolved["training"]
+    for index, (key, path) in enumerate(_dit_files(ttype, resolved, models)):
+        try:
+            tensors = read_header(path).tensors
+        except (SafetensorsError, OSError):
+            continue  # a missing or broken file is reported by the model checks
+        dtype = next((tensors[k].dtype for k in ttype.dit_dtype_keys if k in tensors), None)
+        if dtype is None:
+            continue
+        if dtype.startswith("F8_") and t["fp8_scaled"]:
+            raise ValidationError(
+                f"The {key} file is already stored in fp8 ({dtype}); musubi-tuner cannot scale it to fp8 again. "
+                "Use the fp16/bf16 file, or turn off 'fp8 scaled'.", field="training.fp8_scaled",
+                code="dit_already_fp8", details={"model": key, "dtype": dtype})
+        if index:
+            continue  # musubi reads the precision from --dit only
+        # wan_train_network.py: fp16 weights need --mixed_precision fp16 (or no), bf16 ones bf16 (or no).
+        wanted = {"F16": "fp16", "BF16": "bf16"}.get(dtype)
+        if wanted and t["mixed_precision"] not in (wanted, "no"):
+            warnings.append(f"The DiT is stored in {wanted}: mixed precision set to {wanted} to match it.")
+            t["mixed_precision"] = wanted
 
 
 def _expert_args(experts: str, boundary: int | None, t: dict) -> list[str]:

@@ -258,7 +258,7 @@ def resolve(config: dict) -> dict:
         values.update(copy.deepcopy(config.get(section, {})))
         out[section] = values
     samples = {"every_n_epochs": None, "every_n_steps": None, "at_first": False, "prompts": []}
-    samples.update(ttype.defaults.get("samples", {}))
+    samples.update(ttype.sample_defaults(variant))
     samples.update(copy.deepcopy(config.get("samples", {})))
     out["samples"] = samples
     out.setdefault("gpus", [0])

@@ -48,6 +48,11 @@ def build(resolved: dict, source: DatasetSource, cache_dir: Path) -> str:
             raise ValidationError(f"target_frames must all be 4N+1 (1, 5, 9, ... 81); {bad[0]} is not.",
                                   field="dataset.target_frames")
         entry["target_frames"] = frames
+        if d["frame_extraction"] == "uniform" and (d.get("frame_sample") or 1) < 2:
+            # musubi turns uniform with frame_sample 1 (its default) into head, with only a log line.
+            raise ValidationError("Uniform frame extraction needs the number of clips to take per video "
+                                  "(frame sample, 2 or more).", field="dataset.frame_sample",
+                                  code="frame_sample_required")
         entry["frame_extraction"] = d["frame_extraction"]
         for key in ("frame_stride", "frame_sample", "max_frames"):
             if d.get(key) is not None:

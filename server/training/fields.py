@@ -15,9 +15,14 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 OPTIMIZERS = ("AdamW8bit", "AdamW", "AdaFactor", "Prodigy", "CAME")
+# musubi builds AdamW, AdamW8bit and AdaFactor itself and looks any other name without a dot up in
+# torch.optim (trainer_base.get_optimizer), where Prodigy and CAME are not: they go by import path.
+# The trainer environment installs prodigyopt and came-pytorch (server/runtime).
+OPTIMIZER_CLASSES = {"Prodigy": "prodigyopt.Prodigy", "CAME": "came_pytorch.CAME"}
+# piecewise_constant is not offered: it needs diffusers' step_rules through --lr_scheduler_args and
+# crashes without them. What the others need is checked in lr_schedules.py.
 SCHEDULERS = ("constant", "constant_with_warmup", "linear", "cosine", "cosine_with_restarts", "polynomial",
-              "inverse_sqrt", "cosine_with_min_lr", "warmup_stable_decay", "rex", "piecewise_constant",
-              "adafactor")
+              "inverse_sqrt", "cosine_with_min_lr", "warmup_stable_decay", "rex", "adafactor")
 ATTENTION = ("sdpa", "xformers", "flash_attn", "flash3")
 TIMESTEP_SAMPLING = ("sigma", "uniform", "sigmoid", "shift", "flux_shift", "flux2_shift", "qwen_shift",
                      "logsnr", "qinglong_flux", "qinglong_qwen")
@@ -140,7 +145,8 @@ DATASET_FIELDS: tuple[Field, ...] = (
 # Fields that only matter for some dataset types or task types.
 VIDEO_ONLY = {"target_frames", "frame_extraction", "frame_stride", "frame_sample", "max_frames", "source_fps"}
 CONTROL_ONLY = {"control_resolution", "no_resize_control"}
-WAN22_ONLY = {"experts", "offload_inactive_dit"}
+# Shown only for the task types that list them in TaskType.extra_fields (Wan 2.2's experts).
+TYPE_SPECIFIC = {"experts", "offload_inactive_dit"}
 
 ALL_FIELDS: dict[tuple[str, str], Field] = {(f.section, f.key): f for f in TRAINING_FIELDS + DATASET_FIELDS}
 

@@ -6,7 +6,10 @@
   runner executes and the database keeps (so a re-attached run continues with the same argv).
 - `resume_point()` finds the latest saved state or weights and what is left to train: musubi
   restarts its step and epoch counters on --resume, so the remaining epochs/steps are passed and
-  the new part writes under its own output name (`<name>-rN`) to keep earlier files.
+  the new part writes under its own output name (`<name>-rN`) to keep earlier files. The whole
+  run's step count goes with it, so a resumed LR schedule keeps its original shape (lr_schedules.py).
+- Before a run, cache files whose inputs changed are deleted (cache_state.py), so musubi's
+  `--skip_existing` only skips caches that are still right.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from __future__ import annotations
 
 from ..errors import ValidationError
 from ..fileio import atomic_write_text
-from . import cache_state, commands, config, dataset_source, musubi_env, outputs, tasks
+from . import cache_state, commands, config, dataset_source, musubi_env, outputs, task_types, tasks
 
 CACHE_STAGES = ("cache_latents", "cache_text_encoder")
 
@@ -73,9 +76,13 @@ def resume_point(task: dict, task_paths: commands.TaskPaths, mode: str) -> tuple
     if by_epochs:
         left = t["max_train_epochs"] - latest["epoch"]
         resume["max_train_epochs"] = left
+        # The whole run's optimisation steps, as musubi counted them (progress totals include earlier parts).
+        if steps_per_epoch:
+            resume["schedule_total_steps"] = steps_per_epoch * t["max_train_epochs"]
     else:
         left = t["max_train_steps"] - latest["step"]
         resume["max_train_steps"] = left
+        resume["schedule_total_steps"] = t["max_train_steps"]
     if left <= 0:
         raise ValidationError("Nothing is left to train after the latest save.", field="resume")
     return resume, [*segments, new]
@@ -100,10 +107,15 @@ def prepare_run(store, layout, task: dict, resume_mode: str | None = None, *, wr
             atomic_write_text(task_paths.root / name, text)
         for folder in (task_paths.output, task_paths.cache, task_paths.logs):
             folder.mkdir(parents=True, exist_ok=True)
+    reads_control = task_types.get(resolved["task_type"]).text_encoder_reads_control
     fingerprints = {
-        s.name: cache_state.fingerprint(s.name, s.argv, plan.files["dataset.toml"], source,
-                                        resolved["dataset"]["caption_extension"])
+        s.name: cache_state.manifest(s.name, s.argv, plan.files["dataset.toml"], source,
+                                     resolved["dataset"]["caption_extension"], reads_control)
         for s in plan.stages if s.name in CACHE_STAGES}
+    if write:
+        # Only caches whose inputs are unchanged survive, so --skip_existing skips only good work.
+        for stage_name, manifest in fingerprints.items():
+            cache_state.drop_stale(task_paths.cache, stage_name, manifest)
     last = segments[-1]
     run_no = (task.get("run_no") or 0) + 1
     previous = task.get("run") or {}

@@ -1,7 +1,8 @@
 """The task's `sample_prompts.txt`: one prompt a line, options after ` --` (FACTS.md).
 
 Each prompt takes the task-wide sample defaults (size, frames, steps, guidance) unless it sets
-its own. Options a task type does not support are refused rather than silently dropped, and the
+its own. The task-wide guidance goes to the option the type's sampler reads it from
+(`TaskType.guidance_option`: `--g`, or `--l` for the types that take CFG there). Options a task type does not support are refused rather than silently dropped, and the
 ones it needs (a control image for edit models, a start image for I2V) must be there.
 """
 
@@ -11,6 +12,10 @@ from ..errors import ValidationError
 from .task_types import PROMPT_OPTIONS, TaskType
 
 DEFAULTED = ("width", "height", "frames", "steps", "guidance")
+
+
+def _defaulted_option(key: str, ttype: TaskType) -> str:
+    return ttype.guidance_option if key == "guidance" else key
 
 
 def _fmt(value) -> str:
@@ -27,7 +32,8 @@ def build(resolved: dict, ttype: TaskType) -> str:
     lines = ["# Written by LoRA Workbench for one training task; edits are overwritten."]
     for i, prompt in enumerate(samples.get("prompts", [])):
         where = f"samples.prompts.{i}"
-        values = {k: samples[k] for k in DEFAULTED if k in allowed and samples.get(k) is not None}
+        values = {_defaulted_option(k, ttype): samples[k] for k in DEFAULTED
+                  if _defaulted_option(k, ttype) in allowed and samples.get(k) is not None}
         values.update({k: v for k, v in prompt.items() if k != "prompt"})
         for key in values:
             if key not in allowed:

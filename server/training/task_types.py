@@ -38,6 +38,11 @@ class ModelFile:
     train_for_sampling_only: bool = False
     variants: tuple[str, ...] | None = None     # only for these variants
     experts: tuple[str, ...] | None = None      # Wan 2.2: only when training these experts
+    # Formats musubi's loader reads besides .safetensors, as its docs publish them: Wan-AI's `.pth`
+    # T5/CLIP/VAE, HunyuanVideo's `.pt` DiT and VAE (docs/wan.md, docs/hunyuan_video.md).
+    pickle_suffixes: tuple[str, ...] = ()
+    # A Hugging Face model folder is accepted (HunyuanVideo's text_encoder / text_encoder_2).
+    folder_ok: bool = False
 
     def applies(self, variant: str, experts: str | None) -> bool:
         if self.variants and variant not in self.variants:
@@ -51,6 +56,7 @@ class ModelFile:
                 "train_for_sampling_only": self.train_for_sampling_only,
                 "variants": list(self.variants) if self.variants else None,
                 "experts": list(self.experts) if self.experts else None,
+                "pickle_suffixes": list(self.pickle_suffixes), "folder_ok": self.folder_ok,
                 "label_key": f"training.models.{self.key}.label",
                 "help_key": f"training.models.{self.key}.help"}
 
@@ -85,6 +91,8 @@ class Variant:
     timestep_boundary: int | None = None  # Wan 2.2 expert switch, in musubi's 0-1000 units
     required_prompt_options: tuple[str, ...] = ()
     presets: dict[str, dict] | None = None
+    # Sample defaults of this variant over the type's (FLUX.2 klein distilled: guidance 1, 4 steps).
+    sample_defaults: dict[str, Any] = field(default_factory=dict)
 
     @property
     def label_key(self) -> str:
@@ -110,6 +118,22 @@ class TaskType:
     required_prompt_options: tuple[str, ...] = ()
     video: bool = False                  # trains on frames: VRAM counts latent frames
     extra_fields: tuple[str, ...] = ()   # type-specific fields from fields.py shown for this type
+    # The prompt option musubi's sampler takes the guidance from: `guidance` (--g, embedded guidance:
+    # Kontext, FLUX.2, HunyuanVideo) or `cfg_scale` (--l: Qwen-Image, Wan, Z-Image read CFG from it and
+    # ignore --g; see each *_train_network.py do_inference). The task-wide samples.guidance is written as it.
+    guidance_option: str = "guidance"
+    # The text-encoder cache also encodes the control images (Qwen-Image-Edit's VL encoder sees them),
+    # so a changed control image makes that item's text-encoder cache stale.
+    text_encoder_reads_control: bool = False
+    # Tensors musubi reads the DiT's dtype from before training (wan/modules/model.py
+    # detect_wan_sd_dtype): an fp16 DiT needs --mixed_precision fp16, an fp8 one cannot take --fp8_scaled.
+    dit_dtype_keys: tuple[str, ...] = ()
+    # Above this many swapped blocks main-memory use climbs steeply (docs/qwen_image.md: 45).
+    swap_ram_warning_above: int | None = None
+    # Checks of model files by role (server/models/checks.py): "no_fp8_dit" = musubi cannot train on a
+    # pre-quantized fp8 DiT (docs/qwen_image.md); "qwen_vae" = the VAE must be Qwen-Image's layout;
+    # "fp8_dit_documented" = an fp8 DiT is a documented choice with --fp8_base (docs/hunyuan_video.md).
+    model_checks: tuple[str, ...] = ()
 
     @property
     def label_key(self) -> str:
@@ -138,6 +162,9 @@ class TaskType:
     def vram_model(self, variant: str | None = None) -> VramModel:
         return self.variant(variant).vram or self.vram
 
+    def sample_defaults(self, variant: str | None = None) -> dict:
+        return {**self.defaults.get("samples", {}), **self.variant(variant).sample_defaults}
+
     def preset(self, name: str, variant: str | None = None) -> dict:
         v = self.variant(variant)
         table = v.presets or self.presets
@@ -162,18 +189,20 @@ def presets(medium_swap: int, low_swap: int) -> dict[str, dict]:
     }
 
 
-def _image_defaults(lr: float, sampling: str, shift: float, **training) -> dict:
+def _image_defaults(lr: float, sampling: str, shift: float, guidance: float = 4.0, **training) -> dict:
+    # `guidance` is what musubi's own sampler defaults to for the type (default_guidance_scale, or the
+    # cfg_scale fallback in do_inference), written as the type's guidance_option.
     return {"training": {"learning_rate": lr, "timestep_sampling": sampling, "discrete_flow_shift": shift,
                          "weighting_scheme": "none", **training},
             "dataset": {"resolution": [1024, 1024]},
-            "samples": {"width": 1024, "height": 1024, "steps": 25, "guidance": 4.0}}
+            "samples": {"width": 1024, "height": 1024, "steps": 25, "guidance": guidance}}
 
 
-def _video_defaults(lr: float, shift: float, **training) -> dict:
+def _video_defaults(lr: float, shift: float, guidance: float = 5.0, **training) -> dict:
     return {"training": {"learning_rate": lr, "timestep_sampling": "shift", "discrete_flow_shift": shift,
                          "weighting_scheme": "none", **training},
             "dataset": {"resolution": [832, 480], "target_frames": [1, 25, 45], "frame_extraction": "head"},
-            "samples": {"width": 832, "height": 480, "frames": 45, "steps": 20, "guidance": 5.0}}
+            "samples": {"width": 832, "height": 480, "frames": 45, "steps": 20, "guidance": guidance}}
 
 
 def _encoder(key: str) -> ModelFile:
@@ -186,6 +215,19 @@ _VAE = ModelFile("vae", {"cache_latents": "--vae", "train": "--vae"}, train_for_
 # DiT + VAE + one text encoder (Qwen-Image, FLUX.2, Z-Image) or two (FLUX.1 Kontext, HunyuanVideo).
 _ONE_ENCODER_MODELS = (_DIT, _VAE, _encoder("text_encoder"))
 _TWO_ENCODER_MODELS = (_DIT, _VAE, _encoder("text_encoder1"), _encoder("text_encoder2"))
+# HunyuanVideo as docs/hunyuan_video.md publishes it: the DiT `mp_rank_00_model_states.pt` (or an fp8
+# .safetensors), the VAE `pytorch_model.pt`, the text encoders as folders or ComfyUI .safetensors files.
+_HV_MODELS = (
+    ModelFile("dit", {"train": "--dit"}, pickle_suffixes=(".pt",)),
+    ModelFile("vae", {"cache_latents": "--vae", "train": "--vae"}, train_for_sampling_only=True,
+              pickle_suffixes=(".pt",)),
+    ModelFile("text_encoder1", {"cache_text_encoder": "--text_encoder1", "train": "--text_encoder1"},
+              train_for_sampling_only=True, folder_ok=True),
+    ModelFile("text_encoder2", {"cache_text_encoder": "--text_encoder2", "train": "--text_encoder2"},
+              train_for_sampling_only=True, folder_ok=True),
+)
+# Prompt options of the image types whose sampler reads CFG from --l and ignores --g.
+_CFG_IMAGE_PROMPTS = ("width", "height", "seed", "steps", "flow_shift", "cfg_scale", "negative")
 _QWEN_SCRIPTS = {"cache_latents": "qwen_image_cache_latents",
                  "cache_text_encoder": "qwen_image_cache_text_encoder_outputs",
                  "train": "qwen_image_train_network"}
@@ -198,43 +240,54 @@ def _model_version(name: str) -> dict[str, tuple[str, ...]]:
     return {"*": ("--model_version", name)}
 
 
+_WAN_PTH = (".pth",)  # Wan-AI ships its T5, CLIP and VAE as .pth checkpoints
+_WAN_VAE = ModelFile("vae", {"cache_latents": "--vae", "train": "--vae"}, train_for_sampling_only=True,
+                     pickle_suffixes=_WAN_PTH)
+_WAN_T5 = ModelFile("t5", {"cache_text_encoder": "--t5", "train": "--t5"}, train_for_sampling_only=True,
+                    pickle_suffixes=_WAN_PTH)
 _WAN22_MODELS = (
     ModelFile("dit", {"train": "--dit"}, experts=("both", "low")),
     ModelFile("dit_high_noise", {"train": "--dit_high_noise"}, experts=("both", "high")),
-    _VAE,
-    _encoder("t5"),
+    _WAN_VAE,
+    _WAN_T5,
 )
 _WAN21_MODELS = (
     _DIT,
-    _VAE,
-    _encoder("t5"),
+    _WAN_VAE,
+    _WAN_T5,
     ModelFile("clip", {"cache_latents": "--clip", "train": "--clip"}, train_for_sampling_only=True,
-              variants=("i2v-14B",)),
+              variants=("i2v-14B",), pickle_suffixes=_WAN_PTH),
 )
+# wan/modules/model.py detect_wan_sd_dtype: the first of these tensors found gives the DiT's dtype.
+_WAN_DTYPE_KEYS = ("model.diffusion_model.blocks.0.cross_attn.k.weight", "blocks.0.cross_attn.k.weight")
 _WAN_SCRIPTS = {"cache_latents": "wan_cache_latents", "cache_text_encoder": "wan_cache_text_encoder_outputs",
                 "train": "wan_train_network"}
 _WAN14_VRAM = VramModel(weights_bf16_gb=28.0, weights_fp8_gb=14.5, activation_gb_per_mpix=2.5)
-_WAN_VIDEO_PROMPTS = ("width", "height", "frames", "seed", "steps", "guidance", "flow_shift", "negative", "image")
+_WAN_VIDEO_PROMPTS = ("width", "height", "frames", "seed", "steps", "cfg_scale", "flow_shift", "negative", "image")
+_WAN_COMMON = dict(scripts=_WAN_SCRIPTS, network_module="networks.lora_wan", dataset_types=("image", "video"),
+                   max_blocks_to_swap=39, vram=_WAN14_VRAM, text_encoder_fp8_flag="--fp8_t5",
+                   prompt_options=_WAN_VIDEO_PROMPTS, video=True, guidance_option="cfg_scale",
+                   dit_dtype_keys=_WAN_DTYPE_KEYS)
+_QWEN_COMMON = dict(scripts=_QWEN_SCRIPTS, network_module="networks.lora_qwen_image", models=_ONE_ENCODER_MODELS,
+                    max_blocks_to_swap=59, vram=_QWEN_VRAM, presets=_QWEN_PRESETS, text_encoder_fp8_flag="--fp8_vl",
+                    defaults=_image_defaults(5e-5, "shift", 2.2, network_dim=16, network_alpha=16.0),
+                    guidance_option="cfg_scale", swap_ram_warning_above=45, model_checks=("no_fp8_dit", "qwen_vae"))
+# FLUX.2 klein distilled models sample with fixed guidance 1.0 and 4 steps (flux_2/flux2_utils.py
+# FLUX2_MODEL_INFO defaults + fixed_params); the base models with 4.0 and 50.
+_KLEIN_DISTILLED = {"guidance": 1.0, "steps": 4}
+_KLEIN_BASE = {"guidance": 4.0, "steps": 50}
 
 
 TASK_TYPES: dict[str, TaskType] = {t.id: t for t in (
     TaskType(
-        id="qwen-image-lora", scripts=_QWEN_SCRIPTS, network_module="networks.lora_qwen_image",
-        models=_ONE_ENCODER_MODELS, variants=(Variant("original", args=_model_version("original")),),
-        dataset_types=("image",), max_blocks_to_swap=59, vram=_QWEN_VRAM, presets=_QWEN_PRESETS,
-        text_encoder_fp8_flag="--fp8_vl",
-        defaults=_image_defaults(5e-5, "shift", 2.2, network_dim=16, network_alpha=16.0),
+        id="qwen-image-lora", variants=(Variant("original", args=_model_version("original")),),
+        dataset_types=("image",), prompt_options=_CFG_IMAGE_PROMPTS, **_QWEN_COMMON,
     ),
     TaskType(
-        id="qwen-image-edit-lora", scripts=_QWEN_SCRIPTS, network_module="networks.lora_qwen_image",
-        models=_ONE_ENCODER_MODELS,
+        id="qwen-image-edit-lora",
         variants=tuple(Variant(v, args=_model_version(v)) for v in ("edit-2511", "edit-2509", "edit")),
-        dataset_types=("image_control",), max_blocks_to_swap=59, vram=_QWEN_VRAM, presets=_QWEN_PRESETS,
-        text_encoder_fp8_flag="--fp8_vl",
-        defaults=_image_defaults(5e-5, "shift", 2.2, network_dim=16, network_alpha=16.0),
-        prompt_options=("width", "height", "seed", "steps", "guidance", "flow_shift", "cfg_scale", "negative",
-                        "control_images"),
-        required_prompt_options=("control_images",),
+        dataset_types=("image_control",), prompt_options=(*_CFG_IMAGE_PROMPTS, "control_images"),
+        required_prompt_options=("control_images",), text_encoder_reads_control=True, **_QWEN_COMMON,
     ),
     TaskType(
         id="kontext-lora",
@@ -243,27 +296,34 @@ TASK_TYPES: dict[str, TaskType] = {t.id: t for t in (
                  "train": "flux_kontext_train_network"},
         network_module="networks.lora_flux",
         models=_TWO_ENCODER_MODELS,
+        # musubi v0.3.4 has --fp8_t5 for Kontext but crashes on it: `torch.float8e4m3fn` (no underscore) in
+        # flux_kontext_cache_text_encoder_outputs.py and flux_kontext_train_network.py. Not offered.
         variants=(Variant("dev"),), dataset_types=("image_control",), max_blocks_to_swap=34,
         vram=VramModel(weights_bf16_gb=24.0, weights_fp8_gb=12.5, activation_gb_per_mpix=4.0),
-        presets=presets(medium_swap=10, low_swap=30), text_encoder_fp8_flag="--fp8_t5",
-        defaults=_image_defaults(1e-4, "flux_shift", 1.0, guidance_scale=1.0),
+        presets=presets(medium_swap=10, low_swap=30), text_encoder_fp8_flag=None,
+        # Sampling: embedded guidance 2.5 (flux_kontext_train_network.py default_guidance_scale).
+        defaults=_image_defaults(1e-4, "flux_shift", 1.0, guidance=2.5, guidance_scale=1.0),
         prompt_options=("width", "height", "seed", "steps", "guidance", "negative", "control_images"),
         required_prompt_options=("control_images",),
     ),
     TaskType(
-        id="wan2.2-lora", scripts=_WAN_SCRIPTS, network_module="networks.lora_wan", models=_WAN22_MODELS,
+        id="wan2.2-lora", models=_WAN22_MODELS,
         variants=(
-            Variant("t2v-A14B", args={"train": ("--task", "t2v-A14B")}, timestep_boundary=875),
+            # CFG defaults: the low-noise sample_guide_scale of wan/configs/wan_{t2v,i2v}_A14B.py, which
+            # musubi's sampler falls back to.
+            Variant("t2v-A14B", args={"train": ("--task", "t2v-A14B")}, timestep_boundary=875,
+                    sample_defaults={"guidance": 3.0}),
             Variant("i2v-A14B", args={"train": ("--task", "i2v-A14B"), "cache_latents": ("--i2v",)},
-                    dataset_types=("video",), timestep_boundary=900, required_prompt_options=("image",)),
+                    dataset_types=("video",), timestep_boundary=900, required_prompt_options=("image",),
+                    sample_defaults={"guidance": 3.5}),
         ),
-        dataset_types=("image", "video"), max_blocks_to_swap=39, vram=_WAN14_VRAM,
-        presets=presets(medium_swap=10, low_swap=30), text_encoder_fp8_flag="--fp8_t5",
-        defaults=_video_defaults(2e-4, 12.0), prompt_options=_WAN_VIDEO_PROMPTS, video=True,
-        extra_fields=("experts", "offload_inactive_dit"),
+        # With both experts musubi swaps the same number of blocks out of each (vram.py); these are the
+        # swaps that bring the default 832x480x45 video under 24 GB (medium) and 16 GB (low).
+        presets=presets(medium_swap=28, low_swap=39),
+        defaults=_video_defaults(2e-4, 12.0), extra_fields=("experts", "offload_inactive_dit"), **_WAN_COMMON,
     ),
     TaskType(
-        id="wan2.1-lora", scripts=_WAN_SCRIPTS, network_module="networks.lora_wan", models=_WAN21_MODELS,
+        id="wan2.1-lora", models=_WAN21_MODELS,
         variants=(
             Variant("t2v-14B", args={"train": ("--task", "t2v-14B")}),
             Variant("t2v-1.3B", args={"train": ("--task", "t2v-1.3B")}, max_blocks_to_swap=29,
@@ -273,9 +333,7 @@ TASK_TYPES: dict[str, TaskType] = {t.id: t for t in (
             Variant("i2v-14B", args={"train": ("--task", "i2v-14B"), "cache_latents": ("--i2v",)},
                     dataset_types=("video",), required_prompt_options=("image",)),
         ),
-        dataset_types=("image", "video"), max_blocks_to_swap=39, vram=_WAN14_VRAM,
-        presets=presets(medium_swap=10, low_swap=30), text_encoder_fp8_flag="--fp8_t5",
-        defaults=_video_defaults(2e-4, 3.0), prompt_options=_WAN_VIDEO_PROMPTS, video=True,
+        presets=presets(medium_swap=10, low_swap=30), defaults=_video_defaults(2e-4, 3.0), **_WAN_COMMON,
     ),
     TaskType(
         id="flux2-lora",
@@ -286,18 +344,20 @@ TASK_TYPES: dict[str, TaskType] = {t.id: t for t in (
         variants=(
             Variant("dev", args=_model_version("dev"), text_encoder_fp8=False),
             Variant("klein-4b", args=_model_version("klein-4b"), max_blocks_to_swap=13,
-                    vram=VramModel(8.0, 4.2, 2.5), presets=presets(0, 10)),
+                    vram=VramModel(8.0, 4.2, 2.5), presets=presets(0, 10), sample_defaults=_KLEIN_DISTILLED),
             Variant("klein-base-4b", args=_model_version("klein-base-4b"), max_blocks_to_swap=13,
-                    vram=VramModel(8.0, 4.2, 2.5), presets=presets(0, 10)),
+                    vram=VramModel(8.0, 4.2, 2.5), presets=presets(0, 10), sample_defaults=_KLEIN_BASE),
             Variant("klein-9b", args=_model_version("klein-9b"), max_blocks_to_swap=16,
-                    vram=VramModel(18.0, 9.5, 3.0), presets=presets(4, 12)),
+                    vram=VramModel(18.0, 9.5, 3.0), presets=presets(4, 12), sample_defaults=_KLEIN_DISTILLED),
             Variant("klein-base-9b", args=_model_version("klein-base-9b"), max_blocks_to_swap=16,
-                    vram=VramModel(18.0, 9.5, 3.0), presets=presets(4, 12)),
+                    vram=VramModel(18.0, 9.5, 3.0), presets=presets(4, 12), sample_defaults=_KLEIN_BASE),
         ),
         dataset_types=("image",), max_blocks_to_swap=29,
         vram=VramModel(weights_bf16_gb=64.0, weights_fp8_gb=33.0, activation_gb_per_mpix=6.0),
         presets=presets(medium_swap=16, low_swap=27), text_encoder_fp8_flag="--fp8_text_encoder",
+        # FLUX.2 samples with --g for both the distilled (embedded guidance) and the base models (CFG).
         defaults=_image_defaults(1e-4, "flux2_shift", 1.0),
+        prompt_options=("width", "height", "seed", "steps", "guidance", "flow_shift", "negative"),
     ),
     TaskType(
         id="zimage-lora",
@@ -308,18 +368,20 @@ TASK_TYPES: dict[str, TaskType] = {t.id: t for t in (
         variants=(Variant("base"),), dataset_types=("image",), max_blocks_to_swap=28,
         vram=VramModel(weights_bf16_gb=12.0, weights_fp8_gb=6.5, activation_gb_per_mpix=3.0),
         presets=presets(medium_swap=0, low_swap=20), text_encoder_fp8_flag="--fp8_llm",
-        defaults=_image_defaults(1e-4, "shift", 2.0),
+        defaults=_image_defaults(1e-4, "shift", 2.0), prompt_options=_CFG_IMAGE_PROMPTS, guidance_option="cfg_scale",
     ),
     TaskType(
         id="hunyuan-video-lora",
         scripts={"cache_latents": "cache_latents", "cache_text_encoder": "cache_text_encoder_outputs",
                  "train": "hv_train_network"},
         network_module="networks.lora",
-        models=_TWO_ENCODER_MODELS,
+        models=_HV_MODELS,
         variants=(Variant("t2v"),), dataset_types=("image", "video"), max_blocks_to_swap=36,
         vram=VramModel(weights_bf16_gb=26.0, weights_fp8_gb=13.5, activation_gb_per_mpix=2.5),
         presets=presets(medium_swap=10, low_swap=30), text_encoder_fp8_flag="--fp8_llm", fp8_scaled=False,
-        defaults=_video_defaults(2e-4, 7.0),
+        model_checks=("fp8_dit_documented",),
+        # Embedded guidance 6.0 (hv_train_network.py default_guidance_scale).
+        defaults=_video_defaults(2e-4, 7.0, guidance=6.0),
         prompt_options=("width", "height", "frames", "seed", "steps", "guidance", "flow_shift", "negative"),
         video=True,
     ),

@@ -31,9 +31,15 @@ def estimate_gb(ttype: TaskType, resolved: dict, dataset_type: str | None = None
     block_fp8 = model.block_gb_fp8 or model.weights_fp8_gb / (max_swap + 1)
     block = block_fp8 if fp8 else block_fp8 * model.weights_bf16_gb / model.weights_fp8_gb
     swapped = min(int(t.get("blocks_to_swap") or 0), max_swap) * block
-    if (resolved.get("training", {}).get("experts") == "both" and "wan2.2" in ttype.id
-            and not t.get("offload_inactive_dit")):
-        weights *= 2  # both experts stay loaded unless the inactive one is offloaded
+    # Wan 2.2 with both experts (wan_train_network.py load_transformer): musubi loads the high-noise
+    # expert with the same block swap (enable_block_swap + move_to_device_except_swap_blocks), so both
+    # experts are on the GPU less their swapped blocks each. --offload_inactive_dit (only without block
+    # swap) keeps the inactive expert in main memory: one expert's weights on the GPU.
+    models_on_gpu = 1
+    if "experts" in ttype.extra_fields and t.get("experts") == "both" and not t.get("offload_inactive_dit"):
+        models_on_gpu = 2
+    weights *= models_on_gpu
+    swapped *= models_on_gpu
     w, h = d["resolution"]
     frames = 1
     if ttype.video and dataset_type == "video":
@@ -42,5 +48,5 @@ def estimate_gb(ttype: TaskType, resolved: dict, dataset_type: str | None = None
     activations = model.activation_gb_per_mpix * mpix
     if not t.get("gradient_checkpointing"):
         activations *= model.no_checkpointing_factor
-    total = max(weights - swapped, block * 2) + activations + model.overhead_gb
+    total = max(weights - swapped, block * 2 * models_on_gpu) + activations + model.overhead_gb
     return round(total, 1)

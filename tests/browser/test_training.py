@@ -478,3 +478,18 @@ def test_task_page_shows_cache_counts_and_the_failure_in_both_languages(browser,
         zh.context.close()
     finally:
         live.stop()
+
+
+def test_a_refused_start_is_shown_in_the_users_language(browser, trainer_live, tmp_path):
+    """A start the server refuses with a code shows its translated headline (training.err.<code>)."""
+    live = trainer_live
+    ds_id, models = setup_trainer(live, tmp_path)
+    cfg = task_config(ds_id, models, name="调度")
+    cfg["training"]["lr_scheduler"] = "cosine_with_min_lr"  # musubi crashes without the minimum LR ratio
+    live.call("POST", "/api/tasks", cfg)
+    page = open_page(browser, live, "/tasks", locale="zh-CN")
+    page.locator("[data-testid=task-row] [data-testid=action-start]").click()
+    banner = page.locator("[data-testid=error-banner][data-code=scheduler_needs_min_lr_ratio]")
+    expect(banner).to_contain_text("cosine_with_min_lr 需要设置最小学习率比例")
+    assert not page.errors, page.errors
+    page.context.close()

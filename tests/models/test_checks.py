@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from server.models.checks import check_file
+from tests.ui.test_i18n_tables import tables  # noqa: F401 - the i18n tables as Vite loads them
 from tests.models.helpers import qwen_dit, qwen_vae, write_st
 
 
@@ -74,3 +75,41 @@ def test_path_problems(tmp_path):
     assert missing["status"] == "error" and codes(missing) == ["not_found"]
     cut = write_st(tmp_path / "cut.safetensors", {"w": ("BF16", [64, 64])}, cut=100)
     assert codes(check_file(str(cut), "qwen-image-lora", "dit")) == ["truncated"]
+
+
+def test_hunyuan_video_files_as_musubi_documents_them(tmp_path):
+    """docs/hunyuan_video.md: DiT mp_rank_00_model_states.pt, VAE pytorch_model.pt, text encoders as folders."""
+    for role, name in (("dit", "mp_rank_00_model_states.pt"), ("vae", "pytorch_model.pt")):
+        p = tmp_path / name
+        p.write_bytes(b"PK\x03\x04pickle")
+        r = check_file(str(p), "hunyuan-video-lora", role)
+        assert r["status"] == "ok" and r["format"] == "pickle" and codes(r) == ["not_inspected"], role
+    folder = tmp_path / "text_encoder"
+    folder.mkdir()
+    r = check_file(str(folder), "hunyuan-video-lora", "text_encoder1")
+    assert r["status"] == "ok" and r["format"] == "folder" and codes(r) == ["folder_not_inspected"]
+    # A .pt where musubi's docs name none, and a folder where a file is needed, stay errors.
+    assert codes(check_file(str(tmp_path / "pytorch_model.pt"), "hunyuan-video-lora", "text_encoder1")) == [
+        "needs_safetensors"]
+    assert codes(check_file(str(folder), "kontext-lora", "text_encoder1")) == ["is_directory"]
+    assert codes(check_file(str(tmp_path / "pytorch_model.pt"), "wan2.1-lora", "vae")) == ["needs_safetensors"]
+    fp8 = write_st(tmp_path / "mp_rank_00_model_states_fp8.safetensors",
+                   {"double_blocks.0.img_attn_qkv.weight": ("F8_E4M3", [8, 8])})
+    r = check_file(str(fp8), "hunyuan-video-lora", "dit")
+    assert r["status"] == "ok" and codes(r) == ["fp8_dit_fp8_base"]
+
+
+def test_every_problem_code_has_a_headline_in_both_languages(tables):  # noqa: F811
+    """ui/src/lib/i18n/runtime.js `models.problem.<code>` for every code checks.py and the header reader use."""
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    source = "".join((root / "server" / "models" / f).read_text(encoding="utf-8")
+                     for f in ("checks.py", "safetensors_header.py"))
+    codes = set(re.findall(r'_problem\(\s*"([a-z0-9_]+)"', source))
+    codes |= set(re.findall(r'SafetensorsError\("([a-z0-9_]+)"', source))
+    assert {"folder_not_inspected", "fp8_dit_fp8_base", "truncated"} <= codes
+    table = tables[str(root / "ui" / "src" / "lib" / "i18n" / "runtime.js")]
+    for lang in ("en", "zh-CN"):
+        assert sorted(c for c in codes if f"models.problem.{c}" not in table[lang]) == [], lang

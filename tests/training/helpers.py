@@ -4,7 +4,27 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from server.training import task_types
+from server.training import commands, config, task_types
+from server.training.dataset_source import DatasetSource
+from server.training.musubi_env import MusubiEnv
+
+ENV = MusubiEnv(Path("/opt/musubi-tuner"), Path("/opt/musubi-tuner/.venv/bin/python"))
+PATHS = commands.TaskPaths(Path("/data/tasks/task_1"))
+
+
+def source(dataset_type: str, root: Path | str = "/data/datasets/ds_00000001") -> DatasetSource:
+    root = Path(root)
+    return DatasetSource("ds_00000001", "Cats", dataset_type, root / "media", root / "control")
+
+
+def plan_for(raw: dict, dataset_type: str = "image", *, src: DatasetSource | None = None, **kw):
+    return commands.build_plan(config.resolve(config.check(raw)), src or source(dataset_type), ENV, PATHS, **kw)
+
+
+def script_args(stage) -> list[str]:
+    """What follows the script path in a stage's argv."""
+    index = stage.argv.index(str(ENV.script(stage.script)))
+    return stage.argv[index + 1:]
 
 
 def model_paths(ttype, root: Path | str = "/models") -> dict:

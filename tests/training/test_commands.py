@@ -9,31 +9,13 @@ from pathlib import Path
 import pytest
 
 from server.errors import ValidationError
-from server.training import cli_spec, commands, config, task_types
-from server.training.dataset_source import DatasetSource
-from server.training.musubi_env import LAUNCH_MODULE, MusubiEnv
+from server.training import cli_spec, task_types
+from server.training.musubi_env import LAUNCH_MODULE
 
-from .helpers import all_combinations, combo_id, raw_config
+from .helpers import ENV, PATHS, all_combinations, combo_id, plan_for, raw_config, script_args
 
 FIXTURE_SPEC = Path(__file__).resolve().parents[1] / "fixtures" / "musubi-cli-spec.json"
-ENV = MusubiEnv(Path("/opt/musubi-tuner"), Path("/opt/musubi-tuner/.venv/bin/python"))
-PATHS = commands.TaskPaths(Path("/data/tasks/task_1"))
 COMBOS = list(all_combinations())
-
-
-def source(dataset_type: str) -> DatasetSource:
-    return DatasetSource("ds_00000001", "Cats", dataset_type, Path("/data/datasets/ds_00000001/media"),
-                         Path("/data/datasets/ds_00000001/control"))
-
-
-def plan_for(raw: dict, dataset_type: str = "image", **kw):
-    return commands.build_plan(config.resolve(config.check(raw)), source(dataset_type), ENV, PATHS, **kw)
-
-
-def script_args(stage) -> list[str]:
-    """What follows the script path in a stage's argv."""
-    index = stage.argv.index(str(ENV.script(stage.script)))
-    return stage.argv[index + 1:]
 
 
 def test_packaged_spec_is_the_fixture():

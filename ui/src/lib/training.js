@@ -2,7 +2,7 @@
 // the VRAM estimate (the same model as server/training/vram.py) and display helpers.
 // Architectures are data (GET /api/task-types): nothing here knows a task type by name.
 import { api } from './api.js';
-import { t } from './i18n/index.svelte.js';
+import { t, hasKey } from './i18n/index.svelte.js';
 
 export const STAGES = ['cache_latents', 'cache_text_encoder', 'train'];
 export const ACTIVE = ['queued', 'running', 'stopping'];
@@ -19,6 +19,16 @@ export function loadTaskTypes() {
     });
   }
   return typesPromise;
+}
+
+/** A server error in the UI language: `training.err.<code>` with the files it names, else the server's text. */
+export function errorText(e) {
+  const key = `training.err.${e?.code}`;
+  if (!e?.code || !hasKey(key)) return e?.message || String(e);
+  const files = e.details?.files || [];
+  const more = (e.details?.count || files.length) - Math.min(files.length, 5);
+  const list = files.slice(0, 5).join(', ') + (more > 0 ? ` (+${more})` : '');
+  return t(key, { files: list, model: e.details?.model || '', dtype: e.details?.dtype || '' });
 }
 
 export const clone = (v) => (v === undefined ? undefined : JSON.parse(JSON.stringify(v)));
@@ -62,7 +72,7 @@ export function emptyForm(ttype, { preset = 'medium', variant } = {}) {
   const training = {};
   const dataset = {};
   for (const f of ttype.fields) (f.section === 'training' ? training : dataset)[f.key] = clone(baseValue(f, v, preset));
-  const s = ttype.defaults?.samples || {};
+  const s = { ...(ttype.defaults?.samples || {}), ...(v.sample_defaults || {}) };
   return {
     name: '', task_type: ttype.id, variant: v.key, dataset_id: '', gpus: [0], vram_preset: preset,
     models: Object.fromEntries(ttype.models.map((m) => [m.key, ''])),
@@ -175,33 +185,7 @@ export function commandLine(argv, windows = false) {
 
 // --- VRAM estimate (server/training/vram.py, same figures from the task-type table) -------------
 
-const TEMPORAL_COMPRESSION = 4;
-
-export function estimateGb(ttype, form, datasetType) {
-  const v = variantOf(ttype, form.variant);
-  const model = v.vram_model || ttype.vram_model;
-  const t = form.training;
-  const d = form.dataset;
-  const maxSwap = v.max_blocks_to_swap ?? ttype.max_blocks_to_swap;
-  const fp8 = !!t.fp8_base;
-  let weights = fp8 ? model.weights_fp8_gb : model.weights_bf16_gb;
-  const blockFp8 = model.block_gb_fp8 || model.weights_fp8_gb / (maxSwap + 1);
-  const block = fp8 ? blockFp8 : (blockFp8 * model.weights_bf16_gb) / model.weights_fp8_gb;
-  const swapped = Math.min(Number(t.blocks_to_swap) || 0, maxSwap) * block;
-  if (t.experts === 'both' && !t.offload_inactive_dit) weights *= 2; // both experts stay loaded
-  const [w, h] = Array.isArray(d.resolution) ? d.resolution : [1024, 1024];
-  const kind = datasetType || (ttype.video && v.dataset_types.includes('video') ? 'video' : 'image');
-  let frames = 1;
-  if (ttype.video && kind === 'video') {
-    const most = Math.max(1, ...(Array.isArray(d.target_frames) ? d.target_frames : [1]));
-    frames = Math.floor((most - 1) / TEMPORAL_COMPRESSION) + 1;
-  }
-  const mpix = ((w * h) / 1e6) * (Number(d.batch_size) || 1) * frames;
-  let activations = model.activation_gb_per_mpix * mpix;
-  if (!t.gradient_checkpointing) activations *= model.no_checkpointing_factor;
-  const total = Math.max(weights - swapped, block * 2) + activations + model.overhead_gb;
-  return Math.round(total * 10) / 10;
-}
+export { estimateGb } from './vram.js';
 
 // --- LoRA+ (an entry of network_args) -------------------------------------------------------------
 

@@ -4,7 +4,7 @@ import { api } from './api.js';
 import { confirmDialog } from './confirm.svelte.js';
 import { pushError } from './errors.svelte.js';
 import { t } from './i18n/index.svelte.js';
-import { ACTIVE, FINAL } from './training.js';
+import { ACTIVE, FINAL, errorText } from './training.js';
 
 /** Which actions a task in this status offers. */
 export function actionsFor(task) {
@@ -17,8 +17,14 @@ export function actionsFor(task) {
   };
 }
 
+/** A refused start/resume in the UI language (the server names the files or option to fix). */
+function refused(e) {
+  pushError({ ...e, message: errorText(e) });
+  throw e;
+}
+
 export function startTask(task) {
-  return api.post(`/api/tasks/${task.id}/start`);
+  return api.post(`/api/tasks/${task.id}/start`, {}, { quiet: true }).catch(refused);
 }
 
 export function stopTask(task) {
@@ -30,15 +36,14 @@ export async function resumeTask(task) {
   try {
     return await api.post(`/api/tasks/${task.id}/resume`, { from: 'state' }, { quiet: true });
   } catch (e) {
-    if (e.code !== 'nothing_to_resume') {
-      pushError(e);
-      throw e;
-    }
+    // No state to resume from, or a schedule that cannot continue from it: offer what works.
+    if (e.code !== 'nothing_to_resume' && e.code !== 'resume_schedule_unknown') refused(e);
+    const message = e.code === 'nothing_to_resume' ? t('training.actions.noState') : errorText(e);
     const choice = await confirmDialog({
-      title: t('training.actions.resumeTitle'), message: t('training.actions.noState'),
+      title: t('training.actions.resumeTitle'), message,
       choices: [{ value: 'weights', label: t('training.actions.fromWeights') }, { value: 'restart', label: t('training.actions.restart') }],
     });
-    if (choice === 'weights') return api.post(`/api/tasks/${task.id}/resume`, { from: 'weights' });
+    if (choice === 'weights') return api.post(`/api/tasks/${task.id}/resume`, { from: 'weights' }, { quiet: true }).catch(refused);
     if (choice === 'restart') return startTask(task);
     return null;
   }

@@ -1,0 +1,120 @@
+"""Run with the real musubi-tuner's Python (see test_real_musubi.py): answers, as JSON on stdout, what
+musubi's own code does with the commands the app builds. Reads a JSON request on stdin:
+
+- "parse": [[script, [args...]], ...]: each script's own argparse parser (captured from its main(), the
+  way the script builds it) parses the args; the answer is the argparse error, or null.
+- "schedules": [{"script", "first": [args], "resumed": [args], "total": T, "saved_at": K}, ...]: musubi's
+  NetworkTrainer.get_lr_scheduler builds the first run's scheduler from the first command's parsed args;
+  it steps to K and its state is saved as accelerate saves it (state_dict); the resumed command's
+  scheduler is built the same way, the state loaded, and stepped to the end. Answers, per request, the
+  learning rates of the uninterrupted run and of the resumed one, per step.
+- "datasources": [{"image_directory", "control_directory", "caption_extension"}, ...]: musubi's
+  ImageDirectoryDatasource reads the folders; answers the images it keeps, the control images it matched
+  to each, or the error it raises.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import importlib
+import io
+import json
+import sys
+
+
+class _Captured(Exception):
+    def __init__(self, parser):
+        self.parser = parser
+
+
+def real_parser(script: str) -> argparse.ArgumentParser:
+    module = importlib.import_module(f"musubi_tuner.{script}")
+    original = argparse.ArgumentParser.parse_args
+
+    def capture(self, *a, **kw):
+        raise _Captured(self)
+
+    argparse.ArgumentParser.parse_args = capture
+    try:
+        module.main()
+    except _Captured as c:
+        return c.parser
+    finally:
+        argparse.ArgumentParser.parse_args = original
+    raise RuntimeError(f"{script}.main() built no parser")
+
+
+def parse(script: str, args: list[str]):
+    parser = real_parser(script)
+    err = io.StringIO()
+    try:
+        with contextlib.redirect_stderr(err):
+            return parser.parse_args(args), None
+    except SystemExit:
+        return None, err.getvalue().strip().splitlines()[-1]
+
+
+def schedule(req: dict) -> dict:
+    import torch
+
+    from musubi_tuner.training.trainer_base import NetworkTrainer
+
+    trainer = NetworkTrainer()
+    first, problem = parse(req["script"], req["first"])
+    assert problem is None, problem
+    resumed, problem = parse(req["script"], req["resumed"])
+    assert problem is None, problem
+    total, saved_at = req["total"], req["saved_at"]
+
+    def run(args, state=None, steps=0):
+        param = torch.nn.Parameter(torch.zeros(1))
+        optimizer = torch.optim.SGD([param], lr=args.learning_rate)
+        scheduler = trainer.get_lr_scheduler(args, optimizer, 1)
+        if state is not None:
+            scheduler.load_state_dict(state)
+            for group, lr in zip(optimizer.param_groups, scheduler.get_last_lr()):
+                group["lr"] = lr  # accelerate restores the optimizer's state (its lr) too
+        lrs = []
+        for _ in range(steps):
+            optimizer.step()
+            scheduler.step()
+            lrs.append(optimizer.param_groups[0]["lr"])
+        return scheduler, lrs
+
+    first.max_train_steps = total
+    _, whole = run(first, steps=total)
+    first_part, _ = run(first, steps=saved_at)
+    state = first_part.state_dict()
+    _, rest = run(resumed, state=state, steps=resumed.max_train_steps)
+    return {"whole": whole, "resumed": whole[:saved_at] + rest}
+
+
+def datasource(req: dict) -> dict:
+    import os
+
+    from musubi_tuner.dataset.datasources import ImageDirectoryDatasource
+
+    try:
+        ds = ImageDirectoryDatasource(req["image_directory"], req["caption_extension"], req.get("control_directory"))
+    except ValueError as exc:
+        return {"error": str(exc)}
+    name = os.path.basename
+    return {"images": sorted(name(p) for p in ds.image_paths),
+            "controls": {name(k): sorted(name(p) for p in v) for k, v in getattr(ds, "control_paths", {}).items()}}
+
+
+def main() -> None:
+    req = json.load(sys.stdin)
+    out = {}
+    if "parse" in req:
+        out["parse"] = [parse(script, args)[1] for script, args in req["parse"]]
+    if "schedules" in req:
+        out["schedules"] = [schedule(r) for r in req["schedules"]]
+    if "datasources" in req:
+        out["datasources"] = [datasource(r) for r in req["datasources"]]
+    print("\n@@RESULT@@" + json.dumps(out))
+
+
+if __name__ == "__main__":
+    main()

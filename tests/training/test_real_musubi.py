@@ -1,0 +1,141 @@
+"""The commands the app builds, checked by the real musubi-tuner's own code (musubi_probe.py, run with its
+Python): its argparse parsers, and its LR scheduler across a --resume.
+
+Needs a musubi-tuner environment with torch: the one tests/realtrainer builds through the app's setup job
+into LORA_WORKBENCH_TEST_CACHE (default ~/.cache/lora-workbench-tests), found by its ready.json. Without
+one these tests are skipped and the CLI contract (cli-spec.json, test_commands.py) stands in.
+wan_* and fpack_* modules cannot be imported without a CUDA driver (FACTS.md), so they are left out.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from server.training import config, planning, task_types
+from server.training.commands import TaskPaths
+
+from .helpers import all_combinations, plan_for, raw_config, script_args
+
+PROBE = Path(__file__).resolve().parent / "musubi_probe.py"
+NO_CPU_IMPORT = ("wan_", "fpack_")
+
+
+def musubi_python() -> str:
+    root = Path(os.environ.get("LORA_WORKBENCH_TEST_CACHE") or Path.home() / ".cache" / "lora-workbench-tests")
+    for ready in sorted(root.glob("trainer-*/ready.json")):
+        python = json.loads(ready.read_text(encoding="utf-8")).get("python")
+        if python and Path(python).is_file():
+            return python
+    pytest.skip("no real musubi-tuner environment (tests/realtrainer builds one)")
+
+
+def probe(request: dict) -> dict:
+    res = subprocess.run([musubi_python(), str(PROBE)], input=json.dumps(request), capture_output=True, text=True,
+                         timeout=600, env={**os.environ, "PYTHONWARNINGS": "ignore"})
+    assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
+    return json.loads(res.stdout.rpartition("@@RESULT@@")[2])
+
+
+def test_every_command_parses_with_musubis_own_parsers():
+    commands = []
+    for ttype, variant, preset, dataset_type in all_combinations():
+        if ttype.scripts["train"].startswith(NO_CPU_IMPORT):
+            continue
+        for stage in plan_for(raw_config(ttype, variant, preset), dataset_type).stages:
+            commands.append((stage.script, script_args(stage)))
+    # The probe itself must see a rejection: an unknown option.
+    answers = probe({"parse": [*commands, ("zimage_train_network", ["--no_such_option"])]})["parse"]
+    assert "--no_such_option" in answers.pop()
+    failures = [(script, args, err) for (script, args), err in zip(commands, answers) if err]
+    assert not failures, failures[:3]
+    assert len(commands) > 100
+
+
+def resume_commands(tmp_path, scheduler: str) -> tuple[list[str], list[str]]:
+    """The first run's train args and those of its resume from the state saved at step 40 of 100."""
+    qwen = task_types.get("qwen-image-lora")
+    training = {"max_train_epochs": None, "max_train_steps": 100, "save_every_n_steps": 20, "lr_scheduler": scheduler,
+                "lr_warmup_steps": 10, "lr_scheduler_num_cycles": 2, "lr_scheduler_min_lr_ratio": 0.1,
+                "learning_rate": 1e-3}
+    cfg = config.check(raw_config(qwen, "original", name="Cat", training=training, sampling=False))
+    first = script_args(plan_for(cfg).stages[2])
+    (tmp_path / "output" / "Cat-step00000040-state").mkdir(parents=True)
+    resume, _ = planning.resume_point({"id": "t", "config": cfg, "run": {}, "progress": {}}, TaskPaths(tmp_path),
+                                      "state")
+    return first, script_args(plan_for(cfg, resume=resume).stages[2])
+
+
+SCHEDULERS = ["linear", "cosine", "cosine_with_restarts", "polynomial", "cosine_with_min_lr", "warmup_stable_decay",
+              "rex", "constant_with_warmup", "inverse_sqrt"]
+
+
+def without(args: list[str], flag: str) -> list[str]:
+    """args less `flag` and its values."""
+    if flag not in args:
+        return args
+    i = args.index(flag)
+    j = i + 1
+    while j < len(args) and not args[j].startswith("--"):
+        j += 1
+    return args[:i] + args[j:]
+
+
+def test_a_resumed_run_continues_musubis_schedule(tmp_path):
+    requests = []
+    for scheduler in SCHEDULERS:
+        first, resumed = resume_commands(tmp_path / scheduler, scheduler)
+        requests.append({"script": "qwen_image_train_network", "first": first, "resumed": resumed, "total": 100,
+                         "saved_at": 40})
+    # What musubi does when given only the remaining steps (the command before this fix).
+    naive = [dict(r, resumed=without(without(r["resumed"], "--lr_scheduler_type"), "--lr_scheduler_args"))
+             for r in requests[:2]]
+    answers = probe({"schedules": requests + naive})["schedules"]
+    for scheduler, answer in zip(SCHEDULERS, answers):
+        assert answer["resumed"] == pytest.approx(answer["whole"], rel=1e-6, abs=1e-12), scheduler
+    for answer in answers[len(SCHEDULERS):]:  # linear sits at zero, cosine jumps back
+        assert answer["resumed"] != pytest.approx(answer["whole"], rel=1e-3)
+
+
+def test_dataset_checks_agree_with_musubis_datasource(tmp_path):
+    """What dataset_checks refuses, musubi's ImageDirectoryDatasource raises on; what it accepts, musubi reads
+    with the same control images; uncaptioned images are the ones musubi leaves out."""
+    from server.errors import ValidationError
+    from server.training import dataset_checks
+
+    from .helpers import source
+
+    cases = {
+        "ok": ({"a.png": "x", "a_1.png": "y", "b.jpg": "z", "draft.png": None}, ("a.png", "a_1_0.png", "a_1_1.png",
+                                                                                  "b_0.png", "b_1.webp")),
+        "mask": ({"x.png": "x"}, ("x.png", "x_mask.png")),
+        "missing": ({"a.png": "x", "b.png": "y"}, ("a.png",)),
+    }
+    requests, ours = [], []
+    for name, (media, controls) in cases.items():
+        root = tmp_path / name
+        (root / "media").mkdir(parents=True)
+        (root / "control").mkdir()
+        for file, caption in media.items():
+            (root / "media" / file).write_bytes(b"img")
+            if caption is not None:
+                (root / "media" / file).with_suffix(".txt").write_text(caption, encoding="utf-8")
+        for file in controls:
+            (root / "control" / file).write_bytes(b"img")
+        requests.append({"image_directory": str(root / "media"), "control_directory": str(root / "control"),
+                         "caption_extension": ".txt"})
+        try:
+            dataset_checks.check(source("image_control", root), ".txt", [])
+            captioned = sorted(f for f, c in media.items() if c is not None)
+            ours.append(dataset_checks.match_controls(captioned, sorted(controls))[0])
+        except ValidationError as exc:
+            ours.append(exc.code)
+    answers = probe({"datasources": requests})["datasources"]
+    ok, mask, missing = answers
+    assert ours[0] == ok["controls"] and ok["images"] == ["a.png", "a_1.png", "b.jpg"]
+    assert ours[1] == "control_bad_name" and "Invalid digits suffix" in mask["error"]
+    assert ours[2] == "control_missing" and "Could not find matching control images" in missing["error"]

@@ -81,6 +81,8 @@ def main(argv=None) -> int:
         try:
             ids = seed(live, Path(tmp) / "work")
             pages = {"datasets": "#/datasets", "dataset": f"#/datasets/{ids['dataset']}",
+                     "tags": f"#/datasets/{ids['dataset']}?tab=tags",
+                     "item-trash": f"#/datasets/{ids['dataset']}?trash=1",
                      "trash": "#/datasets?trash=1", "tasks": "#/tasks", "new-task": "#/tasks/new",
                      "task": f"#/tasks/{ids['task']}", "settings": "#/settings"}
             if args.pages:

@@ -116,6 +116,28 @@ def test_new_dataset_name_typed_in_chinese_is_saved_in_order(small, live, how):
     assert [d["name"] for d in live.call("GET", "/api/datasets")["datasets"]] == ["猫咪照片"]
 
 
+def test_dataset_page_and_tag_editor_fit(small, live, tmp_path):
+    ds = live.call("POST", "/api/datasets", {"name": "猫咪照片 · 室内与室外的长名字数据集", "type": "image",
+                                             "trigger_word": "sks cat"})["dataset"]
+    import_images(live, ds["id"], tmp_path / "in", 6, {0: "sks cat, indoors, sitting", 1: "sks cat, sofa"})
+    pg = small(f"/datasets/{ds['id']}")
+    expect(pg.locator("[data-testid=item-card]").first).to_be_visible()
+    for testid in ("tab-manage", "tab-tags", "autotag-open", "select-all", "rescan", "item-trash-open", "undo"):
+        b = box(pg.locator(f"[data-testid={testid}]"))
+        assert b["x"] >= 0 and b["x"] + b["width"] <= MIN_W and b["y"] + b["height"] <= MIN_H, f"{testid}: {b}"
+    assert int(pg.locator("[data-testid=item-grid]").get_attribute("data-cols")) >= 3
+    expect(pg.locator("[data-testid=dataset-stats]")).to_contain_text("6 项 · 2 项已打标")
+    assert_no_english(pg)
+    shot(pg, "small-dataset-zh")
+    pg.click("[data-testid=tab-tags]")
+    panel = pg.locator("[data-testid=tag-panel]")
+    expect(panel).to_be_visible()
+    assert box(panel)["width"] >= 200 and box(pg.locator("[data-testid=tag-list]"))["width"] >= 400
+    expect(pg.locator("[data-testid=tag-row][data-name='img_00.png'] [data-testid=chip]")).to_have_count(3)
+    assert_no_english(pg)
+    shot(pg, "small-tags-zh")
+
+
 def make_task(live, tmp_path) -> dict:
     live.call("PATCH", "/api/settings", {"musubi_dir": str(STANDIN), "musubi_python": sys.executable})
     ds = live.call("POST", "/api/datasets", {"name": "猫", "type": "image"})["dataset"]

@@ -134,3 +134,21 @@ def test_a_server_error_reads_in_chinese(browser, live, tmp_path):
     expect(entry).to_have_count(0)
     assert not pg.errors, pg.errors
     pg.context.close()
+
+
+def test_import_path_errors_read_in_chinese(browser, live, tmp_path):
+    """The import dialog shows the server's refusal (path_not_absolute, not_a_folder) by its code, in Chinese."""
+    ds_id = dataset_with_images(live, tmp_path, n=1)
+    pg = zh_page(browser, live, f"/datasets/{ds_id}")
+    pg.click("[data-testid=import-open]")
+    error = pg.locator("[data-testid=import-error]")
+    pg.fill("[data-testid=import-path]", "pictures/cats")
+    pg.click("[data-testid=import-start]")
+    expect(error).to_have_text("请填写完整路径（以盘符或 / 开头）。")
+    (tmp_path / "a-file.txt").write_text("x", encoding="utf-8")
+    pg.fill("[data-testid=import-path]", str(tmp_path / "a-file.txt"))
+    pg.click("[data-testid=import-start]")
+    expect(error).to_have_text("该路径不是文件夹。")
+    assert_no_english(pg)
+    assert not pg.errors, pg.errors
+    pg.context.close()

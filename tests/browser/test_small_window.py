@@ -6,6 +6,7 @@ line or a button pushed out of view fails here, and so does an English sentence 
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 
@@ -177,3 +178,9 @@ def test_settings_cards_share_one_width(small, live):
     widths = {round(box(cards.nth(i))["width"]) for i in range(cards.count())}
     assert cards.count() >= 4 and len(widths) == 1, widths
     shot(pg, "small-settings-zh")
+
+    # Open folder always says something: where the folder is, whether a window appeared or the opener failed
+    pg.click("[data-testid=open-data-dir]")
+    said = pg.locator("[data-testid=settings-notice]").or_(pg.locator("[data-testid=error-banner]"))
+    expect(said).to_contain_text(str(live.data_dir))
+    expect(said).to_contain_text(re.compile("文件管理器"))

@@ -1,5 +1,5 @@
-"""The dataset page keeps up with changes made elsewhere, and its tag chips drag under the cursor
-(issue 13, items 9 and 10)."""
+"""The dataset page keeps up with changes made elsewhere, its tag chips drag under the cursor and its
+selection boxes show their state (issue 13, items 9, 10 and 4)."""
 
 from __future__ import annotations
 
@@ -56,5 +56,29 @@ def test_dragged_chip_stays_under_the_cursor(browser, live, tmp_path):
     # SortableJS keeps the grab point: the image may be off by up to half a chip, never by hundreds of px
     worst = max(max(abs(dx), abs(dy)) for dx, dy in offsets)
     assert worst <= max(src["width"], src["height"]), f"the drag image is {worst:.0f} px from the cursor: {offsets}"
+    assert not pg.errors, pg.errors
+    pg.context.close()
+
+
+def test_selection_boxes_show_their_state_in_both_tabs(browser, live, tmp_path):
+    """Item 4: the box of a selected card or tag-editor row is ticked, and unticked when deselected."""
+    live.call("PATCH", "/api/settings", {"first_run_done": True})
+    ds = live.call("POST", "/api/datasets", {"name": "boxes", "type": "image"})["dataset"]
+    import_images(live, ds["id"], tmp_path / "in", 3)
+    pg = new_page(browser, live)
+    pg.goto(live.base + f"/#/datasets/{ds['id']}")
+    card_box = pg.locator("[data-testid=item-card][data-name='img_01.png'] [data-testid=item-check]")
+    card_box.click()
+    expect(card_box).to_be_checked()
+    pg.click("[data-testid=tab-tags]")
+    row_box = pg.locator("[data-testid=tag-row][data-name='img_01.png'] [data-testid=row-check]")
+    expect(row_box).to_be_checked()
+    row_box.click()
+    expect(row_box).not_to_be_checked()
+    pg.locator("[data-testid=tag-row][data-name='img_02.png'] [data-testid=row-check]").click()
+    expect(pg.locator("[data-testid=tag-row][data-name='img_02.png'] [data-testid=row-check]")).to_be_checked()
+    pg.click("[data-testid=tab-manage]")
+    expect(card_box).not_to_be_checked()
+    expect(pg.locator("[data-testid=item-card][data-name='img_02.png'] [data-testid=item-check]")).to_be_checked()
     assert not pg.errors, pg.errors
     pg.context.close()

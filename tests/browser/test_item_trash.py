@@ -152,3 +152,30 @@ def test_import_path_errors_read_in_chinese(browser, live, tmp_path):
     assert_no_english(pg)
     assert not pg.errors, pg.errors
     pg.context.close()
+
+
+def test_undo_after_a_delete_restores_first_then_undoes_the_earlier_caption_step(browser, live, tmp_path):
+    ds_id = dataset_with_images(live, tmp_path, n=3)
+    live.call("POST", f"/api/datasets/{ds_id}/ops", {"op": "set", "params": {"text": "dog"},
+                                                     "target": {"names": ["img_02.png"]}})
+    pg = zh_page(browser, live, f"/datasets/{ds_id}")
+    cards = pg.locator("[data-testid=item-card]")
+    expect(cards).to_have_count(3)
+    cards.nth(0).locator("[data-testid=item-check]").click()
+    pg.click("[data-testid=batch-menu]")
+    pg.click("[data-testid=batch-delete]")
+    pg.click("[data-testid=confirm-ok]")
+    expect(cards).to_have_count(2)
+    pg.locator("[data-testid=item-card]").first.click(position={"x": 5, "y": 5})  # focus the page, not a box
+    pg.keyboard.press("Control+z")
+    expect(cards).to_have_count(3)
+    assert on_disk(live, ds_id) == ["img_00.png", "img_01.png", "img_02.png"]
+    # the next undo is the caption step from before the delete
+    undo = pg.locator("[data-testid=undo]")
+    expect(undo).to_be_enabled()
+    undo.click()
+    expect(pg.locator("[data-testid=notice]")).to_contain_text("撤销")
+    assert not (media(live, ds_id) / "img_02.txt").exists() or \
+        (media(live, ds_id) / "img_02.txt").read_text(encoding="utf-8") != "dog"
+    assert not pg.errors, pg.errors
+    pg.context.close()

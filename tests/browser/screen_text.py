@@ -20,10 +20,10 @@ SENTENCE_WORDS = {"is", "are", "was", "were", "be", "been", "not", "no", "cannot
                   "send", "stop", "failed", "found", "needs"}
 WORD_RUN = re.compile(r"[A-Za-z][A-Za-z'’]*(?:[ ,;:]+[A-Za-z][A-Za-z'’]*)+")
 
-VISIBLE_TEXT = """() => {
+VISIBLE_TEXT = """(root) => {
     const skip = 'code, pre, textarea, input, select, script, style, svg, .xterm, [data-user-text]';
     const out = [];
-    const walk = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+    const walk = document.createTreeWalker(root || document.body, NodeFilter.SHOW_TEXT);
     while (walk.nextNode()) {
         const node = walk.currentNode, el = node.parentElement;
         const s = node.textContent.trim();
@@ -48,7 +48,8 @@ def english_sentences(texts: list[str]) -> list[str]:
     return found
 
 
-def assert_no_english(page) -> None:
-    """Fail when the page (meant to be in zh-CN) shows an English sentence."""
-    found = english_sentences(page.evaluate(VISIBLE_TEXT))
+def assert_no_english(page, root: str | None = None) -> None:
+    """Fail when the page (meant to be in zh-CN), or the part of it under `root`, shows an English sentence."""
+    texts = page.locator(root).evaluate(VISIBLE_TEXT) if root else page.evaluate(VISIBLE_TEXT)
+    found = english_sentences(texts)
     assert not found, f"English sentences on a zh-CN screen: {found}"

@@ -185,3 +185,20 @@ def test_settings_cards_share_one_width(small, live):
     said = pg.locator("[data-testid=settings-notice]").or_(pg.locator("[data-testid=error-banner]"))
     expect(said).to_contain_text(str(live.data_dir))
     expect(said).to_contain_text(re.compile("文件管理器"))
+
+
+def test_chinese_screens_show_no_english_sentences(small, live, tmp_path):
+    """Every page a new user opens first, in zh-CN: no untranslated sentence (tests/browser/screen_text.py)."""
+    task = make_task(live, tmp_path)
+    ds_id = task["config"]["dataset_id"]
+    pg = small("/datasets")
+    pages = [("/datasets", "[data-testid=dataset-row]"), (f"/datasets/{ds_id}", "[data-testid=item-card]"),
+             (f"/datasets/{ds_id}?tab=tags", "[data-testid=tag-row]"), ("/datasets?trash=1", "[data-testid=trash-back]"),
+             ("/tasks", "[data-testid=task-row]"), ("/tasks/new", "[data-testid=task-type]"),
+             (f"/tasks/{task['id']}", "[data-testid=task-status]"), ("/settings", "[data-testid=settings-general]")]
+    for hash_path, ready in pages:
+        pg.goto(live.base + "/#" + hash_path)
+        expect(pg.locator(ready).first).to_be_visible()
+        # Settings: the general card; the trainer section lists the environment's problems with the
+        # server's own detail under a translated title (tracked separately: it is not this page's text).
+        assert_no_english(pg, "[data-testid=settings-general]" if hash_path == "/settings" else None)

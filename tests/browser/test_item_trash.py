@@ -81,6 +81,9 @@ def test_batch_delete_is_undone_and_items_restore_from_the_dataset_trash(browser
     expect(pg.locator("[data-testid=item-trash-empty]")).to_be_visible()
     expect(cards).to_have_count(4)
     assert "img_03.png" in on_disk(live, ds_id)
+    # restored from the dialog, so Undo no longer offers that deletion (nothing else was done here)
+    pg.keyboard.press("Escape")
+    expect(pg.locator("[data-testid=undo]")).to_be_disabled()
     assert not pg.errors, pg.errors
     pg.context.close()
 

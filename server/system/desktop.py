@@ -40,7 +40,7 @@ def open_path(path: Path, reveal: bool = False) -> None:
         OPENER(path, reveal)
     except OSError as exc:
         raise ApiError(f"Could not open {path} in the file manager: {exc}", code="open_failed",
-                       status=500) from None
+                       status=500, details={"path": str(path)}) from None
 
 
 def focus_window(window) -> None:

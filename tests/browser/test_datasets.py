@@ -14,6 +14,7 @@ from playwright.sync_api import expect
 
 from tests.browser.conftest import shot
 from tests.live import wait_for
+from tests.browser.screen_text import assert_no_english
 from tests.browser.test_shell import assert_no_raw_keys
 
 COLORS = ["red", "green", "blue", "orange", "purple", "teal"]
@@ -341,15 +342,18 @@ def test_chinese_screens_have_no_raw_keys(page, live, tmp_path, theme):
     ds_id = create_dataset(page, "风景")
     expect(page.locator("[data-testid=create-dataset]")).to_contain_text("创建数据集")
     assert_no_raw_keys(page)
+    assert_no_english(page)
     shot(page, f"datasets-list-zh-{theme}")
     upload_into(page, ds_id, make_images(tmp_path / "in", 6, captions={"img_00": "风景, 山, 湖"}), 6)
     page.evaluate(f"document.documentElement.dataset.theme = '{theme}'")
     expect(page.locator("[data-testid=tab-manage]")).to_contain_text("数据集管理")
     assert_no_raw_keys(page)
+    assert_no_english(page)
     shot(page, f"dataset-grid-zh-{theme}")
     page.click("[data-testid=tab-tags]")
     expect(page.locator("[data-testid=tag-panel]")).to_be_visible()
     assert_no_raw_keys(page)
+    assert_no_english(page)
     shot(page, f"dataset-tags-zh-{theme}")
     assert not page.errors, page.errors
 

@@ -278,7 +278,8 @@ def test_gpu_panel_shows_recorded_readings(browser, gpu_live, tmp_path):
     page.click("[data-testid=vram-preset] [data-preset=high]")
     expect(page.locator("[data-testid=vram-estimate]")).to_have_class(re.compile("over"))  # 42 GB > 24 GB
     page.click("[data-testid=vram-preset] [data-preset=low]")
-    expect(page.locator("[data-testid=vram-estimate]")).not_to_have_class(re.compile("over"))
+    # 12.3 GB fits the 24 GB card but not the ~6 GB left beside the 18.2 GB already in use (issue 13.11)
+    expect(page.locator("[data-testid=vram-estimate]")).to_have_class(re.compile("over"))
 
     page.goto(live.base + f"/#/tasks/{task['id']}")
     cards = page.locator("[data-testid=gpu-card]")
@@ -419,6 +420,7 @@ def test_queue_reorder_on_one_gpu(browser, trainer_live, tmp_path):
 
     # Stop the running task: the moved one starts next, the other keeps waiting at #1.
     page.locator(f"[data-testid=task-row][data-id={first}] [data-testid=action-stop]").click()
+    page.click("[data-testid=confirm-ok]")  # the list asks before it stops a run
     expect(page.locator(f"[data-testid=task-row][data-id={third}]")).to_have_attribute("data-status", "running",
                                                                                       timeout=20_000)
     assert live.call("GET", f"/api/tasks/{second}")["task"]["status"] == "queued"

@@ -24,13 +24,15 @@ def test_open_folder_opens_only_app_folders(api, data_dir, monkeypatch):
     assert resp.status_code == 422 and resp.json["error"]["code"] == "unknown_folder"
 
 
-def test_open_folder_failure_is_reported(api, monkeypatch):
+def test_open_folder_failure_is_reported(api, data_dir, monkeypatch):
     def fail(path, reveal=False):
         raise FileNotFoundError("xdg-open")
 
     monkeypatch.setattr(desktop, "OPENER", fail)
     resp = api.post("/api/app/open-folder", json={"folder": "data"})
     assert resp.status_code == 500 and resp.json["error"]["code"] == "open_failed"
+    # the UI names the folder in the user's language from details.path (err.open_failed)
+    assert resp.json["error"]["details"]["path"] == str(data_dir)
 
 
 def test_focus_and_quit_without_window(api):

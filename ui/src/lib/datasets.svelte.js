@@ -46,6 +46,8 @@ function stepVars(op, p) {
     case 'prepend':
     case 'append':
       return p.text ? { text: p.text } : null;
+    case 'delete_items':
+      return p.n ? { n: p.n } : null;
     case 'edit_caption':
     case 'edit_tags':
       return p.name ? { name: p.name } : null;
@@ -70,6 +72,16 @@ export function stepLabel(step) {
   if (vars && hasKey(`ds.step.${op}.detail`)) return t(`ds.step.${op}.detail`, vars);
   if (op && hasKey(`ds.step.${op}`)) return t(`ds.step.${op}`);
   return step.label || '';
+}
+
+/**
+ * Click on a selection checkbox. The box is drawn from the selection, so the click must not be
+ * cancelled: a cancelled click makes the browser put the old state back after Svelte drew the new one,
+ * and the box stayed empty while the card showed as selected. Once `run` is done the box is set from `isOn`.
+ */
+export function toggleCheck(e, run, isOn) {
+  const box = e.currentTarget;
+  Promise.resolve(run()).finally(() => { box.checked = isOn(); });
 }
 
 /** The items of one dataset under one filter/sort, loaded page by page as rows come into view. */

@@ -1,8 +1,23 @@
 // Errors shown in the banner at the top of every page. Repeated identical errors are folded
 // into one entry with a count so a failing poll cannot flood the screen.
+import { t, hasKey, i18n } from './i18n/index.svelte.js';
+
 let nextId = 1;
 
 export const errors = $state({ list: [] });
+
+/**
+ * A server error in the user's language: `err.<code>` from the i18n tables, filled from its `details`.
+ * English shows the server's own sentence (it names the file, the path, the exception); any language
+ * falls back to it when the code is unknown or a parameter the translation needs is missing.
+ */
+export function errorText(err) {
+  const code = err?.code;
+  const message = err?.message || String(err ?? '');
+  if (!code || !hasKey(`err.${code}`) || (i18n.locale === 'en' && message)) return message;
+  const text = t(`err.${code}`, err.details || {});
+  return /\{\w+\}/.test(text) ? message || text : text;
+}
 
 export function pushError(err) {
   const code = err.code || 'error';
@@ -12,7 +27,7 @@ export function pushError(err) {
     same.count += 1;
     return;
   }
-  errors.list.push({ id: nextId++, code, message, count: 1 });
+  errors.list.push({ id: nextId++, code, message, details: err.details || {}, count: 1 });
   if (errors.list.length > 5) errors.list.shift();
 }
 

@@ -31,3 +31,14 @@ export function watchSystem() {
     }
   };
 }
+
+/** GB still free on a GPU reading: memory other programs (or other tasks) already use is not available. */
+export function freeGb(gpu) {
+  if (!gpu || !gpu.memory_total_mb) return Infinity;
+  return Math.max(0, gpu.memory_total_mb - (gpu.memory_used_mb || 0)) / 1024;
+}
+
+/** Whether a VRAM estimate (GB) does not fit in what is free on `gpu` now. */
+export function overVram(estimateGb, gpu) {
+  return estimateGb != null && estimateGb > freeGb(gpu);
+}

@@ -31,6 +31,17 @@ export function stopTask(task) {
   return api.post(`/api/tasks/${task.id}/stop`);
 }
 
+/** Ask first, then stop: a stop ends the run (a resume needs a saved state), so it is not one click away. */
+export async function askStopTask(task) {
+  const ok = await confirmDialog({
+    title: t('ux.stop.title', { name: task.name }),
+    message: t('ux.stop.message'),
+    confirmLabel: t('ux.stop.confirm'),
+    danger: true,
+  });
+  return ok ? stopTask(task) : null;
+}
+
 /** Resume from the latest saved state, or (when there is none) offer the latest checkpoint. */
 export async function resumeTask(task) {
   try {

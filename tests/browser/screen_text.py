@@ -1,0 +1,55 @@
+"""What a zh-CN screen must not show: English sentences (an untranslated server message, a missed i18n string).
+
+A heuristic over the visible text, tuned to flag sentences and to pass the English a Chinese screen legitimately
+shows: model and tool names (Qwen-Image LoRA, musubi-tuner, NVIDIA), file names, units, user text (captions live
+in text boxes, which are skipped, as are code, paths in <code>, and the terminal). A run is flagged when it has
+at least four Latin words in a row, one of them an English function word and one a verb or negation that only a
+sentence has ("No NVIDIA GPU was found", "Choose the model file first").
+"""
+
+from __future__ import annotations
+
+import re
+
+FUNCTION_WORDS = {"a", "an", "the", "is", "are", "was", "were", "be", "been", "not", "no", "to", "of", "in", "on",
+                  "for", "with", "from", "this", "that", "it", "its", "can", "cannot", "could", "has", "have", "had",
+                  "and", "or", "there", "first", "please", "your", "you", "will", "must", "only", "than", "what",
+                  "which", "does", "did", "do", "any", "these", "those", "here", "by", "at", "as", "so"}
+SENTENCE_WORDS = {"is", "are", "was", "were", "be", "been", "not", "no", "cannot", "can", "could", "has", "have",
+                  "had", "must", "does", "did", "do", "there", "please", "will", "choose", "give", "set", "use",
+                  "send", "stop", "failed", "found", "needs"}
+WORD_RUN = re.compile(r"[A-Za-z][A-Za-z'’]*(?:[ ,;:]+[A-Za-z][A-Za-z'’]*)+")
+
+VISIBLE_TEXT = """(root) => {
+    const skip = 'code, pre, textarea, input, select, script, style, svg, .xterm, [data-user-text]';
+    const out = [];
+    const walk = document.createTreeWalker(root || document.body, NodeFilter.SHOW_TEXT);
+    while (walk.nextNode()) {
+        const node = walk.currentNode, el = node.parentElement;
+        const s = node.textContent.trim();
+        if (!s || !el || el.closest(skip)) continue;
+        if (!el.getClientRects().length || getComputedStyle(el).visibility === 'hidden') continue;
+        out.push(s);
+    }
+    return out;
+}"""
+
+
+def english_sentences(texts: list[str]) -> list[str]:
+    found = []
+    for text in texts:
+        for m in WORD_RUN.finditer(text):
+            words = [w.lower() for w in re.split(r"[ ,;:]+", m.group(0)) if w]
+            if len(words) < 4:
+                continue
+            if any(w in FUNCTION_WORDS for w in words) and any(w in SENTENCE_WORDS for w in words):
+                found.append(text)
+                break
+    return found
+
+
+def assert_no_english(page, root: str | None = None) -> None:
+    """Fail when the page (meant to be in zh-CN), or the part of it under `root`, shows an English sentence."""
+    texts = page.locator(root).evaluate(VISIBLE_TEXT) if root else page.evaluate(VISIBLE_TEXT)
+    found = english_sentences(texts)
+    assert not found, f"English sentences on a zh-CN screen: {found}"

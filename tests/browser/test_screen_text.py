@@ -1,0 +1,26 @@
+"""The English-sentence heuristic itself: it flags what an untranslated message looks like and passes the
+English a Chinese screen legitimately shows."""
+
+from tests.browser.screen_text import english_sentences
+
+FLAGGED = [
+    "No NVIDIA GPU was found (or its driver is not installed).",
+    "Could not open /tmp/x in the file manager: [Errno 2] No such file or directory",
+    "This dataset has running jobs (import, thumbnails, tagging); stop them first.",
+    "Choose the dit model file.",
+    "未找到 NVIDIA 显卡：There is no musubi-tuner checkout at C:\\x; use Set up.",
+]
+PASSED = [
+    "Qwen-Image LoRA", "musubi-tuner", "未检测到 NVIDIA 显卡", "GPU 0", "cat02.png", "≈ 23.9 GB",
+    "sks cat, photo 2, indoors, sitting", "a photo of sks cat", "Edit pairs", "FP8 基础模型", "LoRA Workbench",
+    "2026年11月29日 05:42", "Qwen2.5-VL 7B Instruct", "WD14 tagger (SwinV2 v3)",
+]
+
+
+def test_flags_english_sentences():
+    for text in FLAGGED:
+        assert english_sentences([text]) == [text], text
+
+
+def test_passes_names_units_and_user_text():
+    assert english_sentences(PASSED) == []

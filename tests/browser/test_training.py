@@ -483,7 +483,7 @@ def test_task_page_shows_cache_counts_and_the_failure_in_both_languages(browser,
 
 
 def test_a_refused_start_is_shown_in_the_users_language(browser, trainer_live, tmp_path):
-    """A start the server refuses with a code shows its translated headline (training.err.<code>)."""
+    """A start the server refuses with a code shows its translated headline (err.<code>)."""
     live = trainer_live
     ds_id, models = setup_trainer(live, tmp_path)
     cfg = task_config(ds_id, models, name="调度")

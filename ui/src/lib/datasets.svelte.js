@@ -3,7 +3,7 @@
 // undo/redo state, and chunked uploads with progress.
 import { SvelteMap, SvelteSet } from 'svelte/reactivity';
 import { api, ApiError, tokenHeader } from './api.js';
-import { pushError } from './errors.svelte.js';
+import { errorText, pushError } from './errors.svelte.js';
 import { t, hasKey } from './i18n/index.svelte.js';
 
 export const PAGE_SIZE = 200;
@@ -59,9 +59,9 @@ function stepVars(op, p) {
   }
 }
 /** A history Step ({op, params, label}) in the user's language. */
-/** A dataset error in the user's language when its code is known (ds.err.<code>), else the server's text. */
+/** A dataset error in the user's language (lib/errors.svelte.js translates every server code). */
 export function dsErrorText(code, message) {
-  return code && hasKey(`ds.err.${code}`) ? t(`ds.err.${code}`) : message;
+  return errorText({ code, message });
 }
 
 export function stepLabel(step) {

@@ -15,8 +15,17 @@ export function errorText(err) {
   const code = err?.code;
   const message = err?.message || String(err ?? '');
   if (!code || !hasKey(`err.${code}`) || (i18n.locale === 'en' && message)) return message;
-  const text = t(`err.${code}`, err.details || {});
+  const text = t(`err.${code}`, params(err.details || {}));
   return /\{\w+\}/.test(text) ? message || text : text;
+}
+
+/** `details` as translation parameters: a list of files reads as "a, b, c (+12)". */
+function params(details) {
+  const files = details.files;
+  if (!Array.isArray(files)) return details;
+  const shown = files.slice(0, 5);
+  const more = (details.count || files.length) - shown.length;
+  return { ...details, files: shown.join(', ') + (more > 0 ? ` (+${more})` : '') };
 }
 
 export function pushError(err) {

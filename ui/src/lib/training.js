@@ -21,15 +21,8 @@ export function loadTaskTypes() {
   return typesPromise;
 }
 
-/** A server error in the UI language: `training.err.<code>` with the files it names, else the server's text. */
-export function errorText(e) {
-  const key = `training.err.${e?.code}`;
-  if (!e?.code || !hasKey(key)) return e?.message || String(e);
-  const files = e.details?.files || [];
-  const more = (e.details?.count || files.length) - Math.min(files.length, 5);
-  const list = files.slice(0, 5).join(', ') + (more > 0 ? ` (+${more})` : '');
-  return t(key, { files: list, model: e.details?.model || '', dtype: e.details?.dtype || '' });
-}
+// Server errors are translated in one place (lib/errors.svelte.js), by code.
+export { errorText } from './errors.svelte.js';
 
 export const clone = (v) => (v === undefined ? undefined : JSON.parse(JSON.stringify(v)));
 export const same = (a, b) => JSON.stringify(a ?? null) === JSON.stringify(b ?? null);

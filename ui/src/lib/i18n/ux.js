@@ -24,8 +24,6 @@ export default {
     'ux.settings.openedHint': 'Asked the file manager to open it. If no window appeared, the folder is: {path}',
     'ds.step.delete_items': 'delete items',
     'ds.step.delete_items.detail': 'delete {n} items',
-    'training.detail.stopMode.terminated': 'Stopped.',
-    'training.detail.stopMode.killed': 'The trainer did not stop in time and was ended forcibly.',
   },
   'zh-CN': {
     'ux.itemTrash.title': '已删除的项目（{n}）',
@@ -50,7 +48,5 @@ export default {
     'ux.settings.openedHint': '已请求文件管理器打开。如果没有弹出窗口，文件夹位置是：{path}',
     'ds.step.delete_items': '删除项目',
     'ds.step.delete_items.detail': '删除 {n} 项',
-    'training.detail.stopMode.terminated': '已停止。',
-    'training.detail.stopMode.killed': '训练进程未能及时退出，已被强制结束。',
   },
 };

@@ -61,3 +61,23 @@ def test_every_literal_key_used_in_the_ui_exists(tables):
     missing = sorted(used - prefixes - known)
     missing += sorted(p for p in prefixes if not any(k.startswith(p) for k in known))
     assert not missing, f"keys used but not in the tables: {missing}"
+
+
+def test_boundary_error_codes_have_banner_text(tables):
+    """Codes raised at the API boundary reach the error banner from any page: each has a sentence in
+    both languages (error.code.<code>), found by reading the modules that raise them."""
+    server = ROOT / "server"
+    codes = set()
+    for name in ("jsonsafe.py", "errors.py", "security.py"):
+        src = (server / name).read_text(encoding="utf-8")
+        codes |= set(re.findall(r'code="([a-z_]+)"', src)) | set(re.findall(r'error_response\(\s*"([a-z_]+)"', src))
+    # internal_error keeps the server's text (it names the exception); unauthorized and bad_host have
+    # their own banner (a page opened without the secret, or by another host name, cannot call the API).
+    codes -= {"internal_error", "unauthorized", "bad_host"}
+    assert {"invalid_text", "invalid_number", "json_too_deep", "path_too_long", "bad_origin"} <= codes, codes
+    for locale in ("en", "zh-CN"):
+        known = set()
+        for table in tables.values():
+            known |= set(table.get(locale, {}))
+        missing = sorted(c for c in codes if f"error.code.{c}" not in known)
+        assert not missing, f"{locale}: no error.code.* text for {missing}"

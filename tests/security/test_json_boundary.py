@@ -69,6 +69,16 @@ def test_deep_nesting_is_refused(api, raw):
     _error(_raw(api, "POST", "/api/datasets", raw), 400, "json_too_deep")
 
 
+@pytest.mark.parametrize("raw", [b'{"a": "\xff"}', b"\xed\xa0\x80", b"null", b"[]"])
+def test_bodies_that_are_not_a_json_object_in_utf8(api, raw):
+    _error(_raw(api, "PATCH", "/api/settings", raw), 400, "invalid_json")
+
+
+def test_raw_surrogate_bytes_are_refused_like_the_escape(api):
+    # Python's json decodes bytes with "surrogatepass": the CESU-8 bytes of U+D800 become a lone surrogate.
+    _error(_raw(api, "PATCH", "/api/settings", b'{"tagging_api_model": "m\xed\xa0\x80"}'), 422, "invalid_text")
+
+
 def test_nesting_at_the_limit_is_accepted(api):
     # 64 levels of objects is allowed (and then refused for what it is, not for its depth).
     resp = _raw(api, "PATCH", "/api/settings", '{"a":' * 63 + "1" + "}" * 63)

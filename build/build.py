@@ -9,6 +9,7 @@ takes the most room, so the README's account of the size stays true.
 
 from __future__ import annotations
 
+import ast
 import os
 import shutil
 import subprocess
@@ -24,9 +25,14 @@ BUILD_INFO = ROOT / "server" / "_build_info.py"
 
 
 def version() -> str:
-    ns: dict = {}
-    exec((ROOT / "server" / "version.py").read_text(encoding="utf-8"), ns)
-    return ns["__version__"]
+    """`__version__` read from server/version.py without running it: the module imports the build
+    stamp relatively (`from ._build_info import ...`), which only works inside the `server` package,
+    and importing `server` here would need the app's dependencies before the build has checked them."""
+    tree = ast.parse((ROOT / "server" / "version.py").read_text(encoding="utf-8"))
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and any(getattr(t, "id", None) == "__version__" for t in node.targets):
+            return ast.literal_eval(node.value)
+    raise SystemExit("server/version.py has no __version__ = '...' line")
 
 
 def run(argv, **kw):
@@ -69,8 +75,6 @@ def write_version_files(ver: str) -> None:
 
 def size_report(exe: Path) -> None:
     """Print the executable's size and what inside it takes the most room (from PyInstaller's TOC)."""
-    import ast
-
     print(f"\nExecutable: {exe}  {exe.stat().st_size / 2**20:.1f} MiB", flush=True)
     toc_files = sorted((WORK / "lora_workbench").glob("PKG-*.toc"))
     if not toc_files:

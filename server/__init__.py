@@ -64,7 +64,7 @@ def create_app(*, data_dir: Path | str, token: str, ui_dist: Path | None = None,
     the LORA_WORKBENCH_GPU_PROVIDER environment variable sets it when the argument is None."""
     import os
 
-    from . import api, security, ui
+    from . import api, jsonsafe, security, ui
     from .datasets.limits import MAX_REQUEST_BYTES
     from .errors import register_error_handlers
     from .system.gpu import make_provider
@@ -86,8 +86,8 @@ def create_app(*, data_dir: Path | str, token: str, ui_dist: Path | None = None,
         UI_DIST=Path(ui_dist) if ui_dist else UI_DIST,
         SOCK_SERVER_OPTIONS={"ping_interval": 25},
     )
-    app.json.ensure_ascii = False
-    app.json.sort_keys = False
+    # UTF-8 as is, keys in the order built; a lone surrogate in a stored row is written as U+FFFD.
+    app.json = jsonsafe.JSONProvider(app)
     svc = Services(layout=layout, store=store, bus=bus, jobs=jobs, token=token)
     app.extensions["workbench"] = svc
     # Before any request or job: finish what a crash left half done (datasets/recovery.py).

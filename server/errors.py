@@ -6,6 +6,7 @@ werkzeug HTTPException, into JSON so the UI never has to parse an HTML error pag
 
 from __future__ import annotations
 
+import errno
 import logging
 
 from flask import Flask, jsonify, request
@@ -88,14 +89,45 @@ def register_error_handlers(app: Flask) -> None:
         log.exception("Unhandled error on %s %s", request.method, request.path)
         return error_response("internal_error", f"Internal error: {type(exc).__name__}: {exc}", 500)
 
+    @app.errorhandler(OSError)
+    def _os_error(exc: OSError):
+        # A name longer than the file system allows can only come from the request (a path, a file or
+        # folder name): the same answer on every route instead of a check before every open().
+        if name_too_long(exc):
+            return error_response("path_too_long", "A file or folder name or path is too long for the file system.",
+                                  422, {"name": _tail(exc.filename)})
+        return _internal(exc)
+
+
+# Windows' ERROR_FILENAME_EXCED_RANGE: Python maps it to ENOENT, not ENAMETOOLONG.
+_WIN_FILENAME_EXCED_RANGE = 206
+
+
+def name_too_long(exc: BaseException) -> bool:
+    return isinstance(exc, OSError) and (exc.errno == errno.ENAMETOOLONG
+                                         or getattr(exc, "winerror", None) == _WIN_FILENAME_EXCED_RANGE)
+
+
+def _tail(filename) -> str:
+    """The last part of a path, shortened: enough to recognise, without the app's own folders."""
+    name = str(filename or "").replace("\\", "/").rstrip("/").rsplit("/", 1)[-1]
+    return name if len(name) <= 60 else name[:40] + "…" + name[-12:]
+
 
 def json_body() -> dict:
-    """The request's JSON object, or a clear 400 when it is missing or not an object."""
-    data = request.get_json(silent=True)
-    if data is None:
-        if request.data:
+    """The request's JSON object, or a clear 4xx when it is missing, not an object, or carries what
+    server/jsonsafe.py refuses (too deep, NaN/Infinity, lone surrogates). Every route reads its body
+    here, so this is the one place a body is checked."""
+    from . import jsonsafe  # noqa: PLC0415 - jsonsafe raises the errors defined here
+
+    raw = request.get_data(cache=True, parse_form_data=True)
+    if not request.is_json:
+        if raw:
             raise ApiError("The request body is not valid JSON.", code="invalid_json")
         return {}
+    if not raw.strip():
+        return {}
+    data = jsonsafe.loads(raw)
     if not isinstance(data, dict):
         raise ApiError("The request body must be a JSON object.", code="invalid_json")
     return data

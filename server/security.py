@@ -6,7 +6,8 @@
 - The UI's static files carry no user data and are served without the secret, so that a page
   opened without it can explain what to do; everything under /api, /media and /ws needs it.
 - Requests whose Host is not a loopback name are refused: a web page on another site cannot
-  rebind its DNS name to 127.0.0.1 and talk to us. Cross-site Origins are refused likewise.
+  rebind its DNS name to 127.0.0.1 and talk to us. Cross-site Origins are refused likewise, and a
+  request that carries the secret only in the cookie must come from our own origin (not `null`).
 """
 
 from __future__ import annotations
@@ -80,8 +81,10 @@ def install(app: Flask) -> None:
         # Cookies are per host, not per port: a page served by another local program (127.0.0.1:8080)
         # is "same-site" and its requests and websockets carry our cookie. Riding on the cookie alone,
         # only our own origin is accepted (the UI, and the Vite dev proxy, which keeps the Host header).
-        if protected and origin and origin != "null" and token_only_from_cookie() \
-                and urlsplit(origin).netloc.lower() != (request.host or "").lower():
+        # "null" is no exception: a sandboxed frame, a data: page or a POST that went through a 307
+        # redirect send `Origin: null` with our cookie; our own pages always send their real origin.
+        if protected and origin and token_only_from_cookie() \
+                and (origin == "null" or urlsplit(origin).netloc.lower() != (request.host or "").lower()):
             return error_response("bad_origin", "Cross-origin requests are not allowed.", 403)
         # Opening the secret URL stores the secret in a cookie and drops it from the address bar.
         if not protected and request.method == "GET" and "token" in request.args:

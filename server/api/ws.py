@@ -14,7 +14,8 @@ from flask import Flask
 from flask_sock import Sock
 from simple_websocket import ConnectionClosed
 
-from .. import services
+from .. import jsonsafe, services
+from ..errors import ApiError
 from ..version import __version__
 
 log = logging.getLogger(__name__)
@@ -39,7 +40,8 @@ def register(app: Flask) -> None:
                     event = sub.get(timeout=0)
                     if event is None:
                         break
-                    connection.send(json.dumps(event, ensure_ascii=False, default=str))
+                    # Through jsonsafe: a lone surrogate in an event (a stored row) must not drop the client.
+                    connection.send(jsonsafe.dumps(event, default=str))
         except ConnectionClosed:
             pass
         finally:
@@ -48,12 +50,16 @@ def register(app: Flask) -> None:
 
 def _handle(connection, sub, message) -> None:
     try:
-        msg = json.loads(message)
-    except ValueError:
+        msg = jsonsafe.loads(message)
+    except ApiError as exc:
+        connection.send(json.dumps({"topic": "error", "type": "error", "data": {"code": exc.code}}))
+        return
+    if not isinstance(msg, dict):
         connection.send(json.dumps({"topic": "error", "type": "error", "data": {"code": "invalid_json"}}))
         return
     op = msg.get("op")
-    topics = [t for t in msg.get("topics", []) if isinstance(t, str)]
+    topics = msg.get("topics")
+    topics = [t for t in topics if isinstance(t, str)] if isinstance(topics, list) else []
     if op == "subscribe":
         sub.subscribe(*topics)
     elif op == "unsubscribe":

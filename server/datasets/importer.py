@@ -226,6 +226,8 @@ def stage_upload(layout, upload_id: str, files: list[tuple[str, BinaryIO]], *, n
         return _stage_files(base, files)
     except OSError:
         check_upload_live(layout, upload_id)  # the folder went away under us: the upload was cancelled
+        if new:  # a refused first chunk (e.g. a path too long to store) leaves no staging folder behind
+            shutil.rmtree(base, ignore_errors=True)
         raise
 
 

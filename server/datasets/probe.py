@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from PIL import Image
+from PIL import Image, UnidentifiedImageError
 
 from .media_types import kind_of
 
@@ -35,10 +35,23 @@ class MediaInfo:
                 "frames": self.frames}
 
 
-def _image_error(exc: Exception) -> MediaError:
+def _reason(exc: Exception, source) -> str:
+    """The decoder's reason without the file's path: callers name the file as the user knows it, and
+    the path here is often ours (an upload's staging copy, an import's temp file) and means nothing."""
+    if isinstance(exc, UnidentifiedImageError):
+        return "not a known image format"
+    text = str(exc)
+    if isinstance(source, (str, Path)):
+        for form in sorted({str(source), Path(source).as_posix(), repr(str(source))}, key=len, reverse=True):
+            text = text.replace(form, "")
+        text = text.replace("''", "").replace('""', "").strip(" :")
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def _image_error(exc: Exception, source) -> MediaError:
     if isinstance(exc, Image.DecompressionBombError):
         return MediaError("The image is too large to open safely.")
-    return MediaError(f"Not a readable image ({type(exc).__name__}: {exc}).")
+    return MediaError(f"Not a readable image ({_reason(exc, source)}).")
 
 
 def image_info(source: Path | BinaryIO, *, verify: bool = False) -> MediaInfo:
@@ -55,7 +68,7 @@ def image_info(source: Path | BinaryIO, *, verify: bool = False) -> MediaInfo:
                         img.draft("RGB", (max(1, size[0] // 8), max(1, size[1] // 8)))
                     img.load()
     except Exception as exc:  # noqa: BLE001 - any decoder error means "corrupt", whatever its class
-        raise _image_error(exc) from exc
+        raise _image_error(exc, source) from exc
     return MediaInfo(kind="image", width=size[0], height=size[1])
 
 
@@ -84,7 +97,7 @@ def video_info(path: Path, *, verify: bool = False) -> MediaInfo:
     except StopIteration:
         raise MediaError("The video has no frames.") from None
     except Exception as exc:  # noqa: BLE001 - FFmpeg raises many error classes; all mean "unreadable"
-        raise MediaError(f"Not a readable video ({type(exc).__name__}: {exc}).") from exc
+        raise MediaError(f"Not a readable video ({_reason(exc, path)}).") from exc
     return MediaInfo(kind="video", width=width, height=height, duration=duration, fps=fps, frames=frames)
 
 
@@ -108,5 +121,5 @@ def first_frame(path: Path) -> Image.Image:
             for frame in container.decode(stream):
                 return frame.to_image()
     except Exception as exc:  # noqa: BLE001
-        raise MediaError(f"Not a readable video ({type(exc).__name__}: {exc}).") from exc
+        raise MediaError(f"Not a readable video ({_reason(exc, path)}).") from exc
     raise MediaError("The video has no frames.")

@@ -47,13 +47,41 @@ class RetryPolicy:
         return min(self.max_delay, backoff + random.uniform(0, backoff / 4))
 
 
+# A run of this many characters of the key counts as the key: servers quote a prefix ("Incorrect API
+# key provided: sk-abc1...") or the key cut at their own length limit, and a piece of a key narrows
+# down the rest. Shorter runs are common in ordinary text ("sk-", "Bearer").
+ECHO_MIN = 6
+PARTIAL_MASK = "•" * 6
+
+
 def mask_in(text: str, secret: str | None) -> str:
+    """`text` with the key, and every run of ECHO_MIN or more of its characters, masked."""
     # The key is sent stripped (Authorization: Bearer <key>), so a server quotes it stripped: mask
     # both the key as saved (a pasted key often ends in a space or line break) and as sent.
-    for s in sorted({secret or "", (secret or "").strip()}, key=len, reverse=True):
-        if len(s) >= 4:
-            text = text.replace(s, mask_secret(s))
-    return text
+    keys = sorted({secret or "", (secret or "").strip()}, key=len, reverse=True)
+    for key in keys:
+        if 4 <= len(key) < ECHO_MIN:  # too short for partial matching: only the whole key
+            text = text.replace(key, mask_secret(key))
+    keys = [k for k in keys if len(k) >= ECHO_MIN]
+    if not keys or not text:
+        return text
+    out, i, n = [], 0, len(text)
+    while i < n:
+        run = 0
+        for key in keys:
+            if i + ECHO_MIN <= n and text[i:i + ECHO_MIN] in key:
+                end = i + ECHO_MIN
+                while end < n and text[i:end + 1] in key:
+                    end += 1
+                run = max(run, end - i)
+        if run:
+            piece = text[i:i + run]
+            out.append(mask_secret(piece) if piece in keys else PARTIAL_MASK)
+            i += run
+        else:
+            out.append(text[i])
+            i += 1
+    return "".join(out)
 
 
 def post_json(url: str, body: dict, *, headers: dict, timeout: float, retry: RetryPolicy,

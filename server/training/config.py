@@ -134,8 +134,10 @@ def check(raw: Any) -> dict:
         _fail("dataset_id must be a dataset id.", "dataset_id")
     out["dataset_id"] = dataset_id
     gpus = raw.get("gpus", [0])
-    if (not isinstance(gpus, list) or not gpus or len(set(gpus)) != len(gpus)
-            or not all(isinstance(g, int) and not isinstance(g, bool) and 0 <= g < 64 for g in gpus)):
+    # Types first: set() of a list holding a list raises TypeError.
+    if (not isinstance(gpus, list) or not gpus
+            or not all(isinstance(g, int) and not isinstance(g, bool) and 0 <= g < 64 for g in gpus)
+            or len(set(gpus)) != len(gpus)):
         _fail("gpus must be a list of GPU indices, e.g. [0].", "gpus")
     out["gpus"] = sorted(gpus)
     preset = raw.get("vram_preset", "medium")

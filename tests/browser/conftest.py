@@ -6,12 +6,15 @@ Pages are opened through the secret URL exactly as a user would.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import tempfile
 from pathlib import Path
 
 import pytest
+
+from playwright.sync_api import expect
 
 from tests.live import LiveApp
 
@@ -46,20 +49,33 @@ def skip_first_run(live) -> None:
     live.call("PATCH", "/api/settings", {"first_run_done": True})
 
 
-def new_page(browser, live):
-    """A fresh browser profile on the app's secret URL; page errors are collected in `pg.errors`."""
+def new_page(browser, live, language: str | None = None):
+    """A fresh browser profile on the app's secret URL; page errors are collected in `pg.errors`.
+
+    With `language`, the page shows that language from its first paint, as for a returning user:
+    saved on the server and mirrored in localStorage. Tests start from a language they chose instead of
+    switching at once while the page is still loading its settings."""
+    if language:
+        live.call("PATCH", "/api/settings", {"language": language})
     ctx = browser.new_context(viewport={"width": 1400, "height": 900}, locale="en-US")
+    if language:
+        ctx.add_init_script(f"localStorage.setItem('lw_locale', {json.dumps(language)})")
     pg = ctx.new_page()
     pg.errors = []
     pg.on("pageerror", lambda e: pg.errors.append(str(e)))
     pg.goto(live.url)
+    if language:
+        expect(pg.locator("html")).to_have_attribute("lang", language)
     return pg
 
 
 @pytest.fixture
-def page(browser, live):
+def page(browser, live, request):
+    """A page in a known language: zh-CN (the app's default) unless the test is marked
+    `@pytest.mark.language("en")`."""
+    marker = request.node.get_closest_marker("language")
     skip_first_run(live)
-    pg = new_page(browser, live)
+    pg = new_page(browser, live, language=marker.args[0] if marker else "zh-CN")
     yield pg
     pg.context.close()
 

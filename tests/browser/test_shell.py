@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import re
+import time
 
+import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import shot
+from tests.browser.conftest import shot, skip_first_run
 from tests.live import LiveApp
 
 NAV = ["nav.datasets", "nav.newTask", "nav.tasks", "nav.settings"]
@@ -93,10 +95,47 @@ def test_api_error_shows_banner_with_server_message(page, live):
         expect(banner).to_have_count(0)
 
 
+@pytest.mark.language("en")
 def test_unknown_route_shows_not_found(page, live):
     page.goto(live.base + "/#/no/such/page")
-    page.select_option("[data-testid=lang-select]", "en")
     expect(page.locator("main")).to_contain_text("Page not found")
+
+
+def test_a_late_settings_answer_does_not_undo_a_language_change(browser, live):
+    """On a busy machine the first GET /api/settings can be answered after the user already picked a
+    language; that older answer (zh-CN) used to switch the page back. Held here on purpose."""
+    skip_first_run(live)
+    ctx = browser.new_context(viewport={"width": 1400, "height": 900}, locale="en-US")
+    try:
+        pg = ctx.new_page()
+        held = []
+
+        def hold_first_load(route):
+            if route.request.method == "GET" and not held:
+                held.append((route, route.fetch()))  # answered by the server now, delivered later
+            else:
+                route.continue_()
+
+        pg.route(re.compile(r".*/api/settings$"), hold_first_load)
+        pg.goto(live.url + "#/no/such/page")  # the secret URL sets the cookie; the fragment survives its redirect
+        deadline = time.monotonic() + 15
+        while not held:
+            assert time.monotonic() < deadline, "the page never asked for its settings"
+            pg.wait_for_timeout(20)  # lets Playwright dispatch the route handler
+        assert held[0][1].json()["settings"]["language"] == "zh-CN"
+        with pg.expect_response(lambda r: r.url.endswith("/api/settings") and r.request.method == "PATCH"):
+            pg.select_option("[data-testid=lang-select]", "en")
+        expect(pg.locator("html")).to_have_attribute("lang", "en")
+        route, stale = held[0]
+        route.fulfill(response=stale)
+        # The page content appears only once that load has been applied.
+        main = pg.locator("main")
+        expect(main.locator("h1, h2, p").filter(has_text=re.compile("Page not found|页面不存在"))).to_have_count(1)
+        expect(main).to_contain_text("Page not found")
+        expect(pg.locator("html")).to_have_attribute("lang", "en")
+        assert live.call("GET", "/api/settings")["settings"]["language"] == "en"
+    finally:
+        ctx.close()
 
 
 def test_page_without_secret_explains_what_to_do(browser, live):

@@ -173,16 +173,17 @@ def test_wd14_local_folder_test_runs_onnx_model(page, live, tmp_path):
 
 # -- the auto-tag dialog -------------------------------------------------------------------------
 
-def open_dialog(page, live, dataset_id: str):
+def goto_dataset(page, live, dataset_id: str):
     page.goto(f"{live.base}/#/datasets/{dataset_id}")
     page.reload()  # a hash change alone keeps the settings (theme) the page loaded with
     page.select_option("[data-testid=lang-select]", "en")
-    page.wait_for_timeout(800)
-    button = page.locator("[data-testid=autotag-open]")
-    if not button.count():
-        pytest.skip("the dataset page has no Auto-tag button (data-testid=autotag-open) yet; "
-                    "un-skips by itself once DatasetPage opens TaggingDialog from it")
-    button.click()
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    expect(page.locator("[data-testid=autotag-open]")).to_be_visible()
+
+
+def open_dialog(page, live, dataset_id: str):
+    goto_dataset(page, live, dataset_id)
+    page.click("[data-testid=autotag-open]")
     dialog = page.locator("[data-testid=tagging-dialog]")
     expect(dialog).to_be_visible()
     return dialog
@@ -216,6 +217,44 @@ def test_dialog_tags_only_empty_items_with_trigger_and_summary(page, live, tmp_p
         assert "ohwx" in server.requests[-1]["body"]["messages"][-1]["content"][0]["text"]
         page.click("[data-testid=tag-close]")
         expect(dialog).to_have_count(0)
+    assert not page.errors, page.errors
+
+
+def test_a_late_dataset_answer_does_not_replace_the_typed_trigger(page, live, tmp_path):
+    """The dialog fills the trigger field from the dataset when its answer arrives; on a busy machine
+    that is after the user typed one. Held here on purpose: what was typed must stay."""
+    ds = make_dataset(live, tmp_path, n=2, captioned=0)
+    live.call("PATCH", f"/api/datasets/{ds}", {"trigger_word": "dsword"})
+    goto_dataset(page, live, ds)
+    held = []
+
+    def hold_first(route):
+        if route.request.method == "GET" and not held:
+            held.append((route, route.fetch()))  # answered by the server now, delivered later
+        else:
+            route.continue_()
+
+    page.route(re.compile(rf".*/api/datasets/{ds}$"), hold_first)
+    page.click("[data-testid=autotag-open]")
+    dialog = page.locator("[data-testid=tagging-dialog]")
+    expect(dialog).to_be_visible()
+    deadline = time.monotonic() + 15
+    while not held:
+        assert time.monotonic() < deadline, "the dialog never asked for its dataset"
+        page.wait_for_timeout(20)  # lets Playwright dispatch the route handler
+    page.fill("[data-testid=tag-trigger]", "ohwx")
+    route, answer = held[0]
+    assert answer.json()["dataset"]["trigger_word"] == "dsword"
+    route.fulfill(response=answer)
+    # The item count beside "all items" comes from that answer: it has been applied.
+    expect(dialog.get_by_text("(2)")).to_be_visible()
+    expect(page.locator("[data-testid=tag-trigger]")).to_have_value("ohwx")
+    # Opened again without typing, the field shows the dataset's trigger word.
+    page.unroute(re.compile(rf".*/api/datasets/{ds}$"))
+    page.keyboard.press("Escape")
+    expect(dialog).to_have_count(0)
+    page.click("[data-testid=autotag-open]")
+    expect(page.locator("[data-testid=tag-trigger]")).to_have_value("dsword")
     assert not page.errors, page.errors
 
 

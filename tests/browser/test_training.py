@@ -57,8 +57,7 @@ def terminal_text(page) -> str:
 
 
 def open_page(browser, live, hash_path="", locale="en"):
-    pg = new_page(browser, live)
-    pg.select_option("[data-testid=lang-select]", locale)
+    pg = new_page(browser, live, language=locale)
     if hash_path:
         pg.goto(live.base + "/#" + hash_path)
     return pg

@@ -65,6 +65,23 @@ def test_cookie_alone_is_refused_from_another_local_origin(client):
     assert hdr.status_code == 200
 
 
+def test_cookie_alone_is_refused_with_origin_null(client):
+    """A sandboxed frame, a data: URL or another local page POSTing through a 307 redirect reaches us
+    with our cookie and `Origin: null`: it must not create data or quit the app."""
+    client.set_cookie("lw_token", TOKEN)
+    own = {"Host": "localhost:5000"}
+    null = {**own, "Origin": "null"}
+    resp = client.post("/api/datasets", json={"name": "planted", "type": "image"}, headers=null)
+    assert resp.status_code == 403 and resp.get_json()["error"]["code"] == "bad_origin"
+    assert client.get("/api/datasets", headers=own).get_json()["datasets"] == []
+    assert client.post("/api/app/quit", headers=null).status_code == 403
+    assert client.get("/ws", headers=null).status_code == 403
+    assert client.get("/api/settings", headers=null).status_code == 403
+    # With the secret itself (header or ?token=), `null` is only an odd origin, not a forged request.
+    hdr = client.post("/api/datasets", json={"name": "ok", "type": "image"}, headers={**null, "X-Workbench-Token": TOKEN})
+    assert hdr.status_code == 201
+
+
 def test_secret_url_redirect_stays_on_this_server_and_keeps_the_query(client):
     resp = client.get("/", environ_overrides={"PATH_INFO": "//evil.example/x"},
                       query_string=[("token", TOKEN), ("q", "a&b=c"), ("q", "2")])

@@ -59,6 +59,9 @@ class EchoServer(LocalHTTPServer):
             return 200, {"error": {"message": ("z" * 490) + key}}
         if self.mode == "200-text":
             return 200, (("w" * 190) + key).encode()
+        if self.mode.startswith("echo:"):  # a piece of the key, e.g. "echo:0:12" quotes key[0:12]
+            start, end = map(int, self.mode.split(":")[1:])
+            return 401, {"error": {"message": f"Incorrect API key provided: {key[start:end]}****{key[-4:]}."}}
         return 200, {"choices": [{"message": {"content": "a red square"}, "finish_reason": "stop"}]}
 
     @property
@@ -175,3 +178,44 @@ def test_quoted_key_is_masked_before_the_message_is_cut(answer):
 def test_a_key_with_surrounding_whitespace_is_masked_as_sent():
     assert not _leaks(http_client.mask_in(f"bad key {KEY}", KEY + "\n"))
     assert not _leaks(http_client.mask_in(f"bad key {KEY} ", " " + KEY))
+
+
+PIECES = [(0, 12), (0, 6), (9, 17), (20, 41), (3, 30)]   # OpenAI quotes a prefix; others cut or quote a middle
+
+
+def test_partial_echoes_of_the_key_are_masked(api, svc, echo):
+    """A server that quotes a piece of the key (a prefix like `sk-WBSEC-01…`, or a cut) must not get
+    that piece stored in job results or published in events."""
+    events = svc.bus.subscription()
+    events.subscribe("*")
+    assert api.patch("/api/settings", json={
+        "tagging_api_key": KEY, "tagging_api_base_url": echo.base_url, "tagging_api_preset": "custom",
+        "tagging_api_model": "m", "tagging_api_max_retries": 0, "tagging_api_timeout": 5}).status_code == 200
+    seen = []
+    for start, end in PIECES:
+        echo.mode = f"echo:{start}:{end}"
+        job = svc.jobs.wait(api.post("/api/tagging/test", json={"backend": "openai_api"}).get_json()["job"]["id"],
+                            timeout=30)
+        assert job["result"]["error"]["code"] == "unauthorized"
+        assert "Incorrect API key provided" in job["result"]["error"]["message"]
+        seen.append((KEY[start:end], json.dumps(job, ensure_ascii=False)))
+    seen.append(("", api.get("/api/jobs").get_data(as_text=True)))
+    while (event := events.get(timeout=0)) is not None:
+        seen.append(("", json.dumps(event, default=str, ensure_ascii=False)))
+    rows = sqlite3.connect(svc.layout.database)
+    try:
+        seen.append(("", json.dumps(rows.execute("SELECT * FROM jobs").fetchall(), ensure_ascii=False)))
+    finally:
+        rows.close()
+    for piece, _ in seen[:len(PIECES)]:
+        for _, text in seen:
+            assert piece not in text, (piece, text[:600])
+
+
+def test_mask_in_masks_runs_of_the_key_and_nothing_else():
+    key = "sk-abcdef0123456789"
+    assert http_client.mask_in(f"got {key[:6]}… and {key[4:15]}", key) == "got ••••••… and ••••••"
+    assert http_client.mask_in(f"key={key}", key) == "key=••••••6789"
+    # A run of ECHO_MIN (6) characters is masked; shorter runs and merely similar text stay as they are.
+    assert http_client.mask_in("sk-abc is a prefix; sk-ab too", key) == "•••••• is a prefix; sk-ab too"
+    assert http_client.mask_in("nothing here, abcdeX", key) == "nothing here, abcdeX"

@@ -16,6 +16,7 @@ from tests.ui.test_i18n_tables import tables  # noqa: F401 - the fixture: the ta
 SERVER = Path(__file__).resolve().parents[2] / "server"
 CODE_ARG = re.compile(r"\bcode=\"([a-z0-9_]+)\"")
 CODE_ATTR = re.compile(r"^\s+code = \"([a-z0-9_]+)\"", re.M)
+CODE_RESPONSE = re.compile(r"error_response\(\s*\"([a-z0-9_]+)\"")
 # codes the UI itself makes (lib/api.js) when no server answer arrives
 UI_CODES = {"network_error"}
 
@@ -24,7 +25,7 @@ def server_codes() -> set[str]:
     codes = set(_HTTP_CODES.values()) | {"http_error", "internal_error"}
     for path in SERVER.rglob("*.py"):
         text = path.read_text(encoding="utf-8")
-        codes |= set(CODE_ARG.findall(text)) | set(CODE_ATTR.findall(text))
+        codes |= set(CODE_ARG.findall(text)) | set(CODE_ATTR.findall(text)) | set(CODE_RESPONSE.findall(text))
     return codes
 
 

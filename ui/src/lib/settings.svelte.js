@@ -11,16 +11,31 @@ export function applyTheme(theme) {
   localStorage.setItem('lw_theme', theme);
 }
 
+// Saves started so far. The first load can be answered after the user has already changed a setting
+// (a busy machine, a slow start): its values are older than that save's answer and must not undo it.
+let saves = 0;
+
+/** Call before any PATCH of /api/settings that bypasses saveSetting (so a late first load cannot undo it). */
+export function noteSave() {
+  saves += 1;
+}
+
 export async function loadSettings() {
+  const savesBefore = saves;
   const [s, h] = await Promise.all([api.get('/api/settings'), api.get('/api/health')]);
-  settings.values = s.settings;
   settings.health = h;
+  if (savesBefore === saves) {
+    settings.values = s.settings;
+    setLocale(s.settings.language);
+    applyTheme(s.settings.theme);
+  } else {
+    settings.values = { ...s.settings, ...settings.values };
+  }
   settings.loaded = true;
-  setLocale(s.settings.language);
-  applyTheme(s.settings.theme);
 }
 
 export async function saveSetting(key, value) {
+  noteSave();
   const res = await api.patch('/api/settings', { [key]: value });
   settings.values = res.settings;
   if (key === 'language') setLocale(value);

@@ -2,7 +2,7 @@
 // (backends, presets, WD14 models), quiet setting saves with per-field errors, and the small
 // formatting helpers that turn the server's English job messages and error codes into UI text.
 import { api, ApiError } from './api.js';
-import { settings } from './settings.svelte.js';
+import { noteSave, settings } from './settings.svelte.js';
 import { t, hasKey } from './i18n/index.svelte.js';
 
 export const BACKEND_ORDER = ['openai_api', 'wd14', 'musubi_qwen_vl'];
@@ -38,6 +38,7 @@ export function presetInfo(name) {
 /** Save settings without the error banner; returns null or the ApiError (its details.field names the key). */
 export async function saveQuiet(changes) {
   try {
+    noteSave();
     const res = await api.patch('/api/settings', changes, { quiet: true });
     settings.values = res.settings;
     return null;

@@ -107,6 +107,15 @@ class DataLayout:
         return self
 
 
+def user_path(text: str) -> str:
+    """A path as the user typed or pasted it: without surrounding blanks, and without the double quotes
+    Explorer's "Copy as path" (and a shell) put around it, `~` expanded. Not validated."""
+    text = text.strip()
+    if len(text) >= 2 and text[0] == text[-1] and text[0] in "\"'":
+        text = text[1:-1].strip()
+    return os.path.expanduser(text) if text else ""
+
+
 def safe_join(base: Path, *parts: str) -> Path:
     """Join user-supplied parts under `base`, refusing anything that would land outside it.
 

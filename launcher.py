@@ -59,7 +59,7 @@ def main(argv=None) -> int:
         startup.open_console(allocate=args.console)
     data_dir, unwritable = choose_data_dir(args.data_dir)
     if not writable(data_dir):
-        print(f"Cannot write to the data folder {data_dir}. Choose another with --data-dir.", file=sys.stderr)
+        startup.report_failure(f"Cannot write to the data folder {data_dir}. Choose another with --data-dir.")
         return 2
 
     lock = InstanceLock(data_dir)
@@ -77,9 +77,8 @@ def main(argv=None) -> int:
     try:
         server = ServerThread(app, port=args.port)
     except (OSError, SystemExit) as exc:  # werkzeug exits instead of raising when the port is taken
-        print(f"Cannot listen on 127.0.0.1:{args.port}: {exc or 'address already in use'}. "
-              "Choose another --port or leave it out.",
-              file=sys.stderr)
+        startup.report_failure(f"Cannot listen on 127.0.0.1:{args.port}: {exc or 'address already in use'}. "
+                               "Choose another --port or leave it out.")
         svc.shutdown()
         lock.release()
         return 2
@@ -99,6 +98,7 @@ def main(argv=None) -> int:
                   "Close this console window (or press Ctrl+C) to stop.", flush=True)
             windowed = False
             args.open_browser = True
+            lock.write_info(url=url, port=server.port, token=token, window=False)  # a second launch opens the browser
         if not windowed:
             if args.open_browser:
                 webbrowser.open(url)
@@ -115,8 +115,8 @@ def _hand_over(data_dir: Path, args) -> int:
     """Another launch owns this data folder: bring it forward instead of opening the database twice."""
     info = running_instance(data_dir)
     if info is None:
-        print(f"Another LoRA Workbench is starting or stopping with the data folder {data_dir}. "
-              "Try again in a moment, or use --data-dir for a separate folder.", file=sys.stderr)
+        startup.report_failure(f"Another LoRA Workbench is starting or stopping with the data folder {data_dir}. "
+                               "Try again in a moment, or use --data-dir for a separate folder.")
         return 3
     print(f"LoRA Workbench is already running with this data folder at {info['url']}", flush=True)
     if info.get("window") and not args.headless:

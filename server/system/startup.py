@@ -7,7 +7,8 @@
   documentation recommends exactly this before starting other programs).
 - The console: the executable is a windowed program (no console window to close by mistake, none
   left behind when the window closes). `--console` attaches to the console it was started from or
-  opens a new one, and points stdout/stderr there, for support and for `--headless`.
+  opens a new one, and points stdout/stderr there, for support and for `--headless`. Why it cannot
+  start is shown in a message box, since nobody would see it printed.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from __future__ import annotations
 import sys
 
 ATTACH_PARENT_PROCESS = 0xFFFFFFFF  # (DWORD)-1
+MB_ICONERROR = 0x10
 
 
 def _kernel32():
@@ -47,3 +49,15 @@ def open_console(*, allocate: bool) -> bool:
     out = open("CONOUT$", "w", encoding="utf-8", errors="replace", buffering=1)  # noqa: SIM115 - lives as long as the app
     sys.stdout = sys.stderr = out
     return True
+
+
+def report_failure(message: str, title: str = "LoRA Workbench") -> None:
+    """Tell the user why the app cannot start: on stderr, and, where nobody would see that (the
+    windowed executable started from Explorer), in a message box too."""
+    from .applog import LogStream
+
+    print(message, file=sys.stderr, flush=True)
+    if sys.platform == "win32" and isinstance(sys.stderr, (LogStream, type(None))):
+        import ctypes
+
+        ctypes.WinDLL("user32").MessageBoxW(None, message, title, MB_ICONERROR)

@@ -57,6 +57,29 @@ class LogStream(io.TextIOBase):
         pass
 
 
+class ConsoleTee(io.TextIOBase):
+    """A console opened late (`--console`) shows what is written; the LogStream under it still logs it."""
+
+    def __init__(self, console, log_stream: LogStream):
+        self.console, self._log = console, log_stream
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        try:
+            self.console.write(text)
+        except (OSError, ValueError):  # the console was closed: the log goes on
+            pass
+        return self._log.write(text)
+
+    def flush(self) -> None:
+        try:
+            self.console.flush()
+        except (OSError, ValueError):
+            pass
+
+
 def ensure_streams() -> bool:
     """Give a missing stdout/stderr a LogStream; True when there was a real console stream."""
     had_console = sys.stderr is not None and not isinstance(sys.stderr, LogStream)
@@ -73,8 +96,11 @@ def setup(logs_dir: Path, *, debug: bool = False) -> Path:
     path = logs_dir / LOG_NAME
     handlers: list[logging.Handler] = [RotatingFileHandler(path, maxBytes=MAX_BYTES, backupCount=BACKUPS,
                                                            encoding="utf-8", delay=False)]
-    if sys.stderr is not None and not isinstance(sys.stderr, LogStream):
-        handlers.append(logging.StreamHandler(sys.stderr))
+    # Records also go to a real console; one behind a ConsoleTee gets them directly (through the tee,
+    # its LogStream would log each of them a second time).
+    console = getattr(sys.stderr, "console", sys.stderr)
+    if console is not None and not isinstance(console, LogStream):
+        handlers.append(logging.StreamHandler(console))
     logging.basicConfig(level=logging.DEBUG if debug else logging.INFO, handlers=handlers, format=FORMAT,
                         force=True)
     return path

@@ -7,7 +7,7 @@
   documentation recommends exactly this before starting other programs).
 - The console: the executable is a windowed program (no console window to close by mistake, none
   left behind when the window closes). `--console` attaches to the console it was started from or
-  opens a new one, and points stdout/stderr there, for support and for `--headless`. Why it cannot
+  opens a new one, and shows stdout/stderr there too, for support and for `--headless`. Why it cannot
   start is shown in a message box, since nobody would see it printed.
 """
 
@@ -35,19 +35,21 @@ def reset_dll_directory() -> bool:
 def open_console(*, allocate: bool) -> bool:
     """Windows, no console stream: attach to the parent's console, else (`allocate`) open a new one.
 
-    Returns True when stdout/stderr now write to a console. Elsewhere, or when a console or pipe is
-    already there (a terminal, the smoke test's pipes), nothing changes.
+    Returns True when stdout/stderr now show on a console (and still go to the log). Elsewhere, or
+    when a console or pipe is already there (a terminal, the smoke test's pipes), nothing changes.
     """
-    from .applog import LogStream
+    from . import applog
 
-    if sys.platform != "win32" or not isinstance(sys.stdout, (LogStream, type(None))):
+    if sys.platform != "win32" or not isinstance(sys.stdout, (applog.LogStream, type(None))):
         return False
     k32 = _kernel32()
     if not k32.AttachConsole(ATTACH_PARENT_PROCESS):
         if not allocate or not k32.AllocConsole():
             return False
     out = open("CONOUT$", "w", encoding="utf-8", errors="replace", buffering=1)  # noqa: SIM115 - lives as long as the app
-    sys.stdout = sys.stderr = out
+    applog.ensure_streams()  # both LogStreams now: the log keeps everything the console shows
+    sys.stdout = applog.ConsoleTee(out, sys.stdout)
+    sys.stderr = applog.ConsoleTee(out, sys.stderr)
     return True
 
 

@@ -6,6 +6,8 @@ import os
 import sys
 import types
 
+import pytest
+
 from server.runtime import pythons
 
 # What the two generations of the py launcher print (3.11+ and the older 3.7-3.10 one).
@@ -39,6 +41,7 @@ def test_no_pythons_and_noise():
     assert pythons.py_launcher_paths("No Installed Pythons Found!\n\n") == []
 
 
+@pytest.mark.skipif(sys.platform == "win32", reason="Windows has the real py launcher on PATH")
 def test_candidates_on_windows_run_the_real_py_list(tmp_path, monkeypatch):
     """A `py` program on PATH that prints the list, as Windows' does; `sys.platform` faked for pythons only."""
     py = tmp_path / "py"

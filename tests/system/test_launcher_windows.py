@@ -146,3 +146,29 @@ def test_window_only_with_an_engine_that_runs_the_ui(platform, renderer, usable,
     # the web view's profile is kept in the data folder, not in %APPDATA%
     assert fake.started[0]["storage_path"] == str(tmp_path / "data" / "webview")
     assert fake.started[0]["private_mode"] is False
+
+
+def test_a_late_console_shows_the_output_and_the_log_still_keeps_it(tmp_path):
+    """`--console` on the windowed executable: what open_console() does once the console is there,
+    played with a text buffer for the console (CONOUT$ is Windows')."""
+    code = (
+        "import io, logging, sys\n"
+        "from pathlib import Path\n"
+        "from server.system import applog\n"
+        "sys.stdout = sys.stderr = None\n"          # the windowed executable
+        "applog.ensure_streams()\n"
+        "console = io.StringIO()\n"
+        "sys.stdout = applog.ConsoleTee(console, sys.stdout)\n"
+        "sys.stderr = applog.ConsoleTee(console, sys.stderr)\n"
+        "applog.setup(Path(sys.argv[1]))\n"
+        "print('running at http://127.0.0.1:1/?token=abc')\n"
+        "logging.getLogger('t').warning('careful')\n"
+        "Path(sys.argv[2]).write_text(console.getvalue(), encoding='utf-8')\n"
+    )
+    res = subprocess.run([sys.executable, "-c", code, str(tmp_path / "logs"), str(tmp_path / "console.txt")],
+                         cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert res.returncode == 0, res.stderr
+    console = (tmp_path / "console.txt").read_text(encoding="utf-8")
+    log = (tmp_path / "logs" / "app.log").read_text(encoding="utf-8")
+    assert "token=abc" in console and console.count("careful") == 1
+    assert "token=***" in log and "abc" not in log and log.count("careful") == 1

@@ -30,6 +30,14 @@ def _without_console(argv: list[str]) -> list[str]:
             f"os.execv(sys.executable, [sys.executable, *{argv!r}])"]
 
 
+def _read(path: Path) -> str:
+    """The file's text, or "" while it is missing or (Windows) being replaced."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError:
+        return ""
+
+
 def _post(base: str, token: str, path: str) -> dict:
     req = urllib.request.Request(base + path, data=b"{}", method="POST",
                                  headers={"X-Workbench-Token": token, "Content-Type": "application/json"})
@@ -42,10 +50,9 @@ def test_without_a_console_output_goes_to_the_log(tmp_path):
     proc = subprocess.Popen(_without_console([str(ROOT / "launcher.py"), "--headless", "--data-dir", str(data)]),
                             cwd=ROOT, env={**os.environ, "LORA_WORKBENCH_GPU_PROVIDER": "none"})
     try:
-        info = wait_for(lambda: (data / "instance.json").is_file() and json.loads((data / "instance.json").read_text()),
-                        timeout=60)
+        info = wait_for(lambda: _read(data / "instance.json") and json.loads(_read(data / "instance.json")), timeout=60)
         log_file = data / "logs" / "app.log"
-        text = wait_for(lambda: "is running at" in (t := log_file.read_text(encoding="utf-8")) and t, timeout=20)
+        text = wait_for(lambda: "is running at" in _read(log_file) and _read(log_file), timeout=20)
         assert info["token"] not in text and "token=***" in text  # the secret stays out of the log
         assert _post(f"http://127.0.0.1:{info['port']}", info["token"], "/api/app/quit") == {"quitting": True}
         assert proc.wait(60) == 0

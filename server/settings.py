@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from .errors import ValidationError
+from .paths import user_path
 
 LANGUAGES = ("zh-CN", "en")
 THEMES = ("light", "dark", "system")
@@ -58,10 +59,10 @@ def _path_or_auto(value):
     """An absolute path, or "" for the built-in default (training: musubi checkout and its python)."""
     if not isinstance(value, str):
         raise ValueError("must be a path")
-    value = value.strip()
-    if value and not os.path.isabs(os.path.expanduser(value)):
+    value = user_path(value)
+    if value and not os.path.isabs(value):
         raise ValueError("must be an absolute path (or empty for the default)")
-    return os.path.expanduser(value) if value else ""
+    return value
 
 
 SETTINGS: dict[str, Setting] = {

@@ -1,0 +1,85 @@
+"""Shrinks musubi-tuner's hard-coded model sizes at import time, so the real scripts run on a CPU in seconds.
+
+Active only when LW_TINY_MUSUBI=1 (the real-trainer tests put this folder on PYTHONPATH and set it); musubi's
+own files are never edited. An import hook runs a patch right after each chosen musubi module has executed,
+before anything else imports names from it. The tiny random weights (tests/realtrainer/make_tiny.py) are
+built from musubi's own classes with these sizes, so every load reports all keys matched.
+"""
+
+import os
+import sys
+
+TINY = {
+    # Z-Image DiT: head dim = dim / heads = 32 = sum(ROPE_AXES_DIMS); caption features = the text encoder's width
+    "zimage_dit": {"DEFAULT_TRANSFORMER_DIM": 64, "DEFAULT_TRANSFORMER_N_LAYERS": 1,
+                   "DEFAULT_TRANSFORMER_N_REFINER_LAYERS": 1, "DEFAULT_TRANSFORMER_N_HEADS": 2,
+                   "DEFAULT_TRANSFORMER_N_KV_HEADS": 2, "DEFAULT_TRANSFORMER_CAP_FEAT_DIM": 64,
+                   "ROPE_AXES_DIMS": [8, 12, 12]},
+    # Qwen3 (Z-Image's text encoder): vocab covers the tiny tokenizer (make_tiny.VOCAB)
+    "qwen3": {"hidden_size": 64, "intermediate_size": 128, "num_hidden_layers": 2, "num_attention_heads": 2,
+              "num_key_value_heads": 1, "head_dim": 32, "vocab_size": 1024, "max_window_layers": 2},
+    # Z-Image VAE: four blocks keep the 8x scale factor; 32 channels suit 32 norm groups
+    "zimage_vae": {"block_out_channels": (32, 32, 32, 32), "layers_per_block": 1},
+}
+
+
+def _zimage_config(mod):
+    for name, value in TINY["zimage_dit"].items():
+        setattr(mod, name, value)
+
+
+def _zimage_utils(mod):
+    real = mod.Qwen3Config
+
+    def tiny_config(**kw):
+        kw.update(TINY["qwen3"])
+        return real(**kw)
+
+    mod.Qwen3Config = tiny_config
+
+
+def _zimage_autoencoder(mod):
+    real = mod.AutoencoderKL
+
+    class TinyAutoencoderKL(real):
+        def __init__(self, *args, **kw):
+            kw.update(TINY["zimage_vae"])
+            super().__init__(*args, **kw)
+
+    TinyAutoencoderKL.__name__ = real.__name__
+    mod.AutoencoderKL = TinyAutoencoderKL
+
+
+PATCHES = {
+    "musubi_tuner.zimage.zimage_config": _zimage_config,
+    "musubi_tuner.zimage.zimage_utils": _zimage_utils,
+    "musubi_tuner.zimage.zimage_autoencoder": _zimage_autoencoder,
+}
+
+
+class _PatchingFinder:
+    """A meta-path finder that lets the normal finders locate a module, then wraps its loader."""
+
+    def find_spec(self, name, path=None, target=None):
+        if name not in PATCHES:
+            return None
+        for finder in sys.meta_path:
+            if finder is self or not hasattr(finder, "find_spec"):
+                continue
+            spec = finder.find_spec(name, path, target)
+            if spec is not None and spec.loader is not None:
+                loader = spec.loader
+                real_exec = loader.exec_module
+
+                def exec_module(module, _real=real_exec, _name=name):
+                    _real(module)
+                    PATCHES[_name](module)
+                    print(f"[lw-tiny] patched {_name}", file=sys.stderr, flush=True)
+
+                loader.exec_module = exec_module
+                return spec
+        return None
+
+
+if os.environ.get("LW_TINY_MUSUBI") == "1":
+    sys.meta_path.insert(0, _PatchingFinder())

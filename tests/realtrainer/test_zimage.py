@@ -56,11 +56,19 @@ def full_run(real_module):
     ds = real.image_dataset(2)
     task = real.task(zimage_task(real, ds))
     real.call("POST", f"/api/tasks/{task['id']}/start")
-    done = real.wait_task(task["id"])
+    seen = []   # every progress the task showed while it ran, as the UI polls it
+
+    def finished():
+        t = real.get_task(task["id"])
+        if t["progress"] and (not seen or seen[-1] != t["progress"]):
+            seen.append(t["progress"])
+        return t["status"] in ("done", "failed", "stopped", "interrupted") and t
+
+    done = wait_for(finished, 600, "the Z-Image run")
     folder = real.data_dir / "tasks" / task["id"] / "output"
     logs = {stage: real.call("GET", f"/api/tasks/{task['id']}/log?stage={stage}&tail=10000000")["text"]
             for stage in ("cache_latents", "cache_text_encoder", "train")}
-    return {"real": real, "task": done, "folder": folder, "logs": logs}
+    return {"real": real, "task": done, "folder": folder, "logs": logs, "progress": seen}
 
 
 def test_runs_to_done_with_every_stage(full_run):
@@ -75,6 +83,13 @@ def test_runs_to_done_with_every_stage(full_run):
     assert "Loading tokenizer from Tongyi-MAI/Z-Image" in logs["cache_text_encoder"]
     assert task["progress"]["step"] == task["progress"]["total_steps"] == 4
     assert task["progress"]["epoch"] == task["progress"]["total_epochs"] == 2
+
+
+@pytest.mark.xfail(strict=True, reason=PARSERS + "cache stages print `3it [00:01, 2.47it/s]` (no total): no progress")
+def test_both_cache_stages_show_progress(full_run):
+    for stage in ("cache_latents", "cache_text_encoder"):
+        counts = [p.get("step") for p in full_run["progress"] if p.get("stage") == stage]
+        assert any(c for c in counts), (stage, counts)
 
 
 def test_checkpoints_and_states_are_listed_and_served(full_run):
@@ -130,9 +145,11 @@ def test_convert_runs_musubis_convert_lora(full_run):
     r = real.api.get(f"/api/tasks/{task['id']}/files/{converted[0]['file']}")
     assert r.status_code == 200
     keys, original = safetensors_keys(r.data), safetensors_keys((folder / "tiny.safetensors").read_bytes())
-    # the same LoRA under the other naming (musubi's own keys start with lora_unet_)
+    # the same LoRA weights under the other naming (musubi's own: lora_unet_..., lora_down/up, alpha per module;
+    # the other: diffusion_model....lora_A/B, alpha folded into the weights)
     assert all(k.startswith("lora_unet_") for k in original)
-    assert len(keys) == len(original) and not any(k.startswith("lora_unet_") for k in keys), sorted(keys)[:4]
+    weights = [k for k in original if not k.endswith(".alpha")]
+    assert len(keys) == len(weights) and all(k.startswith("diffusion_model.") for k in keys), sorted(keys)[:4]
 
 
 def safetensors_keys(data: bytes) -> set[str]:
@@ -200,5 +217,8 @@ def test_a_config_musubi_rejects_reports_musubis_own_error(real):
     real.call("POST", f"/api/tasks/{task['id']}/start")
     failed = real.wait_task(task["id"])
     assert failed["status"] == "failed"
-    assert "CalledProcessError" not in failed["error"] and "returned non-zero exit status" not in failed["error"]
-    assert "not_a_tuple" in failed["error"] or "Error" in failed["error"], failed["error"]
+    log = real.call("GET", f"/api/tasks/{task['id']}/log?stage=train&tail=10000000")["text"]
+    raised = [ln.strip() for ln in re.split(r"[\r\n]+", log)
+              if re.match(r"^[\w.]*(Error|Exception): ", ln.strip()) and "CalledProcessError" not in ln]
+    assert raised, log[-3000:]          # musubi's own exception line, earlier in the log than accelerate's
+    assert raised[0] in failed["error"] and "CalledProcessError" not in failed["error"], failed["error"]

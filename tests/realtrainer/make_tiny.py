@@ -105,7 +105,48 @@ def zimage(out: Path) -> None:
     hf_snapshot(out / "hf", zimage_utils.ZIMAGE_ID, qwen_tokenizer_files("tokenizer/", out / "work-qwen"))
 
 
+def byte_bpe_fast_files(prefix: str, special: list[str], config: dict) -> dict:
+    """A byte-level BPE tokenizer as tokenizer.json, loaded by AutoTokenizer as a PreTrainedTokenizerFast."""
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+
+    tok = Tokenizer(models.BPE())
+    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tok.decoder = decoders.ByteLevel()
+    tok.train_from_iterator(CORPUS, trainers.BpeTrainer(vocab_size=VOCAB, special_tokens=special,
+                                                        initial_alphabet=pre_tokenizers.ByteLevel.alphabet()))
+    return {f"{prefix}tokenizer.json": tok.to_str(),
+            f"{prefix}tokenizer_config.json": json.dumps({"tokenizer_class": "PreTrainedTokenizerFast",
+                                                          "model_max_length": 512, **config}, indent=1)}
+
+
+def wan(out: Path) -> None:
+    from musubi_tuner.wan.configs import WAN_CONFIGS
+    from musubi_tuner.wan.modules import model as wan_model, t5, vae
+
+    cfg = WAN_CONFIGS["t2v-1.3B"]
+    dit = wan_model.WanModel(model_type="t2v", model_version="2.1", dim=cfg.dim, eps=cfg.eps, ffn_dim=cfg.ffn_dim,
+                             freq_dim=cfg.freq_dim, in_dim=cfg.in_dim, num_heads=cfg.num_heads,
+                             num_layers=cfg.num_layers, out_dim=cfg.out_dim, text_len=cfg.text_len,
+                             attn_mode="torch", split_attn=False)
+    randomise(dit, 4)   # its head is zero-initialised: with zero weights every LoRA gradient would be zero
+    save(dit, out / "models" / "wan_dit.safetensors", torch.float32)   # a bf16 Wan DiT fails on the CPU
+
+    encoder = t5.umt5_xxl(encoder_only=True, return_tokenizer=False)
+    randomise(encoder, 5)
+    save(encoder, out / "models" / "wan_t5.safetensors", torch.bfloat16)
+
+    autoencoder = vae.WanVAE_(z_dim=16, dim_mult=[1, 2, 4, 4], attn_scales=[], temperal_downsample=[False, True, True],
+                              dropout=0.0, **__import__("sitecustomize").TINY["wan_vae"])
+    randomise(autoencoder, 6)
+    save(autoencoder, out / "models" / "wan_vae.safetensors", torch.float32)
+
+    hf_snapshot(out / "hf", "Wan-AI/Wan2.1-T2V-14B",
+                byte_bpe_fast_files("google/umt5-xxl/", ["<pad>", "</s>", "<unk>"],
+                                    {"pad_token": "<pad>", "eos_token": "</s>", "unk_token": "<unk>"}))
+
+
 if __name__ == "__main__":
     target = Path(sys.argv[1])
     zimage(target)
+    wan(target)
     print("ok")

@@ -20,6 +20,14 @@ TINY = {
               "num_key_value_heads": 1, "head_dim": 32, "vocab_size": 1024, "max_window_layers": 2},
     # Z-Image VAE: four blocks keep the 8x scale factor; 32 channels suit 32 norm groups
     "zimage_vae": {"block_out_channels": (32, 32, 32, 32), "layers_per_block": 1},
+    # Wan 2.1 t2v-1.3B DiT; its text embedding takes the tiny T5's width (load_wan_model never passes text_dim)
+    "wan_dit": {"dim": 64, "ffn_dim": 128, "num_heads": 2, "num_layers": 1},
+    "wan_text_dim": 64,
+    # umt5-xxl encoder (vocab covers the tiny tokenizer)
+    "wan_t5": {"vocab_size": 1024, "dim": 64, "dim_attn": 64, "dim_ffn": 128, "num_heads": 2, "encoder_layers": 1,
+               "decoder_layers": 1},
+    # Wan VAE: same stages (and 16 latent channels, whose mean/std are fixed), narrower
+    "wan_vae": {"dim": 8, "num_res_blocks": 1},
 }
 
 
@@ -50,7 +58,56 @@ def _zimage_autoencoder(mod):
     mod.AutoencoderKL = TinyAutoencoderKL
 
 
+def _wan_configs(mod):
+    mod.WAN_CONFIGS["t2v-1.3B"].update(TINY["wan_dit"])
+
+
+def _wan_model(mod):
+    real_init = mod.WanModel.__init__
+
+    def __init__(self, *args, **kw):
+        kw["text_dim"] = TINY["wan_text_dim"]
+        real_init(self, *args, **kw)
+
+    mod.WanModel.__init__ = __init__
+
+
+def _wan_t5_before(mod):
+    # t5.py evaluates torch.cuda.current_device() as a default argument while it loads: without a driver that
+    # raises, so it must answer before the module executes.
+    import torch
+
+    if not torch.cuda.is_available():
+        torch.cuda.current_device = lambda: "cpu"
+
+
+def _wan_t5(mod):
+    real = mod.umt5_xxl
+
+    def umt5_xxl(**kw):
+        kw.update(TINY["wan_t5"])
+        return real(**kw)
+
+    mod.umt5_xxl = umt5_xxl
+
+
+def _wan_vae(mod):
+    real = mod._video_vae
+
+    def _video_vae(pretrained_path=None, z_dim=None, device="cpu", **kw):
+        kw.update(TINY["wan_vae"])
+        return real(pretrained_path=pretrained_path, z_dim=z_dim, device=device, **kw)
+
+    mod._video_vae = _video_vae
+
+
+BEFORE = {"musubi_tuner.wan.modules.t5": _wan_t5_before}
+
 PATCHES = {
+    "musubi_tuner.wan.configs": _wan_configs,
+    "musubi_tuner.wan.modules.model": _wan_model,
+    "musubi_tuner.wan.modules.t5": _wan_t5,
+    "musubi_tuner.wan.modules.vae": _wan_vae,
     "musubi_tuner.zimage.zimage_config": _zimage_config,
     "musubi_tuner.zimage.zimage_utils": _zimage_utils,
     "musubi_tuner.zimage.zimage_autoencoder": _zimage_autoencoder,
@@ -72,6 +129,8 @@ class _PatchingFinder:
                 real_exec = loader.exec_module
 
                 def exec_module(module, _real=real_exec, _name=name):
+                    if _name in BEFORE:
+                        BEFORE[_name](module)
                     _real(module)
                     PATCHES[_name](module)
                     print(f"[lw-tiny] patched {_name}", file=sys.stderr, flush=True)

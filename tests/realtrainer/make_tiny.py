@@ -145,8 +145,38 @@ def wan(out: Path) -> None:
                                     {"pad_token": "<pad>", "eos_token": "</s>", "unk_token": "<unk>"}))
 
 
+def qwen_image(out: Path) -> None:
+    from musubi_tuner.qwen_image import qwen_image_model, qwen_image_utils
+    from transformers import Qwen2_5_VLForConditionalGeneration
+
+    dit = qwen_image_model.create_model("torch", False, False, False, False, None, num_layers=1)
+    dit = dit.to_empty(device="cpu")
+    randomise(dit, 7)
+    save(dit, out / "models" / "qwen_image_dit.safetensors", torch.bfloat16)
+
+    # musubi's config JSON is local to its loader: transformers' defaults are the same model, and the import hook
+    # shrinks both the same way
+    vl = Qwen2_5_VLForConditionalGeneration(qwen_image_utils.Qwen2_5_VLConfig(tie_word_embeddings=False))
+    randomise(vl, 8)
+    # musubi's file layout (the original checkpoint's): model.* = the language model, visual.* = the vision tower
+    sd = {}
+    for k, v in vl.state_dict().items():
+        k = k.replace("model.language_model.", "model.", 1).replace("model.visual.", "visual.", 1)
+        sd[k] = v.detach().to(torch.bfloat16).contiguous().clone()
+    save_file(sd, str(out / "models" / "qwen_image_vl.safetensors"))
+
+    vae = qwen_image_utils.AutoencoderKLQwenImage(z_dim=16, dim_mult=[1, 2, 4, 4], attn_scales=[],
+                                                  temperal_downsample=[False, True, True], dropout=0.0,
+                                                  input_channels=3)
+    randomise(vae, 9)
+    save(vae, out / "models" / "qwen_image_vae.safetensors", torch.float32)
+
+    hf_snapshot(out / "hf", qwen_image_utils.QWEN_IMAGE_ID, qwen_tokenizer_files("tokenizer/", out / "work-qwen-image"))
+
+
 if __name__ == "__main__":
     target = Path(sys.argv[1])
     zimage(target)
     wan(target)
+    qwen_image(target)
     print("ok")

@@ -28,6 +28,18 @@ TINY = {
                "decoder_layers": 1},
     # Wan VAE: same stages (and 16 latent channels, whose mean/std are fixed), narrower
     "wan_vae": {"dim": 8, "num_res_blocks": 1},
+    # Qwen-Image DiT: head dim 32 = sum(axes_dims_rope); text width = the tiny Qwen2.5-VL's
+    "qwen_dit": {"attention_head_dim": 32, "num_attention_heads": 2, "joint_attention_dim": 64,
+                 "axes_dims_rope": (8, 12, 12), "num_layers": 1},
+    # Qwen2.5-VL (Qwen-Image's text encoder): head dim 32, so the mrope sections sum to 16
+    "qwen_vl_text": {"hidden_size": 64, "intermediate_size": 128, "num_attention_heads": 2, "num_key_value_heads": 1,
+                     "num_hidden_layers": 2, "max_window_layers": 2, "vocab_size": 1024,
+                     "layer_types": ["full_attention"] * 2,
+                     "rope_scaling": {"mrope_section": [4, 6, 6], "rope_type": "default", "type": "default"}},
+    "qwen_vl_vision": {"depth": 1, "hidden_size": 32, "intermediate_size": 64, "num_heads": 2,
+                       "out_hidden_size": 64, "fullatt_block_indexes": [0]},
+    # Qwen-Image VAE (a Wan-style 3D VAE): same stages and 16 latent channels, narrower
+    "qwen_vae": {"base_dim": 8, "num_res_blocks": 1},
 }
 
 
@@ -101,9 +113,45 @@ def _wan_vae(mod):
     mod._video_vae = _video_vae
 
 
+def _qwen_model(mod):
+    real = mod.QwenImageTransformer2DModel
+
+    class TinyQwenImageTransformer2DModel(real):
+        def __init__(self, *args, **kw):
+            kw.update(TINY["qwen_dit"])
+            super().__init__(*args, **kw)
+
+    TinyQwenImageTransformer2DModel.__name__ = real.__name__
+    mod.QwenImageTransformer2DModel = TinyQwenImageTransformer2DModel
+
+
+def _qwen_utils(mod):
+    real_config = mod.Qwen2_5_VLConfig
+
+    def tiny_config(**kw):
+        text = {k: v for k, v in TINY["qwen_vl_text"].items() if k != "layer_types"}
+        kw.update(text)
+        kw["text_config"] = {**kw.get("text_config", {}), **TINY["qwen_vl_text"]}
+        kw["vision_config"] = {**kw.get("vision_config", {}), **TINY["qwen_vl_vision"]}
+        return real_config(**kw)
+
+    mod.Qwen2_5_VLConfig = tiny_config
+    real_vae = mod.AutoencoderKLQwenImage
+
+    class TinyAutoencoderKLQwenImage(real_vae):
+        def __init__(self, *args, **kw):
+            kw.update(TINY["qwen_vae"])
+            super().__init__(*args, **kw)
+
+    TinyAutoencoderKLQwenImage.__name__ = real_vae.__name__
+    mod.AutoencoderKLQwenImage = TinyAutoencoderKLQwenImage
+
+
 BEFORE = {"musubi_tuner.wan.modules.t5": _wan_t5_before}
 
 PATCHES = {
+    "musubi_tuner.qwen_image.qwen_image_model": _qwen_model,
+    "musubi_tuner.qwen_image.qwen_image_utils": _qwen_utils,
     "musubi_tuner.wan.configs": _wan_configs,
     "musubi_tuner.wan.modules.model": _wan_model,
     "musubi_tuner.wan.modules.t5": _wan_t5,

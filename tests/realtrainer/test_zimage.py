@@ -173,38 +173,78 @@ def _tree(pid: int) -> list[psutil.Process]:
         return []
 
 
-def test_stop_mid_run_leaves_no_process_and_resume_continues(real):
+STOPPER_STEPS = 60   # 2 an epoch; long enough that the stop lands mid-run on a busy machine
+STOPPER_SAVE_EVERY = 5   # epochs: rare saves, so the stop does not land in the middle of writing a state
+
+
+@pytest.fixture(scope="module")
+def stop_resume(real_module):
+    """A 30-epoch (60-step) run with a linear LR schedule, stopped mid-run right after its first saved state,
+    then resumed from the newest state to the end."""
+    real = real_module
     ds = real.image_dataset(2)
-    raw = zimage_task(real, ds, "stopper", epochs=50, save_every_n_steps=None)
+    raw = zimage_task(real, ds, "stopper", epochs=STOPPER_STEPS // 2, save_every_n_steps=None,
+                      save_every_n_epochs=STOPPER_SAVE_EVERY, lr_scheduler="linear")
     del raw["samples"]
     task = real.task(raw)
     real.call("POST", f"/api/tasks/{task['id']}/start")
     folder = real.data_dir / "tasks" / task["id"] / "output"
-    wait_for(lambda: (folder / "stopper-000001-state").is_dir() and step_of(real.get_task(task["id"])) >= 3, 600,
-             "the epoch-1 state and step 3")
-    running = real.get_task(task["id"])
-    procs = _tree(running["pid"])
-    assert len(procs) >= 2, "accelerate launch and its training child"
+    first = folder / f"stopper-{STOPPER_SAVE_EVERY:06d}-state"
+    wait_for(lambda: (first / "random_states_0.pkl").is_file() and (first / "scheduler.bin").is_file(), 600,
+             "the first saved state")
+    procs = _tree(real.get_task(task["id"])["pid"])
     real.call("POST", f"/api/tasks/{task['id']}/stop")
     stopped = real.wait_task(task["id"], ("stopped", "failed", "done"), timeout=120)
-    assert stopped["status"] == "stopped", stopped
-    gone, alive = psutil.wait_procs(procs, timeout=10)
-    assert not [p for p in alive if p.status() != psutil.STATUS_ZOMBIE], alive
-
-    # resume from the newest saved state: musubi restores it and the task's step count continues
+    _, alive = psutil.wait_procs(procs, timeout=10)
+    alive = [p for p in alive if p.status() != psutil.STATUS_ZOMBIE]
     states = sorted(p.name for p in folder.glob("stopper-0*-state"))
-    real.call("POST", f"/api/tasks/{task['id']}/resume", {"from": "state"})
-    resumed = real.wait_task(task["id"], ("running",), timeout=60)
-    argv = resumed["run"]["stages"][-1]["argv"]
-    assert argv[argv.index("--resume") + 1].endswith(states[-1])
-    # musubi loads the state, then trains on: the task's step count goes past where it stopped
-    before = step_of(stopped)
-    wait_for(lambda: step_of(real.get_task(task["id"])) > before + 1, 600,
-             "the resumed run to train past the stopped step")
+    assert stopped["status"] == "stopped", (stopped["status"], stopped["progress"], states)
+    resumed = real.call("POST", f"/api/tasks/{task['id']}/resume", {"from": "state"})["task"]
+    done = real.wait_task(task["id"], timeout=600)
     log = real.call("GET", f"/api/tasks/{task['id']}/log?stage=train&tail=10000000")["text"]
-    assert "resume" in log.lower() and states[-1] in log, log[-3000:]
-    real.call("POST", f"/api/tasks/{task['id']}/stop")
-    assert real.wait_task(task["id"], ("stopped", "failed", "done"), timeout=120)["status"] == "stopped"
+    return {"real": real, "task": done, "procs": procs, "alive": alive, "stopped": stopped, "states": states,
+            "resumed": resumed, "folder": folder, "log": log}
+
+
+def test_stop_mid_run_leaves_no_process(stop_resume):
+    assert stop_resume["stopped"]["status"] == "stopped", stop_resume["stopped"]
+    assert len(stop_resume["procs"]) >= 2, "accelerate launch and its training child"
+    assert not stop_resume["alive"], stop_resume["alive"]
+
+
+def test_resume_from_the_saved_state_trains_to_the_end(stop_resume):
+    real, task, states = stop_resume["real"], stop_resume["task"], stop_resume["states"]
+    raised = [ln for ln in re.split(r"[\r\n]+", stop_resume["log"]) if re.match(r"^[\w.]*(Error|Exception): ", ln)]
+    assert task["status"] == "done", (raised, stop_resume["log"][-1500:])
+    argv = task["run"]["stages"][-1]["argv"]
+    assert argv[argv.index("--resume") + 1].endswith(states[-1])
+    assert states[-1] in stop_resume["log"]               # musubi loaded that state
+    assert task["progress"]["step"] == task["progress"]["total_steps"] == STOPPER_STEPS
+    steps = [p["step"] for p in real.call("GET", f"/api/tasks/{task['id']}/loss")["points"]]
+    assert steps == sorted(steps) and steps[-1] == STOPPER_STEPS, steps
+
+
+@pytest.mark.xfail(strict=True, reason="fixed on branch commands: resume passes only the remaining steps, so "
+                                       "musubi rebuilds the linear schedule from them and the LR drops early")
+def test_resume_continues_the_learning_rate_schedule(stop_resume):
+    """musubi's own scheduler state in the first state the resumed run saved: a linear schedule over the task's
+    steps must be where the uninterrupted run would be."""
+    import json
+    import subprocess
+
+    states, folder = stop_resume["states"], stop_resume["folder"]
+    resumed_epoch = int(states[-1].split("-")[1])
+    saved = sorted(folder.glob("stopper-r1-0*-state"))
+    assert saved, sorted(p.name for p in folder.iterdir())
+    first = saved[0] / "scheduler.bin"
+    res = subprocess.run([stop_resume["real"].trainer["python"], "-c",
+                          "import json, sys, torch; s = torch.load(sys.argv[1], weights_only=False); "
+                          "print(json.dumps(s['_last_lr']))", str(first)], capture_output=True, text=True, timeout=120)
+    assert res.returncode == 0, res.stderr
+    lr = json.loads(res.stdout.strip().splitlines()[-1])[0]
+    # 2 steps an epoch; the resumed run numbers its epochs from 1 again
+    step = 2 * (resumed_epoch + int(saved[0].name.split("-")[2]))
+    assert lr == pytest.approx(1e-4 * (STOPPER_STEPS - step) / STOPPER_STEPS, rel=1e-3), (lr, step)
 
 
 @pytest.mark.xfail(strict=True, reason=PARSERS + "a failed run shows accelerate's CalledProcessError wrapper")

@@ -13,13 +13,12 @@ from server.training import hub_tokenizers
 
 def seed(data_root: Path | str) -> Path:
     home = Path(data_root) / "huggingface"
-    for toks in hub_tokenizers.TOKENIZERS.values():
-        for tok in toks:
-            base = home / "hub" / f"models--{tok.repo.replace('/', '--')}"
-            rev = hashlib.sha1(tok.repo.encode()).hexdigest()
-            (base / "refs").mkdir(parents=True, exist_ok=True)
-            (base / "refs" / "main").write_text(rev, encoding="utf-8")
-            folder = base / "snapshots" / rev / tok.subfolder
-            folder.mkdir(parents=True, exist_ok=True)
-            (folder / tok.probe_file).write_text("{}", encoding="utf-8")
+    for tok in hub_tokenizers.every_tokenizer():
+        base = home / "hub" / f"models--{tok.repo.replace('/', '--')}"
+        rev = hashlib.sha1(tok.repo.encode()).hexdigest()
+        (base / "refs").mkdir(parents=True, exist_ok=True)
+        (base / "refs" / "main").write_text(rev, encoding="utf-8")
+        folder = base / "snapshots" / rev / tok.subfolder
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / tok.probe_file).write_text("{}", encoding="utf-8")
     return home

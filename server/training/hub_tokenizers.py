@@ -40,18 +40,38 @@ class Tokenizer:
 
 _QWEN_IMAGE = Tokenizer("Qwen/Qwen-Image", "tokenizer")
 _WAN_T5 = Tokenizer("Wan-AI/Wan2.1-T2V-14B", "google/umt5-xxl")
+_CLIP_L = Tokenizer("openai/clip-vit-large-patch14")
+_FLUX2_QWEN3_4B = (Tokenizer("Qwen/Qwen3-4B"),)
+_FLUX2_QWEN3_8B = (Tokenizer("Qwen/Qwen3-8B"),)
 # Read off musubi-tuner at the pinned commit (the *_ID constants and from_pretrained calls of each
-# architecture's text-encoder loader). HunyuanVideo takes its tokenizers from the text-encoder folders the
-# user gives, so it needs nothing from the hub.
-TOKENIZERS: dict[str, tuple[Tokenizer, ...]] = {
+# architecture's text-encoder loader). A value is the tokenizers of every variant, or {variant: tokenizers}.
+# HunyuanVideo reads its tokenizers from a text-encoder FOLDER, but from the hub for a single file (which the
+# app gives it).
+TOKENIZERS: dict[str, tuple[Tokenizer, ...] | dict[str, tuple[Tokenizer, ...]]] = {
     "qwen-image-lora": (_QWEN_IMAGE,),
     "qwen-image-edit-lora": (_QWEN_IMAGE, Tokenizer("Qwen/Qwen-Image-Edit", "processor")),
-    "kontext-lora": (Tokenizer("google/t5-v1_1-xxl"), Tokenizer("openai/clip-vit-large-patch14")),
+    "kontext-lora": (Tokenizer("google/t5-v1_1-xxl"), _CLIP_L),
     "wan2.1-lora": (_WAN_T5,),
     "wan2.2-lora": (_WAN_T5,),
-    "flux2-lora": (Tokenizer("mistralai/Mistral-Small-3.1-24B-Instruct-2503"),),
+    "flux2-lora": {"dev": (Tokenizer("mistralai/Mistral-Small-3.1-24B-Instruct-2503"),),
+                   "klein-4b": _FLUX2_QWEN3_4B, "klein-base-4b": _FLUX2_QWEN3_4B,
+                   "klein-9b": _FLUX2_QWEN3_8B, "klein-base-9b": _FLUX2_QWEN3_8B},
     "zimage-lora": (Tokenizer("Tongyi-MAI/Z-Image", "tokenizer"),),
+    "hunyuan-video-lora": (_CLIP_L, Tokenizer("xtuner/llava-llama-3-8b-v1_1-transformers")),
 }
+
+
+def needed(task_type: str, variant: str | None) -> tuple[Tokenizer, ...]:
+    entry = TOKENIZERS.get(task_type, ())
+    return entry.get(variant, ()) if isinstance(entry, dict) else entry
+
+
+def every_tokenizer() -> list[Tokenizer]:
+    out: list[Tokenizer] = []
+    for entry in TOKENIZERS.values():
+        for toks in (entry.values() if isinstance(entry, dict) else [entry]):
+            out += [t for t in toks if t not in out]
+    return out
 
 
 def hf_home(layout) -> Path:
@@ -86,7 +106,8 @@ def reachable(url: str) -> bool:
         with urllib.request.urlopen(req, timeout=TIMEOUT_S) as resp:  # noqa: S310 - the user's endpoint setting
             return resp.status < 400
     except urllib.error.HTTPError as exc:
-        return exc.code < 400
+        # 401/403: the server is there and the repository needs a login (musubi then says so itself)
+        return exc.code < 400 or exc.code in (401, 403)
     except (OSError, ValueError):
         return False
 
@@ -96,11 +117,11 @@ def file_url(base: str, tok: Tokenizer) -> str:
     return f"{base}/{tok.repo}/resolve/main/{urllib.parse.quote(path)}"
 
 
-def check(store, layout, task_type: str) -> None:
-    """Refuse (code tokenizer_unavailable) when a tokenizer of `task_type` is neither cached nor reachable."""
+def check(store, layout, task_type: str, variant: str | None = None) -> None:
+    """Refuse (code tokenizer_unavailable) when a tokenizer of this type/variant is neither cached nor reachable."""
     home = hf_home(layout)
     base = endpoint(store)
-    for tok in TOKENIZERS.get(task_type, ()):
+    for tok in needed(task_type, variant):
         if cached(home, tok) or reachable(file_url(base, tok)):
             continue
         raise ApiError(

@@ -96,7 +96,7 @@ def prepare_run(store, layout, task: dict, resume_mode: str | None = None, *, wr
         resume, segments = None, [outputs.Segment(commands.output_name(cfg["name"]))]
     plan = commands.build_plan(resolved, source, env, task_paths, resume=resume, check_files=True)
     # musubi fetches tokenizers from the hub on first use: refuse now rather than after minutes of caching
-    hub_tokenizers.check(store, layout, resolved["task_type"])
+    hub_tokenizers.check(store, layout, resolved["task_type"], resolved["variant"])
     hub_env = hub_tokenizers.stage_env(store, layout)
     if write:
         for name, text in plan.files.items():

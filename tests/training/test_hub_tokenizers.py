@@ -25,10 +25,12 @@ class Mirror(BaseHTTPRequestHandler):
         pass
 
 
-def test_every_task_type_has_its_tokenizers_as_data():
-    assert set(hub_tokenizers.TOKENIZERS) <= set(task_types.TASK_TYPES)
-    missing = set(task_types.TASK_TYPES) - set(hub_tokenizers.TOKENIZERS)
-    assert missing == {"hunyuan-video-lora"}     # its tokenizers come from the text-encoder folders
+def test_every_task_type_and_variant_has_its_tokenizers_as_data():
+    assert set(hub_tokenizers.TOKENIZERS) == set(task_types.TASK_TYPES)
+    for ttype in task_types.TASK_TYPES.values():
+        for variant in ttype.variants:
+            assert hub_tokenizers.needed(ttype.id, variant.key), (ttype.id, variant.key)
+    assert [t.repo for t in hub_tokenizers.needed("flux2-lora", "klein-9b")] == ["Qwen/Qwen3-8B"]
 
 
 def test_missing_unreachable_tokenizer_refuses_the_start(api, svc, models, monkeypatch):

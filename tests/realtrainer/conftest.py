@@ -125,12 +125,22 @@ def _make_real(trainer: dict, tmp: Path, mp: pytest.MonkeyPatch):
     return app, Real(api=api, svc=app.extensions["workbench"], data_dir=data_dir, trainer=trainer, tmp=tmp)
 
 
+def _close(app, r: Real) -> None:
+    """Stop what is still running (a failed test), then shut the app down: shutting down alone leaves a live
+    run to be re-attached by the next start, which a test's app never gets."""
+    for t in r.call("GET", "/api/tasks")["tasks"]:
+        if t["status"] in ("queued", "running", "stopping"):
+            r.api.post(f"/api/tasks/{t['id']}/stop")
+            r.wait_task(t["id"], ("stopped", "failed", "done", "interrupted", "draft"), timeout=120)
+    app.extensions["workbench"].shutdown()
+
+
 @pytest.fixture
 def real(trainer, tmp_path):
     with pytest.MonkeyPatch.context() as mp:
         app, r = _make_real(trainer, tmp_path, mp)
         yield r
-        app.extensions["workbench"].shutdown()
+        _close(app, r)
 
 
 @pytest.fixture(scope="module")
@@ -139,4 +149,4 @@ def real_module(trainer, tmp_path_factory):
     with pytest.MonkeyPatch.context() as mp:
         app, r = _make_real(trainer, tmp_path_factory.mktemp("real"), mp)
         yield r
-        app.extensions["workbench"].shutdown()
+        _close(app, r)

@@ -16,7 +16,8 @@
 - repair: build the environment again.
 Building the environment: `python -m venv` into `<musubi>/.venv.new-<rand>` with a system Python
 3.10-3.12, `pip install torch torchvision` from the PyTorch index for the chosen CUDA build (pip does
-not read the uv-only indexes in musubi's pyproject), `pip install -e <musubi>[cuXXX]`, accelerate if it
+not read the uv-only indexes in musubi's pyproject) or, with setting `musubi_torch_source` = pypi, from
+the plain package index, `pip install -e <musubi>[cuXXX]`, the optimizer packages, accelerate if it
 is still missing, a probe; only then the new venv replaces `.venv`. The old one is deleted if this app
 made it (marker file), else kept as `.venv.old-<time>`.
 
@@ -43,6 +44,9 @@ from . import archive, detect, procs, pythons
 from . import probe as probe_mod
 
 ACTIONS = ("setup", "update", "repair")
+# Optimizers the app offers beyond torch's own (server/training: prodigyopt.Prodigy, came_pytorch.CAME);
+# musubi imports them by dotted path but does not depend on them.
+OPTIMIZER_PACKAGES = ("prodigyopt", "came-pytorch")
 MARKER = ".lora-workbench-venv"
 
 
@@ -54,6 +58,7 @@ class Options:
     commit: str
     extra: str
     base_python: str | None
+    torch_source: str = "pytorch"  # pytorch: torch_index_url/<extra>; pypi: the same index as everything else
     torch_index_url: str = "https://download.pytorch.org/whl"
     pip_index_url: str = ""
     find_links: str = ""
@@ -67,7 +72,7 @@ class Options:
     def pip_source_args(self, torch: bool) -> list[str]:
         if self.find_links:
             return ["--no-index", "--find-links", self.find_links]
-        if torch and self.torch_index_url:
+        if torch and self.torch_source == "pytorch" and self.torch_index_url:
             return ["--index-url", f"{self.torch_index_url.rstrip('/')}/{self.extra}"]
         return ["--index-url", self.pip_index_url] if self.pip_index_url else []
 
@@ -143,6 +148,7 @@ def plan(store, provider, body: dict) -> Options:
     return Options(action=action, musubi_dir=d, repo_url=detect.setting(store, "musubi_repo_url"), commit=pin["commit"],
                    extra=extra, base_python=base["path"], git=git, replace=replace, method=method,
                    archive_url=archive.archive_url(detect.setting(store, "musubi_archive_url"), pin["commit"]),
+                   torch_source=detect.setting(store, "musubi_torch_source"),
                    torch_index_url=detect.setting(store, "musubi_torch_index_url"),
                    pip_index_url=detect.setting(store, "musubi_pip_index_url"),
                    find_links=detect.setting(store, "musubi_find_links"))
@@ -339,6 +345,8 @@ def _build_venv(r: Runner, o: Options) -> dict:
     r.begin("Install musubi-tuner")
     r.run([str(py), "-m", "pip", "install", "-e", f"{d}[{o.extra}]", *o.pip_source_args(torch=False)],
           cwd=str(d), what="pip install musubi-tuner")
+    r.run([str(py), "-m", "pip", "install", *OPTIMIZER_PACKAGES, *o.pip_source_args(torch=False)],
+          what="pip install optimizers")
     r.begin("Check the environment")
     result = probe_mod.run(py)
     if result.get("ok") and not result.get("accelerate"):

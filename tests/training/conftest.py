@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from server.training.runner import TaskRunner
+from tests import hub_cache
 from server.training.supervisor import Supervisor
 
 TOKEN_FREE = "test-secret-token"
@@ -37,6 +38,7 @@ def fast_supervision(monkeypatch):
 def point_at_standin(store) -> None:
     store.set_setting("musubi_dir", str(STANDIN))
     store.set_setting("musubi_python", sys.executable)
+    hub_cache.seed(store.path.parent)   # the data folder: its tokenizers are "already downloaded"
 
 
 def add_dataset(svc, dataset_id="ds_0000c0de", type_="image", count=3, name="Cats") -> Path:

@@ -37,6 +37,7 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .. import fileio
 from ..errors import ApiError, Conflict, ValidationError
 from ..jobs import JobCancelled
 from ..training import musubi_env
@@ -253,10 +254,10 @@ def _swap_in(r: Runner, fresh: Path, d: Path) -> Path | None:
     if d.exists() and any(d.iterdir()):
         moved_aside = d.with_name(f"{d.name}.old-{_stamp()}")
         r.write(f"Moving the existing {d} to {moved_aside}\n")
-        os.replace(d, moved_aside)
+        fileio.replace(d, moved_aside)
     elif d.exists():
         d.rmdir()
-    os.replace(fresh, d)
+    fileio.replace(fresh, d)
     r.cleanup.remove(fresh)
     return moved_aside
 
@@ -327,7 +328,7 @@ def _fetch_archive(r: Runner, o: Options) -> Path | None:
     if o.action == "update" and old_venv and old_venv.is_dir():
         # the environment stays in use (its paths point into this same folder) until the new one works
         r.write(f"Keeping the current environment in use: {old_venv} -> {d / '.venv'}\n")
-        os.replace(old_venv, d / ".venv")
+        fileio.replace(old_venv, d / ".venv")
     return moved_aside
 
 
@@ -368,14 +369,14 @@ def _build_venv(r: Runner, o: Options) -> dict:
     if final.exists():
         if (final / MARKER).exists():
             old = d / f".venv.old-{uuid.uuid4().hex[:6]}"
-            os.replace(final, old)
+            fileio.replace(final, old)
             r.write(f"Removing the previous environment this app made ({final})\n")
             r.cleanup.append(old)
         else:
             old = d / f".venv.old-{_stamp()}"
             r.write(f"Keeping the previous environment as {old}\n")
-            os.replace(final, old)
-    os.replace(new, final)
+            fileio.replace(final, old)
+    fileio.replace(new, final)
     r.cleanup.remove(new)
     return result
 

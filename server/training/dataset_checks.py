@@ -17,6 +17,7 @@ Errors carry `details.files` (the names, at most MAX_LISTED) for the UI to list.
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import ValidationError
@@ -24,6 +25,8 @@ from .dataset_source import MEDIA_EXTENSIONS, DatasetSource
 
 MAX_LISTED = 50
 SAMPLE_IMAGE_KEYS = ("image", "end_image", "control_images")
+# Extensions of files that hold a caption under another name than the task's caption_extension.
+CAPTION_LIKE = {".txt", ".caption", ".captions", ".tags", ".json", ".md", ".text"}
 
 
 def _listed(names: list[str]) -> str:
@@ -32,8 +35,7 @@ def _listed(names: list[str]) -> str:
 
 
 def _refuse(message: str, files: list[str], *, code: str, where: str = "dataset_id") -> None:
-    raise ValidationError(f"{message}: {_listed(files)}", field=where, code=code,
-                          details={"files": files[:MAX_LISTED], "count": len(files)})
+    raise Finding(code, "block", files, message, where=where).error()
 
 
 def _names(folder: Path, kind: str) -> list[str]:
@@ -70,30 +72,110 @@ def match_controls(targets: list[str], controls: list[str]) -> tuple[dict[str, l
     return matches, missing, sorted(bad)
 
 
-def check(source: DatasetSource, caption_ext: str, warnings: list[str]) -> None:
-    """Refuse what crashes musubi, warn about what it silently drops (module docstring)."""
+@dataclass
+class Finding:
+    """One thing the pre-flight check found. `severity`: "block" (musubi would crash: the start is refused),
+    "warn" (it trains, but not on what the user thinks) or "info". The UI translates `code` with `params`."""
+
+    code: str
+    severity: str
+    files: list[str]
+    message: str
+    params: dict = field(default_factory=dict)
+    where: str = "dataset_id"
+
+    def public(self) -> dict:
+        return {"code": self.code, "severity": self.severity, "files": self.files[:MAX_LISTED],
+                "count": len(self.files), "message": self.message, "params": self.params, "field": self.where}
+
+    def error(self) -> ValidationError:
+        return ValidationError(f"{self.message}: {_listed(self.files)}", field=self.where, code=self.code,
+                               details={"files": self.files[:MAX_LISTED], "count": len(self.files)})
+
+
+def _siblings(folder: Path) -> dict[str, list[Path]]:
+    """stem -> files with that stem (one listing of the folder)."""
+    out: dict[str, list[Path]] = {}
+    if folder.is_dir():
+        for p in folder.iterdir():
+            if p.is_file():
+                out.setdefault(p.stem, []).append(p)
+    return out
+
+
+def _is_empty_caption(path: Path) -> bool:
+    try:
+        size = path.stat().st_size
+        # Only short files can be blank; reading every caption of a large dataset is not needed.
+        return size == 0 or (size <= 256 and not path.read_text(encoding="utf-8", errors="replace").strip())
+    except OSError:
+        return False
+
+
+def findings(source: DatasetSource, caption_ext: str, max_controls: int | None = None) -> list[Finding]:
+    """What musubi's datasource would do with the folder, from file names alone (module docstring), in the
+    order the start path refuses them."""
     kind = "video" if source.type == "video" else "image"
     media = _names(source.media_dir, kind)
     if not media:
-        return
+        return []
+    out: list[Finding] = []
     captioned = _caption_stems(source.media_dir, caption_ext)
     uncaptioned = [n for n in media if os.path.splitext(n)[0] not in captioned]
     if uncaptioned and kind == "video":
-        _refuse(f"{len(uncaptioned)} video(s) have no caption ({caption_ext}); musubi-tuner stops caching on them. "
-                "Caption them or remove them", uncaptioned, code="video_caption_missing")
+        out.append(Finding("video_caption_missing", "block", uncaptioned,
+                           f"{len(uncaptioned)} video(s) have no caption ({caption_ext}); musubi-tuner stops caching "
+                           "on them. Caption them or remove them", {"ext": caption_ext}))
+    if uncaptioned and kind == "image":
+        out.append(Finding("image_caption_missing", "warn", uncaptioned,
+                           f"{len(uncaptioned)} image(s) have no caption ({caption_ext}) and are left out of training",
+                           {"ext": caption_ext}))
     if uncaptioned:
-        warnings.append(f"{len(uncaptioned)} image(s) have no caption ({caption_ext}) and are left out of training: "
-                        f"{_listed(uncaptioned)}")
+        siblings = _siblings(source.media_dir)
+        media_set = set(media)
+        other: dict[str, list[str]] = {}
+        for name in uncaptioned:
+            for p in siblings.get(os.path.splitext(name)[0], []):
+                if p.name not in media_set and p.suffix.lower() in CAPTION_LIKE:
+                    other.setdefault(p.suffix.lower(), []).append(name)
+        for ext, names in sorted(other.items()):
+            out.append(Finding("caption_wrong_extension", "warn", names,
+                               f"{len(names)} file(s) have a {ext} caption, but the task reads {caption_ext}",
+                               {"found": ext, "ext": caption_ext}))
+    empty = [n for n in media if n not in uncaptioned
+             and _is_empty_caption(source.media_dir / (os.path.splitext(n)[0] + caption_ext))]
+    if empty:
+        out.append(Finding("caption_empty", "warn", empty,
+                           f"{len(empty)} file(s) have an empty caption and train without any text",
+                           {"ext": caption_ext}))
     if source.type != "image_control":
-        return
+        return out
     targets = [n for n in media if n not in uncaptioned]
-    _, missing, bad = match_controls(targets, _names(source.control_dir, "image"))
+    matches, missing, bad = match_controls(targets, _names(source.control_dir, "image"))
     if bad:
-        _refuse("Control images must be named like the target (name.png) or with a number after it (name_0.png, "
-                "name_1.png); musubi-tuner stops on these names", bad, code="control_bad_name")
+        out.append(Finding("control_bad_name", "block", bad,
+                           "Control images must be named like the target (name.png) or with a number after it "
+                           "(name_0.png, name_1.png); musubi-tuner stops on these names"))
     if missing:
-        _refuse(f"{len(missing)} image(s) have no control image; musubi-tuner stops on them. Add a control image "
-                "with the same name, or remove them", missing, code="control_missing")
+        out.append(Finding("control_missing", "block", missing,
+                           f"{len(missing)} image(s) have no control image; musubi-tuner stops on them. Add a "
+                           "control image with the same name, or remove them"))
+    if max_controls is not None:
+        several = sorted(n for n, found in matches.items() if len(found) > max_controls)
+        if several:
+            out.append(Finding("control_too_many", "block", several,
+                               f"{len(several)} image(s) have more than {max_controls} control image(s), and this "
+                               "model takes only one; musubi-tuner stops on them", {"max": max_controls}))
+    return out
+
+
+def check(source: DatasetSource, caption_ext: str, warnings: list[str], max_controls: int | None = None) -> None:
+    """Refuse what crashes musubi, warn about what it silently drops (module docstring)."""
+    found = findings(source, caption_ext, max_controls)
+    for f in found:
+        if f.severity == "block":
+            raise f.error()
+    warnings.extend(f"{f.message}: {_listed(f.files)}" for f in found)
 
 
 def check_sample_images(resolved: dict, *, strict: bool, warnings: list[str]) -> None:

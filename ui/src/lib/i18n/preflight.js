@@ -3,6 +3,12 @@
 // {n} (how many files) and the finding's params.
 const en = {
   'preflight.title': 'Pre-flight check',
+  'preflight.dur.hm': '{h} h {m} m',
+  'preflight.dur.m': '{m} m',
+  'preflight.dur.s': '{s} s',
+  'preflight.est.short': 'Time ≈ {total}',
+  'preflight.filtered': 'Showing {n} file(s) from the pre-flight check',
+  'preflight.clearFilter': 'Show all',
   'preflight.run': 'Check dataset',
   'preflight.running': 'Checking…',
   'preflight.clean': 'No problems found: musubi-tuner will read every file.',
@@ -63,6 +69,12 @@ const en = {
 
 const zh = {
   'preflight.title': '训练前检查',
+  'preflight.dur.hm': '{h} 小时 {m} 分',
+  'preflight.dur.m': '{m} 分钟',
+  'preflight.dur.s': '{s} 秒',
+  'preflight.est.short': '预计用时 ≈ {total}',
+  'preflight.filtered': '正在显示训练前检查中的 {n} 个文件',
+  'preflight.clearFilter': '显示全部',
   'preflight.run': '检查数据集',
   'preflight.running': '检查中…',
   'preflight.clean': '没有发现问题：musubi-tuner 会读取所有文件。',

@@ -83,9 +83,12 @@ def preview(items: list[Item], selector: Selector, *, batch_size: int, num_repea
             max_listed: int = 200) -> dict:
     """Every bucket with its count (repeats included) and files, batches and steps (module docstring)."""
     resos = selector.resolutions()
+    by_size: dict[tuple, tuple] = {}
     buckets: dict[tuple, list[str]] = {}
     for item in items:
-        key = selector.bucket_for(item.size, resos)
+        if item.size not in by_size:
+            by_size[item.size] = selector.bucket_for(item.size, resos)
+        key = by_size[item.size]
         if item.frames is not None:
             key = (*key, item.frames)
         if item.controls:

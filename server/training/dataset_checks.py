@@ -38,18 +38,44 @@ def _refuse(message: str, files: list[str], *, code: str, where: str = "dataset_
     raise Finding(code, "block", files, message, where=where).error()
 
 
-def _names(folder: Path, kind: str) -> list[str]:
-    if not folder.is_dir():
-        return []
-    return sorted(p.name for p in folder.iterdir() if p.is_file() and p.suffix.lower() in MEDIA_EXTENSIONS[kind])
+@dataclass(frozen=True)
+class FileStat:
+    name: str
+    size: int
+    mtime_ns: int
 
 
-def _caption_stems(folder: Path, caption_ext: str) -> set[str]:
-    if not folder.is_dir() or not caption_ext:
-        return set()
+def scan(folder: Path) -> dict[str, FileStat]:
+    """The files of a folder with size and mtime, from one directory listing (os.scandir: on Windows the
+    listing carries them; a 10,000-file dataset is listed once per report, not once per check)."""
+    out: dict[str, FileStat] = {}
+    try:
+        with os.scandir(folder) as entries:
+            for e in entries:
+                try:
+                    if e.is_file():
+                        st = e.stat()
+                        out[e.name] = FileStat(e.name, st.st_size, st.st_mtime_ns)
+                except OSError:
+                    continue   # removed while listing
+    except OSError:
+        return {}
+    return out
+
+
+def _names(folder: Path, kind: str, listing: dict[str, FileStat] | None = None) -> list[str]:
+    listing = scan(folder) if listing is None else listing
+    return sorted(n for n in listing if os.path.splitext(n)[1].lower() in MEDIA_EXTENSIONS[kind])
+
+
+def _caption_stems(folder: Path, caption_ext: str, listing: dict[str, FileStat] | None = None) -> dict[str, str]:
+    """stem -> caption file name."""
+    if not caption_ext:
+        return {}
+    listing = scan(folder) if listing is None else listing
     ext = caption_ext.lower()
     # Windows globs ignore case: "a.TXT" is a caption there.
-    return {p.name[: -len(ext)] for p in folder.iterdir() if p.is_file() and p.name.lower().endswith(ext)}
+    return {n[: -len(ext)]: n for n in listing if n.lower().endswith(ext)}
 
 
 def match_controls(targets: list[str], controls: list[str]) -> tuple[dict[str, list[str]], list[str], list[str]]:
@@ -93,35 +119,28 @@ class Finding:
                                details={"files": self.files[:MAX_LISTED], "count": len(self.files)})
 
 
-def _siblings(folder: Path) -> dict[str, list[Path]]:
-    """stem -> files with that stem (one listing of the folder)."""
-    out: dict[str, list[Path]] = {}
-    if folder.is_dir():
-        for p in folder.iterdir():
-            if p.is_file():
-                out.setdefault(p.stem, []).append(p)
+def _siblings(listing: dict[str, FileStat]) -> dict[str, list[str]]:
+    """stem -> names of the files with that stem."""
+    out: dict[str, list[str]] = {}
+    for name in listing:
+        out.setdefault(os.path.splitext(name)[0], []).append(name)
     return out
 
 
-def _is_empty_caption(path: Path) -> bool:
-    try:
-        size = path.stat().st_size
-        # Only short files can be blank; reading every caption of a large dataset is not needed.
-        return size == 0 or (size <= 256 and not path.read_text(encoding="utf-8", errors="replace").strip())
-    except OSError:
-        return False
-
-
-def findings(source: DatasetSource, caption_ext: str, max_controls: int | None = None) -> list[Finding]:
+def findings(source: DatasetSource, caption_ext: str, max_controls: int | None = None,
+             listing: dict[str, FileStat] | None = None) -> list[Finding]:
     """What musubi's datasource would do with the folder, from file names alone (module docstring), in the
-    order the start path refuses them."""
+    order the start path refuses them. `listing`: scan(source.media_dir) when the caller has it."""
+    from . import media_info
+
     kind = "video" if source.type == "video" else "image"
-    media = _names(source.media_dir, kind)
+    listing = scan(source.media_dir) if listing is None else listing
+    media = _names(source.media_dir, kind, listing)
     if not media:
         return []
     out: list[Finding] = []
-    captioned = _caption_stems(source.media_dir, caption_ext)
-    uncaptioned = [n for n in media if os.path.splitext(n)[0] not in captioned]
+    captions = _caption_stems(source.media_dir, caption_ext, listing)
+    uncaptioned = [n for n in media if os.path.splitext(n)[0] not in captions]
     if uncaptioned and kind == "video":
         out.append(Finding("video_caption_missing", "block", uncaptioned,
                            f"{len(uncaptioned)} video(s) have no caption ({caption_ext}); musubi-tuner stops caching "
@@ -131,26 +150,33 @@ def findings(source: DatasetSource, caption_ext: str, max_controls: int | None =
                            f"{len(uncaptioned)} image(s) have no caption ({caption_ext}) and are left out of training",
                            {"ext": caption_ext}))
     if uncaptioned:
-        siblings = _siblings(source.media_dir)
+        siblings = _siblings(listing)
         media_set = set(media)
         other: dict[str, list[str]] = {}
         for name in uncaptioned:
-            for p in siblings.get(os.path.splitext(name)[0], []):
-                if p.name not in media_set and p.suffix.lower() in CAPTION_LIKE:
-                    other.setdefault(p.suffix.lower(), []).append(name)
+            for sibling in siblings.get(os.path.splitext(name)[0], []):
+                ext = os.path.splitext(sibling)[1].lower()
+                if sibling not in media_set and ext in CAPTION_LIKE:
+                    other.setdefault(ext, []).append(name)
         for ext, names in sorted(other.items()):
             out.append(Finding("caption_wrong_extension", "warn", names,
                                f"{len(names)} file(s) have a {ext} caption, but the task reads {caption_ext}",
                                {"found": ext, "ext": caption_ext}))
-    empty = [n for n in media if n not in uncaptioned
-             and _is_empty_caption(source.media_dir / (os.path.splitext(n)[0] + caption_ext))]
+    missing = set(uncaptioned)
+    empty = []
+    for n in media:
+        if n in missing:
+            continue
+        caption = listing[captions[os.path.splitext(n)[0]]]
+        if media_info.is_blank(source.media_dir / caption.name, caption.size, caption.mtime_ns):
+            empty.append(n)
     if empty:
         out.append(Finding("caption_empty", "warn", empty,
                            f"{len(empty)} file(s) have an empty caption and train without any text",
                            {"ext": caption_ext}))
     if source.type != "image_control":
         return out
-    targets = [n for n in media if n not in uncaptioned]
+    targets = [n for n in media if n not in missing]
     matches, missing, bad = match_controls(targets, _names(source.control_dir, "image"))
     if bad:
         out.append(Finding("control_bad_name", "block", bad,

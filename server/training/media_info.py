@@ -40,6 +40,9 @@ class Info:
 _lock = threading.Lock()
 _infos: dict[tuple, Info] = {}
 _hashes: dict[tuple, str] = {}
+_blank: dict[tuple, bool] = {}
+# A caption longer than this is not all whitespace in practice; shorter ones are read (once per version).
+BLANK_CHECK_BYTES = 256
 
 
 def _key(path: Path, st: os.stat_result) -> tuple:
@@ -82,22 +85,44 @@ def _read_video(path: Path) -> Info:
         return Info(error=f"{type(exc).__name__}: {exc}")
 
 
-def info(path: Path, kind: str) -> Info:
+def _stat_key(path: Path, stat: tuple[int, int] | None) -> tuple:
+    """(path, size, mtime_ns): from the caller's listing (dataset_checks.scan) or a stat."""
+    if stat is not None:
+        return str(path), stat[0], stat[1]
+    return _key(path, path.stat())
+
+
+def info(path: Path, kind: str, stat: tuple[int, int] | None = None) -> Info:
     try:
-        st = path.stat()
+        key = (*_stat_key(path, stat), kind)
     except OSError as exc:
         return Info(error=str(exc))
-    key = (*_key(path, st), kind)
     cached = _infos.get(key)
     if cached is not None:
         return cached
     return _remember(_infos, key, _read_video(path) if kind == "video" else _read_image(path))
 
 
-def content_hash(path: Path) -> str | None:
+def is_blank(path: Path, size: int, mtime_ns: int) -> bool:
+    """A caption file with no text (empty or whitespace only)."""
+    if size == 0:
+        return True
+    if size > BLANK_CHECK_BYTES:
+        return False
+    key = (str(path), size, mtime_ns)
+    cached = _blank.get(key)
+    if cached is not None:
+        return cached
     try:
-        st = path.stat()
-        key = _key(path, st)
+        blank = not path.read_text(encoding="utf-8", errors="replace").strip()
+    except OSError:
+        return False
+    return _remember(_blank, key, blank)
+
+
+def content_hash(path: Path, stat: tuple[int, int] | None = None) -> str | None:
+    try:
+        key = _stat_key(path, stat)
         cached = _hashes.get(key)
         if cached is not None:
             return cached

@@ -92,24 +92,27 @@ def trigger_word(store, dataset_id: str) -> str | None:
     return (row[0] or "").strip() or None if row else None
 
 
-def _media(source: DatasetSource, caption_ext: str) -> tuple[list[Path], set[str]]:
-    files = source.media_files()
-    captioned = dataset_checks._caption_stems(source.media_dir, caption_ext)
-    return files, captioned
+def _stat(listing: dict, path: Path) -> tuple[int, int] | None:
+    entry = listing.get(path.name)
+    return (entry.size, entry.mtime_ns) if entry else None
 
 
-def _image_findings(kept: list[Path], selector: buckets.Selector, out: list[Finding]) -> dict[str, tuple]:
+def _image_findings(kept: list[Path], selector: buckets.Selector, out: list[Finding],
+                    listing: dict) -> dict[str, tuple]:
     sizes: dict[str, tuple] = {}
     unreadable, upscaled, own, tiny = [], [], [], []
     resos = selector.resolutions()
+    by_size: dict[tuple, tuple] = {}   # datasets repeat a few sizes: one bucket lookup per size
     worst = 1.0
     for p in kept:
-        info = media_info.info(p, "image")
+        info = media_info.info(p, "image", _stat(listing, p))
         if info.error:
             unreadable.append(p.name)
             continue
         sizes[p.name] = info.size
-        bw, bh = selector.bucket_for(info.size, resos)
+        if info.size not in by_size:
+            by_size[info.size] = selector.bucket_for(info.size, resos)
+        bw, bh = by_size[info.size]
         if bw <= 0 or bh <= 0:
             tiny.append(p.name)
             continue
@@ -146,12 +149,13 @@ def _image_findings(kept: list[Path], selector: buckets.Selector, out: list[Find
 def _control_findings(source: DatasetSource, sizes: dict[str, tuple], d: dict, ttype,
                       out: list[Finding]) -> dict[str, int]:
     targets = sorted(sizes)
-    matches, _, _ = dataset_checks.match_controls(targets, dataset_checks._names(source.control_dir, "image"))
+    listing = dataset_checks.scan(source.control_dir)
+    matches, _, _ = dataset_checks.match_controls(targets, dataset_checks._names(source.control_dir, "image", listing))
     unreadable, mismatched = [], []
     for target, controls in matches.items():
         tw, th = sizes[target]
         for c in controls:
-            info = media_info.info(source.control_dir / c, "image")
+            info = media_info.info(source.control_dir / c, "image", _stat(listing, source.control_dir / c))
             if info.error:
                 unreadable.append(c)
             elif not d.get("no_resize_control") and abs((info.width / info.height) / (tw / th) - 1) > ASPECT_TOLERANCE:
@@ -168,14 +172,15 @@ def _control_findings(source: DatasetSource, sizes: dict[str, tuple], d: dict, t
     return {t: len(c) for t, c in matches.items()}
 
 
-def _video_findings(kept: list[Path], d: dict, ttype, out: list[Finding]) -> tuple[list[buckets.Item], list[dict]]:
+def _video_findings(kept: list[Path], d: dict, ttype, out: list[Finding],
+                    listing: dict) -> tuple[list[buckets.Item], list[dict]]:
     items, clips, none, unreadable = [], [], [], []
     targets = rounded_target_frames(d.get("target_frames"))
     mode = d.get("frame_extraction") or "head"
     end = max(targets) if mode == "head" or (mode == "uniform" and (d.get("frame_sample") or 1) == 1) else None
     source_fps = d.get("source_fps")
     for p in kept:
-        info = media_info.info(p, "video")
+        info = media_info.info(p, "video", _stat(listing, p))
         if info.error:
             unreadable.append(p.name)
             continue
@@ -198,10 +203,10 @@ def _video_findings(kept: list[Path], d: dict, ttype, out: list[Finding]) -> tup
     return items, clips
 
 
-def _duplicates(files: list[Path], out: list[Finding]) -> None:
+def _duplicates(files: list[Path], out: list[Finding], listing: dict) -> None:
     by_hash: dict[str, list[str]] = {}
     for p in files:
-        h = media_info.content_hash(p)
+        h = media_info.content_hash(p, _stat(listing, p))
         if h:
             by_hash.setdefault(h, []).append(p.name)
     groups = [sorted(g) for g in by_hash.values() if len(g) > 1]
@@ -237,20 +242,22 @@ def build(resolved: dict, source: DatasetSource, *, trigger: str | None = None, 
     """The report for a resolved config (config.resolve) over `source` (module docstring)."""
     ttype = task_types.get(resolved["task_type"])
     d, t = resolved["dataset"], resolved["training"]
-    found = dataset_checks.findings(source, d["caption_extension"], ttype.max_controls)
+    listing = dataset_checks.scan(source.media_dir)   # one listing for every check below
+    found = dataset_checks.findings(source, d["caption_extension"], ttype.max_controls, listing)
     video = source.type == "video"
-    files, captioned = _media(source, d["caption_extension"])
+    files = [source.media_dir / n for n in dataset_checks._names(source.media_dir, "video" if video else "image", listing)]
+    captioned = dataset_checks._caption_stems(source.media_dir, d["caption_extension"], listing)
     kept = [p for p in files if p.stem in captioned]
     selector = buckets.Selector(tuple(d["resolution"]), bool(d["enable_bucket"]), bool(d["bucket_no_upscale"]),
                                 ttype.bucket_step)
     clips: list[dict] = []
     if video:
-        items, clips = _video_findings(kept, d, ttype, found)
+        items, clips = _video_findings(kept, d, ttype, found, listing)
     else:
-        sizes = _image_findings(kept, selector, found)
+        sizes = _image_findings(kept, selector, found, listing)
         controls = _control_findings(source, sizes, d, ttype, found) if source.type == "image_control" else {}
         items = [buckets.Item(n, s, controls=controls.get(n, 0)) for n, s in sizes.items()]
-    _duplicates(files, found)
+    _duplicates(files, found, listing)
     _sample_findings(resolved, trigger, found)
     preview = buckets.preview(items, selector, batch_size=d["batch_size"], num_repeats=d["num_repeats"],
                               grad_accum=t.get("gradient_accumulation_steps") or 1,

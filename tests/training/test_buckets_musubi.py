@@ -16,7 +16,7 @@ from .test_real_musubi import probe
 
 # Image sizes chosen to land in many buckets, above and below the resolution, both orientations.
 SIZES = [(1024, 768), (1000, 760), (640, 480), (300, 500), (2000, 900), (512, 512), (768, 1360), (97, 61),
-         (1280, 720), (720, 1280)]
+         (1280, 720), (720, 1280), (3000, 600), (500, 2600)]  # the last two: the extreme buckets
 
 
 def _image_dataset(root: Path, with_controls: bool = False) -> None:

@@ -10,7 +10,8 @@ dataset/image_video_dataset.py (`prepare_for_training`), at the pinned commit:
 - videos: the bucket key is (w, h, frames of the window); edit datasets: the key also carries the number
   of control images (musubi splits buckets by control latents so a batch never stacks ragged controls).
 - each bucket holds every item `num_repeats` times; batches per bucket = ceil(count / batch_size).
-- steps per epoch = ceil(batches / gradient_accumulation_steps) (trainer_base.py, one process).
+- steps per epoch = ceil(batches / processes / gradient_accumulation_steps) (trainer_base.py: one process
+  per GPU with `accelerate launch --multi_gpu`).
 tests/training/test_buckets_musubi.py runs musubi's own code on the same datasets and requires equality.
 """
 
@@ -80,7 +81,7 @@ class Item:
 
 def preview(items: list[Item], selector: Selector, *, batch_size: int, num_repeats: int,
             grad_accum: int = 1, epochs: int | None = None, max_steps: int | None = None,
-            max_listed: int = 200) -> dict:
+            processes: int = 1, max_listed: int = 200) -> dict:
     """Every bucket with its count (repeats included) and files, batches and steps (module docstring)."""
     resos = selector.resolutions()
     by_size: dict[tuple, tuple] = {}
@@ -104,7 +105,7 @@ def preview(items: list[Item], selector: Selector, *, batch_size: int, num_repea
                      "items": len(names), "count": count, "batches": math.ceil(count / bs),
                      "smaller_than_batch": count < bs, "files": sorted(names)[:max_listed]})
     batches = sum(r["batches"] for r in rows)
-    steps_per_epoch = math.ceil(batches / max(1, grad_accum))
+    steps_per_epoch = math.ceil(batches / max(1, processes) / max(1, grad_accum))
     if max_steps is not None:
         total = max_steps
     elif epochs is not None:
@@ -113,4 +114,4 @@ def preview(items: list[Item], selector: Selector, *, batch_size: int, num_repea
         total = None
     return {"selector": selector.public(), "buckets": rows, "num_train_items": sum(r["count"] for r in rows),
             "batches_per_epoch": batches, "steps_per_epoch": steps_per_epoch, "epochs": epochs,
-            "total_steps": total, "batch_size": bs, "num_repeats": num_repeats, "grad_accum": grad_accum}
+            "total_steps": total, "batch_size": bs, "num_repeats": num_repeats, "grad_accum": grad_accum, "processes": processes}

@@ -261,7 +261,8 @@ def build(resolved: dict, source: DatasetSource, *, trigger: str | None = None, 
     _sample_findings(resolved, trigger, found)
     preview = buckets.preview(items, selector, batch_size=d["batch_size"], num_repeats=d["num_repeats"],
                               grad_accum=t.get("gradient_accumulation_steps") or 1,
-                              epochs=t.get("max_train_epochs"), max_steps=t.get("max_train_steps"))
+                              epochs=t.get("max_train_epochs"), max_steps=t.get("max_train_steps"),
+                              processes=len(resolved.get("gpus") or [0]))
     if not items and files:
         found.append(Finding("nothing_to_train", "block", [], "Nothing in the dataset would be trained on"))
     elif preview["buckets"] and any(b["smaller_than_batch"] for b in preview["buckets"]):

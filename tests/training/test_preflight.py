@@ -137,6 +137,8 @@ def test_preview_counts_batches_and_steps():
     assert p["num_train_items"] == 12 and p["batches_per_epoch"] == 4
     assert p["steps_per_epoch"] == 2 and p["total_steps"] == 10    # ceil(4 / 3) x 5 epochs
     assert [b["smaller_than_batch"] for b in p["buckets"] if b["count"] == 2] == [True]
+    # Two GPUs (one process each) share an epoch's batches: ceil(4 / 2 / 1) steps per epoch.
+    assert buckets.preview(items, sel, batch_size=4, num_repeats=2, processes=2, epochs=5)["total_steps"] == 10
 
 
 def test_api_report_and_a_start_refused_with_the_list(api, svc, models):

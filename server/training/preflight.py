@@ -146,6 +146,25 @@ def _image_findings(kept: list[Path], selector: buckets.Selector, out: list[Find
     return sizes
 
 
+def _one_cache_each(sizes: dict[str, tuple], out: list[Finding]) -> dict[str, tuple]:
+    """musubi names a latent cache `<name without extension>_<W>x<H>_<arch>` (get_latent_cache_path):
+    `a.png` and `a.jpg` of one size write the same file, and only one of them is trained."""
+    kept: dict[tuple, str] = {}
+    clashes: list[str] = []
+    for name in sorted(sizes):
+        key = (Path(name).stem, sizes[name])
+        if key in kept:
+            clashes += [kept[key], name]
+        else:
+            kept[key] = name
+    if clashes:
+        names = sorted(set(clashes))
+        out.append(Finding("cache_name_clash", "warn", names,
+                           f"{len(names)} files share a name (without extension) and a size; musubi-tuner caches "
+                           "them under one file name, so only one of each group is trained. Rename them"))
+    return {name: size for (_, size), name in kept.items()}
+
+
 def _control_findings(source: DatasetSource, sizes: dict[str, tuple], d: dict, ttype,
                       out: list[Finding]) -> dict[str, int]:
     targets = sorted(sizes)
@@ -256,7 +275,7 @@ def build(resolved: dict, source: DatasetSource, *, trigger: str | None = None, 
     else:
         sizes = _image_findings(kept, selector, found, listing)
         controls = _control_findings(source, sizes, d, ttype, found) if source.type == "image_control" else {}
-        items = [buckets.Item(n, s, controls=controls.get(n, 0)) for n, s in sizes.items()]
+        items = [buckets.Item(n, s, controls=controls.get(n, 0)) for n, s in _one_cache_each(sizes, found).items()]
     _duplicates(files, found, listing)
     _sample_findings(resolved, trigger, found)
     preview = buckets.preview(items, selector, batch_size=d["batch_size"], num_repeats=d["num_repeats"],

@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from PIL import Image
 
 from server.training import config, dataset_toml, preflight, task_types
 
@@ -31,6 +32,9 @@ def _image_dataset(root: Path, with_controls: bool = False) -> None:
             for k, name in enumerate(names):
                 png(root / "control" / name, (size[0] // (k + 1), size[1] // (k + 1)), (k, 9, 9))
     png(root / "media" / "uncaptioned.png", (800, 800))
+    if not with_controls:
+        # Same name as i0.png, same size: musubi's caches of the two have one name, one item is trained.
+        Image.new("RGB", SIZES[0], (3, 3, 3)).save(root / "media" / "i0.jpg")
 
 
 def _video_dataset(root: Path) -> None:

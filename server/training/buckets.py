@@ -114,4 +114,5 @@ def preview(items: list[Item], selector: Selector, *, batch_size: int, num_repea
         total = None
     return {"selector": selector.public(), "buckets": rows, "num_train_items": sum(r["count"] for r in rows),
             "batches_per_epoch": batches, "steps_per_epoch": steps_per_epoch, "epochs": epochs,
-            "total_steps": total, "batch_size": bs, "num_repeats": num_repeats, "grad_accum": grad_accum, "processes": processes}
+            "total_steps": total, "batch_size": bs, "num_repeats": num_repeats, "grad_accum": grad_accum,
+            "processes": processes}

@@ -9,8 +9,12 @@ a problem at once, with the files named, instead of after minutes of caching:
   names first); a match other than `<stem>.<ext>` must end in `_<digits>` or musubi raises
   "Invalid digits suffix" (`x_mask.png`): refused; a captioned target with no control image makes
   musubi raise "Could not find matching control images": refused;
+- FLUX.1 Kontext takes exactly one control image per target (TaskType.max_controls): several are refused;
+- a caption under another extension than the task's (`a.caption` for `.txt`) and blank captions: warned;
 - sample prompts' start/end/control images are opened only when sampling, mid-run: refused on start
   (warned in the preview, like missing model files).
+Each problem is a `Finding` (code, severity, files); `check()` raises the blocking ones and warns about
+the rest, and preflight.py builds the whole pre-flight report on `findings()`.
 Errors carry `details.files` (the names, at most MAX_LISTED) for the UI to list.
 """
 
@@ -63,12 +67,12 @@ def scan(folder: Path) -> dict[str, FileStat]:
     return out
 
 
-def _names(folder: Path, kind: str, listing: dict[str, FileStat] | None = None) -> list[str]:
+def media_names(folder: Path, kind: str, listing: dict[str, FileStat] | None = None) -> list[str]:
     listing = scan(folder) if listing is None else listing
     return sorted(n for n in listing if os.path.splitext(n)[1].lower() in MEDIA_EXTENSIONS[kind])
 
 
-def _caption_stems(folder: Path, caption_ext: str, listing: dict[str, FileStat] | None = None) -> dict[str, str]:
+def caption_files(folder: Path, caption_ext: str, listing: dict[str, FileStat] | None = None) -> dict[str, str]:
     """stem -> caption file name."""
     if not caption_ext:
         return {}
@@ -135,11 +139,11 @@ def findings(source: DatasetSource, caption_ext: str, max_controls: int | None =
 
     kind = "video" if source.type == "video" else "image"
     listing = scan(source.media_dir) if listing is None else listing
-    media = _names(source.media_dir, kind, listing)
+    media = media_names(source.media_dir, kind, listing)
     if not media:
         return []
     out: list[Finding] = []
-    captions = _caption_stems(source.media_dir, caption_ext, listing)
+    captions = caption_files(source.media_dir, caption_ext, listing)
     uncaptioned = [n for n in media if os.path.splitext(n)[0] not in captions]
     if uncaptioned and kind == "video":
         out.append(Finding("video_caption_missing", "block", uncaptioned,
@@ -177,7 +181,7 @@ def findings(source: DatasetSource, caption_ext: str, max_controls: int | None =
     if source.type != "image_control":
         return out
     targets = [n for n in media if n not in missing]
-    matches, missing, bad = match_controls(targets, _names(source.control_dir, "image"))
+    matches, missing, bad = match_controls(targets, media_names(source.control_dir, "image"))
     if bad:
         out.append(Finding("control_bad_name", "block", bad,
                            "Control images must be named like the target (name.png) or with a number after it "

@@ -169,7 +169,8 @@ def _control_findings(source: DatasetSource, sizes: dict[str, tuple], d: dict, t
                       out: list[Finding]) -> dict[str, int]:
     targets = sorted(sizes)
     listing = dataset_checks.scan(source.control_dir)
-    matches, _, _ = dataset_checks.match_controls(targets, dataset_checks._names(source.control_dir, "image", listing))
+    control_names = dataset_checks.media_names(source.control_dir, "image", listing)
+    matches, _, _ = dataset_checks.match_controls(targets, control_names)
     unreadable, mismatched = [], []
     for target, controls in matches.items():
         tw, th = sizes[target]
@@ -264,8 +265,9 @@ def build(resolved: dict, source: DatasetSource, *, trigger: str | None = None, 
     listing = dataset_checks.scan(source.media_dir)   # one listing for every check below
     found = dataset_checks.findings(source, d["caption_extension"], ttype.max_controls, listing)
     video = source.type == "video"
-    files = [source.media_dir / n for n in dataset_checks._names(source.media_dir, "video" if video else "image", listing)]
-    captioned = dataset_checks._caption_stems(source.media_dir, d["caption_extension"], listing)
+    kind = "video" if video else "image"
+    files = [source.media_dir / n for n in dataset_checks.media_names(source.media_dir, kind, listing)]
+    captioned = dataset_checks.caption_files(source.media_dir, d["caption_extension"], listing)
     kept = [p for p in files if p.stem in captioned]
     selector = buckets.Selector(tuple(d["resolution"]), bool(d["enable_bucket"]), bool(d["bucket_no_upscale"]),
                                 ttype.bucket_step)

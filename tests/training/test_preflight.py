@@ -89,7 +89,8 @@ def test_edit_pairs_with_another_shape_or_an_unreadable_control(tmp_path):
     report = _report(tmp_path, "image_control", "qwen-image-edit-lora", "edit-2511")
     found = _by_code(report)
     assert found["control_size_mismatch"]["files"] == ["b.png"]
-    assert found["file_unreadable"]["files"] == ["c.png"] and found["file_unreadable"]["params"] == {"folder": "control"}
+    assert found["file_unreadable"]["files"] == ["c.png"]
+    assert found["file_unreadable"]["params"] == {"folder": "control"}
 
 
 def test_video_windows_follow_musubis_extraction():

@@ -134,6 +134,14 @@ class TaskType:
     # pre-quantized fp8 DiT (docs/qwen_image.md); "qwen_vae" = the VAE must be Qwen-Image's layout;
     # "fp8_dit_documented" = an fp8 DiT is a documented choice with --fp8_base (docs/hunyuan_video.md).
     model_checks: tuple[str, ...] = ()
+    # musubi's BucketSelector step for the architecture (dataset/bucket.py RESOLUTION_STEPS_*): bucket sides
+    # are multiples of it. 16 for every type here (VAE f8 x patch 2).
+    bucket_step: int = 16
+    # Control images per target the architecture takes; None: any number (Qwen-Image-Edit-2509/2511).
+    # FLUX.1 Kontext raises "requires exactly one control content per item" (flux_kontext_cache_latents.py).
+    max_controls: int | None = None
+    # Frame rate musubi resamples videos to when `source_fps` is set (VideoDataset.TARGET_FPS_*).
+    video_fps: float | None = None
 
     @property
     def label_key(self) -> str:
@@ -266,7 +274,7 @@ _WAN14_VRAM = VramModel(weights_bf16_gb=28.0, weights_fp8_gb=14.5, activation_gb
 _WAN_VIDEO_PROMPTS = ("width", "height", "frames", "seed", "steps", "cfg_scale", "flow_shift", "negative", "image")
 _WAN_COMMON = dict(scripts=_WAN_SCRIPTS, network_module="networks.lora_wan", dataset_types=("image", "video"),
                    max_blocks_to_swap=39, vram=_WAN14_VRAM, text_encoder_fp8_flag="--fp8_t5",
-                   prompt_options=_WAN_VIDEO_PROMPTS, video=True, guidance_option="cfg_scale",
+                   prompt_options=_WAN_VIDEO_PROMPTS, video=True, video_fps=16.0, guidance_option="cfg_scale",
                    dit_dtype_keys=_WAN_DTYPE_KEYS)
 _QWEN_COMMON = dict(scripts=_QWEN_SCRIPTS, network_module="networks.lora_qwen_image", models=_ONE_ENCODER_MODELS,
                     max_blocks_to_swap=59, vram=_QWEN_VRAM, presets=_QWEN_PRESETS, text_encoder_fp8_flag="--fp8_vl",
@@ -304,7 +312,7 @@ TASK_TYPES: dict[str, TaskType] = {t.id: t for t in (
         # Sampling: embedded guidance 2.5 (flux_kontext_train_network.py default_guidance_scale).
         defaults=_image_defaults(1e-4, "flux_shift", 1.0, guidance=2.5, guidance_scale=1.0),
         prompt_options=("width", "height", "seed", "steps", "guidance", "negative", "control_images"),
-        required_prompt_options=("control_images",),
+        required_prompt_options=("control_images",), max_controls=1,
     ),
     TaskType(
         id="wan2.2-lora", models=_WAN22_MODELS,
@@ -383,7 +391,7 @@ TASK_TYPES: dict[str, TaskType] = {t.id: t for t in (
         # Embedded guidance 6.0 (hv_train_network.py default_guidance_scale).
         defaults=_video_defaults(2e-4, 7.0, guidance=6.0),
         prompt_options=("width", "height", "frames", "seed", "steps", "guidance", "flow_shift", "negative"),
-        video=True,
+        video=True, video_fps=24.0,
     ),
 )}
 

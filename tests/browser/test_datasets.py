@@ -173,6 +173,48 @@ def test_tag_drag_reorders_caption_file(page, live, tmp_path):
     assert not page.errors, page.errors
 
 
+def test_suggestions_always_match_what_is_typed(page, live, tmp_path):
+    """The add-tag field asks for suggestions on focus (every tag) and again as the user types. On a busy
+    machine the answer for "delt" can take a while: meanwhile the list must not keep offering the tags for
+    the empty field (Enter or a click would pick one of those), and a late answer must not move the
+    highlight off the suggestion the user picked."""
+    import time
+
+    english(page)
+    ds_id = create_dataset(page)
+    files = make_images(tmp_path / "in", 2, captions={"img_00": "alpha", "img_01": "delta, dell, zeta"})
+    upload_into(page, ds_id, files, 2)
+    held = []
+
+    def hold_typed_prefix(route):
+        if "prefix=delt" in route.request.url:
+            held.append((route, route.fetch()))  # answered by the server now, delivered later
+        else:
+            route.continue_()
+
+    page.route(re.compile(r".*/tags/suggest.*"), hold_typed_prefix)
+    page.click("[data-testid=tab-tags]")
+    row = page.locator("[data-testid=tag-row][data-name='img_00.png']")
+    options = row.get_by_role("option")
+    row.locator("[data-testid=add-tag]").click()
+    expect(row.get_by_role("option", name=re.compile("zeta"))).to_be_visible()  # the empty field's answer
+    inp = row.locator("[data-testid=add-tag-input]")
+    inp.fill("delt")
+    expect(options).to_have_count(0)  # nothing offered until the answer for "delt" is in
+    deadline = time.monotonic() + 15
+    while not held:
+        assert time.monotonic() < deadline, "the field never asked for suggestions for what was typed"
+        page.wait_for_timeout(50)  # lets Playwright dispatch the route handler while we wait
+    route, answer = held[0]
+    route.fulfill(response=answer)
+    expect(options).to_have_count(1)
+    inp.press("ArrowDown")
+    expect(row.get_by_role("option", name=re.compile("delta"))).to_have_attribute("aria-selected", "true")
+    inp.press("Enter")
+    wait_for(lambda: caption_on_disk(live, ds_id, "img_00") == "alpha, delta")
+    page.unroute(re.compile(r".*/tags/suggest.*"))
+
+
 def test_batch_replace_tag_then_undo_and_redo(page, live, tmp_path):
     english(page)
     ds_id = create_dataset(page)

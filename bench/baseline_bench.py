@@ -165,7 +165,334 @@ def bench_caption(tmp: Path, repeat: int) -> None:
         svc.shutdown()
 
 
-SECTIONS = {"grid": bench_grid, "caption": bench_caption}
+# --- progress ---------------------------------------------------------------------------------
+
+def bench_progress(tmp: Path, steps: int, step_s: float, idle_s: float) -> None:
+    """The stand-in trainer (tests/standin/fake_musubi) prints musubi's own tqdm output; it notes each
+    step in FAKE_MUSUBI_STEP_LOG right after drawing it. A 2 ms watcher of that file dates each step's
+    write; the baseline is a bare 10 ms tail of the training log; the app is a real websocket client."""
+    import threading
+
+    import psutil
+    from simple_websocket import Client
+
+    from server.serve import ServerThread
+    from server.training import tasks
+    from tests.training.conftest import add_dataset, point_at_standin
+
+    print(f"progress: {steps} steps of {step_s * 1000:.0f} ms through the real runner, websocket and server")
+    step_log = tmp / "steps.log"
+    os.environ["FAKE_MUSUBI_STEP_LOG"] = str(step_log)
+    os.environ["FAKE_MUSUBI_STEP_S"] = str(step_s)
+    app = create_app(data_dir=tmp / "data", token=TOKEN, testing=True, gpu_provider="none")
+    svc = app.extensions["workbench"]
+    srv = ServerThread(app)
+    srv.start()
+    stop = threading.Event()
+    written: dict[int, float] = {}
+    tailed: dict[int, float] = {}
+    shown: dict[int, float] = {}
+    losses: set[int] = set()
+    try:
+        point_at_standin(svc.store)
+        add_dataset(svc)
+        models = {}
+        for key in ("dit", "vae", "text_encoder"):
+            (tmp / f"{key}.safetensors").write_bytes(b"weights")
+            models[key] = str(tmp / f"{key}.safetensors")
+        # 3 images, batch 1: `steps` steps are steps/3 epochs.
+        task = tasks.create(svc.store, svc.layout, {
+            "name": "bench", "task_type": "qwen-image-lora", "dataset_id": "ds_0000c0de", "models": models,
+            "vram_preset": "low", "gpus": [0], "training": {"max_train_epochs": max(1, steps // 3)}})
+        train_log = tasks.paths(svc.layout, task["id"]).logs / "run-001-train.log"
+        ws = Client.connect(f"ws://127.0.0.1:{srv.port}/ws?token={TOKEN}")
+        ws.send(json.dumps({"op": "subscribe", "topics": [f"task:{task['id']}", "tasks", "system"]}))
+
+        def receive():
+            while not stop.is_set():
+                raw = ws.receive(timeout=0.5)
+                if raw is None:
+                    continue
+                now = time.time()
+                ev = json.loads(raw)
+                if ev["type"] == "progress" and ev["data"].get("stage") == "train" and ev["data"].get("step"):
+                    shown.setdefault(ev["data"]["step"], now)
+                elif ev["type"] == "loss":
+                    losses.update(pt["step"] for pt in ev["data"]["points"])
+
+        def watch_steps():   # the reference: when each step was written
+            seen = 0
+            while not stop.is_set():
+                try:
+                    n = len(step_log.read_text().split())
+                except FileNotFoundError:
+                    n = 0
+                now = time.time()
+                for k in range(seen + 1, n + 1):
+                    written[k] = now
+                seen = n
+                time.sleep(0.002)
+
+        def bare_tail():   # the baseline: a 10 ms tail of the same log, parsed for the bar's step
+            import re
+            offset, pending = 0, ""
+            bar = re.compile(r"steps:\s+\d+%\|[^|]*\|\s*(\d+)/")
+            while not stop.is_set():
+                try:
+                    with open(train_log, "rb") as f:
+                        f.seek(offset)
+                        data = f.read()
+                except FileNotFoundError:
+                    data = b""
+                offset += len(data)
+                now = time.time()
+                pending += data.decode("utf-8", "replace")
+                for m in bar.finditer(pending):
+                    tailed.setdefault(int(m.group(1)), now)
+                pending = pending[-200:]
+                time.sleep(0.01)
+
+        threads = [threading.Thread(target=f, daemon=True) for f in (receive, watch_steps, bare_tail)]
+        for t in threads:
+            t.start()
+        svc.supervisor.enqueue(task["id"])
+        done = svc.supervisor.wait(task["id"], timeout=steps * step_s * 10 + 60)
+        assert done["status"] == "done", done.get("error")
+        time.sleep(0.5)   # the last events are in flight
+        total = max(written) if written else 0
+        app_lat = [(shown[k] - written[k]) * 1000 for k in written if k in shown]
+        base_lat = [(tailed[k] - written[k]) * 1000 for k in written if k in tailed]
+        print(f"  steps written {total}, shown {len(app_lat)}, with loss {len(losses & set(written))} "
+              f"(every step's loss delivered: {losses >= set(range(1, total + 1))})")
+        line("step -> event p50", statistics.median(app_lat), statistics.median(base_lat), "ms")
+        line("step -> event p95", p(app_lat, 95), p(base_lat, 95), "ms")
+        stop.set()
+        for t in threads[1:]:
+            t.join()
+        # Idle: the task page's websocket stays open (task, tasks, system topics), nothing happens.
+        me = psutil.Process()
+        c0, t0 = sum(me.cpu_times()[:2]), time.monotonic()
+        time.sleep(idle_s)
+        cpu = (sum(me.cpu_times()[:2]) - c0) / (time.monotonic() - t0) * 100
+        print(f"  idle CPU with the task page's websocket open, {idle_s:.0f} s: {cpu:.3f} % of one core "
+              f"(target < 0.2 %; a bare idle process: 0)")
+        threads[0].join()
+        ws.close()
+    finally:
+        stop.set()
+        srv.shutdown()
+        svc.shutdown()
+
+
+# --- thumbs -----------------------------------------------------------------------------------
+
+def _bare_thumb(args) -> None:
+    """The baseline's work per file: Pillow draft decode, thumbnail, JPEG save (what any tool does)."""
+    from PIL import Image
+
+    src, dest = args
+    with Image.open(src) as img:
+        img.draft("RGB", (384, 384))
+        img = img.convert("RGB")
+        img.thumbnail((384, 384), Image.Resampling.LANCZOS, reducing_gap=2.0)
+        img.save(dest, "JPEG", quality=82)
+
+
+def make_photos(folder: Path, count: int, size: tuple[int, int] = (1600, 1200)) -> list[Path]:
+    from PIL import Image
+
+    folder.mkdir(parents=True, exist_ok=True)
+    noise = Image.effect_noise(size, 30).convert("RGB")
+    out = []
+    for i in range(count):
+        img = noise.rotate(i % 360) if i % 5 else noise
+        path = folder / f"photo_{i:05d}.jpg"
+        img.save(path, quality=88)
+        out.append(path)
+    return out
+
+
+def bench_thumbs(tmp: Path, count: int) -> None:
+    import multiprocessing
+    import shutil
+    from concurrent.futures import ProcessPoolExecutor
+
+    print(f"thumbs: {count} JPEGs 1600x1200 -> 384 px thumbnails (the job, against a 2-process Pillow pool)")
+    photos = make_photos(tmp / "photos", count)
+    app, svc, client = app_in(tmp)
+    try:
+        ds = client.post("/api/datasets", json={"name": "thumbs"}, headers=H).get_json()["dataset"]
+        media = svc.layout.datasets / ds["id"] / "media"
+        for path in photos:
+            shutil.copy2(path, media / path.name)
+        assert client.post(f"/api/datasets/{ds['id']}/rescan", headers=H).status_code == 200
+        for job in svc.jobs.list(owner=f"dataset:{ds['id']}"):
+            svc.jobs.wait(job["id"], timeout=3600)
+        shutil.rmtree(svc.layout.cache / "thumbs", ignore_errors=True)   # a rescan may have started the job
+
+        def via_app():
+            from server.datasets import thumbnails
+            job = thumbnails.submit_job(svc, ds["id"])
+            job = svc.jobs.wait(job["id"], timeout=3600)
+            assert job["result"]["made"] == count, job["result"]
+            return count / (job["finished_at"] - job["started_at"])
+
+        def bare():
+            out = tmp / "bare"
+            shutil.rmtree(out, ignore_errors=True)
+            out.mkdir()
+            started = time.perf_counter()
+            with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn")) as pool:
+                list(pool.map(_bare_thumb, [(p_, out / (p_.name + ".jpg")) for p_ in photos], chunksize=8))
+            return count / (time.perf_counter() - started)
+
+        def cpu() -> float:   # this process and its reaped children (the pool workers), in seconds
+            t = os.times()
+            return t.user + t.system + t.children_user + t.children_system
+
+        a, b, ca, cb = [], [], [], []
+        for _ in range(2):   # interleaved, best of two each
+            shutil.rmtree(svc.layout.cache / "thumbs", ignore_errors=True)
+            c = cpu()
+            a.append(via_app())
+            ca.append((cpu() - c) / count * 1000)
+            c = cpu()
+            b.append(bare())
+            cb.append((cpu() - c) / count * 1000)
+        line("thumbnails per second (best of 2)", max(a), max(b), "img/s", higher_better=True)
+        line("CPU per thumbnail, all processes (min of 2)", min(ca), min(cb), "ms")
+    finally:
+        svc.shutdown()
+
+
+# --- wd14 -------------------------------------------------------------------------------------
+
+def bench_wd14(tmp: Path, count: int) -> None:
+    """The app's WD14 backend (decode + EXIF + alpha + pad + resize + BGR, batching, a decode thread)
+    against a bare loop over the same files and the same onnxruntime session: open, convert to RGB,
+    pad to a white square, bicubic resize, BGR float32, run. The tiny test model (tests/tagging) has
+    the real v3 input (448x448), so the figure is all preprocessing and call overhead."""
+    import numpy as np
+    from PIL import Image
+
+    sys.path.insert(0, str(ROOT / "bench"))
+    from tagging_bench import make_images  # noqa: PLC0415 - mixed sizes, JPEG and PNG with alpha
+
+    from server.tagging.config import build_options
+    from server.tagging.wd14 import Wd14Backend, Wd14Options
+    from tests.tagging.tiny_wd14 import build_model_dir
+
+    print(f"wd14: {count} images 512..1216 px (jpg/png), 448x448 model input, best of 3, interleaved")
+    model_dir = build_model_dir(tmp / "model", size=448)
+    folder = tmp / "imgs"
+    folder.mkdir()
+    items_ = make_images(folder, count)
+    for batch in (1, 4):
+        backend = Wd14Backend(build_options(Wd14Options, None, {"model_dir": str(model_dir), "batch_size": batch}))
+        backend.load()
+        session = backend.session
+        name_in, name_out = session.get_inputs()[0].name, session.get_outputs()[0].name
+
+        def bare_prep(path):
+            img = Image.open(path).convert("RGB")
+            side = max(img.size)
+            square = Image.new("RGB", (side, side), (255, 255, 255))
+            square.paste(img, ((side - img.width) // 2, (side - img.height) // 2))
+            return np.asarray(square.resize((448, 448), Image.Resampling.BICUBIC), dtype=np.float32)[:, :, ::-1]
+
+        def bare():
+            started = time.perf_counter()
+            for i in range(0, count, batch):
+                arrays = np.stack([bare_prep(it.path) for it in items_[i:i + batch]])
+                if backend.fixed_batch:   # a model exported with batch 1: one run per picture, as the app does
+                    for k in range(len(arrays)):
+                        session.run([name_out], {name_in: arrays[k:k + 1]})
+                else:
+                    session.run([name_out], {name_in: arrays})
+            return count / (time.perf_counter() - started)
+
+        def via_app():
+            started = time.perf_counter()
+            results = list(backend.caption_many(items_))
+            assert all(r.ok for r in results)
+            return count / (time.perf_counter() - started)
+
+        via_app(), bare()   # warm-up
+        a, b = [], []
+        for _ in range(3):
+            a.append(via_app())
+            b.append(bare())
+        line(f"batch {batch}: images per second", max(a), max(b), "img/s", higher_better=True)
+        if batch == 1:
+            # CPU seconds per picture of preprocessing alone (the backend's own decode step against
+            # bare_prep): unlike wall time, this is not bent by other processes on a busy machine.
+            a, b = [], []
+            for _ in range(3):
+                t = time.process_time()
+                backend._decode(items_)
+                a.append((time.process_time() - t) / count * 1000)
+                t = time.process_time()
+                for it in items_:
+                    bare_prep(it.path)
+                b.append((time.process_time() - t) / count * 1000)
+            line("preprocessing CPU per image (min of 3)", min(a), min(b), "ms")
+        backend.close()
+
+
+# --- import -----------------------------------------------------------------------------------
+
+def bench_import(tmp: Path, count: int) -> None:
+    """A folder import through the API (temp-name copies, content hashing for duplicates, the import
+    journal, decode check, index rows, captions) against copying the same files and captions and
+    decoding each the same way (JPEG at 1/8 draft scale) in a bare loop."""
+    import shutil
+
+    from PIL import Image, ImageDraw
+
+    print(f"import: {count} JPEGs 512 px + captions, best of 2, interleaved (thumbnail jobs waited out untimed)")
+    src = tmp / "source"
+    src.mkdir()
+    for i in range(count):   # all different (the import skips duplicates by content)
+        img = Image.new("RGB", (512, 512), (i * 7 % 256, i * 13 % 256, i * 29 % 256))
+        ImageDraw.Draw(img).text((8, 8), f"{i:05d}", fill=(255, 255, 255))
+        img.save(src / f"img_{i:05d}.jpg", quality=85)
+        (src / f"img_{i:05d}.txt").write_text(f"ohwx, tag{i % 50}, solo", encoding="utf-8")
+    app, svc, client = app_in(tmp)
+    try:
+        def via_app():
+            ds = client.post("/api/datasets", json={"name": "imp"}, headers=H).get_json()["dataset"]
+            r = client.post(f"/api/datasets/{ds['id']}/import", json={"source": "folder", "path": str(tmp / "source")},
+                            headers=H)
+            job = svc.jobs.wait(r.get_json()["job"]["id"], timeout=3600)
+            assert job["result"]["imported"] == count, {k: v for k, v in job["result"].items() if "count" in k}
+            for other in svc.jobs.list(owner=f"dataset:{ds['id']}"):   # the thumbnail job it started
+                svc.jobs.wait(other["id"], timeout=3600)
+            return job["finished_at"] - job["started_at"]
+
+        def bare():
+            out = tmp / "bare"
+            shutil.rmtree(out, ignore_errors=True)
+            out.mkdir()
+            started = time.perf_counter()
+            for src in sorted((tmp / "source").iterdir()):
+                dst = out / src.name
+                shutil.copy2(src, dst)
+                if src.suffix == ".jpg":
+                    with Image.open(dst) as img:
+                        img.draft("RGB", (max(1, img.width // 8), max(1, img.height // 8)))
+                        img.load()
+            return time.perf_counter() - started
+
+        a, b = [], []
+        for _ in range(2):
+            b.append(bare())
+            a.append(via_app())
+        line("import time (best of 2)", min(a), min(b), "s")
+    finally:
+        svc.shutdown()
+
+
+SECTIONS = {"grid": bench_grid, "caption": bench_caption, "progress": bench_progress, "thumbs": bench_thumbs, "wd14": bench_wd14, "import": bench_import}
 
 
 def main() -> None:
@@ -173,12 +500,26 @@ def main() -> None:
     ap.add_argument("sections", nargs="*", default=list(SECTIONS), choices=[[], *SECTIONS])
     ap.add_argument("--items", type=int, default=100_000, help="grid: rows in the dataset")
     ap.add_argument("--repeat", type=int, default=41)
+    ap.add_argument("--thumbs", type=int, default=600, help="thumbs: images")
+    ap.add_argument("--imports", type=int, default=1000, help="import: images")
+    ap.add_argument("--wd14", type=int, default=48, help="wd14: images")
+    ap.add_argument("--steps", type=int, default=60, help="progress: training steps")
+    ap.add_argument("--step-ms", type=float, default=250, help="progress: time per step")
+    ap.add_argument("--idle-s", type=float, default=20, help="progress: idle CPU measured over this long")
     args = ap.parse_args()
     for name in args.sections or list(SECTIONS):
         with tempfile.TemporaryDirectory(prefix=f"lw-bench-{name}-") as tmp:
             fn = SECTIONS[name]
             if name == "grid":
                 fn(Path(tmp), args.items, args.repeat)
+            elif name == "import":
+                fn(Path(tmp), args.imports)
+            elif name == "wd14":
+                fn(Path(tmp), args.wd14)
+            elif name == "thumbs":
+                fn(Path(tmp), args.thumbs)
+            elif name == "progress":
+                fn(Path(tmp), args.steps, args.step_ms / 1000, args.idle_s)
             else:
                 fn(Path(tmp), args.repeat)
 

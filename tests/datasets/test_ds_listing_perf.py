@@ -7,9 +7,10 @@ from __future__ import annotations
 import os
 import sqlite3
 
+import pytest
 from ds_helpers import make_image
 
-from server.datasets import items, storage
+from server.datasets import items, listing, storage
 from server.store.migrations import MIGRATIONS, migrate
 
 AGGREGATE = ("SELECT COUNT(*), "
@@ -83,8 +84,11 @@ def test_default_sort_uses_an_index_not_a_sort(svc, ds):
     assert "idx_dataset_items_name_nocase" in plan and "TEMP B-TREE" not in plan, plan
 
 
-def test_pages_equal_the_plain_query(ds, svc, api):
-    """Every page, in every sort and with a filter, equals ORDER BY ... LIMIT/OFFSET over the rows."""
+@pytest.mark.parametrize("deep_from", [0, 10**9], ids=["ids-first", "plain"])
+def test_pages_equal_the_plain_query(ds, svc, api, monkeypatch, deep_from):
+    """Every page, in every sort and with a filter, equals ORDER BY ... LIMIT/OFFSET over the rows,
+    whether fetched ids-first (deep pages) or plainly."""
+    monkeypatch.setattr(listing, "DEEP_OFFSET", deep_from)
     names = ["b.png", "A.png", "a_2.png", "B_1.png", "c.png", "Ä.png", "a.png", "10.png", "9.png", "z z.png"]
     for i, name in enumerate(names):
         make_image(ds.media / name, color=(i * 20, 0, 0), size=(8 + i, 8))

@@ -298,7 +298,7 @@ def _bare_thumb(args) -> None:
         img.save(dest, "JPEG", quality=82)
 
 
-def make_photos(folder: Path, count: int, size: tuple[int, int] = (1600, 1200)) -> list[Path]:
+def make_photos(folder: Path, count: int, size: tuple[int, int] = (1200, 900)) -> list[Path]:
     from PIL import Image
 
     folder.mkdir(parents=True, exist_ok=True)
@@ -317,7 +317,7 @@ def bench_thumbs(tmp: Path, count: int) -> None:
     import shutil
     from concurrent.futures import ProcessPoolExecutor
 
-    print(f"thumbs: {count} JPEGs 1600x1200 -> 384 px thumbnails (the job, against a 2-process Pillow pool)")
+    print(f"thumbs: {count} JPEGs 1200x900 -> 384 px thumbnails (the job, against a 2-process Pillow pool)")
     photos = make_photos(tmp / "photos", count)
     app, svc, client = app_in(tmp)
     try:
@@ -500,7 +500,7 @@ def main() -> None:
     ap.add_argument("sections", nargs="*", default=list(SECTIONS), choices=[[], *SECTIONS])
     ap.add_argument("--items", type=int, default=100_000, help="grid: rows in the dataset")
     ap.add_argument("--repeat", type=int, default=41)
-    ap.add_argument("--thumbs", type=int, default=600, help="thumbs: images")
+    ap.add_argument("--thumbs", type=int, default=1200, help="thumbs: images (the job uses processes from 1000)")
     ap.add_argument("--imports", type=int, default=1000, help="import: images")
     ap.add_argument("--wd14", type=int, default=48, help="wd14: images")
     ap.add_argument("--steps", type=int, default=60, help="progress: training steps")

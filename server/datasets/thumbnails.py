@@ -12,9 +12,10 @@ on demand, so a card never waits for the whole job. An unreadable source marks t
 The job decodes in a process pool when there is much to make: Pillow's resize and JPEG encoding hold
 the GIL for part of their time, so threads reach only ~0.85x of what processes do. Workers are
 started with `spawn` on every platform (what Windows has anyway; forking a process that holds sqlite
-connections and locks is unsafe) and live for one job: starting two costs well under a second, paid
-only by jobs with POOL_MIN or more thumbnails to make. In the frozen exe the launcher calls
-multiprocessing.freeze_support(). A cancel stops handing out work and drops what was queued.
+connections and locks is unsafe) and live for one job: starting them costs about a second of CPU
+each, so only jobs with POOL_MIN or more thumbnails to make use them (smaller ones use threads). In
+the frozen exe the launcher calls multiprocessing.freeze_support(). A cancel stops handing out work
+and drops what was queued.
 """
 
 from __future__ import annotations
@@ -40,7 +41,9 @@ BACKGROUND = (128, 128, 128)
 log = logging.getLogger(__name__)
 
 WORKERS = max(1, min(4, (os.cpu_count() or 2)))
-POOL_MIN = 200      # thumbnails to make before a process pool pays for its start
+# Thumbnails to make before a process pool pays off: each spawned worker imports the app (~1 s of CPU),
+# which a few hundred thumbnails do not win back over threads (measured: bench/baseline_bench.py thumbs).
+POOL_MIN = 1000
 CHUNK = 64          # work handed out between cancel checks and progress reports
 MAX_PASSES = 5
 MAX_REPORTED = 1000

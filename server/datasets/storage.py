@@ -18,6 +18,7 @@ import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import quote
 
 from ..paths import DataLayout
 from .errors import DatasetNotFound, DatasetTrashed, ValidationError
@@ -189,8 +190,6 @@ _URL_SAFE = re.compile(r"[A-Za-z0-9_.~/-]*")
 
 
 def quote_name(name: str) -> str:
-    from urllib.parse import quote
-
     return name if _URL_SAFE.fullmatch(name) else quote(name)
 
 

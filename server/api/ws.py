@@ -7,7 +7,6 @@ The launch secret is checked by the security guard before the handshake (cookie,
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 

@@ -171,6 +171,7 @@ def _check_training(ttype: TaskType, resolved: dict, warnings: list[str]) -> Non
     limit = ttype.swap_ram_warning_above
     if limit is not None and t["blocks_to_swap"] > limit:
         warnings.append(f"Swapping more than {limit} blocks makes main-memory use climb steeply (64 GB RAM advised).")
+    _check_network_type(ttype, t)
     if t["fp8_scaled"] and not ttype.fp8_scaled:
         raise ValidationError(f"{ttype.id} has no --fp8_scaled; turn it off.", field="training.fp8_scaled")
     if t["fp8_text_encoder"] and (not ttype.text_encoder_fp8_flag or not ttype.variant(variant).text_encoder_fp8):
@@ -198,6 +199,19 @@ def _check_training(ttype: TaskType, resolved: dict, warnings: list[str]) -> Non
     lr_schedules.check(t)
     if t["tensorboard"]:
         warnings.append("TensorBoard logging needs `tensorboard` installed in the musubi-tuner environment.")
+
+
+def _check_network_type(ttype: TaskType, t: dict) -> None:
+    kind = t["network_type"]
+    if kind not in ttype.network_types:
+        raise ValidationError(f"musubi-tuner trains {kind} only for {', '.join(ttype.network_types)} on {ttype.id}; "
+                              "choose LoRA.", field="training.network_type", code="network_type_unsupported",
+                              details={"network_type": kind})
+    # docs/loha_lokr.md: LoRA+ splits the learning rate between LoRA's A and B matrices, which LoHa and
+    # LoKr do not have, and the doc lists it as not supported with them.
+    if kind != "lora" and any(a.split("=", 1)[0].strip() == "loraplus_lr_ratio" for a in t["network_args"]):
+        raise ValidationError("LoRA+ (loraplus_lr_ratio) works only with LoRA, not LoHa or LoKr: remove it from "
+                              "the network arguments.", field="training.network_args", code="loraplus_needs_lora")
 
 
 def _sampling_on(resolved: dict, warnings: list[str]) -> bool:
@@ -294,7 +308,8 @@ def _num(value) -> str:
 def _train_args(ttype: TaskType, variant, resolved: dict, models: dict, paths: TaskPaths, name: str,
                 sampling: bool, resume: dict | None) -> list[str]:
     t = resolved["training"]
-    args = ["--dataset_config", str(paths.dataset_toml), "--network_module", ttype.network_module]
+    args = ["--dataset_config", str(paths.dataset_toml), "--network_module",
+            ttype.network_module_for(t["network_type"])]
     experts = t.get("experts") if "experts" in ttype.extra_fields else None
     for m in ttype.models:
         flag = m.flags.get("train")

@@ -14,6 +14,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from .task_types import NETWORK_TYPES
+
 OPTIMIZERS = ("AdamW8bit", "AdamW", "AdaFactor", "Prodigy", "CAME")
 # musubi builds AdamW, AdamW8bit and AdaFactor itself and looks any other name without a dot up in
 # torch.optim (trainer_base.get_optimizer), where Prodigy and CAME are not: they go by import path.
@@ -65,7 +67,8 @@ def F(key, section, kind, default, flag=None, **kw) -> Field:
 
 
 TRAINING_FIELDS: tuple[Field, ...] = (
-    # What is learned.
+    # What is learned. Which network types a task type offers is TaskType.network_types.
+    F("network_type", "training", "choice", "lora", None, choices=NETWORK_TYPES),
     F("network_dim", "training", "int", 32, "--network_dim", min=1, max=1024),
     F("network_alpha", "training", "float", 16.0, "--network_alpha", min=0),
     F("network_args", "training", "str_list", [], "--network_args", group="advanced"),

@@ -18,6 +18,10 @@ from ..errors import NotFound
 STAGES = ("cache_latents", "cache_text_encoder", "train")
 DATASET_TYPES = ("image", "video", "image_control")
 PRESETS = ("high", "medium", "low")
+# What is trained (the `network_type` field): LoRA with the type's own module, or LyCORIS' LoHa / LoKr with
+# musubi's architecture-detecting modules (docs/loha_lokr.md, networks/network_arch.py detect_arch_config).
+NETWORK_TYPES = ("lora", "loha", "lokr")
+LYCORIS_MODULES = {"loha": "networks.loha", "lokr": "networks.lokr"}
 
 # Prompt-file options (`--w` ...) by the name the task config uses for them.
 PROMPT_OPTIONS = {
@@ -134,10 +138,16 @@ class TaskType:
     # pre-quantized fp8 DiT (docs/qwen_image.md); "qwen_vae" = the VAE must be Qwen-Image's layout;
     # "fp8_dit_documented" = an fp8 DiT is a documented choice with --fp8_base (docs/hunyuan_video.md).
     model_checks: tuple[str, ...] = ()
+    # Network types musubi can train for this architecture: LoHa/LoKr only where networks/network_arch.py
+    # detects the DiT (docs/loha_lokr.md lists them; Kandinsky 5 is excluded there by name).
+    network_types: tuple[str, ...] = NETWORK_TYPES
 
     @property
     def label_key(self) -> str:
         return f"training.types.{self.id}.label"
+
+    def network_module_for(self, network_type: str = "lora") -> str:
+        return self.network_module if network_type == "lora" else LYCORIS_MODULES[network_type]
 
     @property
     def help_key(self) -> str:

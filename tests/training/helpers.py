@@ -63,3 +63,10 @@ def all_combinations():
 def combo_id(combo) -> str:
     ttype, variant, preset, dataset_type = combo
     return f"{ttype.id}-{variant}-{preset}-{dataset_type}"
+
+
+def network_combinations():
+    """(type, network type) for every task type x the network types (LoRA, LoHa, LoKr) it offers."""
+    for ttype in task_types.TASK_TYPES.values():
+        for network_type in ttype.network_types:
+            yield ttype, network_type

@@ -3,6 +3,8 @@ musubi's own code does with the commands the app builds. Reads a JSON request on
 
 - "parse": [[script, [args...]], ...]: each script's own argparse parser (captured from its main(), the
   way the script builds it) parses the args; the answer is the argparse error, or null.
+- "modules": [name, ...]: each --network_module is imported as musubi's trainer imports it; the answer is
+  whether it has the create_arch_network the trainer calls (null) or the error.
 - "schedules": [{"script", "first": [args], "resumed": [args], "total": T, "saved_at": K}, ...]: musubi's
   NetworkTrainer.get_lr_scheduler builds the first run's scheduler from the first command's parsed args;
   it steps to K and its state is saved as accelerate saves it (state_dict); the resumed command's
@@ -104,11 +106,21 @@ def datasource(req: dict) -> dict:
             "controls": {name(k): sorted(name(p) for p in v) for k, v in getattr(ds, "control_paths", {}).items()}}
 
 
+def network_module(name: str):
+    try:
+        module = importlib.import_module(f"musubi_tuner.{name}")
+    except Exception as exc:  # noqa: BLE001 - the answer is the error
+        return f"{type(exc).__name__}: {exc}"
+    return None if callable(getattr(module, "create_arch_network", None)) else "no create_arch_network"
+
+
 def main() -> None:
     req = json.load(sys.stdin)
     out = {}
     if "parse" in req:
         out["parse"] = [parse(script, args)[1] for script, args in req["parse"]]
+    if "modules" in req:
+        out["modules"] = [network_module(name) for name in req["modules"]]
     if "schedules" in req:
         out["schedules"] = [schedule(r) for r in req["schedules"]]
     if "datasources" in req:

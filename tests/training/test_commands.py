@@ -12,7 +12,7 @@ from server.errors import ValidationError
 from server.training import cli_spec, task_types
 from server.training.musubi_env import LAUNCH_MODULE
 
-from .helpers import ENV, PATHS, all_combinations, combo_id, plan_for, raw_config, script_args
+from .helpers import ENV, PATHS, all_combinations, combo_id, network_combinations, plan_for, raw_config, script_args
 
 FIXTURE_SPEC = Path(__file__).resolve().parents[1] / "fixtures" / "musubi-cli-spec.json"
 COMBOS = list(all_combinations())
@@ -55,6 +55,38 @@ def test_every_combination_builds_a_valid_command(combo):
     assert values["sample_prompts"] == str(PATHS.sample_prompts)
     assert "sample_prompts.txt" in plan.files and "dataset.toml" in plan.files
     assert plan.vram_estimate_gb > 0
+
+
+NETWORKS = list(network_combinations())
+
+
+@pytest.mark.parametrize("ttype, network_type", NETWORKS, ids=[f"{t.id}-{n}" for t, n in NETWORKS])
+def test_every_network_type_trains_with_its_module(ttype, network_type):
+    variant = ttype.variants[0].key
+    raw = raw_config(ttype, variant, training={"network_type": network_type, "network_args": ["verbose=True"]})
+    train = plan_for(raw, ttype.accepted_dataset_types(variant)[0]).stages[2]
+    values, _ = cli_spec.parse(train.script, script_args(train))
+    expected = {"lora": ttype.network_module, "loha": "networks.loha", "lokr": "networks.lokr"}[network_type]
+    assert values["network_module"] == expected
+    assert values["network_args"] == ["verbose=True"]
+
+
+def test_lycoris_refusals():
+    qwen = task_types.get("qwen-image-lora")
+    raw = raw_config(qwen, "original", training={"network_type": "lokr", "network_args": ["loraplus_lr_ratio=4"]})
+    with pytest.raises(ValidationError) as err:
+        plan_for(raw)
+    assert (err.value.code, err.value.details["field"]) == ("loraplus_needs_lora", "training.network_args")
+    # LoRA+ stays available to LoRA; LoKr's own factor goes through.
+    plan_for(raw_config(qwen, "original", training={"network_args": ["loraplus_lr_ratio=4"]}))
+    plan_for(raw_config(qwen, "original", training={"network_type": "lokr", "network_args": ["factor=4"]}))
+    only_lora = [t for t in task_types.TASK_TYPES.values() if t.network_types == ("lora",)]
+    for ttype in only_lora:
+        variant = ttype.variants[0].key
+        with pytest.raises(ValidationError) as err:
+            plan_for(raw_config(ttype, variant, training={"network_type": "loha"}),
+                     ttype.accepted_dataset_types(variant)[0])
+        assert (err.value.code, err.value.details["field"]) == ("network_type_unsupported", "training.network_type")
 
 
 def test_presets_lower_the_estimate():

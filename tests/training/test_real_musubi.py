@@ -19,7 +19,7 @@ import pytest
 from server.training import config, planning, task_types
 from server.training.commands import TaskPaths
 
-from .helpers import all_combinations, plan_for, raw_config, script_args
+from .helpers import all_combinations, network_combinations, plan_for, raw_config, script_args
 
 PROBE = Path(__file__).resolve().parent / "musubi_probe.py"
 NO_CPU_IMPORT = ("wan_", "fpack_")
@@ -48,12 +48,26 @@ def test_every_command_parses_with_musubis_own_parsers():
             continue
         for stage in plan_for(raw_config(ttype, variant, preset), dataset_type).stages:
             commands.append((stage.script, script_args(stage)))
+    for ttype, network_type in network_combinations():
+        variant = ttype.variants[0].key
+        if network_type == "lora" or ttype.scripts["train"].startswith(NO_CPU_IMPORT):
+            continue
+        raw = raw_config(ttype, variant, training={"network_type": network_type, "network_args": ["factor=4"]})
+        train = plan_for(raw, ttype.accepted_dataset_types(variant)[0]).stages[2]
+        commands.append((train.script, script_args(train)))
     # The probe itself must see a rejection: an unknown option.
     answers = probe({"parse": [*commands, ("zimage_train_network", ["--no_such_option"])]})["parse"]
     assert "--no_such_option" in answers.pop()
     failures = [(script, args, err) for (script, args), err in zip(commands, answers) if err]
     assert not failures, failures[:3]
     assert len(commands) > 100
+
+
+def test_every_network_module_is_one_musubi_trains_with():
+    modules = sorted({t.network_module_for(n) for t, n in network_combinations()})
+    answers = probe({"modules": [*modules, "networks.no_such_network"]})["modules"]
+    assert answers.pop() is not None
+    assert dict(zip(modules, answers)) == {m: None for m in modules}
 
 
 def resume_commands(tmp_path, scheduler: str) -> tuple[list[str], list[str]]:

@@ -59,6 +59,7 @@ def _variant(ttype: TaskType, key: str) -> dict:
         "timestep_boundary": v.timestep_boundary,
         "required_prompt_options": sorted(set(ttype.required_prompt_options) | set(v.required_prompt_options)),
         "sample_defaults": ttype.sample_defaults(key),
+        "dataset_defaults": dict(v.dataset_defaults),
         "presets": {p: ttype.preset(p, key) for p in PRESETS},
         "vram_estimate_gb": estimates,
         "vram_model": asdict(ttype.vram_model(key)),

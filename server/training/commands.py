@@ -161,7 +161,27 @@ def build_plan(resolved: dict, source: DatasetSource, env: MusubiEnv, paths: Tas
                 dataset_type=source.type, extra={"media_count": len(media)})
 
 
+# One-frame training: musubi's cache script indexes these for every item (fpack_cache_latents.py).
+ONE_FRAME_REQUIRED = ("fp_1f_clean_indices", "fp_1f_target_index")
+
+
+def _check_type_specific(ttype: TaskType, resolved: dict) -> None:
+    """Fields only some types offer (fields.TYPE_SPECIFIC): left at their default elsewhere, set where needed."""
+    from .fields import ALL_FIELDS, TYPE_SPECIFIC
+
+    for (section, key), f in ALL_FIELDS.items():
+        if key not in TYPE_SPECIFIC:
+            continue
+        value = resolved[section].get(key)
+        if key not in ttype.extra_fields:
+            if value != f.default:
+                raise ValidationError(f"{ttype.id} has no setting '{key}'.", field=f"{section}.{key}")
+        elif value is None and key in ONE_FRAME_REQUIRED:
+            raise ValidationError(f"{ttype.id} needs '{key}'.", field=f"{section}.{key}")
+
+
 def _check_training(ttype: TaskType, resolved: dict, warnings: list[str]) -> None:
+    _check_type_specific(ttype, resolved)
     t = resolved["training"]
     variant = resolved["variant"]
     max_swap = ttype.max_swap(variant)

@@ -68,6 +68,11 @@ def build(resolved: dict, source: DatasetSource, cache_dir: Path) -> str:
                 entry["control_resolution"] = list(d["control_resolution"])
             if d.get("no_resize_control"):
                 entry["no_resize_control"] = True
+            # One-frame training: set only by the types that offer these fields (FramePack / Wan one-frame).
+            if d.get("fp_1f_clean_indices") is not None:
+                entry["fp_1f_clean_indices"] = list(d["fp_1f_clean_indices"])
+                entry["fp_1f_target_index"] = int(d["fp_1f_target_index"])
+                entry["fp_1f_no_post"] = bool(d.get("fp_1f_no_post"))
     datasets = tomlkit.aot()
     datasets.append(entry)
     doc["datasets"] = datasets

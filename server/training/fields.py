@@ -143,13 +143,19 @@ DATASET_FIELDS: tuple[Field, ...] = (
     F("frame_sample", "dataset", "int", None, min=1, nullable=True, group="advanced"),
     F("max_frames", "dataset", "int", None, min=1, nullable=True, group="advanced"),
     F("source_fps", "dataset", "float", None, min=1, nullable=True, group="advanced"),
+    # One-frame training (FramePack, Wan): the RoPE indices of the control images and of the trained frame
+    # (docs/dataset_config.md "FramePack One Frame Training"); shown only for the types listing them.
+    F("fp_1f_clean_indices", "dataset", "int_list", None, min=0, nullable=True),
+    F("fp_1f_target_index", "dataset", "int", None, min=0, nullable=True),
+    F("fp_1f_no_post", "dataset", "bool", False, group="advanced"),
 )
 
 # Fields that only matter for some dataset types or task types.
 VIDEO_ONLY = {"target_frames", "frame_extraction", "frame_stride", "frame_sample", "max_frames", "source_fps"}
 CONTROL_ONLY = {"control_resolution", "no_resize_control"}
-# Shown only for the task types that list them in TaskType.extra_fields (Wan 2.2's experts).
-TYPE_SPECIFIC = {"experts", "offload_inactive_dit"}
+# Shown only for the task types that list them in TaskType.extra_fields (Wan 2.2's experts, one-frame indices);
+# any other type refuses a value other than the default (commands._check_type_specific).
+TYPE_SPECIFIC = {"experts", "offload_inactive_dit", "fp_1f_clean_indices", "fp_1f_target_index", "fp_1f_no_post"}
 
 ALL_FIELDS: dict[tuple[str, str], Field] = {(f.section, f.key): f for f in TRAINING_FIELDS + DATASET_FIELDS}
 

@@ -11,7 +11,9 @@ from __future__ import annotations
 from ..errors import ValidationError
 from .task_types import PROMPT_OPTIONS, TaskType
 
-DEFAULTED = ("width", "height", "frames", "steps", "guidance")
+# Task-wide sample settings a prompt takes unless it sets its own; one_frame is the `--of` options of
+# FramePack / Wan one-frame sampling (docs/framepack_1f.md), which every prompt of those types needs.
+DEFAULTED = ("width", "height", "frames", "steps", "guidance", "one_frame")
 
 
 def _defaulted_option(key: str, ttype: TaskType) -> str:

@@ -27,7 +27,7 @@ LYCORIS_MODULES = {"loha": "networks.loha", "lokr": "networks.lokr"}
 PROMPT_OPTIONS = {
     "width": "--w", "height": "--h", "frames": "--f", "seed": "--d", "steps": "--s", "guidance": "--g",
     "flow_shift": "--fs", "cfg_scale": "--l", "negative": "--n", "image": "--i", "end_image": "--ei",
-    "control_images": "--ci",
+    "control_images": "--ci", "one_frame": "--of",
 }
 
 
@@ -81,6 +81,9 @@ class VramModel:
     block_gb_fp8: float | None = None   # None: weights_fp8 / (max_blocks_to_swap + 1)
     no_checkpointing_factor: float = 3.0
     published: bool = False
+    # Latent frames a training step sees whatever the clip length: FramePack trains one section of
+    # latent_window_size (9) frames at a time (docs/framepack.md). None: from the dataset's target_frames.
+    latent_frames: int | None = None
 
 
 @dataclass(frozen=True)
@@ -97,6 +100,8 @@ class Variant:
     presets: dict[str, dict] | None = None
     # Sample defaults of this variant over the type's (FLUX.2 klein distilled: guidance 1, 4 steps).
     sample_defaults: dict[str, Any] = field(default_factory=dict)
+    # Dataset settings of this variant over the type's (Wan FLF2V one-frame: two control indices).
+    dataset_defaults: dict[str, Any] = field(default_factory=dict)
 
     @property
     def label_key(self) -> str:
@@ -288,6 +293,47 @@ _KLEIN_DISTILLED = {"guidance": 1.0, "steps": 4}
 _KLEIN_BASE = {"guidance": 4.0, "steps": 50}
 
 
+# FramePack (docs/framepack.md): the HunyuanVideo-based I2V DiT, HunyuanVideo's VAE and text encoders and a
+# SigLIP image encoder. Each may be the single .safetensors file or the Hugging Face snapshot folder of a local
+# FramePack install, as the doc lists them; the image encoder is needed to cache latents and to sample.
+_FPACK_SCRIPTS = {"cache_latents": "fpack_cache_latents", "cache_text_encoder": "fpack_cache_text_encoder_outputs",
+                  "train": "fpack_train_network"}
+_FPACK_MODELS = (
+    ModelFile("dit", {"train": "--dit"}, folder_ok=True),
+    ModelFile("vae", {"cache_latents": "--vae", "train": "--vae"}, train_for_sampling_only=True, folder_ok=True),
+    ModelFile("text_encoder1", {"cache_text_encoder": "--text_encoder1", "train": "--text_encoder1"},
+              train_for_sampling_only=True, folder_ok=True),
+    ModelFile("text_encoder2", {"cache_text_encoder": "--text_encoder2", "train": "--text_encoder2"},
+              train_for_sampling_only=True, folder_ok=True),
+    ModelFile("image_encoder", {"cache_latents": "--image_encoder", "train": "--image_encoder"},
+              train_for_sampling_only=True, folder_ok=True),
+)
+# A 13B DiT (FramePackI2V_HY_bf16.safetensors is 25.7 GB). A training step sees one section: the 9-frame latent
+# window plus its clean latents, whatever the clip length. Activations are set so that fp8 without swap comes to
+# the doc's "640x640 ... around 17GB" (its settings are not given: an estimate, not published figures).
+_FPACK_VRAM = VramModel(weights_bf16_gb=25.7, weights_fp8_gb=13.5, activation_gb_per_mpix=0.35, latent_frames=10)
+_FPACK_COMMON = dict(scripts=_FPACK_SCRIPTS, network_module="networks.lora_framepack", models=_FPACK_MODELS,
+                     max_blocks_to_swap=36, vram=_FPACK_VRAM, presets=presets(medium_swap=0, low_swap=20),
+                     text_encoder_fp8_flag="--fp8_llm", video=True)
+# The sampler's embedded guidance is 10.0 (fpack_train_network.py default_guidance_scale); --l is real CFG,
+# which the doc advises to leave at 1.0 for the base model.
+_FPACK_PROMPTS = ("width", "height", "frames", "seed", "steps", "guidance", "flow_shift", "negative", "image")
+# One-frame training (docs/framepack_1f.md, docs/dataset_config.md): an image dataset of targets with their
+# start images as control images; the start image is the index-0 clean latent and the target frame index 9.
+_FPACK_1F_DATASET = {"resolution": [640, 640], "fp_1f_clean_indices": [0], "fp_1f_target_index": 9,
+                     "fp_1f_no_post": False}
+_ONE_FRAME_FIELDS = ("fp_1f_clean_indices", "fp_1f_target_index", "fp_1f_no_post")
+_ONE_FRAME_PROMPTS = ("width", "height", "frames", "seed", "steps", "flow_shift", "negative", "image",
+                      "control_images", "one_frame")
+# Wan 2.1 one-frame training (docs/wan_1f.md): the I2V 14B model from a start image, or FLF2V 14B for an
+# intermediate frame between a start and an end image (control indices 0 and 2, target 1 as the doc advises).
+_WAN_1F_MODELS = (
+    _DIT, _WAN_VAE, _WAN_T5,
+    ModelFile("clip", {"cache_latents": "--clip", "train": "--clip"}, train_for_sampling_only=True,
+              pickle_suffixes=_WAN_PTH),
+)
+
+
 TASK_TYPES: dict[str, TaskType] = {t.id: t for t in (
     TaskType(
         id="qwen-image-lora", variants=(Variant("original", args=_model_version("original")),),
@@ -394,6 +440,57 @@ TASK_TYPES: dict[str, TaskType] = {t.id: t for t in (
         defaults=_video_defaults(2e-4, 7.0, guidance=6.0),
         prompt_options=("width", "height", "frames", "seed", "steps", "guidance", "flow_shift", "negative"),
         video=True,
+    ),
+    TaskType(
+        id="framepack-lora",
+        variants=(
+            Variant("original"),
+            # FramePack-F1 (forward sampling): training is the same, only the cache's sections and the samples
+            # change, so both stages take --f1 (and the cache must be rebuilt when it changes).
+            Variant("f1", args={"cache_latents": ("--f1",), "train": ("--f1",)}),
+        ),
+        # "The dataset for training must be a video dataset" (docs/framepack.md): whole clips, in sections.
+        dataset_types=("video",),
+        defaults={"training": {"learning_rate": 2e-4, "timestep_sampling": "shift", "discrete_flow_shift": 3.0,
+                               "weighting_scheme": "none"},
+                  "dataset": {"resolution": [640, 640], "frame_extraction": "full", "max_frames": 129},
+                  # 37 frames = one 9-latent section, the shortest sample the sampler renders.
+                  "samples": {"width": 640, "height": 640, "frames": 37, "steps": 25, "guidance": 10.0}},
+        prompt_options=_FPACK_PROMPTS, required_prompt_options=("image",), **_FPACK_COMMON,
+    ),
+    TaskType(
+        id="framepack-1f-lora",
+        variants=(Variant("original", args={"cache_latents": ("--one_frame",), "train": ("--one_frame",)}),),
+        dataset_types=("image_control",),
+        defaults={"training": {"learning_rate": 2e-4, "timestep_sampling": "shift", "discrete_flow_shift": 3.0,
+                               "weighting_scheme": "none"},
+                  "dataset": _FPACK_1F_DATASET,
+                  # The doc's sample line: --f 1 --s 10 --fs 7 with the start image as --i and as --ci.
+                  "samples": {"width": 640, "height": 640, "frames": 1, "steps": 10, "guidance": 10.0,
+                              "one_frame": "target_index=9,control_index=0"}},
+        prompt_options=(*_ONE_FRAME_PROMPTS, "guidance"), required_prompt_options=("image", "control_images"),
+        extra_fields=_ONE_FRAME_FIELDS, **{**_FPACK_COMMON, "video": False},
+    ),
+    TaskType(
+        id="wan2.1-1f-lora", models=_WAN_1F_MODELS,
+        variants=(
+            Variant("i2v-14B", args={"train": ("--task", "i2v-14B", "--one_frame"),
+                                     "cache_latents": ("--i2v", "--one_frame")},
+                    sample_defaults={"one_frame": "target_index=1,control_index=0"}),
+            Variant("flf2v-14B", args={"train": ("--task", "flf2v-14B", "--one_frame"),
+                                       "cache_latents": ("--i2v", "--one_frame")},
+                    sample_defaults={"one_frame": "target_index=1,control_index=0;2"},
+                    dataset_defaults={"fp_1f_clean_indices": [0, 2]}),
+        ),
+        presets=presets(medium_swap=10, low_swap=30),
+        defaults={"training": {"learning_rate": 2e-4, "timestep_sampling": "shift", "discrete_flow_shift": 3.0,
+                               "weighting_scheme": "none"},
+                  "dataset": {"resolution": [832, 480], "fp_1f_clean_indices": [0], "fp_1f_target_index": 1,
+                              "fp_1f_no_post": False},
+                  "samples": {"width": 832, "height": 480, "frames": 1, "steps": 20, "guidance": 5.0}},
+        extra_fields=_ONE_FRAME_FIELDS, required_prompt_options=("image", "control_images"),
+        **{**_WAN_COMMON, "dataset_types": ("image_control",), "video": False,
+           "prompt_options": (*_ONE_FRAME_PROMPTS, "end_image", "cfg_scale")},
     ),
 )}
 

@@ -5,6 +5,10 @@ musubi's own code does with the commands the app builds. Reads a JSON request on
   way the script builds it) parses the args; the answer is the argparse error, or null.
 - "modules": [name, ...]: each --network_module is imported as musubi's trainer imports it; the answer is
   whether it has the create_arch_network the trainer calls (null) or the error.
+- "dataset_configs": [toml text, ...]: musubi's ConfigSanitizer checks each dataset.toml as the cache and
+  train scripts load it; the answer is its error, or null.
+- "prompt_files": [text, ...]: musubi's load_prompts reads each sample_prompts.txt as training reads it;
+  the answer is the list of prompt dicts it makes.
 - "schedules": [{"script", "first": [args], "resumed": [args], "total": T, "saved_at": K}, ...]: musubi's
   NetworkTrainer.get_lr_scheduler builds the first run's scheduler from the first command's parsed args;
   it steps to K and its state is saved as accelerate saves it (state_dict); the resumed command's
@@ -30,7 +34,18 @@ class _Captured(Exception):
         self.parser = parser
 
 
+def _answer_current_device() -> None:
+    """wan/modules/t5.py (imported by every wan_* and fpack_* script) evaluates torch.cuda.current_device() as a
+    default argument at import: without a driver that raises. Answer it, as the real-trainer tests' import hook
+    does (tests/realtrainer/tiny/sitecustomize.py on that branch); parsing never touches a device."""
+    import torch
+
+    if not torch.cuda.is_available():
+        torch.cuda.current_device = lambda: "cpu"
+
+
 def real_parser(script: str) -> argparse.ArgumentParser:
+    _answer_current_device()
     module = importlib.import_module(f"musubi_tuner.{script}")
     original = argparse.ArgumentParser.parse_args
 
@@ -114,6 +129,33 @@ def network_module(name: str):
     return None if callable(getattr(module, "create_arch_network", None)) else "no create_arch_network"
 
 
+def dataset_config(text: str):
+    import tomllib
+
+    from musubi_tuner.dataset.config_utils import ConfigSanitizer
+
+    try:
+        ConfigSanitizer().sanitize_user_config(tomllib.loads(text))
+    except Exception as exc:  # noqa: BLE001 - the answer is the error
+        return f"{type(exc).__name__}: {exc}"
+    return None
+
+
+def prompt_file(text: str) -> list:
+    import os
+    import tempfile
+
+    from musubi_tuner.training.sampling_prompts import load_prompts
+
+    fd, path = tempfile.mkstemp(suffix=".txt")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+        return load_prompts(path)
+    finally:
+        os.remove(path)
+
+
 def main() -> None:
     req = json.load(sys.stdin)
     out = {}
@@ -121,6 +163,10 @@ def main() -> None:
         out["parse"] = [parse(script, args)[1] for script, args in req["parse"]]
     if "modules" in req:
         out["modules"] = [network_module(name) for name in req["modules"]]
+    if "dataset_configs" in req:
+        out["dataset_configs"] = [dataset_config(text) for text in req["dataset_configs"]]
+    if "prompt_files" in req:
+        out["prompt_files"] = [prompt_file(text) for text in req["prompt_files"]]
     if "schedules" in req:
         out["schedules"] = [schedule(r) for r in req["schedules"]]
     if "datasources" in req:

@@ -231,3 +231,50 @@ def test_output_name_keeps_letters_of_any_script_and_nothing_unsafe():
     assert output_name("my-style v2") == "my_style_v2"
     assert output_name('a/b\\c:d*e?f"g<h>i|j') == "a_b_c_d_e_f_g_h_i_j"
     assert output_name("///") == "lora"
+
+
+def test_one_frame_types_write_their_indices_options_and_prompt():
+    fpack = task_types.get("framepack-1f-lora")
+    plan = plan_for(raw_config(fpack, "original", dataset={"fp_1f_clean_indices": [0, 10], "fp_1f_target_index": 1,
+                                                           "fp_1f_no_post": True}), "image_control")
+    toml = plan.files["dataset.toml"]
+    assert "fp_1f_clean_indices = [0, 10]" in toml and "fp_1f_target_index = 1" in toml
+    assert "fp_1f_no_post = true" in toml
+    latents, _, train = plan.stages
+    assert "--one_frame" in script_args(latents) and "--one_frame" in script_args(train)
+    prompt = plan.files["sample_prompts.txt"].splitlines()[1]
+    assert prompt.endswith("--of target_index=9,control_index=0") and " --f 1 " in prompt and " --ci " in prompt
+    wan = task_types.get("wan2.1-1f-lora")
+    flf2v = plan_for(raw_config(wan, "flf2v-14B"), "image_control")
+    assert "fp_1f_clean_indices = [0, 2]" in flf2v.files["dataset.toml"]
+    assert "--of target_index=1,control_index=0;2" in flf2v.files["sample_prompts.txt"]
+    assert script_args(flf2v.stages[2])[script_args(flf2v.stages[2]).index("--task") + 1] == "flf2v-14B"
+    # A prompt's own --of wins over the default.
+    own = raw_config(wan, "i2v-14B")
+    own["samples"]["prompts"][0]["one_frame"] = "target_index=5,control_index=0"
+    assert "--of target_index=5,control_index=0\n" in plan_for(own, "image_control").files["sample_prompts.txt"]
+
+
+@pytest.mark.parametrize("task_type, variant, dataset, field_name", [
+    ("framepack-1f-lora", "original", {"fp_1f_clean_indices": None}, "dataset.fp_1f_clean_indices"),
+    ("framepack-1f-lora", "original", {"fp_1f_target_index": None}, "dataset.fp_1f_target_index"),
+    ("framepack-1f-lora", "original", {"fp_1f_clean_indices": [-1]}, "dataset.fp_1f_clean_indices"),
+    # One-frame indices on a type that does not train one frame would change musubi's buckets silently.
+    ("qwen-image-edit-lora", "edit", {"fp_1f_clean_indices": [0]}, "dataset.fp_1f_clean_indices"),
+    ("kontext-lora", "dev", {"fp_1f_no_post": True}, "dataset.fp_1f_no_post"),
+])
+def test_one_frame_settings_refused_where_they_do_not_fit(task_type, variant, dataset, field_name):
+    ttype = task_types.get(task_type)
+    with pytest.raises(ValidationError) as err:
+        plan_for(raw_config(ttype, variant, dataset=dataset), "image_control")
+    assert err.value.details["field"] == field_name
+
+
+def test_framepack_trains_one_section_whatever_the_clip_length():
+    fpack = task_types.get("framepack-lora")
+    short, long = (plan_for(raw_config(fpack, "original", dataset={"target_frames": [frames]}), "video")
+                   for frames in (1, 129))
+    assert short.vram_estimate_gb == long.vram_estimate_gb
+    hv = task_types.get("hunyuan-video-lora")
+    short, long = (plan_for(raw_config(hv, "t2v", dataset={"target_frames": [frames]}), "video") for frames in (1, 129))
+    assert short.vram_estimate_gb < long.vram_estimate_gb

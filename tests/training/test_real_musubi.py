@@ -4,7 +4,7 @@ Python): its argparse parsers, and its LR scheduler across a --resume.
 Needs a musubi-tuner environment with torch: the one tests/realtrainer builds through the app's setup job
 into LORA_WORKBENCH_TEST_CACHE (default ~/.cache/lora-workbench-tests), found by its ready.json. Without
 one these tests are skipped and the CLI contract (cli-spec.json, test_commands.py) stands in.
-wan_* and fpack_* modules cannot be imported without a CUDA driver (FACTS.md), so they are left out.
+wan_* and fpack_* modules need torch.cuda.current_device() at import (FACTS.md): the probe answers it on a CPU.
 """
 
 from __future__ import annotations
@@ -22,7 +22,6 @@ from server.training.commands import TaskPaths
 from .helpers import all_combinations, network_combinations, plan_for, raw_config, script_args
 
 PROBE = Path(__file__).resolve().parent / "musubi_probe.py"
-NO_CPU_IMPORT = ("wan_", "fpack_")
 
 
 def musubi_python() -> str:
@@ -44,13 +43,11 @@ def probe(request: dict) -> dict:
 def test_every_command_parses_with_musubis_own_parsers():
     commands = []
     for ttype, variant, preset, dataset_type in all_combinations():
-        if ttype.scripts["train"].startswith(NO_CPU_IMPORT):
-            continue
         for stage in plan_for(raw_config(ttype, variant, preset), dataset_type).stages:
             commands.append((stage.script, script_args(stage)))
     for ttype, network_type in network_combinations():
         variant = ttype.variants[0].key
-        if network_type == "lora" or ttype.scripts["train"].startswith(NO_CPU_IMPORT):
+        if network_type == "lora":
             continue
         raw = raw_config(ttype, variant, training={"network_type": network_type, "network_args": ["factor=4"]})
         train = plan_for(raw, ttype.accepted_dataset_types(variant)[0]).stages[2]
@@ -61,6 +58,30 @@ def test_every_command_parses_with_musubis_own_parsers():
     failures = [(script, args, err) for (script, args), err in zip(commands, answers) if err]
     assert not failures, failures[:3]
     assert len(commands) > 100
+
+
+def test_every_dataset_config_passes_musubis_sanitizer():
+    configs = {}
+    for ttype, variant, _, dataset_type in all_combinations():
+        toml = plan_for(raw_config(ttype, variant), dataset_type).files["dataset.toml"]
+        configs.setdefault(toml, f"{ttype.id}-{variant}-{dataset_type}")
+    texts = list(configs)
+    answers = probe({"dataset_configs": [*texts, "[[datasets]]\nimage_directory = 1\n"]})["dataset_configs"]
+    assert answers.pop() is not None
+    failures = [(configs[text], err) for text, err in zip(texts, answers) if err]
+    assert not failures, failures
+
+
+def test_one_frame_sample_prompts_read_as_musubis_sampler_needs_them():
+    """fpack/wan one-frame sampling reads sample_parameter["one_frame"] and the control images (--of, --ci)."""
+    texts = []
+    for type_id, variant in (("framepack-1f-lora", "original"), ("wan2.1-1f-lora", "flf2v-14B")):
+        ttype = task_types.get(type_id)
+        texts.append(plan_for(raw_config(ttype, variant), "image_control").files["sample_prompts.txt"])
+    (fpack,), (flf2v,) = probe({"prompt_files": texts})["prompt_files"]
+    assert fpack["one_frame"] == "target_index=9,control_index=0" and fpack["frame_count"] == 1
+    assert fpack["image_path"] == "/prompts/start.png" and fpack["control_image_path"] == ["/prompts/control.png"]
+    assert flf2v["one_frame"] == "target_index=1,control_index=0;2" and flf2v["cfg_scale"] == 5.0
 
 
 def test_every_network_module_is_one_musubi_trains_with():

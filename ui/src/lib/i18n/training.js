@@ -118,6 +118,12 @@ const FIELDS = {
     '最大帧数', 'full 方式下片段的最大帧数。'],
   source_fps: ['Source FPS', 'Frame rate of the source videos, to resample them. Empty = use every frame.',
     '源视频帧率', '源视频的帧率，用于重新采样。留空则使用所有帧。'],
+  fp_1f_clean_indices: ['Control indices', 'One-frame training: the positions (RoPE indices) given to the control images, one per control image. 0 = the start image; two images for kisekaeichi (0, 10), 1f-mc (0, 1) or Wan FLF2V (0, 2).',
+    '控制图索引', '单帧训练：每张控制图对应的位置（RoPE 索引），数量与控制图相同。0 = 起始图；kisekaeichi 用两张（0, 10），1f-mc 用（0, 1），Wan FLF2V 用（0, 2）。'],
+  fp_1f_target_index: ['Target index', 'One-frame training: the position of the frame that is learned. FramePack usually 9 (5-15; 1 for kisekaeichi), Wan 1.',
+    '目标帧索引', '单帧训练：被学习的那一帧的位置。FramePack 一般为 9（5-15；kisekaeichi 为 1），Wan 为 1。'],
+  fp_1f_no_post: ['No post latent', 'One-frame training: do not add the empty "after" latent. Turn on for kisekaeichi; Wan ignores it.',
+    '不添加后置潜变量', '单帧训练：不添加空的“后置”潜变量。kisekaeichi 需要开启；Wan 会忽略此项。'],
 };
 
 const MODELS = {
@@ -129,6 +135,8 @@ const MODELS = {
   clip: ['CLIP vision', 'CLIP vision encoder for image-to-video.', 'CLIP 视觉模型', '图生视频使用的 CLIP 视觉编码器。'],
   text_encoder1: ['Text encoder 1', 'The first text encoder (T5 / LLM).', '文本编码器 1', '第一个文本编码器（T5 / LLM）。'],
   text_encoder2: ['Text encoder 2', 'The second text encoder (CLIP).', '文本编码器 2', '第二个文本编码器（CLIP）。'],
+  image_encoder: ['Image encoder (SigLIP)', 'FramePack\'s SigLIP image encoder (sigclip_vision_patch14_384.safetensors), used for caching and samples. A model folder also works.',
+    '图像编码器（SigLIP）', 'FramePack 使用的 SigLIP 图像编码器（sigclip_vision_patch14_384.safetensors），用于缓存和生成样图。也可以选择模型文件夹。'],
 };
 
 const TYPES = {
@@ -140,6 +148,12 @@ const TYPES = {
   'flux2-lora': ['FLUX.2 LoRA', 'Text-to-image LoRA for FLUX.2 dev or klein.', 'FLUX.2 LoRA', 'FLUX.2 dev 或 klein 文生图 LoRA。'],
   'zimage-lora': ['Z-Image LoRA', 'Text-to-image LoRA for Z-Image.', 'Z-Image LoRA', 'Z-Image 文生图 LoRA。'],
   'hunyuan-video-lora': ['HunyuanVideo LoRA', 'Video LoRA for HunyuanVideo, on images or videos.', 'HunyuanVideo LoRA', 'HunyuanVideo 视频 LoRA，可用图片或视频训练。'],
+  'framepack-lora': ['FramePack LoRA', 'Image-to-video LoRA for FramePack or FramePack-F1, on videos of any length (each sample needs a start image). Experimental in musubi-tuner.',
+    'FramePack LoRA', 'FramePack 或 FramePack-F1 图生视频 LoRA，使用任意长度的视频训练（每个样图都需要起始图）。musubi-tuner 中的实验功能。'],
+  'framepack-1f-lora': ['FramePack one-frame LoRA', 'Teaches FramePack to turn a start image into one changed image (pose, outfit, expression). The dataset holds the changed images, with the start images as control images. Experimental.',
+    'FramePack 单帧 LoRA', '让 FramePack 把起始图变成一张改变后的图片（姿势、服装、表情等）。数据集放改变后的图片，起始图作为控制图。实验功能。'],
+  'wan2.1-1f-lora': ['Wan 2.1 one-frame LoRA', 'One-frame training on Wan 2.1 I2V 14B (a changed image from a start image) or FLF2V 14B (an in-between image from a start and an end image). Control images = the start (and end) images. Experimental.',
+    'Wan 2.1 单帧 LoRA', '在 Wan 2.1 I2V 14B（由起始图生成改变后的图片）或 FLF2V 14B（由起始图和结束图生成中间图）上进行单帧训练。控制图 = 起始图（和结束图）。实验功能。'],
 };
 
 const VARIANTS = {
@@ -151,6 +165,7 @@ const VARIANTS = {
   'i2v-14B': ['Image to video 14B', '图生视频 14B'],
   'klein-4b': ['klein 4B', 'klein 4B'], 'klein-base-4b': ['klein base 4B', 'klein base 4B'],
   'klein-9b': ['klein 9B', 'klein 9B'], 'klein-base-9b': ['klein base 9B', 'klein base 9B'],
+  f1: ['FramePack-F1', 'FramePack-F1'], 'flf2v-14B': ['First/last frame 14B', '首尾帧 14B'],
 };
 
 const en = {

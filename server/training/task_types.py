@@ -146,6 +146,10 @@ class TaskType:
     # Network types musubi can train for this architecture: LoHa/LoKr only where networks/network_arch.py
     # detects the DiT (docs/loha_lokr.md lists them; Kandinsky 5 is excluded there by name).
     network_types: tuple[str, ...] = NETWORK_TYPES
+    # musubi's own ComfyUI converter for this type's LoRAs (`<src> <dst>`, `--reverse` back), where
+    # convert_lora.py's generic key rename is not enough (HunyuanVideo 1.5 splits its fused qkv layers,
+    # docs/hunyuan_video_1_5.md); it handles LoRA weights only. None: convert_lora.py --target other|default.
+    comfy_converter: str | None = None
 
     @property
     def label_key(self) -> str:
@@ -333,6 +337,17 @@ _WAN_1F_MODELS = (
               pickle_suffixes=_WAN_PTH),
 )
 
+# HunyuanVideo 1.5 (docs/hunyuan_video_1_5.md): an 8.3B DiT, its VAE, Qwen2.5-VL and ByT5 text encoders, and for
+# I2V the SigLIP image encoder (cached with the latents; on the training command only to render samples).
+_HV15_MODELS = (
+    _DIT, _VAE, _encoder("text_encoder"),
+    ModelFile("byt5", {"cache_text_encoder": "--byt5", "train": "--byt5"}, train_for_sampling_only=True),
+    ModelFile("image_encoder", {"cache_latents": "--image_encoder", "train": "--image_encoder"},
+              train_for_sampling_only=True, variants=("i2v",)),
+)
+# hunyuan_video_1_5_models.py detect_hunyuan_video_1_5_sd_dtype: tencent's key, then ComfyUI's repackaged one.
+_HV15_DTYPE_KEYS = ("double_blocks.0.img_attn_k.weight", "double_blocks.0.img_attn_qkv.weight")
+
 
 TASK_TYPES: dict[str, TaskType] = {t.id: t for t in (
     TaskType(
@@ -440,6 +455,30 @@ TASK_TYPES: dict[str, TaskType] = {t.id: t for t in (
         defaults=_video_defaults(2e-4, 7.0, guidance=6.0),
         prompt_options=("width", "height", "frames", "seed", "steps", "guidance", "flow_shift", "negative"),
         video=True,
+    ),
+    TaskType(
+        id="hunyuan-video-1.5-lora",
+        scripts={"cache_latents": "hv_1_5_cache_latents", "cache_text_encoder": "hv_1_5_cache_text_encoder_outputs",
+                 "train": "hv_1_5_train_network"},
+        network_module="networks.lora_hv_1_5",
+        models=_HV15_MODELS,
+        variants=(
+            Variant("t2v", args={"train": ("--task", "t2v")}),
+            Variant("i2v", args={"train": ("--task", "i2v"), "cache_latents": ("--i2v",)}, dataset_types=("video",),
+                    required_prompt_options=("image",)),
+        ),
+        dataset_types=("image", "video"), max_blocks_to_swap=51,
+        # 8.3B parameters; not published (an estimate like HunyuanVideo's, with the same tokens per megapixel:
+        # a 16x VAE without patching against 8x with 2x2 patches).
+        vram=VramModel(weights_bf16_gb=16.6, weights_fp8_gb=8.8, activation_gb_per_mpix=2.0),
+        presets=presets(medium_swap=10, low_swap=30), text_encoder_fp8_flag="--fp8_vl",
+        # The doc's starting point: shift 2.0, lr 1e-4; the sampler's CFG (--l) defaults to 6.0
+        # (hv_1_5_train_network.py default_guidance_scale, read as cfg_scale).
+        defaults=_video_defaults(1e-4, 2.0, guidance=6.0),
+        prompt_options=("width", "height", "frames", "seed", "steps", "cfg_scale", "flow_shift", "negative", "image"),
+        guidance_option="cfg_scale", video=True, dit_dtype_keys=_HV15_DTYPE_KEYS,
+        model_checks=("fp16_dit_repackaged",),
+        comfy_converter="networks/convert_hunyuan_video_1_5_lora_to_comfy",
     ),
     TaskType(
         id="framepack-lora",

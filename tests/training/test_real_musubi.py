@@ -24,13 +24,18 @@ from .helpers import all_combinations, network_combinations, plan_for, raw_confi
 PROBE = Path(__file__).resolve().parent / "musubi_probe.py"
 
 
-def musubi_python() -> str:
+def musubi_ready() -> dict:
+    """The ready.json of a built trainer environment: its python and musubi_dir."""
     root = Path(os.environ.get("LORA_WORKBENCH_TEST_CACHE") or Path.home() / ".cache" / "lora-workbench-tests")
     for ready in sorted(root.glob("trainer-*/ready.json")):
-        python = json.loads(ready.read_text(encoding="utf-8")).get("python")
-        if python and Path(python).is_file():
-            return python
+        info = json.loads(ready.read_text(encoding="utf-8"))
+        if info.get("python") and Path(info["python"]).is_file():
+            return info
     pytest.skip("no real musubi-tuner environment (tests/realtrainer builds one)")
+
+
+def musubi_python() -> str:
+    return musubi_ready()["python"]
 
 
 def probe(request: dict) -> dict:
@@ -82,6 +87,38 @@ def test_one_frame_sample_prompts_read_as_musubis_sampler_needs_them():
     assert fpack["one_frame"] == "target_index=9,control_index=0" and fpack["frame_count"] == 1
     assert fpack["image_path"] == "/prompts/start.png" and fpack["control_image_path"] == ["/prompts/control.png"]
     assert flf2v["one_frame"] == "target_index=1,control_index=0;2" and flf2v["cfg_scale"] == 5.0
+
+
+def test_hunyuan_video_1_5_loras_convert_with_its_own_converter(tmp_path):
+    """The argv convert.py builds for a type with its own ComfyUI converter runs musubi's script: HunyuanVideo 1.5's
+    separate q/k/v LoRA layers become ComfyUI's fused qkv, and --reverse brings them back."""
+    from server.models.safetensors_header import read_header
+    from server.training.convert import convert_argv
+    from server.training.musubi_env import MusubiEnv
+
+    from tests.models.helpers import write_st
+
+    info = musubi_ready()
+    env = MusubiEnv(Path(info["musubi_dir"]), Path(info["python"]))
+    tensors = {"lora_unet_double_blocks_0_img_mlp_fc1.lora_down.weight": ("F32", [4, 8]),
+               "lora_unet_double_blocks_0_img_mlp_fc1.lora_up.weight": ("F32", [8, 4]),
+               "lora_unet_double_blocks_0_img_mlp_fc1.alpha": ("F32", [])}
+    for part in "qkv":
+        tensors |= {f"lora_unet_double_blocks_0_img_attn_{part}.lora_down.weight": ("F32", [4, 8]),
+                    f"lora_unet_double_blocks_0_img_attn_{part}.lora_up.weight": ("F32", [8, 4]),
+                    f"lora_unet_double_blocks_0_img_attn_{part}.alpha": ("F32", [])}
+    source = write_st(tmp_path / "hv15.safetensors", tensors, {"ss_network_module": "networks.lora_hv_1_5"})
+    converter = task_types.get("hunyuan-video-1.5-lora").comfy_converter
+    for src, dst, target in ((source, tmp_path / "comfy.safetensors", "other"),
+                             (tmp_path / "comfy.safetensors", tmp_path / "back.safetensors", "default")):
+        res = subprocess.run(convert_argv(env, src, dst, target, converter), cwd=env.musubi_dir, capture_output=True,
+                             text=True, timeout=300)
+        assert res.returncode == 0, res.stderr[-2000:]
+    comfy = set(read_header(tmp_path / "comfy.safetensors").tensors)
+    assert "lora_unet_double_blocks_0_img_attn_qkv.lora_up.weight" in comfy
+    assert "lora_unet_double_blocks_0_img_mlp_0.lora_down.weight" in comfy
+    assert not any("img_attn_q." in k for k in comfy)
+    assert set(read_header(tmp_path / "back.safetensors").tensors) == set(tensors)
 
 
 def test_every_network_module_is_one_musubi_trains_with():

@@ -135,6 +135,8 @@ const MODELS = {
   clip: ['CLIP vision', 'CLIP vision encoder for image-to-video.', 'CLIP 视觉模型', '图生视频使用的 CLIP 视觉编码器。'],
   text_encoder1: ['Text encoder 1', 'The first text encoder (T5 / LLM).', '文本编码器 1', '第一个文本编码器（T5 / LLM）。'],
   text_encoder2: ['Text encoder 2', 'The second text encoder (CLIP).', '文本编码器 2', '第二个文本编码器（CLIP）。'],
+  byt5: ['ByT5 text encoder', 'HunyuanVideo 1.5\'s ByT5 glyph encoder (byt5_small_glyphxl_fp16.safetensors), used for caching and samples.',
+    'ByT5 文本编码器', 'HunyuanVideo 1.5 的 ByT5 字形编码器（byt5_small_glyphxl_fp16.safetensors），用于缓存和生成样图。'],
   image_encoder: ['Image encoder (SigLIP)', 'FramePack\'s SigLIP image encoder (sigclip_vision_patch14_384.safetensors), used for caching and samples. A model folder also works.',
     '图像编码器（SigLIP）', 'FramePack 使用的 SigLIP 图像编码器（sigclip_vision_patch14_384.safetensors），用于缓存和生成样图。也可以选择模型文件夹。'],
 };
@@ -148,6 +150,8 @@ const TYPES = {
   'flux2-lora': ['FLUX.2 LoRA', 'Text-to-image LoRA for FLUX.2 dev or klein.', 'FLUX.2 LoRA', 'FLUX.2 dev 或 klein 文生图 LoRA。'],
   'zimage-lora': ['Z-Image LoRA', 'Text-to-image LoRA for Z-Image.', 'Z-Image LoRA', 'Z-Image 文生图 LoRA。'],
   'hunyuan-video-lora': ['HunyuanVideo LoRA', 'Video LoRA for HunyuanVideo, on images or videos.', 'HunyuanVideo LoRA', 'HunyuanVideo 视频 LoRA，可用图片或视频训练。'],
+  'hunyuan-video-1.5-lora': ['HunyuanVideo 1.5 LoRA', 'Text-to-video or image-to-video LoRA for HunyuanVideo 1.5 (needs Qwen2.5-VL and ByT5; SigLIP for I2V). Use tencent\'s bf16 DiT: ComfyUI\'s fp16 one is not for bf16 training. Experimental in musubi-tuner.',
+    'HunyuanVideo 1.5 LoRA', 'HunyuanVideo 1.5 文生视频或图生视频 LoRA（需要 Qwen2.5-VL 和 ByT5；图生视频还需要 SigLIP）。请使用腾讯官方的 bf16 DiT，ComfyUI 的 fp16 版本不适合 bf16 训练。musubi-tuner 中的实验功能。'],
   'framepack-lora': ['FramePack LoRA', 'Image-to-video LoRA for FramePack or FramePack-F1, on videos of any length (each sample needs a start image). Experimental in musubi-tuner.',
     'FramePack LoRA', 'FramePack 或 FramePack-F1 图生视频 LoRA，使用任意长度的视频训练（每个样图都需要起始图）。musubi-tuner 中的实验功能。'],
   'framepack-1f-lora': ['FramePack one-frame LoRA', 'Teaches FramePack to turn a start image into one changed image (pose, outfit, expression). The dataset holds the changed images, with the start images as control images. Experimental.',
@@ -165,7 +169,7 @@ const VARIANTS = {
   'i2v-14B': ['Image to video 14B', '图生视频 14B'],
   'klein-4b': ['klein 4B', 'klein 4B'], 'klein-base-4b': ['klein base 4B', 'klein base 4B'],
   'klein-9b': ['klein 9B', 'klein 9B'], 'klein-base-9b': ['klein base 9B', 'klein base 9B'],
-  f1: ['FramePack-F1', 'FramePack-F1'], 'flf2v-14B': ['First/last frame 14B', '首尾帧 14B'],
+  f1: ['FramePack-F1', 'FramePack-F1'], i2v: ['Image to video', '图生视频'], 'flf2v-14B': ['First/last frame 14B', '首尾帧 14B'],
 };
 
 const en = {
@@ -271,6 +275,7 @@ const en = {
   'err.dit_already_fp8': 'The {model} file is already stored in fp8 ({dtype}); musubi-tuner cannot scale it to fp8 again. Use the fp16/bf16 file, or turn off "fp8 scaled".',
   'err.network_type_unsupported': 'musubi-tuner cannot train {network_type} for this model type; choose LoRA.',
   'err.loraplus_needs_lora': 'LoRA+ (loraplus_lr_ratio) works only with LoRA, not LoHa or LoKr: remove it from the network arguments.',
+  'err.convert_lycoris_unsupported': "musubi-tuner's ComfyUI converter for this model type handles LoRA only, not LoHa or LoKr.",
   'err.offload_with_block_swap': 'Offloading the inactive DiT works only without block swap: set blocks to swap to 0, or turn offloading off (block swap needs less main memory).',
   'err.scheduler_needs_adafactor': 'The adafactor scheduler works only with the AdaFactor optimizer (with its default relative_step). Choose AdaFactor, or another scheduler.',
   'err.scheduler_needs_min_lr_ratio': 'cosine_with_min_lr needs the minimum learning-rate ratio (e.g. 0.1).',
@@ -520,6 +525,7 @@ const zh = {
   'err.dit_already_fp8': '{model} 文件已经是 fp8 格式（{dtype}），musubi-tuner 无法再次缩放为 fp8。请使用 fp16/bf16 文件，或关闭“fp8 缩放”。',
   'err.network_type_unsupported': 'musubi-tuner 不支持为此模型类型训练 {network_type}，请选择 LoRA。',
   'err.loraplus_needs_lora': 'LoRA+（loraplus_lr_ratio）只能用于 LoRA，不能用于 LoHa 或 LoKr：请从网络参数中删除它。',
+  'err.convert_lycoris_unsupported': 'musubi-tuner 针对此模型类型的 ComfyUI 转换脚本只支持 LoRA，不支持 LoHa 或 LoKr。',
   'err.offload_with_block_swap': '卸载未使用的 DiT 只能在不使用块交换时生效：请把交换块数设为 0，或关闭卸载（块交换占用的内存更少）。',
   'err.scheduler_needs_adafactor': 'adafactor 调度器只能与 AdaFactor 优化器（保持默认的 relative_step）一起使用。请选择 AdaFactor 优化器，或换一个调度器。',
   'err.scheduler_needs_min_lr_ratio': 'cosine_with_min_lr 需要设置最小学习率比例（例如 0.1）。',

@@ -148,6 +148,8 @@ def role_problems(header: Header, task_type: str | None, role: str | None) -> li
                 "To save memory, pick the 'medium' or 'low' preset: musubi converts the bf16 weights to fp8 itself."))
     if "qwen_vae" in checks and role == "vae":
         problems.extend(_qwen_vae(header))
+    if "qwen_layered_vae" in checks and role == "vae":
+        problems.extend(_qwen_vae(header, layered=True))
     if "fp8_dit_documented" in checks and is_dit and header.has_fp8():
         problems.append(_problem(
             "fp8_dit_fp8_base", "info",
@@ -166,7 +168,7 @@ def _mostly(header: Header, dtype: str) -> bool:
     return bool(counts) and max(counts, key=counts.get) == dtype
 
 
-def _qwen_vae(header: Header) -> list[dict]:
+def _qwen_vae(header: Header, layered: bool = False) -> list[dict]:
     keys = header.tensors
     if "encoder.conv_in.weight" in keys:
         conv = keys["encoder.conv_in.weight"]
@@ -177,7 +179,12 @@ def _qwen_vae(header: Header) -> list[dict]:
                          "This is not a Qwen-Image VAE: it has neither the diffusers keys (encoder.conv_in...) nor "
                          "ComfyUI's. Use vae/diffusion_pytorch_model.safetensors from Qwen/Qwen-Image.")]
     out = []
-    if len(conv.shape) >= 2 and conv.shape[1] == 4:
+    rgba = len(conv.shape) >= 2 and conv.shape[1] == 4
+    if layered and not rgba:
+        out.append(_problem("qwen_vae_not_layered", "error",
+                            "Qwen-Image-Layered needs its own RGBA VAE (qwen_image_layered_vae.safetensors from "
+                            "Comfy-Org/Qwen-Image-Layered_ComfyUI); this is the normal Qwen-Image VAE."))
+    if rgba and not layered:
         out.append(_problem("qwen_vae_layered", "error",
                             "This is the Qwen-Image-Layered VAE (RGBA input). Qwen-Image and Qwen-Image-Edit need the "
                             "normal Qwen-Image VAE."))

@@ -126,6 +126,8 @@ TRAINING_FIELDS: tuple[Field, ...] = (
     # Wan 2.2 only (TaskType.extra_fields lists which types show these).
     F("experts", "training", "choice", "both", None, choices=("both", "high", "low")),
     F("offload_inactive_dit", "training", "bool", False, "--offload_inactive_dit", group="memory"),
+    # Qwen-Image-Layered only: train on the layer images, not the first (original) one.
+    F("remove_first_image_from_target", "training", "bool", False, "--remove_first_image_from_target"),
 )
 
 DATASET_FIELDS: tuple[Field, ...] = (
@@ -155,7 +157,8 @@ VIDEO_ONLY = {"target_frames", "frame_extraction", "frame_stride", "frame_sample
 CONTROL_ONLY = {"control_resolution", "no_resize_control"}
 # Shown only for the task types that list them in TaskType.extra_fields (Wan 2.2's experts, one-frame indices);
 # any other type refuses a value other than the default (commands._check_type_specific).
-TYPE_SPECIFIC = {"experts", "offload_inactive_dit", "fp_1f_clean_indices", "fp_1f_target_index", "fp_1f_no_post"}
+TYPE_SPECIFIC = {"experts", "offload_inactive_dit", "fp_1f_clean_indices", "fp_1f_target_index", "fp_1f_no_post",
+                 "remove_first_image_from_target"}
 
 ALL_FIELDS: dict[tuple[str, str], Field] = {(f.section, f.key): f for f in TRAINING_FIELDS + DATASET_FIELDS}
 

@@ -150,6 +150,8 @@ class TaskType:
     # convert_lora.py's generic key rename is not enough (HunyuanVideo 1.5 splits its fused qkv layers,
     # docs/hunyuan_video_1_5.md); it handles LoRA weights only. None: convert_lora.py --target other|default.
     comfy_converter: str | None = None
+    # Keys of the dataset.toml [[datasets]] entry the type always needs (Qwen-Image-Layered: multiple_target).
+    dataset_options: dict[str, Any] = field(default_factory=dict)
 
     @property
     def label_key(self) -> str:
@@ -359,6 +361,22 @@ TASK_TYPES: dict[str, TaskType] = {t.id: t for t in (
         variants=tuple(Variant(v, args=_model_version(v)) for v in ("edit-2511", "edit-2509", "edit")),
         dataset_types=("image_control",), prompt_options=(*_CFG_IMAGE_PROMPTS, "control_images"),
         required_prompt_options=("control_images",), text_encoder_reads_control=True, **_QWEN_COMMON,
+    ),
+    TaskType(
+        # docs/qwen_image.md: --model_version layered, the RGBA Layered VAE, and an image dataset where each
+        # captioned image (name.png) has its layer images (name_1.png, name_2.png ...) beside it, read with
+        # multiple_target = true. Samples: --ci is the image to split, --f the number of layers.
+        id="qwen-image-layered-lora", variants=(Variant("layered", args=_model_version("layered")),),
+        dataset_types=("image",), dataset_options={"multiple_target": True},
+        prompt_options=(*_CFG_IMAGE_PROMPTS, "frames", "control_images"), required_prompt_options=("control_images",),
+        extra_fields=("remove_first_image_from_target",),
+        **{**_QWEN_COMMON, "model_checks": ("no_fp8_dit", "qwen_layered_vae"),
+           # A sample is the image and its layers: about five images' activations for four layers (an estimate).
+           "vram": VramModel(weights_bf16_gb=34.0, weights_fp8_gb=22.0, activation_gb_per_mpix=30.0,
+                             overhead_gb=2.0, block_gb_fp8=0.4),
+           "defaults": {**_image_defaults(5e-5, "shift", 2.2, network_dim=16, network_alpha=16.0),
+                        "dataset": {"resolution": [640, 640]},
+                        "samples": {"width": 640, "height": 640, "steps": 25, "guidance": 4.0, "frames": 4}}},
     ),
     TaskType(
         id="kontext-lora",

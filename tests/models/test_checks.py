@@ -129,3 +129,15 @@ def test_a_dit_musubi_cannot_read_the_precision_of_is_the_wrong_model(tmp_path):
     # the same fp16 file is no concern for Wan, whose trainer matches its precision (commands._match_dit_dtype)
     wan16 = write_st(tmp_path / "wan16.safetensors", {"blocks.0.cross_attn.k.weight": ("F16", [8, 8])})
     assert check_file(str(wan16), "wan2.1-lora", "dit")["status"] == "ok"
+
+
+def test_qwen_image_layered_needs_its_rgba_vae(tmp_path):
+    layered = qwen_vae(tmp_path / "qwen_image_layered_vae.safetensors", channels=4)
+    normal = qwen_vae(tmp_path / "qwen_image_vae.safetensors")
+    assert check_file(str(layered), "qwen-image-layered-lora", "vae")["status"] == "ok"
+    r = check_file(str(normal), "qwen-image-layered-lora", "vae")
+    assert codes(r) == ["qwen_vae_not_layered"] and r["status"] == "error"
+    # and the other way round, as before
+    assert codes(check_file(str(layered), "qwen-image-lora", "vae")) == ["qwen_vae_layered"]
+    fp8 = qwen_dit(tmp_path / "qwen_image_layered_fp8mixed.safetensors", fp8=True)
+    assert codes(check_file(str(fp8), "qwen-image-layered-lora", "dit")) == ["qwen_fp8_dit"]

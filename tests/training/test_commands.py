@@ -278,3 +278,21 @@ def test_framepack_trains_one_section_whatever_the_clip_length():
     hv = task_types.get("hunyuan-video-lora")
     short, long = (plan_for(raw_config(hv, "t2v", dataset={"target_frames": [frames]}), "video") for frames in (1, 129))
     assert short.vram_estimate_gb < long.vram_estimate_gb
+
+
+def test_qwen_image_layered_reads_multiple_targets_and_samples_layers():
+    layered = task_types.get("qwen-image-layered-lora")
+    plan = plan_for(raw_config(layered, "layered", training={"remove_first_image_from_target": True}))
+    assert "multiple_target = true" in plan.files["dataset.toml"]
+    latents, te, train = plan.stages
+    for stage in (latents, te, train):
+        args = script_args(stage)
+        assert args[args.index("--model_version") + 1] == "layered"
+    assert "--remove_first_image_from_target" in train.argv
+    assert " --f 4 " in plan.files["sample_prompts.txt"] and " --ci " in plan.files["sample_prompts.txt"]
+    # Neither the option nor multiple_target reach another Qwen type.
+    qwen = task_types.get("qwen-image-lora")
+    assert "multiple_target" not in plan_for(raw_config(qwen, "original")).files["dataset.toml"]
+    with pytest.raises(ValidationError) as err:
+        plan_for(raw_config(qwen, "original", training={"remove_first_image_from_target": True}))
+    assert err.value.details["field"] == "training.remove_first_image_from_target"

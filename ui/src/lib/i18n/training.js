@@ -89,6 +89,8 @@ const FIELDS = {
     '训练的专家模型', 'Wan 2.2 有高噪声和低噪声两个模型。可以同时训练，或只训练其中一个（使用其时间步范围）。'],
   offload_inactive_dit: ['Offload inactive expert', 'Keeps the expert not in use in system RAM. Saves VRAM when training both; cannot be combined with block swap.',
     '卸载未使用的专家模型', '把当前未使用的专家模型放在系统内存。同时训练两个专家时可省显存；不能与块交换同时使用。'],
+  remove_first_image_from_target: ['Train on layers only', 'Qwen-Image-Layered: leave the first (original) image out of the target and learn only the layer images. Faster and lighter; the effect on quality is not known. When sampling, ask for one layer fewer.',
+    '只训练图层', 'Qwen-Image-Layered：目标中不包含第一张（原图），只学习各图层图片。更快、更省显存，对质量的影响尚不清楚。生成样图时图层数要少填一层。'],
   // Dataset
   resolution: ['Training resolution', 'Width x height images are trained at. With bucketing, images keep their aspect ratio at about this many pixels.',
     '训练分辨率', '训练使用的宽 × 高。开启分桶时，图片按此像素总量保持原始宽高比。'],
@@ -143,6 +145,8 @@ const MODELS = {
 
 const TYPES = {
   'qwen-image-lora': ['Qwen-Image LoRA', 'Text-to-image LoRA for Qwen-Image. Trains on an image dataset.', 'Qwen-Image LoRA', 'Qwen-Image 文生图 LoRA，使用图像数据集训练。'],
+  'qwen-image-layered-lora': ['Qwen-Image-Layered LoRA', 'LoRA for Qwen-Image-Layered, which splits an image into RGBA layers. In the image dataset each captioned image (name.png) sits beside its layer images with alpha (name_1.png, name_2.png, ...; they need no caption). Needs the Layered VAE; each sample prompt needs the image to split, and its frame count is the number of layers.',
+    'Qwen-Image-Layered LoRA', 'Qwen-Image-Layered（把一张图片拆分为多个 RGBA 图层）的 LoRA。在图片数据集中，每张带标注的图片（name.png）旁边放它的带透明通道的图层图片（name_1.png、name_2.png……，无需标注）。需要 Layered 专用 VAE；每个样图提示词都需要要拆分的图片，帧数即图层数。'],
   'qwen-image-edit-lora': ['Qwen-Image-Edit LoRA', 'Image-editing LoRA for Qwen-Image-Edit. Needs a dataset with control images, and a control image for each sample prompt.', 'Qwen-Image-Edit LoRA', 'Qwen-Image-Edit 图像编辑 LoRA。需要带控制图的数据集，每个样图提示词也需要控制图。'],
   'kontext-lora': ['FLUX.1 Kontext LoRA', 'Image-editing LoRA for FLUX.1 Kontext. Needs a dataset with control images.', 'FLUX.1 Kontext LoRA', 'FLUX.1 Kontext 图像编辑 LoRA，需要带控制图的数据集。'],
   'wan2.2-lora': ['Wan 2.2 LoRA', 'Video LoRA for Wan 2.2 (A14B), on images or videos; both experts or one.', 'Wan 2.2 LoRA', 'Wan 2.2（A14B）视频 LoRA，可用图片或视频训练；可训练两个专家或其中一个。'],
@@ -169,7 +173,7 @@ const VARIANTS = {
   'i2v-14B': ['Image to video 14B', '图生视频 14B'],
   'klein-4b': ['klein 4B', 'klein 4B'], 'klein-base-4b': ['klein base 4B', 'klein base 4B'],
   'klein-9b': ['klein 9B', 'klein 9B'], 'klein-base-9b': ['klein base 9B', 'klein base 9B'],
-  f1: ['FramePack-F1', 'FramePack-F1'], i2v: ['Image to video', '图生视频'], 'flf2v-14B': ['First/last frame 14B', '首尾帧 14B'],
+  f1: ['FramePack-F1', 'FramePack-F1'], layered: ['Qwen-Image-Layered', 'Qwen-Image-Layered'], i2v: ['Image to video', '图生视频'], 'flf2v-14B': ['First/last frame 14B', '首尾帧 14B'],
 };
 
 const en = {

@@ -350,6 +350,30 @@ _HV15_MODELS = (
 # hunyuan_video_1_5_models.py detect_hunyuan_video_1_5_sd_dtype: tencent's key, then ComfyUI's repackaged one.
 _HV15_DTYPE_KEYS = ("double_blocks.0.img_attn_k.weight", "double_blocks.0.img_attn_qkv.weight")
 
+# Kandinsky 5 (docs/kandinsky5.md): --task picks the architecture (kandinsky5/configs.py TASK_CONFIGS), --dit the
+# weights. The VAE is HunyuanVideo's (.safetensors or pytorch_model.pt) and goes on every training command: without
+# it the trainer falls back to the task config's ./weights path. The text encoders are Hugging Face model folders
+# (Qwen2.5-VL-7B-Instruct, openai/clip-vit-large-patch14).
+_K5_MODELS = (
+    _DIT,
+    ModelFile("vae", {"cache_latents": "--vae", "train": "--vae"}, pickle_suffixes=(".pt",)),
+    ModelFile("text_encoder_qwen", {"cache_text_encoder": "--text_encoder_qwen", "train": "--text_encoder_qwen"},
+              train_for_sampling_only=True, folder_ok=True),
+    ModelFile("text_encoder_clip", {"cache_text_encoder": "--text_encoder_clip", "train": "--text_encoder_clip"},
+              train_for_sampling_only=True, folder_ok=True),
+)
+# Pro: 19B, 60 visual blocks; Lite: 2B, 32. kandinsky5/models/dit.py swaps at most num_visual_blocks - 2. Not
+# published: activations scaled from HunyuanVideo's by model width (same VAE and patching).
+_K5_PRO_VRAM = VramModel(weights_bf16_gb=38.0, weights_fp8_gb=19.5, activation_gb_per_mpix=3.3)
+_K5_LITE_VRAM = VramModel(weights_bf16_gb=4.0, weights_fp8_gb=2.2, activation_gb_per_mpix=1.0, overhead_gb=1.5)
+
+
+def _k5(task: str, lite: bool = False, i2v: bool = False) -> Variant:
+    extra = dict(max_blocks_to_swap=30, vram=_K5_LITE_VRAM, presets=presets(0, 16)) if lite else {}
+    if i2v:  # the latent cache always holds the first and last frames for I2V; no cache flag (docs/kandinsky5.md)
+        extra |= dict(dataset_types=("video",), required_prompt_options=("image",))
+    return Variant(task, args={"train": ("--task", task)}, **extra)
+
 
 TASK_TYPES: dict[str, TaskType] = {t.id: t for t in (
     TaskType(
@@ -497,6 +521,32 @@ TASK_TYPES: dict[str, TaskType] = {t.id: t for t in (
         guidance_option="cfg_scale", video=True, dit_dtype_keys=_HV15_DTYPE_KEYS,
         model_checks=("fp16_dit_repackaged",),
         comfy_converter="networks/convert_hunyuan_video_1_5_lora_to_comfy",
+    ),
+    TaskType(
+        id="kandinsky5-lora",
+        scripts={"cache_latents": "kandinsky5_cache_latents",
+                 "cache_text_encoder": "kandinsky5_cache_text_encoder_outputs", "train": "kandinsky5_train_network"},
+        network_module="networks.lora_kandinsky",
+        models=_K5_MODELS,
+        variants=(_k5("k5-pro-t2v-5s-sd"), _k5("k5-pro-t2v-10s-sd"), _k5("k5-pro-i2v-5s-sd", i2v=True),
+                  _k5("k5-lite-t2v-5s-sd", lite=True), _k5("k5-lite-i2v-5s-sd", lite=True, i2v=True)),
+        dataset_types=("image", "video"), max_blocks_to_swap=58, vram=_K5_PRO_VRAM,
+        presets=presets(medium_swap=30, low_swap=50),
+        # --quantized_qwen exists for the cache script only; the trainer's sampler has no fp8 text encoder.
+        text_encoder_fp8_flag=None,
+        # docs/kandinsky5.md's training command.
+        defaults={"training": {"learning_rate": 1e-4, "timestep_sampling": "shift", "discrete_flow_shift": 5.0,
+                               "weighting_scheme": "none", "network_alpha": 32.0, "max_grad_norm": 1.0,
+                               "lr_scheduler": "constant_with_warmup", "lr_warmup_steps": 100,
+                               "optimizer_args": ["weight_decay=0.001", "betas=(0.9,0.95)"]},
+                  "dataset": {"resolution": [768, 512], "target_frames": [1, 25, 45], "frame_extraction": "head"},
+                  # The sampler reads --f as latent frames (kandinsky5_train_network.py sample_images: the noise
+                  # shape's time axis) and the task config's guidance_weight 5.0 through --g.
+                  "samples": {"width": 768, "height": 512, "frames": 5, "steps": 25, "guidance": 5.0}},
+        prompt_options=("width", "height", "frames", "seed", "steps", "guidance", "negative", "image"),
+        video=True,
+        # docs/loha_lokr.md: "Kandinsky5 is not supported with LoHa/LoKr".
+        network_types=("lora",),
     ),
     TaskType(
         id="framepack-lora",

@@ -139,6 +139,10 @@ const MODELS = {
   text_encoder2: ['Text encoder 2', 'The second text encoder (CLIP).', '文本编码器 2', '第二个文本编码器（CLIP）。'],
   byt5: ['ByT5 text encoder', 'HunyuanVideo 1.5\'s ByT5 glyph encoder (byt5_small_glyphxl_fp16.safetensors), used for caching and samples.',
     'ByT5 文本编码器', 'HunyuanVideo 1.5 的 ByT5 字形编码器（byt5_small_glyphxl_fp16.safetensors），用于缓存和生成样图。'],
+  text_encoder_qwen: ['Qwen2.5-VL text encoder', 'The folder of Qwen/Qwen2.5-VL-7B-Instruct (a Hugging Face model folder), used for caching and samples.',
+    'Qwen2.5-VL 文本编码器', 'Qwen/Qwen2.5-VL-7B-Instruct 的模型文件夹（Hugging Face 格式），用于缓存和生成样图。'],
+  text_encoder_clip: ['CLIP text encoder', 'The folder of openai/clip-vit-large-patch14 (a Hugging Face model folder), used for caching and samples.',
+    'CLIP 文本编码器', 'openai/clip-vit-large-patch14 的模型文件夹（Hugging Face 格式），用于缓存和生成样图。'],
   image_encoder: ['Image encoder (SigLIP)', 'FramePack\'s SigLIP image encoder (sigclip_vision_patch14_384.safetensors), used for caching and samples. A model folder also works.',
     '图像编码器（SigLIP）', 'FramePack 使用的 SigLIP 图像编码器（sigclip_vision_patch14_384.safetensors），用于缓存和生成样图。也可以选择模型文件夹。'],
 };
@@ -156,6 +160,8 @@ const TYPES = {
   'hunyuan-video-lora': ['HunyuanVideo LoRA', 'Video LoRA for HunyuanVideo, on images or videos.', 'HunyuanVideo LoRA', 'HunyuanVideo 视频 LoRA，可用图片或视频训练。'],
   'hunyuan-video-1.5-lora': ['HunyuanVideo 1.5 LoRA', 'Text-to-video or image-to-video LoRA for HunyuanVideo 1.5 (needs Qwen2.5-VL and ByT5; SigLIP for I2V). Use tencent\'s bf16 DiT: ComfyUI\'s fp16 one is not for bf16 training. Experimental in musubi-tuner.',
     'HunyuanVideo 1.5 LoRA', 'HunyuanVideo 1.5 文生视频或图生视频 LoRA（需要 Qwen2.5-VL 和 ByT5；图生视频还需要 SigLIP）。请使用腾讯官方的 bf16 DiT，ComfyUI 的 fp16 版本不适合 bf16 训练。musubi-tuner 中的实验功能。'],
+  'kandinsky5-lora': ['Kandinsky 5 LoRA', 'Text-to-video or image-to-video LoRA for Kandinsky 5 Pro (19B) or Lite (2B): pick the variant that matches the DiT file. The text encoders are Hugging Face model folders. LoRA only (no LoHa/LoKr). Experimental in musubi-tuner.',
+    'Kandinsky 5 LoRA', 'Kandinsky 5 Pro（19B）或 Lite（2B）的文生视频或图生视频 LoRA：请选择与 DiT 文件对应的版本。文本编码器为 Hugging Face 模型文件夹。仅支持 LoRA（不支持 LoHa/LoKr）。musubi-tuner 中的实验功能。'],
   'framepack-lora': ['FramePack LoRA', 'Image-to-video LoRA for FramePack or FramePack-F1, on videos of any length (each sample needs a start image). Experimental in musubi-tuner.',
     'FramePack LoRA', 'FramePack 或 FramePack-F1 图生视频 LoRA，使用任意长度的视频训练（每个样图都需要起始图）。musubi-tuner 中的实验功能。'],
   'framepack-1f-lora': ['FramePack one-frame LoRA', 'Teaches FramePack to turn a start image into one changed image (pose, outfit, expression). The dataset holds the changed images, with the start images as control images. Experimental.',
@@ -173,7 +179,10 @@ const VARIANTS = {
   'i2v-14B': ['Image to video 14B', '图生视频 14B'],
   'klein-4b': ['klein 4B', 'klein 4B'], 'klein-base-4b': ['klein base 4B', 'klein base 4B'],
   'klein-9b': ['klein 9B', 'klein 9B'], 'klein-base-9b': ['klein base 9B', 'klein base 9B'],
-  f1: ['FramePack-F1', 'FramePack-F1'], layered: ['Qwen-Image-Layered', 'Qwen-Image-Layered'], i2v: ['Image to video', '图生视频'], 'flf2v-14B': ['First/last frame 14B', '首尾帧 14B'],
+  f1: ['FramePack-F1', 'FramePack-F1'],
+  'k5-pro-t2v-5s-sd': ['Pro text to video 5 s', 'Pro 文生视频 5 秒'], 'k5-pro-t2v-10s-sd': ['Pro text to video 10 s', 'Pro 文生视频 10 秒'],
+  'k5-pro-i2v-5s-sd': ['Pro image to video 5 s', 'Pro 图生视频 5 秒'], 'k5-lite-t2v-5s-sd': ['Lite text to video 5 s', 'Lite 文生视频 5 秒'],
+  'k5-lite-i2v-5s-sd': ['Lite image to video 5 s', 'Lite 图生视频 5 秒'], layered: ['Qwen-Image-Layered', 'Qwen-Image-Layered'], i2v: ['Image to video', '图生视频'], 'flf2v-14B': ['First/last frame 14B', '首尾帧 14B'],
 };
 
 const en = {

@@ -113,6 +113,7 @@ def build_plan(resolved: dict, source: DatasetSource, env: MusubiEnv, paths: Tas
     _check_training(ttype, resolved, warnings)
     sampling = _sampling_on(resolved, warnings)
     models = _models(ttype, resolved, sampling, check_files, warnings)
+    _check_model_options(ttype, t, models, sampling)
     _match_dit_dtype(ttype, resolved, models, warnings)
 
     files = {"dataset.toml": dataset_toml.build(resolved, source, paths.cache)}
@@ -192,6 +193,9 @@ def _check_training(ttype: TaskType, resolved: dict, warnings: list[str]) -> Non
     if limit is not None and t["blocks_to_swap"] > limit:
         warnings.append(f"Swapping more than {limit} blocks makes main-memory use climb steeply (64 GB RAM advised).")
     _check_network_type(ttype, t)
+    if ttype.fp8_needs_scaled and t["fp8_base"] and not t["fp8_scaled"]:
+        raise ValidationError(f"{ttype.id} trains in fp8 only as scaled fp8: turn on 'fp8 scaled' too, or fp8 off.",
+                              field="training.fp8_scaled", code="fp8_needs_scaled")
     if t["fp8_scaled"] and not ttype.fp8_scaled:
         raise ValidationError(f"{ttype.id} has no --fp8_scaled; turn it off.", field="training.fp8_scaled")
     if t["fp8_text_encoder"] and (not ttype.text_encoder_fp8_flag or not ttype.variant(variant).text_encoder_fp8):
@@ -232,6 +236,15 @@ def _check_network_type(ttype: TaskType, t: dict) -> None:
     if kind != "lora" and any(a.split("=", 1)[0].strip() == "loraplus_lr_ratio" for a in t["network_args"]):
         raise ValidationError("LoRA+ (loraplus_lr_ratio) works only with LoRA, not LoHa or LoKr: remove it from "
                               "the network arguments.", field="training.network_args", code="loraplus_needs_lora")
+
+
+def _check_model_options(ttype: TaskType, t: dict, models: dict, sampling: bool) -> None:
+    for m in ttype.models:
+        used = m.key in models and (sampling or not m.train_for_sampling_only)
+        if used and m.excludes_block_swap and t["blocks_to_swap"]:
+            raise ValidationError(f"musubi-tuner cannot use the {m.key} file together with block swap: set blocks to "
+                                  f"swap to 0, or leave {m.key} empty.", field="training.blocks_to_swap",
+                                  code="model_excludes_block_swap", details={"model": m.key})
 
 
 def _sampling_on(resolved: dict, warnings: list[str]) -> bool:

@@ -27,7 +27,7 @@ SCHEDULERS = ("constant", "constant_with_warmup", "linear", "cosine", "cosine_wi
               "inverse_sqrt", "cosine_with_min_lr", "warmup_stable_decay", "rex", "adafactor")
 ATTENTION = ("sdpa", "xformers", "flash_attn", "flash3")
 TIMESTEP_SAMPLING = ("sigma", "uniform", "sigmoid", "shift", "flux_shift", "flux2_shift", "qwen_shift",
-                     "logsnr", "qinglong_flux", "qinglong_qwen")
+                     "krea2_shift", "logsnr", "qinglong_flux", "qinglong_qwen")
 WEIGHTING = ("none", "logit_normal", "mode", "cosmap", "sigma_sqrt")
 PRECISION = ("bf16", "fp16", "no")
 SAVE_PRECISION = ("bf16", "fp16", "fp32")

@@ -47,6 +47,8 @@ class ModelFile:
     pickle_suffixes: tuple[str, ...] = ()
     # A Hugging Face model folder is accepted (HunyuanVideo's text_encoder / text_encoder_2).
     folder_ok: bool = False
+    # musubi refuses this file together with --blocks_to_swap (Krea 2's --turbo_dit swaps weights in place).
+    excludes_block_swap: bool = False
 
     def applies(self, variant: str, experts: str | None) -> bool:
         if self.variants and variant not in self.variants:
@@ -152,6 +154,8 @@ class TaskType:
     comfy_converter: str | None = None
     # Keys of the dataset.toml [[datasets]] entry the type always needs (Qwen-Image-Layered: multiple_target).
     dataset_options: dict[str, Any] = field(default_factory=dict)
+    # --fp8_base only together with --fp8_scaled (Krea 2: plain fp8 casts the norms and breaks the model).
+    fp8_needs_scaled: bool = False
 
     @property
     def label_key(self) -> str:
@@ -374,6 +378,17 @@ def _k5(task: str, lite: bool = False, i2v: bool = False) -> Variant:
         extra |= dict(dataset_types=("video",), required_prompt_options=("image",))
     return Variant(task, args={"train": ("--task", task)}, **extra)
 
+# Krea 2 (docs/krea2.md): train on the RAW DiT; the distilled Turbo DiT is optional, only to render samples
+# (`--turbo_dit`, which musubi refuses with block swap). The VAE is Qwen-Image's and the text encoder a single
+# Qwen3-VL-4B .safetensors file.
+_KREA2_MODELS = (
+    _DIT,
+    ModelFile("vae", {"cache_latents": "--vae", "train": "--vae"}),
+    _encoder("text_encoder"),
+    ModelFile("turbo_dit", {"train": "--turbo_dit"}, required=False, train_for_sampling_only=True,
+              excludes_block_swap=True),
+)
+
 
 TASK_TYPES: dict[str, TaskType] = {t.id: t for t in (
     TaskType(
@@ -547,6 +562,24 @@ TASK_TYPES: dict[str, TaskType] = {t.id: t for t in (
         video=True,
         # docs/loha_lokr.md: "Kandinsky5 is not supported with LoHa/LoKr".
         network_types=("lora",),
+    ),
+    TaskType(
+        id="krea2-lora",
+        scripts={"cache_latents": "krea2_cache_latents", "cache_text_encoder": "krea2_cache_text_encoder_outputs",
+                 "train": "krea2_train_network"},
+        network_module="networks.lora_krea2",
+        models=_KREA2_MODELS,
+        variants=(Variant("raw"),), dataset_types=("image",),
+        # 28 main blocks of width 6144 (krea2_utils.py), about 12B parameters; swap at most 26. An estimate.
+        max_blocks_to_swap=26, vram=VramModel(weights_bf16_gb=24.0, weights_fp8_gb=12.5, activation_gb_per_mpix=5.5),
+        presets=presets(medium_swap=0, low_swap=14), text_encoder_fp8_flag=None, fp8_needs_scaled=True,
+        # The doc's command: shift 2.5 (K2's inference shift at 1024x1024), lr 1e-4, dim/alpha 32; RAW samples use
+        # CFG through --l (5.5, 28 steps as its inference example; with a Turbo DiT use --l 1 --s 8).
+        defaults=_image_defaults(1e-4, "shift", 2.5, guidance=5.5, network_dim=32, network_alpha=32.0)
+        | {"samples": {"width": 1024, "height": 1024, "steps": 28, "guidance": 5.5}},
+        prompt_options=_CFG_IMAGE_PROMPTS, guidance_option="cfg_scale",
+        # networks/network_arch.py cannot detect Krea 2's blocks: LoRA only.
+        network_types=("lora",), model_checks=("qwen_vae",),
     ),
     TaskType(
         id="framepack-lora",

@@ -296,3 +296,20 @@ def test_qwen_image_layered_reads_multiple_targets_and_samples_layers():
     with pytest.raises(ValidationError) as err:
         plan_for(raw_config(qwen, "original", training={"remove_first_image_from_target": True}))
     assert err.value.details["field"] == "training.remove_first_image_from_target"
+
+
+def test_krea2_turbo_samples_only_without_block_swap_and_fp8_only_scaled():
+    krea = task_types.get("krea2-lora")
+    raw = raw_config(krea, "raw", "high")
+    raw["models"]["turbo_dit"] = "/models/turbo.safetensors"
+    train = plan_for(raw).stages[2]
+    assert script_args(train)[script_args(train).index("--turbo_dit") + 1] == "/models/turbo.safetensors"
+    assert "--turbo_dit" not in plan_for({**raw, "samples": {}}).stages[2].argv  # no samples: not needed
+    with pytest.raises(ValidationError) as err:
+        plan_for({**raw, "vram_preset": "low"})
+    assert (err.value.code, err.value.details) == ("model_excludes_block_swap",
+                                                  {"model": "turbo_dit", "field": "training.blocks_to_swap"})
+    plan_for({**raw, "vram_preset": "low", "samples": {}})  # swapping is fine when Turbo is not used
+    with pytest.raises(ValidationError) as err:
+        plan_for(raw_config(krea, "raw", "custom", training={"fp8_base": True}))
+    assert (err.value.code, err.value.details["field"]) == ("fp8_needs_scaled", "training.fp8_scaled")

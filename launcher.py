@@ -3,9 +3,11 @@
     python launcher.py                 # window (pywebview)
     python launcher.py --headless      # no window: print the URL (with the launch secret) to open
     python launcher.py --headless --open-browser --port 8765 --data-dir D:\\lora-data
+    LoRA-Workbench.exe --console       # Windows executable: also show the log in a console window
 
 Closing the window (or Ctrl+C in headless mode) stops the server, the background jobs and the
-monitor cleanly. A second launch over the same data folder focuses the first instead.
+monitor cleanly. A second launch over the same data folder focuses the first instead. Everything
+logged (and printed) also goes to `<data>/logs/app.log`: the Windows executable has no console.
 """
 
 from __future__ import annotations
@@ -21,9 +23,10 @@ from pathlib import Path
 
 from server import create_app
 from server.instance import InstanceLock, call, running_instance
-from server.paths import default_data_dir
+from server.paths import choose_data_dir, writable
 from server.security import new_token
 from server.serve import ServerThread
+from server.system import applog, startup, webview_engine
 from server.version import __version__
 
 log = logging.getLogger("launcher")
@@ -42,29 +45,40 @@ def parse_args(argv=None):
     p.add_argument("--token", default=None, help="launch secret (default: $LORA_WORKBENCH_TOKEN or a random one)")
     p.add_argument("--gpu-provider", default=None, help=argparse.SUPPRESS)
     p.add_argument("--debug", action="store_true", help="verbose logs and the web inspector")
+    p.add_argument("--console", action="store_true",
+                   help="Windows executable: show the log in a console window (it has none by default)")
     p.add_argument("--version", action="version", version=__version__)
     return p.parse_args(argv)
 
 
 def main(argv=None) -> int:
+    applog.ensure_streams()  # windowed executable: print() and stray writes go to the log, never crash
+    startup.reset_dll_directory()
     args = parse_args(argv)
-    data_dir = (args.data_dir or default_data_dir()).expanduser().resolve()
-    data_dir.mkdir(parents=True, exist_ok=True)
-    _setup_logging(data_dir, args.debug)
+    if args.console or args.headless:
+        startup.open_console(allocate=args.console)
+    data_dir, unwritable = choose_data_dir(args.data_dir)
+    if not writable(data_dir):
+        startup.report_failure(f"Cannot write to the data folder {data_dir}. Choose another with --data-dir.")
+        return 2
 
     lock = InstanceLock(data_dir)
     if not lock.acquire():
         return _hand_over(data_dir, args)
+    applog.setup(data_dir / "logs", debug=args.debug)
+    if unwritable:
+        log.warning("The program's folder cannot be written (%s): keeping the data in %s instead.",
+                    unwritable, data_dir)
 
     token = args.token or os.environ.get("LORA_WORKBENCH_TOKEN") or new_token()
     app = create_app(data_dir=data_dir, token=token, gpu_provider=args.gpu_provider)
     svc = app.extensions["workbench"]
+    svc.data_dir_fallback = str(unwritable) if unwritable else None
     try:
         server = ServerThread(app, port=args.port)
     except (OSError, SystemExit) as exc:  # werkzeug exits instead of raising when the port is taken
-        print(f"Cannot listen on 127.0.0.1:{args.port}: {exc or 'address already in use'}. "
-              "Choose another --port or leave it out.",
-              file=sys.stderr)
+        startup.report_failure(f"Cannot listen on 127.0.0.1:{args.port}: {exc or 'address already in use'}. "
+                               "Choose another --port or leave it out.")
         svc.shutdown()
         lock.release()
         return 2
@@ -78,11 +92,13 @@ def main(argv=None) -> int:
     stop = threading.Event()
     svc.quit = lambda: (svc.window.destroy() if svc.window is not None else stop.set())
     try:
-        if windowed and not _run_window(url, svc, args.debug):
+        if windowed and not _run_window(url, svc, args.debug, data_dir):
+            startup.open_console(allocate=True)  # the windowed executable: something to close to stop it
             print("No web view is available on this system: running in the browser instead. "
                   "Close this console window (or press Ctrl+C) to stop.", flush=True)
             windowed = False
             args.open_browser = True
+            lock.write_info(url=url, port=server.port, token=token, window=False)  # a second launch opens the browser
         if not windowed:
             if args.open_browser:
                 webbrowser.open(url)
@@ -99,8 +115,8 @@ def _hand_over(data_dir: Path, args) -> int:
     """Another launch owns this data folder: bring it forward instead of opening the database twice."""
     info = running_instance(data_dir)
     if info is None:
-        print(f"Another LoRA Workbench is starting or stopping with the data folder {data_dir}. "
-              "Try again in a moment, or use --data-dir for a separate folder.", file=sys.stderr)
+        startup.report_failure(f"Another LoRA Workbench is starting or stopping with the data folder {data_dir}. "
+                               "Try again in a moment, or use --data-dir for a separate folder.")
         return 3
     print(f"LoRA Workbench is already running with this data folder at {info['url']}", flush=True)
     if info.get("window") and not args.headless:
@@ -111,8 +127,9 @@ def _hand_over(data_dir: Path, args) -> int:
     return 0
 
 
-def _run_window(url: str, svc, debug: bool) -> bool:
-    """Show the pywebview window; returns False when no web view can be created."""
+def _run_window(url: str, svc, debug: bool, data_dir: Path) -> bool:
+    """Show the pywebview window; returns False when no web view can be created or the only one
+    there cannot run the UI (server/system/webview_engine.py)."""
     try:
         import webview
     except Exception as exc:  # noqa: BLE001 - missing GUI libraries mean "no web view"
@@ -145,17 +162,32 @@ def _run_window(url: str, svc, debug: bool) -> bool:
     window.events.maximized += lambda: state.update(maximized=True)
     window.events.restored += lambda: state.update(maximized=False)
     window.events.closing += closing
+    engine = {}
+
+    def initialized(renderer):
+        """Runs before the native window exists; returning False cancels it."""
+        engine["name"] = renderer
+        log.info("Window engine: %s", renderer)
+        if not webview_engine.usable(renderer):
+            log.warning("The %s web engine cannot show the UI (on Windows the Microsoft Edge WebView2 Runtime "
+                        "is needed: https://developer.microsoft.com/microsoft-edge/webview2/).", renderer)
+            return False
+        return True
+
+    window.events.initialized += initialized
     svc.window = window
     gui = "qt" if sys.platform.startswith("linux") else None
     try:
         webview.settings["ALLOW_DOWNLOADS"] = True
-        webview.start(gui=gui, debug=debug, private_mode=False)
-    except Exception as exc:  # noqa: BLE001 - e.g. WebView2 runtime missing on Windows
+        # The web view's profile (cache, local storage) stays in the data folder, so a portable copy
+        # carries it and leaves nothing in %APPDATA%.
+        webview.start(gui=gui, debug=debug, private_mode=False, storage_path=str(data_dir / "webview"))
+    except Exception as exc:  # noqa: BLE001 - e.g. no GUI libraries, or the storage folder unwritable
         log.warning("Could not open the window: %s", exc)
         svc.window = None
         return False
     svc.window = None
-    return True
+    return webview_engine.usable(engine.get("name"))
 
 
 def _wait_for_stop_signal(stop: threading.Event) -> None:
@@ -165,17 +197,6 @@ def _wait_for_stop_signal(stop: threading.Event) -> None:
         signal.signal(signal.SIGBREAK, lambda *_: stop.set())
     while not stop.wait(0.5):
         pass
-
-
-def _setup_logging(data_dir: Path, debug: bool) -> None:
-    logs = data_dir / "logs"
-    logs.mkdir(parents=True, exist_ok=True)
-    from logging.handlers import RotatingFileHandler
-
-    handlers = [logging.StreamHandler(sys.stderr),
-                RotatingFileHandler(logs / "app.log", maxBytes=2_000_000, backupCount=3, encoding="utf-8")]
-    logging.basicConfig(level=logging.DEBUG if debug else logging.INFO, handlers=handlers,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
 
 if __name__ == "__main__":

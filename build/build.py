@@ -3,8 +3,8 @@
     python build/build.py            # -> build/dist/LoRA-Workbench(.exe), size report printed
 
 The app's version is stamped into the executable: `server/_build_info.py` is written for the build
-(and removed after), and on Windows a version resource is generated. The size report lists what
-takes the most room, so the README's account of the size stays true.
+(and removed after), and on Windows a version resource and the icon (build/icon.py) are generated.
+The size report lists what takes the most room, so the README's account of the size stays true.
 """
 
 from __future__ import annotations
@@ -47,6 +47,15 @@ def build_ui() -> None:
     if not (ROOT / "node_modules").is_dir():
         run([npm, "ci", "--no-audit", "--no-fund"], cwd=ROOT)
     run([npm, "run", "build"], cwd=ROOT)
+
+
+def write_icon() -> Path:
+    from importlib.util import module_from_spec, spec_from_file_location
+
+    spec = spec_from_file_location("lora_workbench_icon", BUILD / "icon.py")
+    icon = module_from_spec(spec)
+    spec.loader.exec_module(icon)
+    return icon.write_ico(WORK / "icon.ico")
 
 
 def write_version_files(ver: str) -> None:
@@ -97,6 +106,7 @@ def main() -> int:
     print(f"Building LoRA Workbench {ver} for {sys.platform}", flush=True)
     build_ui()
     write_version_files(ver)
+    write_icon()
     try:
         run([sys.executable, "-m", "PyInstaller", "--noconfirm", "--clean", "--workpath", str(WORK),
              "--distpath", str(DIST), str(BUILD / "lora_workbench.spec")], cwd=ROOT,

@@ -5,9 +5,17 @@ cd "$ROOT"
 
 PYTHON="${PYTHON:-}"
 if [ -z "$PYTHON" ]; then
-  for candidate in python3.11 python3.12 python3.10 python3; do
-    if command -v "$candidate" >/dev/null 2>&1; then PYTHON="$candidate"; break; fi
+  # 3.11 or 3.12 (pyproject.toml's requires-python; numpy 2.4 has no 3.10 wheels).
+  for candidate in python3.12 python3.11 python3; do
+    if command -v "$candidate" >/dev/null 2>&1 &&
+       "$candidate" -c 'import sys; sys.exit(0 if (3, 11) <= sys.version_info[:2] <= (3, 12) else 1)'; then
+      PYTHON="$candidate"; break
+    fi
   done
+  if [ -z "$PYTHON" ] && [ ! -x .venv/bin/python ]; then
+    echo "Python 3.11 or 3.12 is needed (set PYTHON=/path/to/python to choose one)." >&2
+    exit 1
+  fi
 fi
 
 ensure_venv() {  # $1: requirements file

@@ -39,6 +39,8 @@ class Services:
     supervisor: object | None = None
     # Set by the launcher: ends the app as closing the window would.
     quit: object | None = None
+    # Set by the launcher when the portable folder could not be written and the per-user one is used.
+    data_dir_fallback: str | None = None
     # Called on shutdown (stop monitors, supervisors...), last registered first.
     on_shutdown: list = field(default_factory=list)
 

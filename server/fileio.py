@@ -1,16 +1,60 @@
-"""Writing files so that readers see the old content or the new, never a mix.
+"""Writing files so that readers see the old content or the new, never a mix; renaming them on Windows.
 
 Everything a user (or musubi) reads back — captions, generated configs, thumbnails, the instance
 file — goes through `atomic_write`: the data goes to a temporary file in the same folder, which
 then replaces the target in one `os.replace` (atomic on Windows and POSIX within one volume).
+
+Every rename of a user's file or folder goes through `replace` / `move`. On Windows a file another
+process holds open without FILE_SHARE_DELETE (an antivirus scanning a new file, the indexer, the
+viewer streaming a video, a python.exe running from a venv) cannot be renamed for a moment: the
+rename fails with PermissionError (sharing violation / access denied). These retry briefly
+instead of failing the user's action; `shutil.move` would instead copy and then fail to delete,
+leaving two copies.
 """
 
 from __future__ import annotations
 
+import errno
 import os
+import shutil
 import tempfile
+import time
 from pathlib import Path
 from typing import BinaryIO, Callable
+
+# How long a rename keeps trying while another process holds the file: scanners and indexers let go
+# within a second or two; anything longer is a real lock that the caller must report.
+RETRY_FOR_S = 3.0
+RETRY_FIRST_S = 0.02
+
+
+def replace(src, dst, *, retry_for: float | None = None) -> None:
+    """`os.replace(src, dst)`, retried while it fails with PermissionError (then that error is raised)."""
+    deadline = time.monotonic() + (RETRY_FOR_S if retry_for is None else retry_for)
+    wait = RETRY_FIRST_S
+    while True:
+        try:
+            os.replace(src, dst)
+            return
+        except PermissionError:
+            if time.monotonic() + wait > deadline:
+                raise
+            time.sleep(wait)  # backing off: the other process needs time, not a busy loop
+            wait = min(wait * 2, 0.25)
+
+
+def move(src, dst, *, retry_for: float | None = None) -> None:
+    """Move a file or folder to `dst` (which must not exist): a rename, retried like `replace`.
+
+    Only between volumes (where no rename is possible) is it copied and then deleted."""
+    if os.path.lexists(dst):
+        raise FileExistsError(errno.EEXIST, "destination exists", str(dst))
+    try:
+        replace(src, dst, retry_for=retry_for)
+    except OSError as exc:
+        if exc.errno != errno.EXDEV and getattr(exc, "winerror", None) != 17:  # ERROR_NOT_SAME_DEVICE
+            raise
+        shutil.move(str(src), str(dst))
 
 
 def atomic_write(path: Path, data: bytes | Callable[[BinaryIO], None], *, fsync: bool = True,
@@ -35,7 +79,7 @@ def atomic_write(path: Path, data: bytes | Callable[[BinaryIO], None], *, fsync:
                 os.fsync(f.fileno())
         if mtime_ns is not None:
             os.utime(tmp, ns=(mtime_ns, mtime_ns))
-        os.replace(tmp, path)
+        replace(tmp, path)
     except BaseException:
         try:
             os.unlink(tmp)

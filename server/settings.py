@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from .errors import ValidationError
+from .paths import user_path
 
 LANGUAGES = ("zh-CN", "en")
 THEMES = ("light", "dark", "system")
@@ -58,10 +59,10 @@ def _path_or_auto(value):
     """An absolute path, or "" for the built-in default (training: musubi checkout and its python)."""
     if not isinstance(value, str):
         raise ValueError("must be a path")
-    value = value.strip()
-    if value and not os.path.isabs(os.path.expanduser(value)):
+    value = user_path(value)
+    if value and not os.path.isabs(value):
         raise ValueError("must be an absolute path (or empty for the default)")
-    return os.path.expanduser(value) if value else ""
+    return value
 
 
 SETTINGS: dict[str, Setting] = {
@@ -249,6 +250,9 @@ SETTINGS.update({
     "musubi_archive_url": Setting("https://github.com/kohya-ss/musubi-tuner/archive/{commit}.zip", _rt_archive_url),
     # torch build for setup: "auto" follows the NVIDIA driver (server/runtime/driver.py).
     "musubi_cuda_extra": Setting("auto", _choice("auto", "cu124", "cu128", "cu130")),
+    # Where setup takes torch from: "pytorch" = the PyTorch index below for the chosen CUDA build; "pypi" = the
+    # plain package index (the PyPI mirror below, or pip's own configuration), whose torch is a CUDA build too.
+    "musubi_torch_source": Setting("pytorch", _choice("pytorch", "pypi")),
     # torch wheels come from <this>/<cuXXX>; musubi's pyproject names these indexes for uv only, pip needs them.
     "musubi_torch_index_url": Setting("https://download.pytorch.org/whl", _rt_url_or_empty),
     # A PyPI mirror for everything else ("" = pip's default), e.g. https://pypi.tuna.tsinghua.edu.cn/simple.

@@ -19,6 +19,7 @@ def health():
         "built_at": BUILT_AT,
         "commit": COMMIT,
         "data_dir": str(svc.layout.root),
+        "data_dir_fallback": svc.data_dir_fallback,
         "uptime_s": round(time.time() - svc.started_at, 3),
         "schema_version": svc.store.schema_version,
         "window": svc.window is not None,

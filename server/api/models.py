@@ -18,13 +18,9 @@ from flask import Blueprint, request
 from .. import services
 from ..errors import ApiError, ValidationError, json_body
 from ..models import checks, library
+from ..system import dialogs
 
 bp = Blueprint("models", __name__)
-
-FILE_TYPES = {
-    "model": ("Safetensors (*.safetensors)", "PyTorch (*.pth;*.pt)", "All files (*.*)"),
-    "python": ("Python (python.exe;python;python3)", "All files (*.*)"),
-}
 
 
 @bp.get("/models/library")
@@ -80,7 +76,7 @@ def pick_file():
     if isinstance(initial, str) and initial:
         directory = initial if os.path.isdir(initial) else os.path.dirname(initial)
     kind = body.get("kind", "model")
-    if kind not in (*FILE_TYPES, "folder"):
+    if kind not in (*dialogs.KINDS, "folder"):
         raise ValidationError("kind must be model, python or folder.", field="kind")
     import webview
 
@@ -89,7 +85,7 @@ def pick_file():
         result = svc.window.create_file_dialog(webview.FileDialog.FOLDER, directory=directory)
     else:
         result = svc.window.create_file_dialog(webview.FileDialog.OPEN, directory=directory, allow_multiple=False,
-                                               file_types=FILE_TYPES[kind])
+                                               file_types=dialogs.file_types(kind))
     if not result:
         return {"path": None}
     path = result[0] if isinstance(result, (list, tuple)) else result

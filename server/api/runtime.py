@@ -9,11 +9,14 @@ GET  /api/runtime/log/<job>  the job's log file as text (the live log comes as `
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from flask import Blueprint, Response
 
 from .. import services
 from ..errors import NotFound, json_body
 from ..runtime import detect, setup
+from ..system import longpaths
 
 bp = Blueprint("runtime", __name__)
 
@@ -27,6 +30,7 @@ def _provider():
 def get_runtime():
     svc = services()
     body = detect.detect(svc.store, _provider(), run_probe=False, find_pythons=False)
+    body["problems"] += longpaths.trainer_dir_problems(Path(body["musubi"]["dir"]))
     body["native_dialog"] = svc.window is not None
     return body
 
@@ -35,6 +39,7 @@ def get_runtime():
 def run_detect():
     svc = services()
     result = detect.detect(svc.store, _provider(), run_probe=True, find_pythons=True)
+    result["problems"] += longpaths.trainer_dir_problems(Path(result["musubi"]["dir"]))
     result["native_dialog"] = svc.window is not None
     svc.bus.publish("settings", "runtime", {"usable": result["usable"]})
     return result

@@ -10,7 +10,7 @@ from flask import Blueprint, Response, request, send_file
 from .. import services
 from ..errors import NotFound, ValidationError, json_body
 from ..paths import safe_join
-from ..training import (catalog, cli_spec, commands, convert, local_files, outputs, planning, tasks,
+from ..training import (catalog, cli_spec, commands, convert, local_files, outputs, planning, preflight, tasks,
                         user_presets)
 from ..training.task_types import PRESETS
 
@@ -115,6 +115,19 @@ def clone_task(task_id: str):
     task = _public(tasks.clone(svc.store, svc.layout, task_id, json_body().get("name")))
     _publish(task)
     return {"task": task}, 201
+
+
+@bp.post("/tasks/preflight")
+def preflight_report():
+    """The pre-flight report for a (possibly unsaved) task config: findings, buckets, time estimate."""
+    svc = services()
+    return preflight.report(svc.store, svc.layout, json_body())
+
+
+@bp.get("/tasks/<task_id>/preflight")
+def preflight_stored(task_id: str):
+    svc = services()
+    return preflight.report(svc.store, svc.layout, tasks.row(svc.store, task_id)["config"])
 
 
 @bp.get("/tasks/<task_id>/preview")

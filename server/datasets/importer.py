@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Callable
 
+from ..paths import user_path
 from . import captions, items, limits, naming, probe, recovery, storage, testpoint, thumbnails
 from .errors import Conflict, ValidationError
 from .media_types import TYPE_KINDS, kind_of, rel_parts, sanitize_filename, split_name
@@ -584,7 +585,7 @@ def _local_path(raw, layout, dataset_id: str) -> Path:
                               code="path_required")
     if "\0" in raw:
         raise ValidationError("That path contains a NUL character.", field="path", code="bad_path")
-    path = Path(raw.strip()).expanduser()
+    path = Path(user_path(raw))
     if not path.is_absolute():
         raise ValidationError("Give a full path (starting at a drive or /).", field="path", code="path_not_absolute")
     path = path.resolve()

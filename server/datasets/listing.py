@@ -8,6 +8,8 @@ A filter is a dict (from query args or a JSON body):
     broken        true: only unreadable items
     missing_control  true: only items without a control image
     kind          "image" or "video"
+    names         only these file names: a list (JSON body) or one per line (query args); the
+                  pre-flight report links its findings to the grid this way
 A target (what a batch operation applies to) is one of {"ids": [...]}, {"names": [...]},
 {"filter": {...}} or {"all": true}; the filter form is how "select all matching" works without
 the UI ever holding 10,000 ids.
@@ -21,6 +23,7 @@ from .errors import ValidationError
 SORTS = {"name": "name COLLATE NOCASE", "mtime": "mtime", "size": "size", "added": "id"}
 MAX_LIMIT = 500
 DEFAULT_LIMIT = 100
+MAX_NAMES = 500   # sqlite's host-parameter limit is far above; a URL with more would be too long anyway
 TRUE = ("1", "true", "yes", "on")
 
 
@@ -57,6 +60,14 @@ def where(dataset_id: str, flt: dict | None) -> tuple[str, list]:
         sql.append("broken = 1")
     if _flag(flt.get("missing_control")):
         sql.append("controls = '[]'")
+    names = flt.get("names")
+    if names:
+        if isinstance(names, str):
+            names = [n for n in names.split("\n") if n]
+        if not isinstance(names, list) or not all(isinstance(n, str) for n in names) or len(names) > MAX_NAMES:
+            raise ValidationError(f"names must be at most {MAX_NAMES} file names.", field="names", code="bad_filter")
+        sql.append(f"name IN ({', '.join('?' * len(names))})")
+        args += names
     kind = flt.get("kind")
     if kind:
         if kind not in ("image", "video"):

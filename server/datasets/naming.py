@@ -15,6 +15,7 @@ import os
 import threading
 from pathlib import Path
 
+from .. import fileio
 from .media_types import split_name
 
 _claims: dict[str, set[str]] = {}
@@ -91,6 +92,6 @@ def link_no_overwrite(src: Path, dest: Path) -> None:
         # File systems without hard links (FAT, some network shares): check, then rename.
         if dest.exists():
             raise FileExistsError(str(dest)) from None
-        os.replace(src, dest)
+        fileio.replace(src, dest)
         return
     os.unlink(src)

@@ -16,6 +16,7 @@ import time
 import uuid
 from pathlib import Path
 
+from .. import fileio
 from . import items, naming, storage, thumbnails
 from .errors import Conflict, NotFound, ValidationError
 from .history import History
@@ -30,7 +31,7 @@ def _require_confirm(confirm) -> None:
 
 def _move(src: Path, dest: Path) -> None:
     dest.parent.mkdir(parents=True, exist_ok=True)
-    shutil.move(str(src), str(dest))
+    fileio.move(src, dest)
 
 
 # ---- items ---------------------------------------------------------------------------------

@@ -38,6 +38,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from ..paths import user_path
 from ..training import task_types as tt
 from .safetensors_header import FP8_DTYPES, Header, SafetensorsError, read_header
 
@@ -67,7 +68,7 @@ def check_file(path: str | os.PathLike | None, task_type: str | None = None, rol
     out = {"path": str(path or ""), "status": "empty", "format": None, "summary": None, "problems": []}
     if not path or not str(path).strip():
         return out
-    p = Path(os.path.expanduser(str(path).strip()))
+    p = Path(user_path(str(path)))
     problems: list[dict] = out["problems"]
     if "\x00" in str(p):
         problems.append(_problem("bad_path", "error", "The path contains a NUL character."))

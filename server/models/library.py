@@ -24,6 +24,7 @@ import os
 from dataclasses import dataclass
 
 from ..errors import NotFound, ValidationError
+from ..paths import user_path
 from ..training import task_types as tt
 
 SETTING = "model_library"
@@ -100,7 +101,7 @@ def validate_paths(value) -> dict:
             continue
         if not isinstance(path, str):
             raise ValueError(f"{slot} must be a file path")
-        path = os.path.expanduser(path.strip().strip('"'))
+        path = user_path(path)
         if path and not os.path.isabs(path):
             raise ValueError(f"{slot} must be an absolute path")
         if path:

@@ -5,17 +5,14 @@ from __future__ import annotations
 import os
 import re
 import subprocess
-import sys
 import threading
 import time
 from dataclasses import dataclass
 
 import psutil
 
+from ..system.children import popen_flags
 from ..training import proctree
-
-# Windows: console programs started from the windowed app would each flash a console window.
-NO_WINDOW = getattr(subprocess, "CREATE_NO_WINDOW", 0) if sys.platform == "win32" else 0
 
 _CREDENTIALS = re.compile(r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*://)(?P<cred>[^/@\s:]+(:[^/@\s]*)?)@")
 
@@ -54,7 +51,7 @@ def capture(argv: list[str], *, timeout: float = 20, cwd=None, env: dict | None 
     try:
         proc = subprocess.Popen([str(a) for a in argv], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                 stdin=subprocess.DEVNULL, cwd=cwd, env=env or quiet_env(),
-                                creationflags=NO_WINDOW)
+                                **popen_flags())
     except OSError as exc:
         return Result(None, "", "", error=f"{type(exc).__name__}: {exc}")
     try:
@@ -87,7 +84,7 @@ def stream(argv: list[str], on_output, *, cancelled, cwd=None, env: dict | None 
     `on_output(text)` as it comes. `cancelled()` is polled; when it turns true the process tree is
     ended and Cancelled raised. Returns the exit code."""
     proc = subprocess.Popen([str(a) for a in argv], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            stdin=subprocess.DEVNULL, cwd=cwd, env=env or quiet_env(), creationflags=NO_WINDOW)
+                            stdin=subprocess.DEVNULL, cwd=cwd, env=env or quiet_env(), **popen_flags())
 
     def pump():
         import codecs

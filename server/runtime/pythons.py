@@ -8,6 +8,7 @@ and the app's own interpreter when it runs from source. The Microsoft Store alia
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import sys
 from pathlib import Path
@@ -29,14 +30,27 @@ def supported(version: str | None) -> bool:
     return len(parts) == 2 and SUPPORTED[0] <= parts <= SUPPORTED[1]
 
 
+# One interpreter per line of `py -0p`: a tag, an optional `*` (the default), the path, in either order
+# of the two launcher generations (" -V:3.12 *        C:\Program Files\Python312\python.exe", older:
+# " -3.11-64        C:\Python311\python.exe *"). The path may contain spaces, so it is taken
+# from its drive letter or UNC prefix to the last ".exe", not split on whitespace.
+_PY_LIST_PATH = re.compile(r"(?P<path>(?:[A-Za-z]:[\\/]|\\\\).*\.exe)(?:\s+\*)?\s*$", re.IGNORECASE)
+
+
+def py_launcher_paths(output: str) -> list[str]:
+    """The interpreter paths listed by `py -0p`."""
+    paths = []
+    for line in output.splitlines():
+        m = _PY_LIST_PATH.search(line)
+        if m:
+            paths.append(m.group("path"))
+    return paths
+
+
 def _candidates(extra=()) -> list[str]:
     found: list[str] = [str(p) for p in extra if p]
     if sys.platform == "win32" and shutil.which("py"):
-        res = procs.capture(["py", "-0p"], timeout=10)
-        for line in res.stdout.splitlines():
-            parts = line.strip().split()
-            if parts and parts[-1].lower().endswith(".exe"):
-                found.append(parts[-1])
+        found += py_launcher_paths(procs.capture(["py", "-0p"], timeout=10).stdout)
     for name in NAMES:
         path = shutil.which(name)
         if path:

@@ -16,7 +16,8 @@
 - repair: build the environment again.
 Building the environment: `python -m venv` into `<musubi>/.venv.new-<rand>` with a system Python
 3.10-3.12, `pip install torch torchvision` from the PyTorch index for the chosen CUDA build (pip does
-not read the uv-only indexes in musubi's pyproject), `pip install -e <musubi>[cuXXX]`, accelerate if it
+not read the uv-only indexes in musubi's pyproject) or, with setting `musubi_torch_source` = pypi, from
+the plain package index, `pip install -e <musubi>[cuXXX]`, the optimizer packages, accelerate if it
 is still missing, a probe; only then the new venv replaces `.venv`. The old one is deleted if this app
 made it (marker file), else kept as `.venv.old-<time>`.
 
@@ -36,6 +37,7 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .. import fileio
 from ..errors import ApiError, Conflict, ValidationError
 from ..jobs import JobCancelled
 from ..training import musubi_env
@@ -43,6 +45,9 @@ from . import archive, detect, procs, pythons
 from . import probe as probe_mod
 
 ACTIONS = ("setup", "update", "repair")
+# Optimizers the app offers beyond torch's own (server/training: prodigyopt.Prodigy, came_pytorch.CAME);
+# musubi imports them by dotted path but does not depend on them.
+OPTIMIZER_PACKAGES = ("prodigyopt", "came-pytorch")
 MARKER = ".lora-workbench-venv"
 
 
@@ -54,6 +59,7 @@ class Options:
     commit: str
     extra: str
     base_python: str | None
+    torch_source: str = "pytorch"  # pytorch: torch_index_url/<extra>; pypi: the same index as everything else
     torch_index_url: str = "https://download.pytorch.org/whl"
     pip_index_url: str = ""
     find_links: str = ""
@@ -67,7 +73,7 @@ class Options:
     def pip_source_args(self, torch: bool) -> list[str]:
         if self.find_links:
             return ["--no-index", "--find-links", self.find_links]
-        if torch and self.torch_index_url:
+        if torch and self.torch_source == "pytorch" and self.torch_index_url:
             return ["--index-url", f"{self.torch_index_url.rstrip('/')}/{self.extra}"]
         return ["--index-url", self.pip_index_url] if self.pip_index_url else []
 
@@ -143,6 +149,7 @@ def plan(store, provider, body: dict) -> Options:
     return Options(action=action, musubi_dir=d, repo_url=detect.setting(store, "musubi_repo_url"), commit=pin["commit"],
                    extra=extra, base_python=base["path"], git=git, replace=replace, method=method,
                    archive_url=archive.archive_url(detect.setting(store, "musubi_archive_url"), pin["commit"]),
+                   torch_source=detect.setting(store, "musubi_torch_source"),
                    torch_index_url=detect.setting(store, "musubi_torch_index_url"),
                    pip_index_url=detect.setting(store, "musubi_pip_index_url"),
                    find_links=detect.setting(store, "musubi_find_links"))
@@ -247,10 +254,10 @@ def _swap_in(r: Runner, fresh: Path, d: Path) -> Path | None:
     if d.exists() and any(d.iterdir()):
         moved_aside = d.with_name(f"{d.name}.old-{_stamp()}")
         r.write(f"Moving the existing {d} to {moved_aside}\n")
-        os.replace(d, moved_aside)
+        fileio.replace(d, moved_aside)
     elif d.exists():
         d.rmdir()
-    os.replace(fresh, d)
+    fileio.replace(fresh, d)
     r.cleanup.remove(fresh)
     return moved_aside
 
@@ -321,7 +328,7 @@ def _fetch_archive(r: Runner, o: Options) -> Path | None:
     if o.action == "update" and old_venv and old_venv.is_dir():
         # the environment stays in use (its paths point into this same folder) until the new one works
         r.write(f"Keeping the current environment in use: {old_venv} -> {d / '.venv'}\n")
-        os.replace(old_venv, d / ".venv")
+        fileio.replace(old_venv, d / ".venv")
     return moved_aside
 
 
@@ -339,6 +346,8 @@ def _build_venv(r: Runner, o: Options) -> dict:
     r.begin("Install musubi-tuner")
     r.run([str(py), "-m", "pip", "install", "-e", f"{d}[{o.extra}]", *o.pip_source_args(torch=False)],
           cwd=str(d), what="pip install musubi-tuner")
+    r.run([str(py), "-m", "pip", "install", *OPTIMIZER_PACKAGES, *o.pip_source_args(torch=False)],
+          what="pip install optimizers")
     r.begin("Check the environment")
     result = probe_mod.run(py)
     if result.get("ok") and not result.get("accelerate"):
@@ -360,14 +369,14 @@ def _build_venv(r: Runner, o: Options) -> dict:
     if final.exists():
         if (final / MARKER).exists():
             old = d / f".venv.old-{uuid.uuid4().hex[:6]}"
-            os.replace(final, old)
+            fileio.replace(final, old)
             r.write(f"Removing the previous environment this app made ({final})\n")
             r.cleanup.append(old)
         else:
             old = d / f".venv.old-{_stamp()}"
             r.write(f"Keeping the previous environment as {old}\n")
-            os.replace(final, old)
-    os.replace(new, final)
+            fileio.replace(final, old)
+    fileio.replace(new, final)
     r.cleanup.remove(new)
     return result
 

@@ -1,1 +1,2 @@
-"""The machine the app runs on: desktop integration, GPU and CPU monitoring."""
+"""The machine the app runs on: desktop integration and file dialogs, GPU and CPU monitoring, how child
+processes start (children.py), the app log (applog.py) and what the Windows executable fixes at start."""

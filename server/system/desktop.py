@@ -11,19 +11,22 @@ import subprocess
 import sys
 from pathlib import Path
 
+from .children import popen_flags
+
 
 def _default_opener(path: Path, reveal: bool = False) -> None:
     path = Path(path)
     if sys.platform == "win32":
         if reveal and path.is_file():
-            subprocess.Popen(["explorer", "/select,", str(path)])
+            subprocess.Popen(["explorer", "/select,", str(path)], **popen_flags())
         else:
             os.startfile(str(path))  # type: ignore[attr-defined]
     elif sys.platform == "darwin":
-        subprocess.Popen(["open", "-R", str(path)] if reveal else ["open", str(path)])
+        subprocess.Popen(["open", "-R", str(path)] if reveal else ["open", str(path)], **popen_flags())
     else:
         target = path.parent if reveal and path.is_file() else path
-        subprocess.Popen(["xdg-open", str(target)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        subprocess.Popen(["xdg-open", str(target)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                         **popen_flags())
 
 
 OPENER = _default_opener

@@ -8,7 +8,6 @@ renamed when complete, so an interrupted download never leaves a truncated model
 
 from __future__ import annotations
 
-import os
 import re
 import threading
 import urllib.error
@@ -17,6 +16,7 @@ import urllib.request
 from pathlib import Path
 from typing import Callable
 
+from .. import fileio
 from ..paths import safe_join
 from .base import TaggingError
 
@@ -121,7 +121,7 @@ def _download_file(url: str, target: Path, on_bytes: Callable[[int], None], stop
         if expected and got != expected:
             raise TaggingError(f"{target.name} arrived incomplete ({got} of {expected} bytes).",
                                code="download_incomplete")
-        os.replace(part, target)
+        fileio.replace(part, target)
         return got
     except urllib.error.HTTPError as exc:
         raise _http_error(url, exc) from None

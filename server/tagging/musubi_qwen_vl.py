@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Iterator
 
+from ..system.children import popen_flags
 from .base import Backend, Item, ItemError, Result, TaggingError
 from .config import setting_field
 from .musubi_cli import SCRIPT, build_argv
@@ -178,7 +179,7 @@ class MusubiQwenVLBackend(Backend):
         try:
             self.process = subprocess.Popen(argv, cwd=str(self.musubi_dir), env=env, stdout=subprocess.PIPE,
                                             stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                            text=True, encoding="utf-8", errors="replace")
+                                            text=True, encoding="utf-8", errors="replace", **popen_flags())
         except OSError as exc:
             raise TaggingError(f"Cannot start {argv[0]}: {exc}", code="musubi_start_failed") from None
         reader = threading.Thread(target=_collect, args=(self.process.stdout, log), daemon=True)

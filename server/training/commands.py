@@ -123,7 +123,7 @@ def build_plan(resolved: dict, source: DatasetSource, env: MusubiEnv, paths: Tas
     media = source.media_files()
     if not media:
         warnings.append(f"Dataset '{source.name}' has no {source.type} files yet.")
-    dataset_checks.check(source, resolved["dataset"]["caption_extension"], warnings)
+    dataset_checks.check(source, resolved["dataset"]["caption_extension"], warnings, ttype.max_controls)
 
     name = (resume or {}).get("output_name") or output_name(resolved["name"])
     stage_vars = stage_env(resolved["gpus"])

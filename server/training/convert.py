@@ -15,9 +15,9 @@ from pathlib import Path
 
 from ..errors import NotFound, ValidationError
 from ..paths import safe_join
+from ..system.children import popen_flags
 from . import cli_spec, musubi_env, proctree, task_types, tasks
 from .progress import last_error_line
-from .runner import popen_flags
 
 # convert_lora.py --target value -> the suffix of the converted file (outputs.converted() reads it back).
 TARGETS = {"other": "comfyui", "default": "musubi"}

@@ -17,7 +17,8 @@ from __future__ import annotations
 
 from ..errors import ValidationError
 from ..fileio import atomic_write_text
-from . import cache_state, commands, config, dataset_source, musubi_env, outputs, task_types, tasks
+from . import (cache_state, commands, config, dataset_source, estimate, hub_tokenizers, musubi_env, outputs, preflight,
+               task_types, tasks)
 
 CACHE_STAGES = ("cache_latents", "cache_text_encoder")
 
@@ -102,6 +103,17 @@ def prepare_run(store, layout, task: dict, resume_mode: str | None = None, *, wr
     else:
         resume, segments = None, [outputs.Segment(commands.output_name(cfg["name"]))]
     plan = commands.build_plan(resolved, source, env, task_paths, resume=resume, check_files=True)
+    # The pre-flight report: a blocking finding refuses the start with the whole list; its numbers are
+    # kept to compare with what musubi actually trained on (accounting.py) and how long it took.
+    report = preflight.build(resolved, source, trigger=preflight.trigger_word(store, source.id), store=store,
+                             gpu=estimate.gpu_name(cfg["gpus"]))
+    preflight.ensure_startable(report)
+    checked = preflight.summary(report)
+    if resume:   # musubi counts only the remaining part; the whole run's figures do not apply
+        checked.update(total_steps=None, estimate=None)
+    # musubi fetches tokenizers from the hub on first use: refuse now rather than after minutes of caching
+    hub_tokenizers.check(store, layout, resolved["task_type"], resolved["variant"])
+    hub_env = hub_tokenizers.stage_env(store, layout)
     if write:
         for name, text in plan.files.items():
             atomic_write_text(task_paths.root / name, text)
@@ -123,12 +135,12 @@ def prepare_run(store, layout, task: dict, resume_mode: str | None = None, *, wr
         "run_no": run_no,
         # Loss history and outputs of a resumed run continue those of the run it resumes.
         "base_run_no": (previous.get("base_run_no") or run_no) if resume else run_no,
-        "stages": [s.public() for s in plan.stages], "stage_index": 0, "cwd": str(env.musubi_dir),
+        "stages": [{**s.public(), "env": {**s.env, **hub_env}} for s in plan.stages], "stage_index": 0, "cwd": str(env.musubi_dir),
         "gpus": cfg["gpus"], "output_name": plan.output_name, "output_dir": str(task_paths.output),
         "log_dir": str(task_paths.logs), "cache_dir": str(task_paths.cache),
         "segments": [{"output_name": s.output_name, "epoch_offset": s.epoch_offset, "step_offset": s.step_offset}
                      for s in segments],
         "step_offset": last.step_offset, "epoch_offset": last.epoch_offset,
         "resume": resume, "fingerprints": fingerprints, "warnings": plan.warnings,
-        "vram_estimate_gb": plan.vram_estimate_gb,
+        "vram_estimate_gb": plan.vram_estimate_gb, "preflight": checked,
     }

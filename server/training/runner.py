@@ -26,11 +26,11 @@ import codecs
 import logging
 import os
 import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
 
+from ..system.children import popen_flags
 from . import cache_state, exit_status, proctree
 from .cache_total import expected_batches
 from .musubi_env import full_env
@@ -41,14 +41,6 @@ log = logging.getLogger(__name__)
 
 READ_CHUNK = 256 * 1024
 TAIL_BYTES = 64 * 1024
-
-
-def popen_flags() -> dict:
-    """Own process group/session: a Ctrl+C in the app's console must not kill the training, and the
-    training may outlive the app (it is re-attached on the next start)."""
-    if sys.platform == "win32":
-        return {"creationflags": subprocess.CREATE_NEW_PROCESS_GROUP}
-    return {"start_new_session": True}
 
 
 class StageOutcome:

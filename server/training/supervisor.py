@@ -24,7 +24,7 @@ import threading
 import time
 
 from ..errors import ApiError, Conflict, ValidationError
-from . import exit_status, planning, proctree, tasks
+from . import accounting, estimate, exit_status, planning, proctree, tasks
 from .runner import StageOutcome, TaskRunner, final_checkpoint_written
 
 log = logging.getLogger(__name__)
@@ -251,6 +251,8 @@ class Supervisor:
             if self._runners.get(runner.task_id) is runner:
                 del self._runners[runner.task_id]
         runner.run_record["failure"] = runner.failure if outcome == StageOutcome.FAILED else None
+        if outcome == StageOutcome.DONE:
+            self._account(runner.task_id, runner.run_record)
         self._set_status(runner.task_id, status, error=error, stop_mode=stop_mode, pid=None, pid_create_time=None,
                          finished_at=time.time(), run=runner.run_record)
         self._wake.set()
@@ -259,6 +261,17 @@ class Supervisor:
 
     def publish(self, task_id: str, type: str, data) -> None:
         self.bus.publish(f"task:{task_id}", type, data)
+
+    def _account(self, task_id: str, run: dict) -> None:
+        """How long the run took against its estimate, and what musubi trained on against the pre-flight
+        numbers (estimate.py, accounting.py): kept in the run record for the task detail."""
+        try:
+            task = tasks.row(self.store, task_id)
+            if not run.get("resume"):
+                run["timing"] = estimate.record(task, run)
+            run["accounting"] = accounting.account(run)
+        except Exception:  # noqa: BLE001 - a report about a finished run never fails the run
+            log.exception("accounting for task %s failed", task_id)
 
     def _set_status(self, task_id: str, status: str, **fields) -> None:
         tasks.update_fields(self.store, task_id, status=status, **fields)

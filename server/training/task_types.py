@@ -156,6 +156,14 @@ class TaskType:
     dataset_options: dict[str, Any] = field(default_factory=dict)
     # --fp8_base only together with --fp8_scaled (Krea 2: plain fp8 casts the norms and breaks the model).
     fp8_needs_scaled: bool = False
+    # musubi's BucketSelector step for the architecture (dataset/bucket.py RESOLUTION_STEPS_*): bucket sides
+    # are multiples of it. 16 for every type here (VAE f8 x patch 2).
+    bucket_step: int = 16
+    # Control images per target the architecture takes; None: any number (Qwen-Image-Edit-2509/2511).
+    # FLUX.1 Kontext raises "requires exactly one control content per item" (flux_kontext_cache_latents.py).
+    max_controls: int | None = None
+    # Frame rate musubi resamples videos to when `source_fps` is set (VideoDataset.TARGET_FPS_*).
+    video_fps: float | None = None
 
     @property
     def label_key(self) -> str:
@@ -291,7 +299,7 @@ _WAN14_VRAM = VramModel(weights_bf16_gb=28.0, weights_fp8_gb=14.5, activation_gb
 _WAN_VIDEO_PROMPTS = ("width", "height", "frames", "seed", "steps", "cfg_scale", "flow_shift", "negative", "image")
 _WAN_COMMON = dict(scripts=_WAN_SCRIPTS, network_module="networks.lora_wan", dataset_types=("image", "video"),
                    max_blocks_to_swap=39, vram=_WAN14_VRAM, text_encoder_fp8_flag="--fp8_t5",
-                   prompt_options=_WAN_VIDEO_PROMPTS, video=True, guidance_option="cfg_scale",
+                   prompt_options=_WAN_VIDEO_PROMPTS, video=True, video_fps=16.0, guidance_option="cfg_scale",
                    dit_dtype_keys=_WAN_DTYPE_KEYS)
 _QWEN_COMMON = dict(scripts=_QWEN_SCRIPTS, network_module="networks.lora_qwen_image", models=_ONE_ENCODER_MODELS,
                     max_blocks_to_swap=59, vram=_QWEN_VRAM, presets=_QWEN_PRESETS, text_encoder_fp8_flag="--fp8_vl",
@@ -324,7 +332,7 @@ _FPACK_MODELS = (
 _FPACK_VRAM = VramModel(weights_bf16_gb=25.7, weights_fp8_gb=13.5, activation_gb_per_mpix=0.35, latent_frames=10)
 _FPACK_COMMON = dict(scripts=_FPACK_SCRIPTS, network_module="networks.lora_framepack", models=_FPACK_MODELS,
                      max_blocks_to_swap=36, vram=_FPACK_VRAM, presets=presets(medium_swap=0, low_swap=20),
-                     text_encoder_fp8_flag="--fp8_llm", video=True)
+                     text_encoder_fp8_flag="--fp8_llm", video=True, video_fps=30.0)
 # The sampler's embedded guidance is 10.0 (fpack_train_network.py default_guidance_scale); --l is real CFG,
 # which the doc advises to leave at 1.0 for the base model.
 _FPACK_PROMPTS = ("width", "height", "frames", "seed", "steps", "guidance", "flow_shift", "negative", "image")
@@ -432,7 +440,7 @@ TASK_TYPES: dict[str, TaskType] = {t.id: t for t in (
         # Sampling: embedded guidance 2.5 (flux_kontext_train_network.py default_guidance_scale).
         defaults=_image_defaults(1e-4, "flux_shift", 1.0, guidance=2.5, guidance_scale=1.0),
         prompt_options=("width", "height", "seed", "steps", "guidance", "negative", "control_images"),
-        required_prompt_options=("control_images",),
+        required_prompt_options=("control_images",), max_controls=1,
     ),
     TaskType(
         id="wan2.2-lora", models=_WAN22_MODELS,
@@ -511,7 +519,7 @@ TASK_TYPES: dict[str, TaskType] = {t.id: t for t in (
         # Embedded guidance 6.0 (hv_train_network.py default_guidance_scale).
         defaults=_video_defaults(2e-4, 7.0, guidance=6.0),
         prompt_options=("width", "height", "frames", "seed", "steps", "guidance", "flow_shift", "negative"),
-        video=True,
+        video=True, video_fps=24.0,
     ),
     TaskType(
         id="hunyuan-video-1.5-lora",
@@ -533,7 +541,7 @@ TASK_TYPES: dict[str, TaskType] = {t.id: t for t in (
         # (hv_1_5_train_network.py default_guidance_scale, read as cfg_scale).
         defaults=_video_defaults(1e-4, 2.0, guidance=6.0),
         prompt_options=("width", "height", "frames", "seed", "steps", "cfg_scale", "flow_shift", "negative", "image"),
-        guidance_option="cfg_scale", video=True, dit_dtype_keys=_HV15_DTYPE_KEYS,
+        guidance_option="cfg_scale", video=True, video_fps=24.0, dit_dtype_keys=_HV15_DTYPE_KEYS,
         model_checks=("fp16_dit_repackaged",),
         comfy_converter="networks/convert_hunyuan_video_1_5_lora_to_comfy",
     ),
@@ -559,7 +567,7 @@ TASK_TYPES: dict[str, TaskType] = {t.id: t for t in (
                   # shape's time axis) and the task config's guidance_weight 5.0 through --g.
                   "samples": {"width": 768, "height": 512, "frames": 5, "steps": 25, "guidance": 5.0}},
         prompt_options=("width", "height", "frames", "seed", "steps", "guidance", "negative", "image"),
-        video=True,
+        video=True, video_fps=24.0,  # VideoDataset: Kandinsky 5 resamples to HunyuanVideo's 24 fps
         # docs/loha_lokr.md: "Kandinsky5 is not supported with LoHa/LoKr".
         network_types=("lora",),
     ),

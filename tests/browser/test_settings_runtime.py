@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import new_page, shot
-from tests.live import LiveApp
+from tests.live import LiveApp, wait_for
 from tests.models.helpers import qwen_dit
 from tests.runtime.fakes import make_checkout, make_env
 
@@ -172,8 +172,14 @@ def test_trainer_environment_without_git(browser, tmp_path):
         env.locator("summary", has_text="Download sources").click()
         expect(env.locator("#rt-musubi_archive_url")).to_have_value(
             "https://github.com/kohya-ss/musubi-tuner/archive/{commit}.zip")
+        # where torch comes from: the PyTorch index by default; the package index is saved as the setting
+        source = env.locator("[data-testid=rt-torch-source]")
+        expect(source).to_have_value("pytorch")
+        source.select_option("pypi")
+        wait_for(lambda: app.call("GET", "/api/settings")["settings"]["musubi_torch_source"] == "pypi")
         page.select_option("[data-testid=lang-select]", "zh-CN")
         expect(problem).to_contain_text("zip 压缩包")
+        expect(source.locator("option[value=pypi]")).to_have_text("软件包源（PyPI 或其镜像）")
         assert not page.errors, page.errors
     finally:
         app.stop()

@@ -44,7 +44,7 @@ def test_stop_on_the_task_list_asks_first(browser, trainer_live, tmp_path):  # n
     # item 5: how it stopped, in words (the trainer reports terminated / killed / gone)
     pg.goto(live.base + f"/#/tasks/{task['id']}")
     expect(pg.locator("[data-testid=task-status]")).to_have_attribute("data-status", "stopped")
-    expect(pg.locator("main")).to_contain_text({"terminated": "已停止。", "killed": "已被强制结束",
+    expect(pg.locator("main")).to_contain_text({"terminated": "已正常停止。", "killed": "已被强制结束",
                                                 "gone": "训练进程已经退出"}[stop_mode])
     assert_no_raw_keys(pg)
     assert not pg.errors, pg.errors

@@ -18,6 +18,7 @@ from playwright.sync_api import expect
 
 from tests.browser.conftest import new_page, shot, skip_first_run
 from tests.browser.test_shell import assert_no_raw_keys
+from tests import hub_cache
 from tests.live import LiveApp, wait_for
 
 STANDIN = Path(__file__).resolve().parents[1] / "standin" / "fake_musubi"
@@ -29,6 +30,7 @@ STANDIN = Path(__file__).resolve().parents[1] / "standin" / "fake_musubi"
 def setup_trainer(live, tmp_path: Path, images: int = 3) -> tuple[str, dict]:
     """Point the app at the stand-in trainer, make an image dataset and fake model files."""
     live.call("PATCH", "/api/settings", {"musubi_dir": str(STANDIN), "musubi_python": sys.executable})
+    hub_cache.seed(live.data_dir)   # tokenizers "already downloaded" (server/training/hub_tokenizers.py)
     ds = live.call("POST", "/api/datasets", {"name": "Cats", "type": "image"})["dataset"]
     folder = tmp_path / "pics"
     folder.mkdir()

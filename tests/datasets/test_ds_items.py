@@ -22,6 +22,8 @@ def test_paging_sort_and_filters(filled):
     assert [i["name"] for i in filled.items(q="img1", **{"in": "name"})["items"]] == ["img1.png"]
     assert filled.items(q="img1", **{"in": "caption"})["total"] == 0
     assert [i["name"] for i in filled.items(no_caption="1")["items"]] == ["img3.png"]
+    # A list of names (one per line in the query), as the pre-flight report links to the grid.
+    assert [i["name"] for i in filled.items(names="img3.png\nimg1.png\nnope.png")["items"]] == ["img1.png", "img3.png"]
     assert filled.items(q="%")["total"] == 0 and filled.items(q="_")["total"] == 0   # wildcards escaped
     item = filled.items(tag="1girl")["items"][0]
     assert item["tags"] == ["1girl", "solo", "smile"] and item["has_caption"] is True

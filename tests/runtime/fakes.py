@@ -4,9 +4,10 @@ Everything is real files made in a tmp dir, offline:
 - `make_checkout(path)`: a musubi-tuner-shaped folder (pyproject with version, src/musubi_tuner) whose
   pyproject builds with an in-tree PEP 517/660 backend (`_build/lwbackend.py`, no dependencies), so
   `pip install -e .[cu128]` works without downloading hatchling; optionally a git repository.
-- `make_wheels(dir)`: tiny wheels for torch / torchvision / accelerate. The fake torch exposes
-  `__version__`, `version.cuda` and `cuda.is_available()` / device names, steered by environment
-  variables (FAKE_TORCH_CUDA=0 -> no GPU).
+- `make_wheels(dir)`: tiny wheels for torch / torchvision / accelerate / the optimizer packages. The fake
+  torch exposes `__version__`, `version.cuda` and `cuda.is_available()` / device names, steered by
+  environment variables (FAKE_TORCH_CUDA=0 -> no GPU).
+- `make_index(dir, wheels)`: those wheels as a PEP 503 index (a file:// URL) for --index-url.
 - `make_env(path, torch=..., accelerate=..., musubi=...)`: a venv (no pip, fast) with those packages
   written straight into its site-packages.
 """
@@ -181,7 +182,23 @@ def make_wheels(directory: Path, *, torch_version: str = "2.7.1+cu128", cuda: st
                  {"torch/__init__.py": FAKE_TORCH.replace("{version}", torch_version).replace("{cuda}", cuda)})
     _write_wheel(directory, "torchvision", "0.22.1", {"torchvision/__init__.py": '__version__ = "0.22.1"\n'})
     _write_wheel(directory, "accelerate", "1.6.0", {"accelerate/__init__.py": '__version__ = "1.6.0"\n'})
+    _write_wheel(directory, "prodigyopt", "1.1.2", {"prodigyopt/__init__.py": "class Prodigy:\n    pass\n"})
+    _write_wheel(directory, "came_pytorch", "0.1.3", {"came_pytorch/__init__.py": "class CAME:\n    pass\n"})
     return directory
+
+
+def make_index(directory: Path, wheels: Path) -> str:
+    """A PEP 503 "simple" index of the wheels in `wheels` as plain files; returns its file:// URL, which
+    pip reads like any index (--index-url), so the index-choosing code runs for real, offline."""
+    directory = Path(directory)
+    for whl in Path(wheels).glob("*.whl"):
+        project = whl.name.split("-")[0].lower().replace("_", "-")
+        (directory / project).mkdir(parents=True, exist_ok=True)
+        (directory / project / whl.name).write_bytes(whl.read_bytes())
+        page = directory / project / "index.html"
+        links = page.read_text(encoding="utf-8") if page.exists() else ""
+        page.write_text(links + f'<a href="{whl.name}">{whl.name}</a>\n', encoding="utf-8")
+    return directory.resolve().as_uri()
 
 
 def venv_python(venv: Path) -> Path:

@@ -152,3 +152,42 @@ def test_cancel_stops_the_running_command(api, svc, configured, monkeypatch):
     job = svc.jobs.wait(job_id, timeout=20)
     assert job["status"] == "cancelled"
     assert not configured.exists()
+
+
+def test_torch_source_setting_picks_the_index_torch_comes_from(api, svc, configured, tmp_path, monkeypatch):
+    """pytorch (default): torch from <torch index>/<cuda build>; pypi: from the plain package index, like
+    everything else. Two real PEP 503 indexes with different torch versions tell which one pip used."""
+    import os
+
+    from tests.runtime.fakes import make_index, venv_python
+
+    # only the indexes given here: this machine's pip configuration adds wheel folders and indexes of its own
+    monkeypatch.setenv("PIP_CONFIG_FILE", os.devnull)
+    monkeypatch.delenv("PIP_FIND_LINKS", raising=False)
+
+    plain = make_index(tmp_path / "pypi", make_wheels(tmp_path / "w-pypi", torch_version="2.9.1", cuda="12.8"))
+    make_index(tmp_path / "pytorch" / "cu128", make_wheels(tmp_path / "w-pt", torch_version="2.7.1+cu128"))
+    r = api.patch("/api/settings", json={"musubi_find_links": "", "musubi_pip_index_url": plain,
+                                         "musubi_torch_index_url": (tmp_path / "pytorch").as_uri()})
+    assert r.status_code == 200, r.get_json()
+    assert api.get("/api/settings").get_json()["settings"]["musubi_torch_source"] == "pytorch"
+    assert api.patch("/api/settings", json={"musubi_torch_source": "conda"}).status_code == 422
+
+    job = run(api, svc, {"action": "setup", "extra": "cu128"})
+    assert job["status"] == "done", (svc.layout.logs / f"runtime-{job['id']}.log").read_text()
+    assert job["result"]["torch"]["version"] == "2.7.1+cu128"
+    log = api.get(f"/api/runtime/log/{job['id']}").get_data(as_text=True)
+    assert f"{(tmp_path / 'pytorch').as_uri()}/cu128" in log
+    # the optimizer packages the app offers are installed in the trainer's environment
+    py = venv_python(configured / ".venv")
+    import subprocess
+    res = subprocess.run([str(py), "-c", "import prodigyopt, came_pytorch; print(prodigyopt.Prodigy, came_pytorch.CAME)"],
+                         capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr
+
+    assert api.patch("/api/settings", json={"musubi_torch_source": "pypi"}).status_code == 200
+    job = run(api, svc, {"action": "repair", "extra": "cu128"})
+    assert job["status"] == "done", (svc.layout.logs / f"runtime-{job['id']}.log").read_text()
+    assert job["result"]["torch"]["version"] == "2.9.1"
+    log = api.get(f"/api/runtime/log/{job['id']}").get_data(as_text=True)
+    assert "/cu128" not in log.split("pip install torch")[1].split("\n")[0]

@@ -15,7 +15,9 @@ from pathlib import Path
 import pytest
 
 from server.training.runner import TaskRunner
+from tests import hub_cache
 from server.training.supervisor import Supervisor
+from .media import png, video
 
 TOKEN_FREE = "test-secret-token"
 STANDIN = Path(__file__).resolve().parents[1] / "standin" / "fake_musubi"
@@ -37,6 +39,7 @@ def fast_supervision(monkeypatch):
 def point_at_standin(store) -> None:
     store.set_setting("musubi_dir", str(STANDIN))
     store.set_setting("musubi_python", sys.executable)
+    hub_cache.seed(store.path.parent)   # the data folder: its tokenizers are "already downloaded"
 
 
 def add_dataset(svc, dataset_id="ds_0000c0de", type_="image", count=3, name="Cats") -> Path:
@@ -48,12 +51,15 @@ def add_dataset(svc, dataset_id="ds_0000c0de", type_="image", count=3, name="Cat
     control = svc.layout.datasets / dataset_id / "control"
     media.mkdir(parents=True)
     control.mkdir(parents=True)
-    ext = ".mp4" if type_ == "video" else ".png"
     for i in range(count):
-        (media / f"img{i}{ext}").write_bytes(b"\x89PNG fake")
+        # Real files (the pre-flight check reads their headers), each one different (no duplicates).
+        if type_ == "video":
+            video(media / f"img{i}.mp4", shade=i * 30)
+        else:
+            png(media / f"img{i}.png", color=(i * 40 % 256, 80, 120))
         (media / f"img{i}.txt").write_text(f"caption {i}", encoding="utf-8")
         if type_ == "image_control":
-            (control / f"img{i}.png").write_bytes(b"\x89PNG fake")
+            png(control / f"img{i}.png", color=(i * 40 % 256, 10, 10))
     return media
 
 

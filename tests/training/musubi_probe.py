@@ -17,6 +17,11 @@ musubi's own code does with the commands the app builds. Reads a JSON request on
 - "datasources": [{"image_directory", "control_directory", "caption_extension"}, ...]: musubi's
   ImageDirectoryDatasource reads the folders; answers the images it keeps, the control images it matched
   to each, or the error it raises.
+- "buckets": [{"dataset_config", "architecture"}, ...]: musubi's config_utils builds the datasets from the
+  dataset.toml the app wrote; each dataset's own retrieve_latent_cache_batches reads the media (bucket,
+  resize, video windows, controls) and a stand-in cache file is written where musubi's cache script would
+  write it (same name, same latent keys, a dummy tensor); then musubi's own prepare_for_training buckets them
+  as training does. Answers each dataset's buckets (key, count), num_train_items and batches per epoch.
 """
 
 from __future__ import annotations
@@ -156,6 +161,48 @@ def prompt_file(text: str) -> list:
         os.remove(path)
 
 
+def buckets(req: dict) -> list[dict]:
+    import glob
+    import os
+
+    import torch
+    from safetensors.torch import save_file
+
+    from musubi_tuner.dataset import config_utils
+    from musubi_tuner.dataset.config_utils import BlueprintGenerator, ConfigSanitizer
+
+    arch = req["architecture"]
+    user_config = config_utils.load_user_config(req["dataset_config"])
+    blueprint = BlueprintGenerator(ConfigSanitizer()).generate(user_config, argparse.Namespace(debug_dataset=False),
+                                                                architecture=arch)
+    group = config_utils.generate_dataset_group_by_blueprint(blueprint.dataset_group)
+    def dummy():
+        return torch.zeros(1)
+
+    out = []
+    for ds in group.datasets:
+        video = type(ds).__name__ == "VideoDataset"
+        for _, batch in ds.retrieve_latent_cache_batches(num_workers=1):
+            for item in batch:
+                content = item.content if not isinstance(item.content, list) else item.content[0]
+                h, w = content.shape[-3:-1] if video else content.shape[:2]
+                frames = item.frame_count or 1
+                sd = {f"latents_{(frames - 1) // 4 + 1}x{h // 8}x{w // 8}_float32": dummy()}
+                for i, control in enumerate(item.control_content or [] if not video else []):
+                    ch, cw = control.shape[:2]
+                    sd[f"latents_control_{i}_1x{ch // 8}x{cw // 8}_float32"] = dummy()
+                save_file(sd, item.latent_cache_path)
+        for cache in glob.glob(os.path.join(ds.cache_directory, f"*_{arch}.safetensors")):
+            tokens = os.path.basename(cache).split("_")
+            key = "_".join(tokens[:-3] if video else tokens[:-2])
+            save_file({"dummy": dummy()}, os.path.join(ds.cache_directory, f"{key}_{arch}_te.safetensors"))
+        ds.prepare_for_training()
+        manager = ds.batch_manager
+        out.append({"buckets": [[list(k), len(manager.buckets[k])] for k in manager.bucket_resos],
+                    "num_train_items": ds.num_train_items, "batches": len(manager)})
+    return out
+
+
 def main() -> None:
     req = json.load(sys.stdin)
     out = {}
@@ -171,7 +218,9 @@ def main() -> None:
         out["schedules"] = [schedule(r) for r in req["schedules"]]
     if "datasources" in req:
         out["datasources"] = [datasource(r) for r in req["datasources"]]
-    print("\n@@RESULT@@" + json.dumps(out))
+    if "buckets" in req:
+        out["buckets"] = [buckets(r) for r in req["buckets"]]
+    print("\n@@RESULT@@" + json.dumps(out, default=str))
 
 
 if __name__ == "__main__":

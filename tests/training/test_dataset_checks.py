@@ -39,13 +39,23 @@ def edit_plan(root: Path, task_type="qwen-image-edit-lora", variant="edit-2511",
 
 @pytest.mark.parametrize("task_type, variant", [("qwen-image-edit-lora", "edit-2511"), ("kontext-lora", "dev")])
 def test_target_without_control_is_refused_with_the_files(tmp_path, task_type, variant):
-    root = dataset(tmp_path, {"a.png": "x", "b.png": "y", "c.png": "z"}, ("a.png", "c_0.png", "c_1.png"))
+    several = ("c_0.png", "c_1.png") if task_type == "qwen-image-edit-lora" else ("c_0.png",)
+    root = dataset(tmp_path, {"a.png": "x", "b.png": "y", "c.png": "z"}, ("a.png", *several))
     with pytest.raises(ValidationError) as err:
         edit_plan(root, task_type, variant)
     assert err.value.code == "control_missing" and err.value.details["files"] == ["b.png"]
     assert err.value.details["field"] == "dataset_id" and "b.png" in err.value.message
     (root / "control" / "b.webp").write_bytes(b"data")
     assert caption_warnings(edit_plan(root, task_type, variant)) == []
+
+
+def test_several_controls_are_refused_where_the_model_takes_one(tmp_path):
+    # FLUX.1 Kontext: "requires exactly one control content per item"; Qwen-Image-Edit-2511 takes several.
+    root = dataset(tmp_path, {"a.png": "x", "b.png": "y"}, ("a.png", "b_0.png", "b_1.png"))
+    with pytest.raises(ValidationError) as err:
+        edit_plan(root, "kontext-lora", "dev")
+    assert err.value.code == "control_too_many" and err.value.details["files"] == ["b.png"]
+    edit_plan(root, "qwen-image-edit-lora", "edit-2511")
 
 
 def test_control_named_like_a_mask_is_refused(tmp_path):

@@ -90,7 +90,7 @@ export class ItemView {
   total = $state(0);
   loadedOnce = $state(false);
   epoch = $state(0); // bumps when the view must be refetched (filter change, outside edits)
-  filter = $state({ q: '', in: 'all', tag: '', no_caption: false, missing_control: false, broken: false, sort: 'name', order: 'asc' });
+  filter = $state({ q: '', in: 'all', tag: '', no_caption: false, missing_control: false, broken: false, names: [], sort: 'name', order: 'asc' });
   #pages = new Map(); // page -> 'loading' | 'loaded'
   #gen = 0;
   #indexById = new Map();
@@ -103,7 +103,7 @@ export class ItemView {
   params() {
     const f = this.filter;
     return { q: f.q.trim(), in: f.q.trim() ? f.in : '', tag: f.tag, no_caption: f.no_caption,
-      missing_control: f.missing_control, broken: f.broken, sort: f.sort, order: f.order };
+      missing_control: f.missing_control, broken: f.broken, names: (f.names || []).join('\n'), sort: f.sort, order: f.order };
   }
 
   /** Filter for batch targets ({filter}) and /tags. */

@@ -1,0 +1,182 @@
+"""Tiny random-weight models and tokenizers for the real musubi-tuner, made with musubi's own classes.
+
+Run with the TRAINER's Python, with tests/realtrainer/tiny on PYTHONPATH and LW_TINY_MUSUBI=1 (so the
+sizes are the shrunk ones of tiny/sitecustomize.py):  python make_tiny.py <out>
+Writes <out>/models/*.safetensors and <out>/hf/hub/models--ORG--NAME/{refs/main, snapshots/<rev>/...}: a
+Hugging Face cache holding tokenizers trained here with the `tokenizers` library, in the layout
+huggingface_hub reads offline.
+"""
+
+import hashlib
+import json
+import sys
+from pathlib import Path
+
+import torch
+from safetensors.torch import save_file
+
+# ids stay below the tiny text encoders' vocab_size (tiny/sitecustomize.py)
+VOCAB = 600
+SPECIAL = ["<|endoftext|>", "<|im_start|>", "<|im_end|>"]
+CORPUS = ["a red square on blue", "a green circle", "a photo of sks", "tiny test image", "the quick brown fox",
+          "一只猫", "a cat sitting on a chair", "blue sky over hills"] * 20
+QWEN_CHAT_TEMPLATE = ("{% for message in messages %}<|im_start|>{{ message['role'] }}\n{{ message['content'] }}"
+                      "<|im_end|>\n{% endfor %}{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}")
+
+
+def randomise(model: torch.nn.Module, seed: int) -> None:
+    """Every weight random (zero-initialised heads would make every LoRA gradient zero); norms at one."""
+    g = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for name, p in model.named_parameters():
+            if p.ndim == 1 and "norm" in name.lower() and name.endswith("weight"):
+                p.fill_(1.0)
+            else:
+                p.copy_(torch.randn(p.shape, generator=g) * 0.05)
+
+
+def save(model: torch.nn.Module, path: Path, dtype, drop=()) -> None:
+    sd = {k: v.detach().to(dtype).contiguous().clone() for k, v in model.state_dict().items() if k not in drop}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    save_file(sd, str(path))
+
+
+def hf_snapshot(hf_home: Path, repo: str, files: dict[str, str | bytes]) -> None:
+    """huggingface_hub's cache layout: refs/main names the snapshot folder that holds the files."""
+    rev = hashlib.sha1(repo.encode()).hexdigest()
+    base = hf_home / "hub" / f"models--{repo.replace('/', '--')}"
+    (base / "refs").mkdir(parents=True, exist_ok=True)
+    (base / "refs" / "main").write_text(rev, encoding="utf-8")
+    for rel, data in files.items():
+        target = base / "snapshots" / rev / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data if isinstance(data, bytes) else data.encode("utf-8"))
+
+
+def qwen_tokenizer_files(prefix: str, work: Path) -> dict:
+    """A byte-level BPE tokenizer in Qwen2Tokenizer's files (vocab.json, merges.txt, tokenizer_config.json)."""
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+
+    tok = Tokenizer(models.BPE())
+    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tok.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(vocab_size=VOCAB, special_tokens=SPECIAL,
+                                  initial_alphabet=pre_tokenizers.ByteLevel.alphabet())
+    tok.train_from_iterator(CORPUS, trainer)
+    work.mkdir(parents=True, exist_ok=True)
+    tok.model.save(str(work))
+    vocab = json.loads((work / "vocab.json").read_text(encoding="utf-8"))
+    added = {str(vocab[t]): {"content": t, "lstrip": False, "normalized": False, "rstrip": False,
+                             "single_word": False, "special": True} for t in SPECIAL}
+    config = {"tokenizer_class": "Qwen2Tokenizer", "added_tokens_decoder": added, "bos_token": None,
+              "eos_token": "<|im_end|>", "pad_token": "<|endoftext|>", "unk_token": None,
+              "model_max_length": 131072, "chat_template": QWEN_CHAT_TEMPLATE, "clean_up_tokenization_spaces": False}
+    return {f"{prefix}vocab.json": (work / "vocab.json").read_bytes(),
+            f"{prefix}merges.txt": (work / "merges.txt").read_bytes(),
+            f"{prefix}tokenizer_config.json": json.dumps(config, indent=1)}
+
+
+def zimage(out: Path) -> None:
+    from musubi_tuner.zimage import zimage_autoencoder, zimage_config, zimage_model, zimage_utils
+    from transformers import Qwen3ForCausalLM
+
+    dit = zimage_model.create_model("torch", False, None)
+    dit = dit.to_empty(device="cpu")
+    randomise(dit, 1)
+    save(dit, out / "models" / "zimage_dit.safetensors", torch.bfloat16)
+
+    vae = zimage_autoencoder.AutoencoderKL(
+        in_channels=zimage_config.DEFAULT_VAE_IN_CHANNELS, out_channels=zimage_config.DEFAULT_VAE_OUT_CHANNELS,
+        down_block_types=("DownEncoderBlock2D",) * 4, up_block_types=("UpDecoderBlock2D",) * 4,
+        block_out_channels=(128, 256, 512, 512), layers_per_block=2,
+        latent_channels=zimage_config.ZIMAGE_VAE_LATENT_CHANNELS, norm_num_groups=zimage_config.DEFAULT_VAE_NORM_NUM_GROUPS,
+        scaling_factor=zimage_config.ZIMAGE_VAE_SCALING_FACTOR, shift_factor=zimage_config.ZIMAGE_VAE_SHIFT_FACTOR,
+        use_quant_conv=False, use_post_quant_conv=False, mid_block_add_attention=True)
+    randomise(vae, 2)
+    save(vae, out / "models" / "zimage_vae.safetensors", torch.float32)
+
+    config = zimage_utils.Qwen3Config(architectures=["Qwen3ForCausalLM"], model_type="qwen3", hidden_act="silu",
+                                      rms_norm_eps=1e-6, rope_theta=1000000, tie_word_embeddings=True,
+                                      max_position_embeddings=40960)
+    qwen3 = Qwen3ForCausalLM(config)
+    randomise(qwen3, 3)
+    save(qwen3, out / "models" / "zimage_qwen3.safetensors", torch.bfloat16, drop=("lm_head.weight",))
+
+    hf_snapshot(out / "hf", zimage_utils.ZIMAGE_ID, qwen_tokenizer_files("tokenizer/", out / "work-qwen"))
+
+
+def byte_bpe_fast_files(prefix: str, special: list[str], config: dict) -> dict:
+    """A byte-level BPE tokenizer as tokenizer.json, loaded by AutoTokenizer as a PreTrainedTokenizerFast."""
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+
+    tok = Tokenizer(models.BPE())
+    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tok.decoder = decoders.ByteLevel()
+    tok.train_from_iterator(CORPUS, trainers.BpeTrainer(vocab_size=VOCAB, special_tokens=special,
+                                                        initial_alphabet=pre_tokenizers.ByteLevel.alphabet()))
+    return {f"{prefix}tokenizer.json": tok.to_str(),
+            f"{prefix}tokenizer_config.json": json.dumps({"tokenizer_class": "PreTrainedTokenizerFast",
+                                                          "model_max_length": 512, **config}, indent=1)}
+
+
+def wan(out: Path) -> None:
+    from musubi_tuner.wan.configs import WAN_CONFIGS
+    from musubi_tuner.wan.modules import model as wan_model, t5, vae
+
+    cfg = WAN_CONFIGS["t2v-1.3B"]
+    dit = wan_model.WanModel(model_type="t2v", model_version="2.1", dim=cfg.dim, eps=cfg.eps, ffn_dim=cfg.ffn_dim,
+                             freq_dim=cfg.freq_dim, in_dim=cfg.in_dim, num_heads=cfg.num_heads,
+                             num_layers=cfg.num_layers, out_dim=cfg.out_dim, text_len=cfg.text_len,
+                             attn_mode="torch", split_attn=False)
+    randomise(dit, 4)   # its head is zero-initialised: with zero weights every LoRA gradient would be zero
+    save(dit, out / "models" / "wan_dit.safetensors", torch.float32)   # a bf16 Wan DiT fails on the CPU
+
+    encoder = t5.umt5_xxl(encoder_only=True, return_tokenizer=False)
+    randomise(encoder, 5)
+    save(encoder, out / "models" / "wan_t5.safetensors", torch.bfloat16)
+
+    autoencoder = vae.WanVAE_(z_dim=16, dim_mult=[1, 2, 4, 4], attn_scales=[], temperal_downsample=[False, True, True],
+                              dropout=0.0, **__import__("sitecustomize").TINY["wan_vae"])
+    randomise(autoencoder, 6)
+    save(autoencoder, out / "models" / "wan_vae.safetensors", torch.float32)
+
+    hf_snapshot(out / "hf", "Wan-AI/Wan2.1-T2V-14B",
+                byte_bpe_fast_files("google/umt5-xxl/", ["<pad>", "</s>", "<unk>"],
+                                    {"pad_token": "<pad>", "eos_token": "</s>", "unk_token": "<unk>"}))
+
+
+def qwen_image(out: Path) -> None:
+    from musubi_tuner.qwen_image import qwen_image_model, qwen_image_utils
+    from transformers import Qwen2_5_VLForConditionalGeneration
+
+    dit = qwen_image_model.create_model("torch", False, False, False, False, None, num_layers=1)
+    dit = dit.to_empty(device="cpu")
+    randomise(dit, 7)
+    save(dit, out / "models" / "qwen_image_dit.safetensors", torch.bfloat16)
+
+    # musubi's config JSON is local to its loader: transformers' defaults are the same model, and the import hook
+    # shrinks both the same way
+    vl = Qwen2_5_VLForConditionalGeneration(qwen_image_utils.Qwen2_5_VLConfig(tie_word_embeddings=False))
+    randomise(vl, 8)
+    # musubi's file layout (the original checkpoint's): model.* = the language model, visual.* = the vision tower
+    sd = {}
+    for k, v in vl.state_dict().items():
+        k = k.replace("model.language_model.", "model.", 1).replace("model.visual.", "visual.", 1)
+        sd[k] = v.detach().to(torch.bfloat16).contiguous().clone()
+    save_file(sd, str(out / "models" / "qwen_image_vl.safetensors"))
+
+    vae = qwen_image_utils.AutoencoderKLQwenImage(z_dim=16, dim_mult=[1, 2, 4, 4], attn_scales=[],
+                                                  temperal_downsample=[False, True, True], dropout=0.0,
+                                                  input_channels=3)
+    randomise(vae, 9)
+    save(vae, out / "models" / "qwen_image_vae.safetensors", torch.float32)
+
+    hf_snapshot(out / "hf", qwen_image_utils.QWEN_IMAGE_ID, qwen_tokenizer_files("tokenizer/", out / "work-qwen-image"))
+
+
+if __name__ == "__main__":
+    target = Path(sys.argv[1])
+    zimage(target)
+    wan(target)
+    qwen_image(target)
+    print("ok")

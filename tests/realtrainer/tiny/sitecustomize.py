@@ -1,0 +1,192 @@
+"""Shrinks musubi-tuner's hard-coded model sizes at import time, so the real scripts run on a CPU in seconds.
+
+Active only when LW_TINY_MUSUBI=1 (the real-trainer tests put this folder on PYTHONPATH and set it); musubi's
+own files are never edited. An import hook runs a patch right after each chosen musubi module has executed,
+before anything else imports names from it. The tiny random weights (tests/realtrainer/make_tiny.py) are
+built from musubi's own classes with these sizes, so every load reports all keys matched.
+"""
+
+import os
+import sys
+
+TINY = {
+    # Z-Image DiT: head dim = dim / heads = 32 = sum(ROPE_AXES_DIMS); caption features = the text encoder's width
+    "zimage_dit": {"DEFAULT_TRANSFORMER_DIM": 64, "DEFAULT_TRANSFORMER_N_LAYERS": 1,
+                   "DEFAULT_TRANSFORMER_N_REFINER_LAYERS": 1, "DEFAULT_TRANSFORMER_N_HEADS": 2,
+                   "DEFAULT_TRANSFORMER_N_KV_HEADS": 2, "DEFAULT_TRANSFORMER_CAP_FEAT_DIM": 64,
+                   "ROPE_AXES_DIMS": [8, 12, 12]},
+    # Qwen3 (Z-Image's text encoder): vocab covers the tiny tokenizer (make_tiny.VOCAB)
+    "qwen3": {"hidden_size": 64, "intermediate_size": 128, "num_hidden_layers": 2, "num_attention_heads": 2,
+              "num_key_value_heads": 1, "head_dim": 32, "vocab_size": 1024, "max_window_layers": 2},
+    # Z-Image VAE: four blocks keep the 8x scale factor; 32 channels suit 32 norm groups
+    "zimage_vae": {"block_out_channels": (32, 32, 32, 32), "layers_per_block": 1},
+    # Wan 2.1 t2v-1.3B DiT; its text embedding takes the tiny T5's width (load_wan_model never passes text_dim)
+    "wan_dit": {"dim": 64, "ffn_dim": 128, "num_heads": 2, "num_layers": 1},
+    "wan_text_dim": 64,
+    # umt5-xxl encoder (vocab covers the tiny tokenizer)
+    "wan_t5": {"vocab_size": 1024, "dim": 64, "dim_attn": 64, "dim_ffn": 128, "num_heads": 2, "encoder_layers": 1,
+               "decoder_layers": 1},
+    # Wan VAE: same stages (and 16 latent channels, whose mean/std are fixed), narrower
+    "wan_vae": {"dim": 8, "num_res_blocks": 1},
+    # Qwen-Image DiT: head dim 32 = sum(axes_dims_rope); text width = the tiny Qwen2.5-VL's
+    "qwen_dit": {"attention_head_dim": 32, "num_attention_heads": 2, "joint_attention_dim": 64,
+                 "axes_dims_rope": (8, 12, 12), "num_layers": 1},
+    # Qwen2.5-VL (Qwen-Image's text encoder): head dim 32, so the mrope sections sum to 16
+    "qwen_vl_text": {"hidden_size": 64, "intermediate_size": 128, "num_attention_heads": 2, "num_key_value_heads": 1,
+                     "num_hidden_layers": 2, "max_window_layers": 2, "vocab_size": 1024,
+                     "layer_types": ["full_attention"] * 2,
+                     "rope_scaling": {"mrope_section": [4, 6, 6], "rope_type": "default", "type": "default"}},
+    "qwen_vl_vision": {"depth": 1, "hidden_size": 32, "intermediate_size": 64, "num_heads": 2,
+                       "out_hidden_size": 64, "fullatt_block_indexes": [0]},
+    # Qwen-Image VAE (a Wan-style 3D VAE): same stages and 16 latent channels, narrower
+    "qwen_vae": {"base_dim": 8, "num_res_blocks": 1},
+}
+
+
+def _zimage_config(mod):
+    for name, value in TINY["zimage_dit"].items():
+        setattr(mod, name, value)
+
+
+def _zimage_utils(mod):
+    real = mod.Qwen3Config
+
+    def tiny_config(**kw):
+        kw.update(TINY["qwen3"])
+        return real(**kw)
+
+    mod.Qwen3Config = tiny_config
+
+
+def _zimage_autoencoder(mod):
+    real = mod.AutoencoderKL
+
+    class TinyAutoencoderKL(real):
+        def __init__(self, *args, **kw):
+            kw.update(TINY["zimage_vae"])
+            super().__init__(*args, **kw)
+
+    TinyAutoencoderKL.__name__ = real.__name__
+    mod.AutoencoderKL = TinyAutoencoderKL
+
+
+def _wan_configs(mod):
+    mod.WAN_CONFIGS["t2v-1.3B"].update(TINY["wan_dit"])
+
+
+def _wan_model(mod):
+    real_init = mod.WanModel.__init__
+
+    def __init__(self, *args, **kw):
+        kw["text_dim"] = TINY["wan_text_dim"]
+        real_init(self, *args, **kw)
+
+    mod.WanModel.__init__ = __init__
+
+
+def _wan_t5_before(mod):
+    # t5.py evaluates torch.cuda.current_device() as a default argument while it loads: without a driver that
+    # raises, so it must answer before the module executes.
+    import torch
+
+    if not torch.cuda.is_available():
+        torch.cuda.current_device = lambda: "cpu"
+
+
+def _wan_t5(mod):
+    real = mod.umt5_xxl
+
+    def umt5_xxl(**kw):
+        kw.update(TINY["wan_t5"])
+        return real(**kw)
+
+    mod.umt5_xxl = umt5_xxl
+
+
+def _wan_vae(mod):
+    real = mod._video_vae
+
+    def _video_vae(pretrained_path=None, z_dim=None, device="cpu", **kw):
+        kw.update(TINY["wan_vae"])
+        return real(pretrained_path=pretrained_path, z_dim=z_dim, device=device, **kw)
+
+    mod._video_vae = _video_vae
+
+
+def _qwen_model(mod):
+    real = mod.QwenImageTransformer2DModel
+
+    class TinyQwenImageTransformer2DModel(real):
+        def __init__(self, *args, **kw):
+            kw.update(TINY["qwen_dit"])
+            super().__init__(*args, **kw)
+
+    TinyQwenImageTransformer2DModel.__name__ = real.__name__
+    mod.QwenImageTransformer2DModel = TinyQwenImageTransformer2DModel
+
+
+def _qwen_utils(mod):
+    real_config = mod.Qwen2_5_VLConfig
+
+    def tiny_config(**kw):
+        text = {k: v for k, v in TINY["qwen_vl_text"].items() if k != "layer_types"}
+        kw.update(text)
+        kw["text_config"] = {**kw.get("text_config", {}), **TINY["qwen_vl_text"]}
+        kw["vision_config"] = {**kw.get("vision_config", {}), **TINY["qwen_vl_vision"]}
+        return real_config(**kw)
+
+    mod.Qwen2_5_VLConfig = tiny_config
+    real_vae = mod.AutoencoderKLQwenImage
+
+    class TinyAutoencoderKLQwenImage(real_vae):
+        def __init__(self, *args, **kw):
+            kw.update(TINY["qwen_vae"])
+            super().__init__(*args, **kw)
+
+    TinyAutoencoderKLQwenImage.__name__ = real_vae.__name__
+    mod.AutoencoderKLQwenImage = TinyAutoencoderKLQwenImage
+
+
+BEFORE = {"musubi_tuner.wan.modules.t5": _wan_t5_before}
+
+PATCHES = {
+    "musubi_tuner.qwen_image.qwen_image_model": _qwen_model,
+    "musubi_tuner.qwen_image.qwen_image_utils": _qwen_utils,
+    "musubi_tuner.wan.configs": _wan_configs,
+    "musubi_tuner.wan.modules.model": _wan_model,
+    "musubi_tuner.wan.modules.t5": _wan_t5,
+    "musubi_tuner.wan.modules.vae": _wan_vae,
+    "musubi_tuner.zimage.zimage_config": _zimage_config,
+    "musubi_tuner.zimage.zimage_utils": _zimage_utils,
+    "musubi_tuner.zimage.zimage_autoencoder": _zimage_autoencoder,
+}
+
+
+class _PatchingFinder:
+    """A meta-path finder that lets the normal finders locate a module, then wraps its loader."""
+
+    def find_spec(self, name, path=None, target=None):
+        if name not in PATCHES:
+            return None
+        for finder in sys.meta_path:
+            if finder is self or not hasattr(finder, "find_spec"):
+                continue
+            spec = finder.find_spec(name, path, target)
+            if spec is not None and spec.loader is not None:
+                loader = spec.loader
+                real_exec = loader.exec_module
+
+                def exec_module(module, _real=real_exec, _name=name):
+                    if _name in BEFORE:
+                        BEFORE[_name](module)
+                    _real(module)
+                    PATCHES[_name](module)
+                    print(f"[lw-tiny] patched {_name}", file=sys.stderr, flush=True)
+
+                loader.exec_module = exec_module
+                return spec
+        return None
+
+
+if os.environ.get("LW_TINY_MUSUBI") == "1":
+    sys.meta_path.insert(0, _PatchingFinder())

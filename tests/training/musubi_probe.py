@@ -3,6 +3,8 @@ musubi's own code does with the commands the app builds. Reads a JSON request on
 
 - "parse": [[script, [args...]], ...]: each script's own argparse parser (captured from its main(), the
   way the script builds it) parses the args; the answer is the argparse error, or null.
+- "specs": [script, ...]: each script's own parser as cli-spec.json records it: per option its flags, dest,
+  action class, type name, nargs, choices and required (defaults left out: not all are JSON).
 - "modules": [name, ...]: each --network_module is imported as musubi's trainer imports it; the answer is
   whether it has the create_arch_network the trainer calls (null) or the error.
 - "dataset_configs": [toml text, ...]: musubi's ConfigSanitizer checks each dataset.toml as the cache and
@@ -126,6 +128,19 @@ def datasource(req: dict) -> dict:
             "controls": {name(k): sorted(name(p) for p in v) for k, v in getattr(ds, "control_paths", {}).items()}}
 
 
+def spec(script: str) -> list[dict]:
+    out = []
+    for action in real_parser(script)._actions:
+        if not action.option_strings:
+            continue  # positionals: cli-spec lists options only
+        kind = getattr(action.type, "__name__", None) if action.type is not None else None
+        out.append({"flags": list(action.option_strings), "dest": action.dest, "action": type(action).__name__,
+                    "type": kind, "nargs": action.nargs,
+                    "choices": list(action.choices) if action.choices is not None else None,
+                    "required": bool(action.required)})
+    return out
+
+
 def network_module(name: str):
     try:
         module = importlib.import_module(f"musubi_tuner.{name}")
@@ -208,6 +223,8 @@ def main() -> None:
     out = {}
     if "parse" in req:
         out["parse"] = [parse(script, args)[1] for script, args in req["parse"]]
+    if "specs" in req:
+        out["specs"] = {script: spec(script) for script in req["specs"]}
     if "modules" in req:
         out["modules"] = [network_module(name) for name in req["modules"]]
     if "dataset_configs" in req:

@@ -65,6 +65,21 @@ def test_every_command_parses_with_musubis_own_parsers():
     assert len(commands) > 100
 
 
+def test_the_cli_contract_is_what_musubis_parsers_define():
+    """cli-spec.json, which every command is checked against, against the real parsers of every script the
+    table uses (flags, types, nargs, choices, required): a stale contract would pass commands musubi refuses."""
+    from server.training import cli_spec
+
+    raw = json.loads(cli_spec.SPEC_PATH.read_text(encoding="utf-8"))["scripts"]
+    scripts = sorted({s for t in task_types.TASK_TYPES.values() for s in t.scripts.values()} | {"convert_lora"})
+    real = probe({"specs": scripts})["specs"]
+    keys = ("flags", "dest", "action", "type", "nargs", "choices", "required")
+    for script in scripts:
+        ours = [{k: o[k] for k in keys} for o in raw[f"src/musubi_tuner/{script}.py"] if o["flags"] != ["-h", "--help"]]
+        theirs = [o for o in real[script] if o["flags"] != ["-h", "--help"]]
+        assert ours == theirs, script
+
+
 def test_every_dataset_config_passes_musubis_sanitizer():
     configs = {}
     for ttype, variant, _, dataset_type in all_combinations():

@@ -40,6 +40,10 @@ def build(resolved: dict, ttype: TaskType) -> str:
         for key in values:
             if key not in allowed:
                 raise ValidationError(f"{ttype.id} samples do not take '{key}'.", field=f"{where}.{key}")
+        most = ttype.prompt_control_images_max
+        if most is not None and len(values.get("control_images") or []) > most:
+            raise ValidationError(f"Each {ttype.id} sample prompt takes {most} control image(s).",
+                                  field=f"{where}.control_images")
         for key in sorted(required):
             if not values.get(key):
                 raise ValidationError(f"Each {ttype.id} sample prompt needs '{key}'.", field=f"{where}.{key}")

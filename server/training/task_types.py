@@ -156,6 +156,9 @@ class TaskType:
     dataset_options: dict[str, Any] = field(default_factory=dict)
     # --fp8_base only together with --fp8_scaled (Krea 2: plain fp8 casts the norms and breaks the model).
     fp8_needs_scaled: bool = False
+    # At most this many control images per sample prompt (Qwen-Image-Layered: exactly the one image to split,
+    # qwen_image_train_network.py asserts it). None: any number.
+    prompt_control_images_max: int | None = None
     # musubi's BucketSelector step for the architecture (dataset/bucket.py RESOLUTION_STEPS_*): bucket sides
     # are multiples of it. 16 for every type here (VAE f8 x patch 2).
     bucket_step: int = 16
@@ -416,7 +419,7 @@ TASK_TYPES: dict[str, TaskType] = {t.id: t for t in (
         id="qwen-image-layered-lora", variants=(Variant("layered", args=_model_version("layered")),),
         dataset_types=("image",), dataset_options={"multiple_target": True},
         prompt_options=(*_CFG_IMAGE_PROMPTS, "frames", "control_images"), required_prompt_options=("control_images",),
-        extra_fields=("remove_first_image_from_target",),
+        extra_fields=("remove_first_image_from_target",), prompt_control_images_max=1,
         **{**_QWEN_COMMON, "model_checks": ("no_fp8_dit", "qwen_layered_vae"),
            # A sample is the image and its layers: about five images' activations for four layers (an estimate).
            "vram": VramModel(weights_bf16_gb=34.0, weights_fp8_gb=22.0, activation_gb_per_mpix=30.0,

@@ -290,6 +290,11 @@ def test_qwen_image_layered_reads_multiple_targets_and_samples_layers():
         assert args[args.index("--model_version") + 1] == "layered"
     assert "--remove_first_image_from_target" in train.argv
     assert " --f 4 " in plan.files["sample_prompts.txt"] and " --ci " in plan.files["sample_prompts.txt"]
+    two = raw_config(layered, "layered")
+    two["samples"]["prompts"][0]["control_images"] = ["/p/a.png", "/p/b.png"]
+    with pytest.raises(ValidationError) as err:
+        plan_for(two)
+    assert err.value.details["field"] == "samples.prompts.0.control_images"
     # Neither the option nor multiple_target reach another Qwen type.
     qwen = task_types.get("qwen-image-lora")
     assert "multiple_target" not in plan_for(raw_config(qwen, "original")).files["dataset.toml"]

@@ -200,4 +200,9 @@ def _wait_for_stop_signal(stop: threading.Event) -> None:
 
 
 if __name__ == "__main__":
+    # The thumbnail job runs a process pool (spawn): in the frozen exe a worker is this same exe, and
+    # freeze_support() turns it into the worker instead of a second app. A no-op when not frozen.
+    import multiprocessing
+
+    multiprocessing.freeze_support()
     sys.exit(main())

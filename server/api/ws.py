@@ -7,8 +7,8 @@ The launch secret is checked by the security guard before the handshake (cookie,
 
 from __future__ import annotations
 
-import json
 import logging
+import threading
 
 from flask import Flask
 from flask_sock import Sock
@@ -28,34 +28,72 @@ def register(app: Flask) -> None:
     def ws(connection):
         svc = services()
         sub = svc.bus.subscription()
+        send = _Sender(connection)
+        # Two blocking waits instead of a polling loop: this thread sleeps in receive() until the client
+        # says something, a second one sleeps on the subscription's queue until an event is published.
+        # An idle connection costs no wake-ups at all (simple_websocket's own reader pings every 25 s),
+        # and an event is sent the moment it is published.
+        pump = threading.Thread(target=_pump_events, args=(sub, send), name="ws-events", daemon=True)
         try:
-            connection.send(json.dumps({"topic": "hello", "type": "hello", "data": {"version": __version__}}))
+            send({"topic": "hello", "type": "hello", "data": {"version": __version__}})
+            pump.start()
             while True:
-                # Alternate between reading client messages and flushing queued events; a short
-                # receive timeout keeps event latency low without a second thread per client.
-                message = connection.receive(timeout=0.05)
-                if message is not None:
-                    _handle(connection, sub, message)
-                for _ in range(200):
-                    event = sub.get(timeout=0)
-                    if event is None:
-                        break
-                    # Through jsonsafe: a lone surrogate in an event (a stored row) must not drop the client.
-                    connection.send(jsonsafe.dumps(event, default=str))
+                message = connection.receive()
+                if message is None:   # only after a close
+                    break
+                _handle(send, sub, message)
         except ConnectionClosed:
             pass
         finally:
             sub.close()
+            sub.offer(STOP)   # wakes the event thread; it sends nothing more
+            if pump.is_alive():
+                pump.join(timeout=5)
 
 
-def _handle(connection, sub, message) -> None:
+STOP = {"type": "__stop__"}
+BATCH = 200   # events sent per queue wake-up before looking at the queue again
+
+
+class _Sender:
+    """connection.send from two threads: one frame at a time."""
+
+    def __init__(self, connection):
+        self.connection = connection
+        self.lock = threading.Lock()
+
+    def __call__(self, event: dict) -> None:
+        # Through jsonsafe: a lone surrogate in an event (a stored row) must not drop the client.
+        text = jsonsafe.dumps(event, default=str)
+        with self.lock:
+            self.connection.send(text)
+
+
+def _pump_events(sub, send: _Sender) -> None:
+    try:
+        while True:
+            event = sub.get()   # blocks until something is published for this connection
+            for _ in range(BATCH):
+                if event is None:
+                    break
+                if event is STOP:
+                    return
+                send(event)
+                event = sub.get(timeout=0)
+    except ConnectionClosed:
+        pass
+    except Exception:  # noqa: BLE001 - a broken socket must end this thread, not leave it blocked forever
+        log.debug("websocket event thread ended", exc_info=True)
+
+
+def _handle(send: _Sender, sub, message) -> None:
     try:
         msg = jsonsafe.loads(message)
     except ApiError as exc:
-        connection.send(json.dumps({"topic": "error", "type": "error", "data": {"code": exc.code}}))
+        send({"topic": "error", "type": "error", "data": {"code": exc.code}})
         return
     if not isinstance(msg, dict):
-        connection.send(json.dumps({"topic": "error", "type": "error", "data": {"code": "invalid_json"}}))
+        send({"topic": "error", "type": "error", "data": {"code": "invalid_json"}})
         return
     op = msg.get("op")
     topics = msg.get("topics")
@@ -65,9 +103,9 @@ def _handle(connection, sub, message) -> None:
     elif op == "unsubscribe":
         sub.unsubscribe(*topics)
     elif op == "ping":
-        connection.send(json.dumps({"topic": "pong", "type": "pong", "data": msg.get("data")}))
+        send({"topic": "pong", "type": "pong", "data": msg.get("data")})
         return
     else:
-        connection.send(json.dumps({"topic": "error", "type": "error", "data": {"code": "unknown_op", "op": op}}))
+        send({"topic": "error", "type": "error", "data": {"code": "unknown_op", "op": op}})
         return
-    connection.send(json.dumps({"topic": "subscribed", "type": op, "data": sorted(sub.topics)}))
+    send({"topic": "subscribed", "type": op, "data": sorted(sub.topics)})

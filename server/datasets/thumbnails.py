@@ -8,13 +8,23 @@ on grey. Videos use their first frame. A thumbnail is fresh when its mtime equal
 `submit_job()` generates all missing ones in the background; the media route makes a single one
 on demand, so a card never waits for the whole job. An unreadable source marks the item
 `broken` in the index instead of failing anything.
+
+The job decodes in a process pool when there is much to make: Pillow's resize and JPEG encoding hold
+the GIL for part of their time, so threads reach only ~0.85x of what processes do. Workers are
+started with `spawn` on every platform (what Windows has anyway; forking a process that holds sqlite
+connections and locks is unsafe) and live for one job: starting them costs about a second of CPU
+each, so only jobs with POOL_MIN or more thumbnails to make use them (smaller ones use threads). In
+the frozen exe the launcher calls multiprocessing.freeze_support(). A cancel stops handing out work
+and drops what was queued.
 """
 
 from __future__ import annotations
 
 import json
+import logging
+import multiprocessing
 import os
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from pathlib import Path
 
 from PIL import Image, ImageOps
@@ -28,8 +38,13 @@ from .media_types import kind_of
 SIZE = 384
 QUALITY = 82
 BACKGROUND = (128, 128, 128)
-# Decoding releases the GIL in Pillow, so a couple of threads keep both cores busy.
+log = logging.getLogger(__name__)
+
 WORKERS = max(1, min(4, (os.cpu_count() or 2)))
+# Thumbnails to make before a process pool pays off: each spawned worker imports the app (~1 s of CPU),
+# which a few hundred thumbnails do not win back over threads (measured: bench/baseline_bench.py thumbs).
+POOL_MIN = 1000
+CHUNK = 64          # work handed out between cancel checks and progress reports
 MAX_PASSES = 5
 MAX_REPORTED = 1000
 
@@ -127,6 +142,27 @@ def _one(dirs: storage.DatasetDirs, entry: tuple[str, str]) -> tuple[str, str | 
     return "made", None
 
 
+def _stale(dirs: storage.DatasetDirs, work: list[tuple[str, str]]) -> int:
+    """How many of these need making (a stat each): decides whether a process pool is worth starting."""
+    n = 0
+    for slot, name in work:
+        try:
+            if not is_fresh(thumb_path(dirs, slot, name), (dirs.slot(slot) / name).stat()):
+                n += 1
+        except FileNotFoundError:
+            pass
+    return n
+
+
+def _executor(to_make: int) -> Executor:
+    if to_make >= POOL_MIN and WORKERS > 1:
+        try:
+            return ProcessPoolExecutor(WORKERS, mp_context=multiprocessing.get_context("spawn"))
+        except (OSError, ValueError, NotImplementedError) as exc:   # no process support here: threads still work
+            log.warning("thumbnails: no process pool (%s), using threads", exc)
+    return ThreadPoolExecutor(WORKERS, thread_name_prefix="thumb")
+
+
 def generate_all(svc, dataset_id: str, ctx) -> dict:
     """The job body: make every missing or stale thumbnail, reporting progress and broken files.
 
@@ -140,18 +176,25 @@ def generate_all(svc, dataset_id: str, ctx) -> dict:
     seen: set[tuple[str, str]] = set()
     done = 0
     ctx.progress(0, 0, "Generating thumbnails", force=True)
-    with ThreadPoolExecutor(WORKERS, thread_name_prefix="thumb") as pool:
+    work = _work_list(svc, dataset_id)
+    pool = _executor(_stale(dirs, work))
+    try:
         for _ in range(MAX_PASSES):
-            work = [w for w in _work_list(svc, dataset_id) if w not in seen]
+            work = [w for w in work if w not in seen]
             if not work:
                 break
             seen.update(work)
             total = len(seen)
-            # Chunks keep cancel responsive without paying a check per file.
-            for start in range(0, len(work), 64):
+            # One chunk queued ahead keeps every worker busy while the previous chunk's results are
+            # recorded; chunks keep cancel responsive without paying a check per file.
+            chunks = [work[i:i + CHUNK] for i in range(0, len(work), CHUNK)]
+            ahead = pool.map(_one, [dirs] * len(chunks[0]), chunks[0], chunksize=8) if chunks else None
+            for index, chunk in enumerate(chunks):
                 ctx.check()
-                chunk = work[start:start + 64]
-                for (slot, name), (status, error) in zip(chunk, pool.map(lambda w: _one(dirs, w), chunk)):
+                results = ahead
+                ahead = pool.map(_one, [dirs] * len(chunks[index + 1]), chunks[index + 1], chunksize=8) \
+                    if index + 1 < len(chunks) else None
+                for (slot, name), (status, error) in zip(chunk, results):
                     done += 1
                     if status != "broken":
                         counts[status] += 1
@@ -162,6 +205,9 @@ def generate_all(svc, dataset_id: str, ctx) -> dict:
                         svc.bus.publish(t, "item_broken", {"name": name, "error": error})
                 ctx.progress(done, total, "Generating thumbnails")
                 svc.bus.publish(t, "thumbnails", {"done": done, "total": total})
+            work = _work_list(svc, dataset_id)
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
     return {"total": done, **counts, "broken": broken[:MAX_REPORTED], "broken_count": len(broken)}
 
 

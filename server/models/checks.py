@@ -25,6 +25,11 @@ Known mistakes, from musubi-tuner's own docs and loaders (v0.3.4):
 - Folders: accepted where musubi loads a Hugging Face model folder (`ModelFile.folder_ok`: HunyuanVideo's
   text_encoder / text_encoder_2, docs/hunyuan_video.md).
 - HunyuanVideo's fp8 DiT (`mp_rank_00_model_states_fp8.safetensors`) is documented for `--fp8_base`: a notice.
+- A DiT without any of the tensors musubi reads its dtype from (`TaskType.dit_dtype_keys`: Wan's
+  detect_wan_sd_dtype, HunyuanVideo 1.5's detect_hunyuan_video_1_5_sd_dtype) is not that model: musubi raises
+  "Could not find the dtype in the model weights". Error.
+- HunyuanVideo 1.5's ComfyUI repackaged DiT is fp16 ("do not use these for bf16 training as the weights are
+  converted to fp16", docs/hunyuan_video_1_5.md): a warning naming tencent's bf16 file ("fp16_dit_repackaged").
 Which checks apply to which type is data (`TaskType.model_checks`), not a branch on the type's name.
 """
 
@@ -122,6 +127,17 @@ def role_problems(header: Header, task_type: str | None, role: str | None) -> li
     ttype = _task_type(task_type)
     checks = ttype.model_checks if ttype else ()
     is_dit = bool(role) and role.startswith("dit")
+    if is_dit and ttype and ttype.dit_dtype_keys and not any(k in keys for k in ttype.dit_dtype_keys):
+        problems.append(_problem(
+            "dit_wrong_model", "error",
+            f"This file has none of the tensors musubi-tuner reads a {ttype.id.removesuffix('-lora')} DiT's precision "
+            f"from ({', '.join(ttype.dit_dtype_keys)}): it is not that model's DiT, and loading it fails."))
+    if "fp16_dit_repackaged" in checks and is_dit and _mostly(header, "F16"):
+        problems.append(_problem(
+            "fp16_dit_repackaged", "warning",
+            "An fp16 DiT (ComfyUI's repackaged file). musubi-tuner trains it in fp16; its docs advise against it for "
+            "bf16 training. For bf16, use transformer/720p_t2v (or 720p_i2v)/diffusion_pytorch_model.safetensors "
+            "from tencent/HunyuanVideo-1.5."))
     if "no_fp8_dit" in checks:
         if is_dit and (header.has_fp8() or _has_scaled_fp8(header)):
             kind = "fp8_scaled" if _has_scaled_fp8(header) else "fp8 (" + ", ".join(
@@ -133,6 +149,8 @@ def role_problems(header: Header, task_type: str | None, role: str | None) -> li
                 "To save memory, pick the 'medium' or 'low' preset: musubi converts the bf16 weights to fp8 itself."))
     if "qwen_vae" in checks and role == "vae":
         problems.extend(_qwen_vae(header))
+    if "qwen_layered_vae" in checks and role == "vae":
+        problems.extend(_qwen_vae(header, layered=True))
     if "fp8_dit_documented" in checks and is_dit and header.has_fp8():
         problems.append(_problem(
             "fp8_dit_fp8_base", "info",
@@ -146,7 +164,12 @@ def role_problems(header: Header, task_type: str | None, role: str | None) -> li
     return problems
 
 
-def _qwen_vae(header: Header) -> list[dict]:
+def _mostly(header: Header, dtype: str) -> bool:
+    counts = header.dtype_counts()
+    return bool(counts) and max(counts, key=counts.get) == dtype
+
+
+def _qwen_vae(header: Header, layered: bool = False) -> list[dict]:
     keys = header.tensors
     if "encoder.conv_in.weight" in keys:
         conv = keys["encoder.conv_in.weight"]
@@ -157,7 +180,12 @@ def _qwen_vae(header: Header) -> list[dict]:
                          "This is not a Qwen-Image VAE: it has neither the diffusers keys (encoder.conv_in...) nor "
                          "ComfyUI's. Use vae/diffusion_pytorch_model.safetensors from Qwen/Qwen-Image.")]
     out = []
-    if len(conv.shape) >= 2 and conv.shape[1] == 4:
+    rgba = len(conv.shape) >= 2 and conv.shape[1] == 4
+    if layered and not rgba:
+        out.append(_problem("qwen_vae_not_layered", "error",
+                            "Qwen-Image-Layered needs its own RGBA VAE (qwen_image_layered_vae.safetensors from "
+                            "Comfy-Org/Qwen-Image-Layered_ComfyUI); this is the normal Qwen-Image VAE."))
+    if rgba and not layered:
         out.append(_problem("qwen_vae_layered", "error",
                             "This is the Qwen-Image-Layered VAE (RGBA input). Qwen-Image and Qwen-Image-Edit need the "
                             "normal Qwen-Image VAE."))

@@ -142,8 +142,42 @@ def _m005_caption_journal(db: sqlite_utils.Database) -> None:
                                  if_not_exists=True)
 
 
+def _m006_perf_name_index_and_dataset_stats(db: sqlite_utils.Database) -> None:
+    """Issue 19 (perf): the grid's default `ORDER BY name COLLATE NOCASE, id` gets an index that serves it
+    (the (dataset_id, name) one is BINARY, so every page sorted the whole dataset), and each dataset's
+    counts live in `dataset_stats`, kept by triggers on `dataset_items`, instead of being re-aggregated
+    over all items on every page. Triggers see every writer (import, rescan, caption ops, trash, broken
+    marks), so no code path can forget to update them."""
+    db.execute("CREATE INDEX IF NOT EXISTS idx_dataset_items_name_nocase "
+               "ON dataset_items (dataset_id, name COLLATE NOCASE, id)")
+    db.execute("CREATE TABLE IF NOT EXISTS dataset_stats (dataset_id TEXT PRIMARY KEY, "
+               "item_count INTEGER NOT NULL DEFAULT 0, captioned_count INTEGER NOT NULL DEFAULT 0, "
+               "broken_count INTEGER NOT NULL DEFAULT 0, missing_control_count INTEGER NOT NULL DEFAULT 0)")
+    db.execute("DELETE FROM dataset_stats")
+    captioned = "(CASE WHEN {r}.caption IS NOT NULL AND TRIM({r}.caption) != '' THEN 1 ELSE 0 END)"
+    broken = "(CASE WHEN {r}.broken = 1 THEN 1 ELSE 0 END)"
+    no_control = "(CASE WHEN {r}.controls = '[]' THEN 1 ELSE 0 END)"
+    db.execute("INSERT INTO dataset_stats SELECT dataset_id, COUNT(*), SUM({}), SUM({}), SUM({}) FROM dataset_items "
+               "GROUP BY dataset_id".format(*(x.format(r="dataset_items") for x in (captioned, broken, no_control))))
+
+    def delta(sign: str, r: str) -> str:
+        return (f"item_count = item_count {sign} 1, captioned_count = captioned_count {sign} {captioned.format(r=r)}, "
+                f"broken_count = broken_count {sign} {broken.format(r=r)}, "
+                f"missing_control_count = missing_control_count {sign} {no_control.format(r=r)}")
+
+    add = ("INSERT INTO dataset_stats (dataset_id) VALUES (NEW.dataset_id) ON CONFLICT(dataset_id) DO NOTHING; "
+           f"UPDATE dataset_stats SET {delta('+', 'NEW')} WHERE dataset_id = NEW.dataset_id;")
+    remove = f"UPDATE dataset_stats SET {delta('-', 'OLD')} WHERE dataset_id = OLD.dataset_id;"
+    db.execute(f"CREATE TRIGGER IF NOT EXISTS dataset_stats_insert AFTER INSERT ON dataset_items BEGIN {add} END")
+    db.execute(f"CREATE TRIGGER IF NOT EXISTS dataset_stats_delete AFTER DELETE ON dataset_items BEGIN {remove} END")
+    db.execute("CREATE TRIGGER IF NOT EXISTS dataset_stats_update AFTER UPDATE OF dataset_id, caption, broken, controls "
+               f"ON dataset_items BEGIN {remove} {add} END")
+    db.execute("CREATE TRIGGER IF NOT EXISTS dataset_stats_forget AFTER DELETE ON datasets "
+               "BEGIN DELETE FROM dataset_stats WHERE dataset_id = OLD.id; END")
+
+
 MIGRATIONS = [_m001_initial, _m002_datasets, _m003_training, _m004_dataset_steps_and_trigger,
-              _m005_caption_journal]
+              _m005_caption_journal, _m006_perf_name_index_and_dataset_stats]
 
 
 def migrate(db: sqlite_utils.Database) -> int:

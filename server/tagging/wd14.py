@@ -22,7 +22,7 @@ from PIL import Image
 from . import hub
 from .base import Backend, Item, ItemError, Reporter, Result, TaggingError
 from .config import setting_field
-from .media import item_pictures
+from .media import item_pictures, open_square
 from .wd14_labels import Labels, Selection, load_labels, select_tags
 
 
@@ -50,7 +50,8 @@ def execution_providers() -> list[str]:
 
 
 def preprocess(img: Image.Image, size: int) -> np.ndarray:
-    """An RGB picture (alpha already on white) as the model's HxWx3 BGR float32 0..255 input."""
+    """An RGB picture (alpha already on white) as the model's HxWx3 BGR float32 0..255 input: padded to a
+    white square, then scaled to size x size (media.open_square's pictures are that square already)."""
     img = img.convert("RGB")
     side = max(img.size)
     square = Image.new("RGB", (side, side), (255, 255, 255))
@@ -179,7 +180,10 @@ class Wd14Backend(Backend):
                 out.append((item, Result(item, error=f"Cannot tag {item.kind} files.", code="unsupported_media")))
                 continue
             try:
-                pictures = item_pictures(item, self.options.video_frames)
+                # An image is decoded straight to the model's square (open_square); a video's frames
+                # go through the full path.
+                pictures = [open_square(item.path, self.size)] if item.kind == "image" \
+                    else item_pictures(item, self.options.video_frames)
                 out.append((item, [preprocess(p, self.size) for p in pictures]))
             except ItemError as exc:
                 out.append((item, Result(item, error=exc.message, code=exc.code)))

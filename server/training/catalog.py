@@ -24,6 +24,8 @@ def _fields(ttype: TaskType) -> list[dict]:
             continue
         if f.key == "fp8_scaled" and not ttype.fp8_scaled:
             continue
+        if f.key == "network_type" and len(ttype.network_types) < 2:
+            continue
         if f.key == "fp8_text_encoder" and not ttype.text_encoder_fp8_flag:
             continue
         if f.key in F.VIDEO_ONLY and "video" not in ttype.dataset_types:
@@ -34,6 +36,8 @@ def _fields(ttype: TaskType) -> list[dict]:
         d["default"] = defaults.get(f.section, {}).get(f.key, f.default)
         if f.key == "blocks_to_swap":
             d["max"] = ttype.max_blocks_to_swap
+        if f.key == "network_type":
+            d["choices"] = list(ttype.network_types)
         d["dataset_types"] = (["video"] if f.key in F.VIDEO_ONLY
                               else ["image_control"] if f.key in F.CONTROL_ONLY else None)
         out.append(d)
@@ -55,6 +59,7 @@ def _variant(ttype: TaskType, key: str) -> dict:
         "timestep_boundary": v.timestep_boundary,
         "required_prompt_options": sorted(set(ttype.required_prompt_options) | set(v.required_prompt_options)),
         "sample_defaults": ttype.sample_defaults(key),
+        "dataset_defaults": dict(v.dataset_defaults),
         "presets": {p: ttype.preset(p, key) for p in PRESETS},
         "vram_estimate_gb": estimates,
         "vram_model": asdict(ttype.vram_model(key)),
@@ -65,6 +70,7 @@ def public_type(ttype: TaskType) -> dict:
     return {
         "id": ttype.id, "label_key": ttype.label_key, "help_key": ttype.help_key,
         "scripts": dict(ttype.scripts), "network_module": ttype.network_module,
+        "network_types": list(ttype.network_types),
         "dataset_types": list(ttype.dataset_types),
         "variants": [_variant(ttype, v.key) for v in ttype.variants],
         "models": [m.public() for m in ttype.models],

@@ -113,6 +113,7 @@ def build_plan(resolved: dict, source: DatasetSource, env: MusubiEnv, paths: Tas
     _check_training(ttype, resolved, warnings)
     sampling = _sampling_on(resolved, warnings)
     models = _models(ttype, resolved, sampling, check_files, warnings)
+    _check_model_options(ttype, t, models, sampling)
     _match_dit_dtype(ttype, resolved, models, warnings)
 
     files = {"dataset.toml": dataset_toml.build(resolved, source, paths.cache)}
@@ -161,7 +162,27 @@ def build_plan(resolved: dict, source: DatasetSource, env: MusubiEnv, paths: Tas
                 dataset_type=source.type, extra={"media_count": len(media)})
 
 
+# One-frame training: musubi's cache script indexes these for every item (fpack_cache_latents.py).
+ONE_FRAME_REQUIRED = ("fp_1f_clean_indices", "fp_1f_target_index")
+
+
+def _check_type_specific(ttype: TaskType, resolved: dict) -> None:
+    """Fields only some types offer (fields.TYPE_SPECIFIC): left at their default elsewhere, set where needed."""
+    from .fields import ALL_FIELDS, TYPE_SPECIFIC
+
+    for (section, key), f in ALL_FIELDS.items():
+        if key not in TYPE_SPECIFIC:
+            continue
+        value = resolved[section].get(key)
+        if key not in ttype.extra_fields:
+            if value != f.default:
+                raise ValidationError(f"{ttype.id} has no setting '{key}'.", field=f"{section}.{key}")
+        elif value is None and key in ONE_FRAME_REQUIRED:
+            raise ValidationError(f"{ttype.id} needs '{key}'.", field=f"{section}.{key}")
+
+
 def _check_training(ttype: TaskType, resolved: dict, warnings: list[str]) -> None:
+    _check_type_specific(ttype, resolved)
     t = resolved["training"]
     variant = resolved["variant"]
     max_swap = ttype.max_swap(variant)
@@ -171,6 +192,10 @@ def _check_training(ttype: TaskType, resolved: dict, warnings: list[str]) -> Non
     limit = ttype.swap_ram_warning_above
     if limit is not None and t["blocks_to_swap"] > limit:
         warnings.append(f"Swapping more than {limit} blocks makes main-memory use climb steeply (64 GB RAM advised).")
+    _check_network_type(ttype, t)
+    if ttype.fp8_needs_scaled and t["fp8_base"] and not t["fp8_scaled"]:
+        raise ValidationError(f"{ttype.id} trains in fp8 only as scaled fp8: turn on 'fp8 scaled' too, or fp8 off.",
+                              field="training.fp8_scaled", code="fp8_needs_scaled")
     if t["fp8_scaled"] and not ttype.fp8_scaled:
         raise ValidationError(f"{ttype.id} has no --fp8_scaled; turn it off.", field="training.fp8_scaled")
     if t["fp8_text_encoder"] and (not ttype.text_encoder_fp8_flag or not ttype.variant(variant).text_encoder_fp8):
@@ -198,6 +223,28 @@ def _check_training(ttype: TaskType, resolved: dict, warnings: list[str]) -> Non
     lr_schedules.check(t)
     if t["tensorboard"]:
         warnings.append("TensorBoard logging needs `tensorboard` installed in the musubi-tuner environment.")
+
+
+def _check_network_type(ttype: TaskType, t: dict) -> None:
+    kind = t["network_type"]
+    if kind not in ttype.network_types:
+        raise ValidationError(f"musubi-tuner trains {kind} only for {', '.join(ttype.network_types)} on {ttype.id}; "
+                              "choose LoRA.", field="training.network_type", code="network_type_unsupported",
+                              details={"network_type": kind})
+    # docs/loha_lokr.md: LoRA+ splits the learning rate between LoRA's A and B matrices, which LoHa and
+    # LoKr do not have, and the doc lists it as not supported with them.
+    if kind != "lora" and any(a.split("=", 1)[0].strip() == "loraplus_lr_ratio" for a in t["network_args"]):
+        raise ValidationError("LoRA+ (loraplus_lr_ratio) works only with LoRA, not LoHa or LoKr: remove it from "
+                              "the network arguments.", field="training.network_args", code="loraplus_needs_lora")
+
+
+def _check_model_options(ttype: TaskType, t: dict, models: dict, sampling: bool) -> None:
+    for m in ttype.models:
+        used = m.key in models and (sampling or not m.train_for_sampling_only)
+        if used and m.excludes_block_swap and t["blocks_to_swap"]:
+            raise ValidationError(f"musubi-tuner cannot use the {m.key} file together with block swap: set blocks to "
+                                  f"swap to 0, or leave {m.key} empty.", field="training.blocks_to_swap",
+                                  code="model_excludes_block_swap", details={"model": m.key})
 
 
 def _sampling_on(resolved: dict, warnings: list[str]) -> bool:
@@ -294,7 +341,8 @@ def _num(value) -> str:
 def _train_args(ttype: TaskType, variant, resolved: dict, models: dict, paths: TaskPaths, name: str,
                 sampling: bool, resume: dict | None) -> list[str]:
     t = resolved["training"]
-    args = ["--dataset_config", str(paths.dataset_toml), "--network_module", ttype.network_module]
+    args = ["--dataset_config", str(paths.dataset_toml), "--network_module",
+            ttype.network_module_for(t["network_type"])]
     experts = t.get("experts") if "experts" in ttype.extra_fields else None
     for m in ttype.models:
         flag = m.flags.get("train")

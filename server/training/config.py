@@ -30,7 +30,7 @@ from .task_types import PRESETS, PROMPT_OPTIONS
 TOP_KEYS = {"name", "task_type", "variant", "dataset_id", "gpus", "vram_preset", "models", "training",
             "dataset", "samples", "extra_args"}
 SAMPLE_KEYS = {"every_n_epochs", "every_n_steps", "at_first", "prompts", "width", "height", "frames", "steps",
-               "guidance"}
+               "guidance", "one_frame"}
 PROMPT_KEYS = {"prompt", *PROMPT_OPTIONS}
 NAME_MAX = 120
 EXTRA_ARGS_MAX = 200
@@ -82,9 +82,10 @@ def _check_value(f: F.Field, value: Any, where: str) -> Any:
             _fail(f"{where} entries are values, not flags.", where)
         return [x.strip() for x in value]
     if kind == "int_list":
+        least = 1 if f.min is None else f.min
         if (not isinstance(value, list) or not value
-                or not all(isinstance(x, int) and not isinstance(x, bool) and x > 0 for x in value)):
-            _fail(f"{where} must be a list of positive whole numbers.", where)
+                or not all(isinstance(x, int) and not isinstance(x, bool) and x >= least for x in value)):
+            _fail(f"{where} must be a list of whole numbers from {least:g} up.", where)
         return list(value)
     if kind == "resolution":
         if isinstance(value, int) and not isinstance(value, bool):
@@ -200,6 +201,8 @@ def _check_samples(given: dict) -> dict:
     if given.get("guidance") is not None:
         out["guidance"] = _check_value(F.Field("guidance", "samples", "float", None, min=0), given["guidance"],
                                        "samples.guidance")
+    if given.get("one_frame") is not None:
+        out["one_frame"] = _one_line(given["one_frame"], "samples.one_frame")
     if "at_first" in given:
         out["at_first"] = _check_value(F.Field("at_first", "samples", "bool", False), given["at_first"],
                                        "samples.at_first")
@@ -208,6 +211,12 @@ def _check_samples(given: dict) -> dict:
         _fail("samples.prompts must be a list.", "samples.prompts")
     out["prompts"] = [_check_prompt(p, f"samples.prompts.{i}") for i, p in enumerate(prompts)]
     return out
+
+
+def _one_line(value: Any, where: str) -> str:
+    if not isinstance(value, str) or "\n" in value or "\r" in value or " --" in value:
+        _fail(f"{where} must be one line of text.", where)
+    return value.strip()
 
 
 def _check_prompt(p: Any, where: str) -> dict:
@@ -231,11 +240,9 @@ def _check_prompt(p: Any, where: str) -> dict:
     for key in ("guidance", "flow_shift", "cfg_scale"):
         if p.get(key) is not None:
             out[key] = _check_value(F.Field(key, "p", "float", None, min=0), p[key], f"{where}.{key}")
-    for key in ("negative", "image", "end_image"):
+    for key in ("negative", "image", "end_image", "one_frame"):
         if p.get(key):
-            if not isinstance(p[key], str) or "\n" in p[key] or " --" in p[key]:
-                _fail(f"{where}.{key} must be one line of text.", f"{where}.{key}")
-            out[key] = p[key].strip()
+            out[key] = _one_line(p[key], f"{where}.{key}")
     if p.get("control_images"):
         ci = p["control_images"]
         if isinstance(ci, str):
@@ -255,6 +262,8 @@ def resolve(config: dict) -> dict:
     for section, table in (("training", F.TRAINING_FIELDS), ("dataset", F.DATASET_FIELDS)):
         values = {f.key: copy.deepcopy(f.default) for f in table}
         values.update(copy.deepcopy(ttype.defaults.get(section, {})))
+        if section == "dataset":
+            values.update(copy.deepcopy(ttype.variant(variant).dataset_defaults))
         if section == "training" and config.get("vram_preset", "medium") in PRESETS:
             values.update(ttype.preset(config.get("vram_preset", "medium"), variant))
         values.update(copy.deepcopy(config.get(section, {})))

@@ -16,14 +16,18 @@ from pathlib import Path
 from ..errors import NotFound, ValidationError
 from ..paths import safe_join
 from ..system.children import popen_flags
-from . import cli_spec, musubi_env, proctree, tasks
+from . import cli_spec, musubi_env, proctree, task_types, tasks
 from .progress import last_error_line
 
 # convert_lora.py --target value -> the suffix of the converted file (outputs.converted() reads it back).
 TARGETS = {"other": "comfyui", "default": "musubi"}
 
 
-def convert_argv(env: musubi_env.MusubiEnv, source: Path, target_file: Path, target: str) -> list[str]:
+def convert_argv(env: musubi_env.MusubiEnv, source: Path, target_file: Path, target: str,
+                 converter: str | None = None) -> list[str]:
+    if converter:  # the type's own converter (TaskType.comfy_converter): positional paths, --reverse to musubi's
+        return [str(env.python), str(env.script(converter)), str(source), str(target_file),
+                *(["--reverse"] if target == "default" else [])]
     args = ["--input", str(source), "--output", str(target_file), "--target", target]
     problems = cli_spec.check("convert_lora", args)
     if problems:
@@ -42,11 +46,16 @@ def submit(svc, task_id: str, file: str, target: str = "other") -> dict:
         raise ValidationError("That file is not in the task's output folder.", field="file") from None
     if not source.is_file() or source.suffix != ".safetensors":
         raise NotFound(f"No checkpoint {file} in this task.", code="checkpoint_not_found")
+    ttype = task_types.TASK_TYPES.get(task["config"].get("task_type"))
+    converter = ttype.comfy_converter if ttype else None
+    if converter and task["config"].get("training", {}).get("network_type", "lora") != "lora":
+        raise ValidationError(f"musubi-tuner's ComfyUI converter for {ttype.id} handles LoRA weights only, not "
+                              "LoHa or LoKr.", field="file", code="convert_lycoris_unsupported")
     env = musubi_env.from_store(svc.store)
     for setting, message in env.problems():
         raise ValidationError(message, field=setting, code="musubi_missing")
     out = task_paths.output / "converted" / f"{source.stem}-{TARGETS[target]}.safetensors"
-    argv = convert_argv(env, source, out, target)
+    argv = convert_argv(env, source, out, target, converter)
     log_path = task_paths.logs / f"convert-{source.stem}.log"
 
     def work(ctx):

@@ -17,6 +17,7 @@ from pathlib import Path
 import tomlkit
 
 from ..errors import ValidationError
+from . import task_types
 from .dataset_source import DatasetSource
 
 
@@ -68,6 +69,14 @@ def build(resolved: dict, source: DatasetSource, cache_dir: Path) -> str:
                 entry["control_resolution"] = list(d["control_resolution"])
             if d.get("no_resize_control"):
                 entry["no_resize_control"] = True
+            # One-frame training: set only by the types that offer these fields (FramePack / Wan one-frame).
+            if d.get("fp_1f_clean_indices") is not None:
+                entry["fp_1f_clean_indices"] = list(d["fp_1f_clean_indices"])
+                entry["fp_1f_target_index"] = int(d["fp_1f_target_index"])
+                entry["fp_1f_no_post"] = bool(d.get("fp_1f_no_post"))
+    # What the type always needs in its entry (TaskType.dataset_options: Qwen-Image-Layered's multiple_target).
+    for key, value in task_types.get(resolved["task_type"]).dataset_options.items():
+        entry[key] = value
     datasets = tomlkit.aot()
     datasets.append(entry)
     doc["datasets"] = datasets

@@ -14,6 +14,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from .task_types import NETWORK_TYPES
+
 OPTIMIZERS = ("AdamW8bit", "AdamW", "AdaFactor", "Prodigy", "CAME")
 # musubi builds AdamW, AdamW8bit and AdaFactor itself and looks any other name without a dot up in
 # torch.optim (trainer_base.get_optimizer), where Prodigy and CAME are not: they go by import path.
@@ -25,7 +27,7 @@ SCHEDULERS = ("constant", "constant_with_warmup", "linear", "cosine", "cosine_wi
               "inverse_sqrt", "cosine_with_min_lr", "warmup_stable_decay", "rex", "adafactor")
 ATTENTION = ("sdpa", "xformers", "flash_attn", "flash3")
 TIMESTEP_SAMPLING = ("sigma", "uniform", "sigmoid", "shift", "flux_shift", "flux2_shift", "qwen_shift",
-                     "logsnr", "qinglong_flux", "qinglong_qwen")
+                     "krea2_shift", "logsnr", "qinglong_flux", "qinglong_qwen")
 WEIGHTING = ("none", "logit_normal", "mode", "cosmap", "sigma_sqrt")
 PRECISION = ("bf16", "fp16", "no")
 SAVE_PRECISION = ("bf16", "fp16", "fp32")
@@ -65,7 +67,8 @@ def F(key, section, kind, default, flag=None, **kw) -> Field:
 
 
 TRAINING_FIELDS: tuple[Field, ...] = (
-    # What is learned.
+    # What is learned. Which network types a task type offers is TaskType.network_types.
+    F("network_type", "training", "choice", "lora", None, choices=NETWORK_TYPES),
     F("network_dim", "training", "int", 32, "--network_dim", min=1, max=1024),
     F("network_alpha", "training", "float", 16.0, "--network_alpha", min=0),
     F("network_args", "training", "str_list", [], "--network_args", group="advanced"),
@@ -123,6 +126,8 @@ TRAINING_FIELDS: tuple[Field, ...] = (
     # Wan 2.2 only (TaskType.extra_fields lists which types show these).
     F("experts", "training", "choice", "both", None, choices=("both", "high", "low")),
     F("offload_inactive_dit", "training", "bool", False, "--offload_inactive_dit", group="memory"),
+    # Qwen-Image-Layered only: train on the layer images, not the first (original) one.
+    F("remove_first_image_from_target", "training", "bool", False, "--remove_first_image_from_target"),
 )
 
 DATASET_FIELDS: tuple[Field, ...] = (
@@ -140,13 +145,20 @@ DATASET_FIELDS: tuple[Field, ...] = (
     F("frame_sample", "dataset", "int", None, min=1, nullable=True, group="advanced"),
     F("max_frames", "dataset", "int", None, min=1, nullable=True, group="advanced"),
     F("source_fps", "dataset", "float", None, min=1, nullable=True, group="advanced"),
+    # One-frame training (FramePack, Wan): the RoPE indices of the control images and of the trained frame
+    # (docs/dataset_config.md "FramePack One Frame Training"); shown only for the types listing them.
+    F("fp_1f_clean_indices", "dataset", "int_list", None, min=0, nullable=True),
+    F("fp_1f_target_index", "dataset", "int", None, min=0, nullable=True),
+    F("fp_1f_no_post", "dataset", "bool", False, group="advanced"),
 )
 
 # Fields that only matter for some dataset types or task types.
 VIDEO_ONLY = {"target_frames", "frame_extraction", "frame_stride", "frame_sample", "max_frames", "source_fps"}
 CONTROL_ONLY = {"control_resolution", "no_resize_control"}
-# Shown only for the task types that list them in TaskType.extra_fields (Wan 2.2's experts).
-TYPE_SPECIFIC = {"experts", "offload_inactive_dit"}
+# Shown only for the task types that list them in TaskType.extra_fields (Wan 2.2's experts, one-frame indices);
+# any other type refuses a value other than the default (commands._check_type_specific).
+TYPE_SPECIFIC = {"experts", "offload_inactive_dit", "fp_1f_clean_indices", "fp_1f_target_index", "fp_1f_no_post",
+                 "remove_first_image_from_target"}
 
 ALL_FIELDS: dict[tuple[str, str], Field] = {(f.section, f.key): f for f in TRAINING_FIELDS + DATASET_FIELDS}
 

@@ -42,6 +42,8 @@ _QWEN_IMAGE = Tokenizer("Qwen/Qwen-Image", "tokenizer")
 _WAN_T5 = Tokenizer("Wan-AI/Wan2.1-T2V-14B", "google/umt5-xxl")
 _CLIP_L = Tokenizer("openai/clip-vit-large-patch14")
 _FLUX2_QWEN3_4B = (Tokenizer("Qwen/Qwen3-4B"),)
+_FRAMEPACK = (Tokenizer("hunyuanvideo-community/HunyuanVideo", "tokenizer"),
+              Tokenizer("hunyuanvideo-community/HunyuanVideo", "tokenizer_2"))
 _FLUX2_QWEN3_8B = (Tokenizer("Qwen/Qwen3-8B"),)
 # Read off musubi-tuner at the pinned commit (the *_ID constants and from_pretrained calls of each
 # architecture's text-encoder loader). A value is the tokenizers of every variant, or {variant: tokenizers}.
@@ -58,6 +60,17 @@ TOKENIZERS: dict[str, tuple[Tokenizer, ...] | dict[str, tuple[Tokenizer, ...]]] 
                    "klein-9b": _FLUX2_QWEN3_8B, "klein-base-9b": _FLUX2_QWEN3_8B},
     "zimage-lora": (Tokenizer("Tongyi-MAI/Z-Image", "tokenizer"),),
     "hunyuan-video-lora": (_CLIP_L, Tokenizer("xtuner/llava-llama-3-8b-v1_1-transformers")),
+    # qwen_image_utils.load_qwen2_5_vl (the Qwen-Image tokenizer) and hunyuan_video_1_5_text_encoder's ByT5 one.
+    "hunyuan-video-1.5-lora": (_QWEN_IMAGE, Tokenizer("google/byt5-small")),
+    # Layered is not "edit": no VL processor (qwen_image_train_network.py load_vl_processor only if is_edit).
+    "qwen-image-layered-lora": (_QWEN_IMAGE,),
+    "wan2.1-1f-lora": (_WAN_T5,),
+    # frame_pack/framepack_utils.py; the SigLIP feature extractor is built from a config in the code.
+    "framepack-lora": _FRAMEPACK,
+    "framepack-1f-lora": _FRAMEPACK,
+    # kandinsky5/models/text_embedders.py reads both tokenizers from the model folders the user gives.
+    "kandinsky5-lora": (),
+    "krea2-lora": (Tokenizer("Qwen/Qwen3-VL-4B-Instruct"),),  # krea2_encoder.py QWEN3_VL_4B_INSTRUCT_REPO_ID
 }
 
 

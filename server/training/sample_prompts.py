@@ -11,7 +11,9 @@ from __future__ import annotations
 from ..errors import ValidationError
 from .task_types import PROMPT_OPTIONS, TaskType
 
-DEFAULTED = ("width", "height", "frames", "steps", "guidance")
+# Task-wide sample settings a prompt takes unless it sets its own; one_frame is the `--of` options of
+# FramePack / Wan one-frame sampling (docs/framepack_1f.md), which every prompt of those types needs.
+DEFAULTED = ("width", "height", "frames", "steps", "guidance", "one_frame")
 
 
 def _defaulted_option(key: str, ttype: TaskType) -> str:
@@ -38,6 +40,10 @@ def build(resolved: dict, ttype: TaskType) -> str:
         for key in values:
             if key not in allowed:
                 raise ValidationError(f"{ttype.id} samples do not take '{key}'.", field=f"{where}.{key}")
+        most = ttype.prompt_control_images_max
+        if most is not None and len(values.get("control_images") or []) > most:
+            raise ValidationError(f"Each {ttype.id} sample prompt takes {most} control image(s).",
+                                  field=f"{where}.control_images")
         for key in sorted(required):
             if not values.get(key):
                 raise ValidationError(f"Each {ttype.id} sample prompt needs '{key}'.", field=f"{where}.{key}")

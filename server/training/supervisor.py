@@ -33,7 +33,9 @@ RESTARTABLE = ("draft", "done", "failed", "stopped", "interrupted")
 
 
 class Supervisor:
-    TICK_S = 1.0
+    # Everything that can let a queued task start (enqueue, reorder, a task ending, start-up) sets _wake;
+    # the tick is only a safety net, so an idle app does not wake up every second for nothing.
+    TICK_S = 10.0
     STOP_TIMEOUT_S = 10.0
 
     def __init__(self, store, layout, bus):

@@ -18,12 +18,16 @@ from ..errors import NotFound
 STAGES = ("cache_latents", "cache_text_encoder", "train")
 DATASET_TYPES = ("image", "video", "image_control")
 PRESETS = ("high", "medium", "low")
+# What is trained (the `network_type` field): LoRA with the type's own module, or LyCORIS' LoHa / LoKr with
+# musubi's architecture-detecting modules (docs/loha_lokr.md, networks/network_arch.py detect_arch_config).
+NETWORK_TYPES = ("lora", "loha", "lokr")
+LYCORIS_MODULES = {"loha": "networks.loha", "lokr": "networks.lokr"}
 
 # Prompt-file options (`--w` ...) by the name the task config uses for them.
 PROMPT_OPTIONS = {
     "width": "--w", "height": "--h", "frames": "--f", "seed": "--d", "steps": "--s", "guidance": "--g",
     "flow_shift": "--fs", "cfg_scale": "--l", "negative": "--n", "image": "--i", "end_image": "--ei",
-    "control_images": "--ci",
+    "control_images": "--ci", "one_frame": "--of",
 }
 
 
@@ -43,6 +47,8 @@ class ModelFile:
     pickle_suffixes: tuple[str, ...] = ()
     # A Hugging Face model folder is accepted (HunyuanVideo's text_encoder / text_encoder_2).
     folder_ok: bool = False
+    # musubi refuses this file together with --blocks_to_swap (Krea 2's --turbo_dit swaps weights in place).
+    excludes_block_swap: bool = False
 
     def applies(self, variant: str, experts: str | None) -> bool:
         if self.variants and variant not in self.variants:
@@ -77,6 +83,9 @@ class VramModel:
     block_gb_fp8: float | None = None   # None: weights_fp8 / (max_blocks_to_swap + 1)
     no_checkpointing_factor: float = 3.0
     published: bool = False
+    # Latent frames a training step sees whatever the clip length: FramePack trains one section of
+    # latent_window_size (9) frames at a time (docs/framepack.md). None: from the dataset's target_frames.
+    latent_frames: int | None = None
 
 
 @dataclass(frozen=True)
@@ -93,6 +102,8 @@ class Variant:
     presets: dict[str, dict] | None = None
     # Sample defaults of this variant over the type's (FLUX.2 klein distilled: guidance 1, 4 steps).
     sample_defaults: dict[str, Any] = field(default_factory=dict)
+    # Dataset settings of this variant over the type's (Wan FLF2V one-frame: two control indices).
+    dataset_defaults: dict[str, Any] = field(default_factory=dict)
 
     @property
     def label_key(self) -> str:
@@ -134,6 +145,20 @@ class TaskType:
     # pre-quantized fp8 DiT (docs/qwen_image.md); "qwen_vae" = the VAE must be Qwen-Image's layout;
     # "fp8_dit_documented" = an fp8 DiT is a documented choice with --fp8_base (docs/hunyuan_video.md).
     model_checks: tuple[str, ...] = ()
+    # Network types musubi can train for this architecture: LoHa/LoKr only where networks/network_arch.py
+    # detects the DiT (docs/loha_lokr.md lists them; Kandinsky 5 is excluded there by name).
+    network_types: tuple[str, ...] = NETWORK_TYPES
+    # musubi's own ComfyUI converter for this type's LoRAs (`<src> <dst>`, `--reverse` back), where
+    # convert_lora.py's generic key rename is not enough (HunyuanVideo 1.5 splits its fused qkv layers,
+    # docs/hunyuan_video_1_5.md); it handles LoRA weights only. None: convert_lora.py --target other|default.
+    comfy_converter: str | None = None
+    # Keys of the dataset.toml [[datasets]] entry the type always needs (Qwen-Image-Layered: multiple_target).
+    dataset_options: dict[str, Any] = field(default_factory=dict)
+    # --fp8_base only together with --fp8_scaled (Krea 2: plain fp8 casts the norms and breaks the model).
+    fp8_needs_scaled: bool = False
+    # At most this many control images per sample prompt (Qwen-Image-Layered: exactly the one image to split,
+    # qwen_image_train_network.py asserts it). None: any number.
+    prompt_control_images_max: int | None = None
     # musubi's BucketSelector step for the architecture (dataset/bucket.py RESOLUTION_STEPS_*): bucket sides
     # are multiples of it. 16 for every type here (VAE f8 x patch 2).
     bucket_step: int = 16
@@ -146,6 +171,9 @@ class TaskType:
     @property
     def label_key(self) -> str:
         return f"training.types.{self.id}.label"
+
+    def network_module_for(self, network_type: str = "lora") -> str:
+        return self.network_module if network_type == "lora" else LYCORIS_MODULES[network_type]
 
     @property
     def help_key(self) -> str:
@@ -286,6 +314,93 @@ _KLEIN_DISTILLED = {"guidance": 1.0, "steps": 4}
 _KLEIN_BASE = {"guidance": 4.0, "steps": 50}
 
 
+# FramePack (docs/framepack.md): the HunyuanVideo-based I2V DiT, HunyuanVideo's VAE and text encoders and a
+# SigLIP image encoder. Each may be the single .safetensors file or the Hugging Face snapshot folder of a local
+# FramePack install, as the doc lists them; the image encoder is needed to cache latents and to sample.
+_FPACK_SCRIPTS = {"cache_latents": "fpack_cache_latents", "cache_text_encoder": "fpack_cache_text_encoder_outputs",
+                  "train": "fpack_train_network"}
+_FPACK_MODELS = (
+    ModelFile("dit", {"train": "--dit"}, folder_ok=True),
+    ModelFile("vae", {"cache_latents": "--vae", "train": "--vae"}, train_for_sampling_only=True, folder_ok=True),
+    ModelFile("text_encoder1", {"cache_text_encoder": "--text_encoder1", "train": "--text_encoder1"},
+              train_for_sampling_only=True, folder_ok=True),
+    ModelFile("text_encoder2", {"cache_text_encoder": "--text_encoder2", "train": "--text_encoder2"},
+              train_for_sampling_only=True, folder_ok=True),
+    ModelFile("image_encoder", {"cache_latents": "--image_encoder", "train": "--image_encoder"},
+              train_for_sampling_only=True, folder_ok=True),
+)
+# A 13B DiT (FramePackI2V_HY_bf16.safetensors is 25.7 GB). A training step sees one section: the 9-frame latent
+# window plus its clean latents, whatever the clip length. Activations are set so that fp8 without swap comes to
+# the doc's "640x640 ... around 17GB" (its settings are not given: an estimate, not published figures).
+_FPACK_VRAM = VramModel(weights_bf16_gb=25.7, weights_fp8_gb=13.5, activation_gb_per_mpix=0.35, latent_frames=10)
+_FPACK_COMMON = dict(scripts=_FPACK_SCRIPTS, network_module="networks.lora_framepack", models=_FPACK_MODELS,
+                     max_blocks_to_swap=36, vram=_FPACK_VRAM, presets=presets(medium_swap=0, low_swap=20),
+                     text_encoder_fp8_flag="--fp8_llm", video=True, video_fps=30.0)
+# The sampler's embedded guidance is 10.0 (fpack_train_network.py default_guidance_scale); --l is real CFG,
+# which the doc advises to leave at 1.0 for the base model.
+_FPACK_PROMPTS = ("width", "height", "frames", "seed", "steps", "guidance", "flow_shift", "negative", "image")
+# One-frame training (docs/framepack_1f.md, docs/dataset_config.md): an image dataset of targets with their
+# start images as control images; the start image is the index-0 clean latent and the target frame index 9.
+_FPACK_1F_DATASET = {"resolution": [640, 640], "fp_1f_clean_indices": [0], "fp_1f_target_index": 9,
+                     "fp_1f_no_post": False}
+_ONE_FRAME_FIELDS = ("fp_1f_clean_indices", "fp_1f_target_index", "fp_1f_no_post")
+_ONE_FRAME_PROMPTS = ("width", "height", "frames", "seed", "steps", "flow_shift", "negative", "image",
+                      "control_images", "one_frame")
+# Wan 2.1 one-frame training (docs/wan_1f.md): the I2V 14B model from a start image, or FLF2V 14B for an
+# intermediate frame between a start and an end image (control indices 0 and 2, target 1 as the doc advises).
+_WAN_1F_MODELS = (
+    _DIT, _WAN_VAE, _WAN_T5,
+    ModelFile("clip", {"cache_latents": "--clip", "train": "--clip"}, train_for_sampling_only=True,
+              pickle_suffixes=_WAN_PTH),
+)
+
+# HunyuanVideo 1.5 (docs/hunyuan_video_1_5.md): an 8.3B DiT, its VAE, Qwen2.5-VL and ByT5 text encoders, and for
+# I2V the SigLIP image encoder (cached with the latents; on the training command only to render samples).
+_HV15_MODELS = (
+    _DIT, _VAE, _encoder("text_encoder"),
+    ModelFile("byt5", {"cache_text_encoder": "--byt5", "train": "--byt5"}, train_for_sampling_only=True),
+    ModelFile("image_encoder", {"cache_latents": "--image_encoder", "train": "--image_encoder"},
+              train_for_sampling_only=True, variants=("i2v",)),
+)
+# hunyuan_video_1_5_models.py detect_hunyuan_video_1_5_sd_dtype: tencent's key, then ComfyUI's repackaged one.
+_HV15_DTYPE_KEYS = ("double_blocks.0.img_attn_k.weight", "double_blocks.0.img_attn_qkv.weight")
+
+# Kandinsky 5 (docs/kandinsky5.md): --task picks the architecture (kandinsky5/configs.py TASK_CONFIGS), --dit the
+# weights. The VAE is HunyuanVideo's (.safetensors or pytorch_model.pt) and goes on every training command: without
+# it the trainer falls back to the task config's ./weights path. The text encoders are Hugging Face model folders
+# (Qwen2.5-VL-7B-Instruct, openai/clip-vit-large-patch14).
+_K5_MODELS = (
+    _DIT,
+    ModelFile("vae", {"cache_latents": "--vae", "train": "--vae"}, pickle_suffixes=(".pt",)),
+    ModelFile("text_encoder_qwen", {"cache_text_encoder": "--text_encoder_qwen", "train": "--text_encoder_qwen"},
+              train_for_sampling_only=True, folder_ok=True),
+    ModelFile("text_encoder_clip", {"cache_text_encoder": "--text_encoder_clip", "train": "--text_encoder_clip"},
+              train_for_sampling_only=True, folder_ok=True),
+)
+# Pro: 19B, 60 visual blocks; Lite: 2B, 32. kandinsky5/models/dit.py swaps at most num_visual_blocks - 2. Not
+# published: activations scaled from HunyuanVideo's by model width (same VAE and patching).
+_K5_PRO_VRAM = VramModel(weights_bf16_gb=38.0, weights_fp8_gb=19.5, activation_gb_per_mpix=3.3)
+_K5_LITE_VRAM = VramModel(weights_bf16_gb=4.0, weights_fp8_gb=2.2, activation_gb_per_mpix=1.0, overhead_gb=1.5)
+
+
+def _k5(task: str, lite: bool = False, i2v: bool = False) -> Variant:
+    extra = dict(max_blocks_to_swap=30, vram=_K5_LITE_VRAM, presets=presets(0, 16)) if lite else {}
+    if i2v:  # the latent cache always holds the first and last frames for I2V; no cache flag (docs/kandinsky5.md)
+        extra |= dict(dataset_types=("video",), required_prompt_options=("image",))
+    return Variant(task, args={"train": ("--task", task)}, **extra)
+
+# Krea 2 (docs/krea2.md): train on the RAW DiT; the distilled Turbo DiT is optional, only to render samples
+# (`--turbo_dit`, which musubi refuses with block swap). The VAE is Qwen-Image's and the text encoder a single
+# Qwen3-VL-4B .safetensors file.
+_KREA2_MODELS = (
+    _DIT,
+    ModelFile("vae", {"cache_latents": "--vae", "train": "--vae"}),
+    _encoder("text_encoder"),
+    ModelFile("turbo_dit", {"train": "--turbo_dit"}, required=False, train_for_sampling_only=True,
+              excludes_block_swap=True),
+)
+
+
 TASK_TYPES: dict[str, TaskType] = {t.id: t for t in (
     TaskType(
         id="qwen-image-lora", variants=(Variant("original", args=_model_version("original")),),
@@ -296,6 +411,22 @@ TASK_TYPES: dict[str, TaskType] = {t.id: t for t in (
         variants=tuple(Variant(v, args=_model_version(v)) for v in ("edit-2511", "edit-2509", "edit")),
         dataset_types=("image_control",), prompt_options=(*_CFG_IMAGE_PROMPTS, "control_images"),
         required_prompt_options=("control_images",), text_encoder_reads_control=True, **_QWEN_COMMON,
+    ),
+    TaskType(
+        # docs/qwen_image.md: --model_version layered, the RGBA Layered VAE, and an image dataset where each
+        # captioned image (name.png) has its layer images (name_1.png, name_2.png ...) beside it, read with
+        # multiple_target = true. Samples: --ci is the image to split, --f the number of layers.
+        id="qwen-image-layered-lora", variants=(Variant("layered", args=_model_version("layered")),),
+        dataset_types=("image",), dataset_options={"multiple_target": True},
+        prompt_options=(*_CFG_IMAGE_PROMPTS, "frames", "control_images"), required_prompt_options=("control_images",),
+        extra_fields=("remove_first_image_from_target",), prompt_control_images_max=1,
+        **{**_QWEN_COMMON, "model_checks": ("no_fp8_dit", "qwen_layered_vae"),
+           # A sample is the image and its layers: about five images' activations for four layers (an estimate).
+           "vram": VramModel(weights_bf16_gb=34.0, weights_fp8_gb=22.0, activation_gb_per_mpix=30.0,
+                             overhead_gb=2.0, block_gb_fp8=0.4),
+           "defaults": {**_image_defaults(5e-5, "shift", 2.2, network_dim=16, network_alpha=16.0),
+                        "dataset": {"resolution": [640, 640]},
+                        "samples": {"width": 640, "height": 640, "steps": 25, "guidance": 4.0, "frames": 4}}},
     ),
     TaskType(
         id="kontext-lora",
@@ -392,6 +523,125 @@ TASK_TYPES: dict[str, TaskType] = {t.id: t for t in (
         defaults=_video_defaults(2e-4, 7.0, guidance=6.0),
         prompt_options=("width", "height", "frames", "seed", "steps", "guidance", "flow_shift", "negative"),
         video=True, video_fps=24.0,
+    ),
+    TaskType(
+        id="hunyuan-video-1.5-lora",
+        scripts={"cache_latents": "hv_1_5_cache_latents", "cache_text_encoder": "hv_1_5_cache_text_encoder_outputs",
+                 "train": "hv_1_5_train_network"},
+        network_module="networks.lora_hv_1_5",
+        models=_HV15_MODELS,
+        variants=(
+            Variant("t2v", args={"train": ("--task", "t2v")}),
+            Variant("i2v", args={"train": ("--task", "i2v"), "cache_latents": ("--i2v",)}, dataset_types=("video",),
+                    required_prompt_options=("image",)),
+        ),
+        dataset_types=("image", "video"), max_blocks_to_swap=51,
+        # 8.3B parameters; not published (an estimate like HunyuanVideo's, with the same tokens per megapixel:
+        # a 16x VAE without patching against 8x with 2x2 patches).
+        vram=VramModel(weights_bf16_gb=16.6, weights_fp8_gb=8.8, activation_gb_per_mpix=2.0),
+        presets=presets(medium_swap=10, low_swap=30), text_encoder_fp8_flag="--fp8_vl",
+        # The doc's starting point: shift 2.0, lr 1e-4; the sampler's CFG (--l) defaults to 6.0
+        # (hv_1_5_train_network.py default_guidance_scale, read as cfg_scale).
+        defaults=_video_defaults(1e-4, 2.0, guidance=6.0),
+        prompt_options=("width", "height", "frames", "seed", "steps", "cfg_scale", "flow_shift", "negative", "image"),
+        guidance_option="cfg_scale", video=True, video_fps=24.0, dit_dtype_keys=_HV15_DTYPE_KEYS,
+        model_checks=("fp16_dit_repackaged",),
+        comfy_converter="networks/convert_hunyuan_video_1_5_lora_to_comfy",
+    ),
+    TaskType(
+        id="kandinsky5-lora",
+        scripts={"cache_latents": "kandinsky5_cache_latents",
+                 "cache_text_encoder": "kandinsky5_cache_text_encoder_outputs", "train": "kandinsky5_train_network"},
+        network_module="networks.lora_kandinsky",
+        models=_K5_MODELS,
+        variants=(_k5("k5-pro-t2v-5s-sd"), _k5("k5-pro-t2v-10s-sd"), _k5("k5-pro-i2v-5s-sd", i2v=True),
+                  _k5("k5-lite-t2v-5s-sd", lite=True), _k5("k5-lite-i2v-5s-sd", lite=True, i2v=True)),
+        dataset_types=("image", "video"), max_blocks_to_swap=58, vram=_K5_PRO_VRAM,
+        presets=presets(medium_swap=30, low_swap=50),
+        # --quantized_qwen exists for the cache script only; the trainer's sampler has no fp8 text encoder.
+        text_encoder_fp8_flag=None,
+        # docs/kandinsky5.md's training command.
+        defaults={"training": {"learning_rate": 1e-4, "timestep_sampling": "shift", "discrete_flow_shift": 5.0,
+                               "weighting_scheme": "none", "network_alpha": 32.0, "max_grad_norm": 1.0,
+                               "lr_scheduler": "constant_with_warmup", "lr_warmup_steps": 100,
+                               "optimizer_args": ["weight_decay=0.001", "betas=(0.9,0.95)"]},
+                  "dataset": {"resolution": [768, 512], "target_frames": [1, 25, 45], "frame_extraction": "head"},
+                  # The sampler reads --f as latent frames (kandinsky5_train_network.py sample_images: the noise
+                  # shape's time axis) and the task config's guidance_weight 5.0 through --g.
+                  "samples": {"width": 768, "height": 512, "frames": 5, "steps": 25, "guidance": 5.0}},
+        prompt_options=("width", "height", "frames", "seed", "steps", "guidance", "negative", "image"),
+        video=True, video_fps=24.0,  # VideoDataset: Kandinsky 5 resamples to HunyuanVideo's 24 fps
+        # docs/loha_lokr.md: "Kandinsky5 is not supported with LoHa/LoKr".
+        network_types=("lora",),
+    ),
+    TaskType(
+        id="krea2-lora",
+        scripts={"cache_latents": "krea2_cache_latents", "cache_text_encoder": "krea2_cache_text_encoder_outputs",
+                 "train": "krea2_train_network"},
+        network_module="networks.lora_krea2",
+        models=_KREA2_MODELS,
+        variants=(Variant("raw"),), dataset_types=("image",),
+        # 28 main blocks of width 6144 (krea2_utils.py), about 12B parameters; swap at most 26. An estimate.
+        max_blocks_to_swap=26, vram=VramModel(weights_bf16_gb=24.0, weights_fp8_gb=12.5, activation_gb_per_mpix=5.5),
+        presets=presets(medium_swap=0, low_swap=14), text_encoder_fp8_flag=None, fp8_needs_scaled=True,
+        # The doc's command: shift 2.5 (K2's inference shift at 1024x1024), lr 1e-4, dim/alpha 32; RAW samples use
+        # CFG through --l (5.5, 28 steps as its inference example; with a Turbo DiT use --l 1 --s 8).
+        defaults=_image_defaults(1e-4, "shift", 2.5, guidance=5.5, network_dim=32, network_alpha=32.0)
+        | {"samples": {"width": 1024, "height": 1024, "steps": 28, "guidance": 5.5}},
+        prompt_options=_CFG_IMAGE_PROMPTS, guidance_option="cfg_scale",
+        # networks/network_arch.py cannot detect Krea 2's blocks: LoRA only.
+        network_types=("lora",), model_checks=("qwen_vae",),
+    ),
+    TaskType(
+        id="framepack-lora",
+        variants=(
+            Variant("original"),
+            # FramePack-F1 (forward sampling): training is the same, only the cache's sections and the samples
+            # change, so both stages take --f1 (and the cache must be rebuilt when it changes).
+            Variant("f1", args={"cache_latents": ("--f1",), "train": ("--f1",)}),
+        ),
+        # "The dataset for training must be a video dataset" (docs/framepack.md): whole clips, in sections.
+        dataset_types=("video",),
+        defaults={"training": {"learning_rate": 2e-4, "timestep_sampling": "shift", "discrete_flow_shift": 3.0,
+                               "weighting_scheme": "none"},
+                  "dataset": {"resolution": [640, 640], "frame_extraction": "full", "max_frames": 129},
+                  # 37 frames = one 9-latent section, the shortest sample the sampler renders.
+                  "samples": {"width": 640, "height": 640, "frames": 37, "steps": 25, "guidance": 10.0}},
+        prompt_options=_FPACK_PROMPTS, required_prompt_options=("image",), **_FPACK_COMMON,
+    ),
+    TaskType(
+        id="framepack-1f-lora",
+        variants=(Variant("original", args={"cache_latents": ("--one_frame",), "train": ("--one_frame",)}),),
+        dataset_types=("image_control",),
+        defaults={"training": {"learning_rate": 2e-4, "timestep_sampling": "shift", "discrete_flow_shift": 3.0,
+                               "weighting_scheme": "none"},
+                  "dataset": _FPACK_1F_DATASET,
+                  # The doc's sample line: --f 1 --s 10 --fs 7 with the start image as --i and as --ci.
+                  "samples": {"width": 640, "height": 640, "frames": 1, "steps": 10, "guidance": 10.0,
+                              "one_frame": "target_index=9,control_index=0"}},
+        prompt_options=(*_ONE_FRAME_PROMPTS, "guidance"), required_prompt_options=("image", "control_images"),
+        extra_fields=_ONE_FRAME_FIELDS, **{**_FPACK_COMMON, "video": False},
+    ),
+    TaskType(
+        id="wan2.1-1f-lora", models=_WAN_1F_MODELS,
+        variants=(
+            Variant("i2v-14B", args={"train": ("--task", "i2v-14B", "--one_frame"),
+                                     "cache_latents": ("--i2v", "--one_frame")},
+                    sample_defaults={"one_frame": "target_index=1,control_index=0"}),
+            Variant("flf2v-14B", args={"train": ("--task", "flf2v-14B", "--one_frame"),
+                                       "cache_latents": ("--i2v", "--one_frame")},
+                    sample_defaults={"one_frame": "target_index=1,control_index=0;2"},
+                    dataset_defaults={"fp_1f_clean_indices": [0, 2]}),
+        ),
+        presets=presets(medium_swap=10, low_swap=30),
+        defaults={"training": {"learning_rate": 2e-4, "timestep_sampling": "shift", "discrete_flow_shift": 3.0,
+                               "weighting_scheme": "none"},
+                  "dataset": {"resolution": [832, 480], "fp_1f_clean_indices": [0], "fp_1f_target_index": 1,
+                              "fp_1f_no_post": False},
+                  "samples": {"width": 832, "height": 480, "frames": 1, "steps": 20, "guidance": 5.0}},
+        extra_fields=_ONE_FRAME_FIELDS, required_prompt_options=("image", "control_images"),
+        **{**_WAN_COMMON, "dataset_types": ("image_control",), "video": False,
+           "prompt_options": (*_ONE_FRAME_PROMPTS, "end_image", "cfg_scale")},
     ),
 )}
 

@@ -43,7 +43,7 @@ def estimate_gb(ttype: TaskType, resolved: dict, dataset_type: str | None = None
     w, h = d["resolution"]
     frames = 1
     if ttype.video and dataset_type == "video":
-        frames = latent_frames(max(d.get("target_frames") or [1]))
+        frames = model.latent_frames or latent_frames(max(d.get("target_frames") or [1]))
     mpix = w * h / 1e6 * d.get("batch_size", 1) * frames
     activations = model.activation_gb_per_mpix * mpix
     if not t.get("gradient_checkpointing"):

@@ -496,3 +496,33 @@ def test_a_refused_start_is_shown_in_the_users_language(browser, trainer_live, t
     expect(banner).to_contain_text("cosine_with_min_lr 需要设置最小学习率比例")
     assert not page.errors, page.errors
     page.context.close()
+
+
+def test_new_types_network_type_one_frame_indices_and_variant_defaults(browser, trainer_live, tmp_path):
+    """LoHa/LoKr as a choice (LoRA+ hidden for them), one-frame indices from 0, and dataset settings that
+    follow the variant (Wan FLF2V one-frame: control indices 0, 2)."""
+    live = trainer_live
+    page = open_page(browser, live, "/tasks/new")
+    expect(page.locator("[data-testid=task-type]")).to_be_visible()
+    network = page.locator("#f-training-network_type")
+    expect(network.locator("option")).to_have_text(["LoRA", "LoHa (LyCORIS)", "LoKr (LyCORIS)"])
+    expect(page.locator("#f-loraplus")).to_be_visible()
+    network.select_option("lokr")
+    expect(page.locator("#f-loraplus")).to_have_count(0)
+
+    # Kandinsky 5 trains LoRA only: no choice to offer.
+    page.select_option("[data-testid=task-type]", "kandinsky5-lora")
+    expect(page.locator("#f-training-fp8_base")).to_be_attached()
+    expect(page.locator("#f-training-network_type")).to_have_count(0)
+
+    page.select_option("[data-testid=task-type]", "wan2.1-1f-lora")
+    indices = page.locator("#f-dataset-fp_1f_clean_indices")
+    expect(indices).to_have_value("0")
+    page.select_option("#f-variant", "flf2v-14B")
+    expect(indices).to_have_value("0, 2")
+    page.fill("#f-dataset-fp_1f_target_index", "1")
+    indices.fill("0, 10")
+    expect(page.locator("[data-field='dataset.fp_1f_clean_indices'] [data-testid=field-error]")).to_have_count(0)
+    page.click("[data-testid=add-prompt]")
+    expect(page.locator("[data-field='samples.prompts.0.one_frame'] input")).to_be_visible()
+    shot(page, "training-en-one-frame")

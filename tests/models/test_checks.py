@@ -33,7 +33,7 @@ def test_plain_fp8_qwen_dit_is_refused(tmp_path):
 
 
 def test_fp8_dit_of_other_architectures_is_a_warning(tmp_path):
-    p = write_st(tmp_path / "wan_fp8.safetensors", {"blocks.0.self_attn.q.weight": ("F8_E4M3", [8, 8])})
+    p = write_st(tmp_path / "wan_fp8.safetensors", {"blocks.0.cross_attn.k.weight": ("F8_E4M3", [8, 8])})
     r = check_file(str(p), "wan2.1-lora", "dit")
     assert r["status"] == "warning" and codes(r) == ["fp8_dit"]
     # ...and not a DiT problem at all for a text encoder
@@ -113,3 +113,31 @@ def test_every_problem_code_has_a_headline_in_both_languages(tables):  # noqa: F
     table = tables[str(root / "ui" / "src" / "lib" / "i18n" / "runtime.js")]
     for lang in ("en", "zh-CN"):
         assert sorted(c for c in codes if f"models.problem.{c}" not in table[lang]) == [], lang
+
+
+def test_a_dit_musubi_cannot_read_the_precision_of_is_the_wrong_model(tmp_path):
+    """wan detect_wan_sd_dtype / detect_hunyuan_video_1_5_sd_dtype raise without their key tensors."""
+    qwen = check_file(str(qwen_dit(tmp_path / "qwen.safetensors")), "hunyuan-video-1.5-lora", "dit")
+    assert codes(qwen) == ["dit_wrong_model"] and qwen["status"] == "error"
+    assert codes(check_file(str(qwen_dit(tmp_path / "qwen.safetensors")), "wan2.1-lora", "dit")) == ["dit_wrong_model"]
+    tencent = write_st(tmp_path / "hv15.safetensors", {"double_blocks.0.img_attn_k.weight": ("BF16", [8, 8])})
+    assert check_file(str(tencent), "hunyuan-video-1.5-lora", "dit")["status"] == "ok"
+    comfy = write_st(tmp_path / "hunyuanvideo1.5_720p_t2v_fp16.safetensors",
+                     {"double_blocks.0.img_attn_qkv.weight": ("F16", [8, 8]), "final_layer.linear.bias": ("F16", [8])})
+    r = check_file(str(comfy), "hunyuan-video-1.5-lora", "dit")
+    assert codes(r) == ["fp16_dit_repackaged"] and r["status"] == "warning"
+    # the same fp16 file is no concern for Wan, whose trainer matches its precision (commands._match_dit_dtype)
+    wan16 = write_st(tmp_path / "wan16.safetensors", {"blocks.0.cross_attn.k.weight": ("F16", [8, 8])})
+    assert check_file(str(wan16), "wan2.1-lora", "dit")["status"] == "ok"
+
+
+def test_qwen_image_layered_needs_its_rgba_vae(tmp_path):
+    layered = qwen_vae(tmp_path / "qwen_image_layered_vae.safetensors", channels=4)
+    normal = qwen_vae(tmp_path / "qwen_image_vae.safetensors")
+    assert check_file(str(layered), "qwen-image-layered-lora", "vae")["status"] == "ok"
+    r = check_file(str(normal), "qwen-image-layered-lora", "vae")
+    assert codes(r) == ["qwen_vae_not_layered"] and r["status"] == "error"
+    # and the other way round, as before
+    assert codes(check_file(str(layered), "qwen-image-lora", "vae")) == ["qwen_vae_layered"]
+    fp8 = qwen_dit(tmp_path / "qwen_image_layered_fp8mixed.safetensors", fp8=True)
+    assert codes(check_file(str(fp8), "qwen-image-layered-lora", "dit")) == ["qwen_fp8_dit"]

@@ -28,7 +28,10 @@ def script_args(stage) -> list[str]:
 
 
 def model_paths(ttype, root: Path | str = "/models") -> dict:
-    return {m.key: f"{Path(root).as_posix()}/{m.key}.safetensors" for m in ttype.models}
+    """A path for every model file, less the optional ones musubi refuses with block swap (Krea 2's Turbo DiT),
+    which the memory presets use: test_commands tests those on their own."""
+    return {m.key: f"{Path(root).as_posix()}/{m.key}.safetensors" for m in ttype.models
+            if m.required or not m.excludes_block_swap}
 
 
 def prompt_for(ttype, variant: str, text: str = "a photo of sks") -> dict:
@@ -63,3 +66,10 @@ def all_combinations():
 def combo_id(combo) -> str:
     ttype, variant, preset, dataset_type = combo
     return f"{ttype.id}-{variant}-{preset}-{dataset_type}"
+
+
+def network_combinations():
+    """(type, network type) for every task type x the network types (LoRA, LoHa, LoKr) it offers."""
+    for ttype in task_types.TASK_TYPES.values():
+        for network_type in ttype.network_types:
+            yield ttype, network_type

@@ -3,6 +3,14 @@ musubi's own code does with the commands the app builds. Reads a JSON request on
 
 - "parse": [[script, [args...]], ...]: each script's own argparse parser (captured from its main(), the
   way the script builds it) parses the args; the answer is the argparse error, or null.
+- "specs": [script, ...]: each script's own parser as cli-spec.json records it: per option its flags, dest,
+  action class, type name, nargs, choices and required (defaults left out: not all are JSON).
+- "modules": [name, ...]: each --network_module is imported as musubi's trainer imports it; the answer is
+  whether it has the create_arch_network the trainer calls (null) or the error.
+- "dataset_configs": [toml text, ...]: musubi's ConfigSanitizer checks each dataset.toml as the cache and
+  train scripts load it; the answer is its error, or null.
+- "prompt_files": [text, ...]: musubi's load_prompts reads each sample_prompts.txt as training reads it;
+  the answer is the list of prompt dicts it makes.
 - "schedules": [{"script", "first": [args], "resumed": [args], "total": T, "saved_at": K}, ...]: musubi's
   NetworkTrainer.get_lr_scheduler builds the first run's scheduler from the first command's parsed args;
   it steps to K and its state is saved as accelerate saves it (state_dict); the resumed command's
@@ -33,7 +41,18 @@ class _Captured(Exception):
         self.parser = parser
 
 
+def _answer_current_device() -> None:
+    """wan/modules/t5.py (imported by every wan_* and fpack_* script) evaluates torch.cuda.current_device() as a
+    default argument at import: without a driver that raises. Answer it, as the real-trainer tests' import hook
+    does (tests/realtrainer/tiny/sitecustomize.py on that branch); parsing never touches a device."""
+    import torch
+
+    if not torch.cuda.is_available():
+        torch.cuda.current_device = lambda: "cpu"
+
+
 def real_parser(script: str) -> argparse.ArgumentParser:
+    _answer_current_device()
     module = importlib.import_module(f"musubi_tuner.{script}")
     original = argparse.ArgumentParser.parse_args
 
@@ -109,6 +128,54 @@ def datasource(req: dict) -> dict:
             "controls": {name(k): sorted(name(p) for p in v) for k, v in getattr(ds, "control_paths", {}).items()}}
 
 
+def spec(script: str) -> list[dict]:
+    out = []
+    for action in real_parser(script)._actions:
+        if not action.option_strings:
+            continue  # positionals: cli-spec lists options only
+        kind = getattr(action.type, "__name__", None) if action.type is not None else None
+        out.append({"flags": list(action.option_strings), "dest": action.dest, "action": type(action).__name__,
+                    "type": kind, "nargs": action.nargs,
+                    "choices": list(action.choices) if action.choices is not None else None,
+                    "required": bool(action.required)})
+    return out
+
+
+def network_module(name: str):
+    try:
+        module = importlib.import_module(f"musubi_tuner.{name}")
+    except Exception as exc:  # noqa: BLE001 - the answer is the error
+        return f"{type(exc).__name__}: {exc}"
+    return None if callable(getattr(module, "create_arch_network", None)) else "no create_arch_network"
+
+
+def dataset_config(text: str):
+    import tomllib
+
+    from musubi_tuner.dataset.config_utils import ConfigSanitizer
+
+    try:
+        ConfigSanitizer().sanitize_user_config(tomllib.loads(text))
+    except Exception as exc:  # noqa: BLE001 - the answer is the error
+        return f"{type(exc).__name__}: {exc}"
+    return None
+
+
+def prompt_file(text: str) -> list:
+    import os
+    import tempfile
+
+    from musubi_tuner.training.sampling_prompts import load_prompts
+
+    fd, path = tempfile.mkstemp(suffix=".txt")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+        return load_prompts(path)
+    finally:
+        os.remove(path)
+
+
 def buckets(req: dict) -> list[dict]:
     import glob
     import os
@@ -156,6 +223,14 @@ def main() -> None:
     out = {}
     if "parse" in req:
         out["parse"] = [parse(script, args)[1] for script, args in req["parse"]]
+    if "specs" in req:
+        out["specs"] = {script: spec(script) for script in req["specs"]}
+    if "modules" in req:
+        out["modules"] = [network_module(name) for name in req["modules"]]
+    if "dataset_configs" in req:
+        out["dataset_configs"] = [dataset_config(text) for text in req["dataset_configs"]]
+    if "prompt_files" in req:
+        out["prompt_files"] = [prompt_file(text) for text in req["prompt_files"]]
     if "schedules" in req:
         out["schedules"] = [schedule(r) for r in req["schedules"]]
     if "datasources" in req:

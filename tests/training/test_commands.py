@@ -12,7 +12,7 @@ from server.errors import ValidationError
 from server.training import cli_spec, task_types
 from server.training.musubi_env import LAUNCH_MODULE
 
-from .helpers import ENV, PATHS, all_combinations, combo_id, plan_for, raw_config, script_args
+from .helpers import ENV, PATHS, all_combinations, combo_id, network_combinations, plan_for, raw_config, script_args
 
 FIXTURE_SPEC = Path(__file__).resolve().parents[1] / "fixtures" / "musubi-cli-spec.json"
 COMBOS = list(all_combinations())
@@ -55,6 +55,38 @@ def test_every_combination_builds_a_valid_command(combo):
     assert values["sample_prompts"] == str(PATHS.sample_prompts)
     assert "sample_prompts.txt" in plan.files and "dataset.toml" in plan.files
     assert plan.vram_estimate_gb > 0
+
+
+NETWORKS = list(network_combinations())
+
+
+@pytest.mark.parametrize("ttype, network_type", NETWORKS, ids=[f"{t.id}-{n}" for t, n in NETWORKS])
+def test_every_network_type_trains_with_its_module(ttype, network_type):
+    variant = ttype.variants[0].key
+    raw = raw_config(ttype, variant, training={"network_type": network_type, "network_args": ["verbose=True"]})
+    train = plan_for(raw, ttype.accepted_dataset_types(variant)[0]).stages[2]
+    values, _ = cli_spec.parse(train.script, script_args(train))
+    expected = {"lora": ttype.network_module, "loha": "networks.loha", "lokr": "networks.lokr"}[network_type]
+    assert values["network_module"] == expected
+    assert values["network_args"] == ["verbose=True"]
+
+
+def test_lycoris_refusals():
+    qwen = task_types.get("qwen-image-lora")
+    raw = raw_config(qwen, "original", training={"network_type": "lokr", "network_args": ["loraplus_lr_ratio=4"]})
+    with pytest.raises(ValidationError) as err:
+        plan_for(raw)
+    assert (err.value.code, err.value.details["field"]) == ("loraplus_needs_lora", "training.network_args")
+    # LoRA+ stays available to LoRA; LoKr's own factor goes through.
+    plan_for(raw_config(qwen, "original", training={"network_args": ["loraplus_lr_ratio=4"]}))
+    plan_for(raw_config(qwen, "original", training={"network_type": "lokr", "network_args": ["factor=4"]}))
+    only_lora = [t for t in task_types.TASK_TYPES.values() if t.network_types == ("lora",)]
+    for ttype in only_lora:
+        variant = ttype.variants[0].key
+        with pytest.raises(ValidationError) as err:
+            plan_for(raw_config(ttype, variant, training={"network_type": "loha"}),
+                     ttype.accepted_dataset_types(variant)[0])
+        assert (err.value.code, err.value.details["field"]) == ("network_type_unsupported", "training.network_type")
 
 
 def test_presets_lower_the_estimate():
@@ -199,3 +231,90 @@ def test_output_name_keeps_letters_of_any_script_and_nothing_unsafe():
     assert output_name("my-style v2") == "my_style_v2"
     assert output_name('a/b\\c:d*e?f"g<h>i|j') == "a_b_c_d_e_f_g_h_i_j"
     assert output_name("///") == "lora"
+
+
+def test_one_frame_types_write_their_indices_options_and_prompt():
+    fpack = task_types.get("framepack-1f-lora")
+    plan = plan_for(raw_config(fpack, "original", dataset={"fp_1f_clean_indices": [0, 10], "fp_1f_target_index": 1,
+                                                           "fp_1f_no_post": True}), "image_control")
+    toml = plan.files["dataset.toml"]
+    assert "fp_1f_clean_indices = [0, 10]" in toml and "fp_1f_target_index = 1" in toml
+    assert "fp_1f_no_post = true" in toml
+    latents, _, train = plan.stages
+    assert "--one_frame" in script_args(latents) and "--one_frame" in script_args(train)
+    prompt = plan.files["sample_prompts.txt"].splitlines()[1]
+    assert prompt.endswith("--of target_index=9,control_index=0") and " --f 1 " in prompt and " --ci " in prompt
+    wan = task_types.get("wan2.1-1f-lora")
+    flf2v = plan_for(raw_config(wan, "flf2v-14B"), "image_control")
+    assert "fp_1f_clean_indices = [0, 2]" in flf2v.files["dataset.toml"]
+    assert "--of target_index=1,control_index=0;2" in flf2v.files["sample_prompts.txt"]
+    assert script_args(flf2v.stages[2])[script_args(flf2v.stages[2]).index("--task") + 1] == "flf2v-14B"
+    # A prompt's own --of wins over the default.
+    own = raw_config(wan, "i2v-14B")
+    own["samples"]["prompts"][0]["one_frame"] = "target_index=5,control_index=0"
+    assert "--of target_index=5,control_index=0\n" in plan_for(own, "image_control").files["sample_prompts.txt"]
+
+
+@pytest.mark.parametrize("task_type, variant, dataset, field_name", [
+    ("framepack-1f-lora", "original", {"fp_1f_clean_indices": None}, "dataset.fp_1f_clean_indices"),
+    ("framepack-1f-lora", "original", {"fp_1f_target_index": None}, "dataset.fp_1f_target_index"),
+    ("framepack-1f-lora", "original", {"fp_1f_clean_indices": [-1]}, "dataset.fp_1f_clean_indices"),
+    # One-frame indices on a type that does not train one frame would change musubi's buckets silently.
+    ("qwen-image-edit-lora", "edit", {"fp_1f_clean_indices": [0]}, "dataset.fp_1f_clean_indices"),
+    ("kontext-lora", "dev", {"fp_1f_no_post": True}, "dataset.fp_1f_no_post"),
+])
+def test_one_frame_settings_refused_where_they_do_not_fit(task_type, variant, dataset, field_name):
+    ttype = task_types.get(task_type)
+    with pytest.raises(ValidationError) as err:
+        plan_for(raw_config(ttype, variant, dataset=dataset), "image_control")
+    assert err.value.details["field"] == field_name
+
+
+def test_framepack_trains_one_section_whatever_the_clip_length():
+    fpack = task_types.get("framepack-lora")
+    short, long = (plan_for(raw_config(fpack, "original", dataset={"target_frames": [frames]}), "video")
+                   for frames in (1, 129))
+    assert short.vram_estimate_gb == long.vram_estimate_gb
+    hv = task_types.get("hunyuan-video-lora")
+    short, long = (plan_for(raw_config(hv, "t2v", dataset={"target_frames": [frames]}), "video") for frames in (1, 129))
+    assert short.vram_estimate_gb < long.vram_estimate_gb
+
+
+def test_qwen_image_layered_reads_multiple_targets_and_samples_layers():
+    layered = task_types.get("qwen-image-layered-lora")
+    plan = plan_for(raw_config(layered, "layered", training={"remove_first_image_from_target": True}))
+    assert "multiple_target = true" in plan.files["dataset.toml"]
+    latents, te, train = plan.stages
+    for stage in (latents, te, train):
+        args = script_args(stage)
+        assert args[args.index("--model_version") + 1] == "layered"
+    assert "--remove_first_image_from_target" in train.argv
+    assert " --f 4 " in plan.files["sample_prompts.txt"] and " --ci " in plan.files["sample_prompts.txt"]
+    two = raw_config(layered, "layered")
+    two["samples"]["prompts"][0]["control_images"] = ["/p/a.png", "/p/b.png"]
+    with pytest.raises(ValidationError) as err:
+        plan_for(two)
+    assert err.value.details["field"] == "samples.prompts.0.control_images"
+    # Neither the option nor multiple_target reach another Qwen type.
+    qwen = task_types.get("qwen-image-lora")
+    assert "multiple_target" not in plan_for(raw_config(qwen, "original")).files["dataset.toml"]
+    with pytest.raises(ValidationError) as err:
+        plan_for(raw_config(qwen, "original", training={"remove_first_image_from_target": True}))
+    assert err.value.details["field"] == "training.remove_first_image_from_target"
+
+
+def test_krea2_turbo_samples_only_without_block_swap_and_fp8_only_scaled():
+    krea = task_types.get("krea2-lora")
+    raw = raw_config(krea, "raw", "high")
+    raw["models"]["turbo_dit"] = "/models/turbo.safetensors"
+    train = plan_for(raw).stages[2]
+    assert script_args(train)[script_args(train).index("--turbo_dit") + 1] == "/models/turbo.safetensors"
+    assert "--turbo_dit" not in plan_for({**raw, "samples": {}}).stages[2].argv  # no samples: not needed
+    with pytest.raises(ValidationError) as err:
+        plan_for({**raw, "vram_preset": "low"})
+    assert (err.value.code, err.value.details) == ("model_excludes_block_swap",
+                                                  {"model": "turbo_dit", "field": "training.blocks_to_swap"})
+    plan_for({**raw, "vram_preset": "low", "samples": {}})  # swapping is fine when Turbo is not used
+    with pytest.raises(ValidationError) as err:
+        plan_for(raw_config(krea, "raw", "custom", training={"fp8_base": True}))
+    assert (err.value.code, err.value.details["field"]) == ("fp8_needs_scaled", "training.fp8_scaled")

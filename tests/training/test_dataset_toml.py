@@ -22,7 +22,8 @@ GENERAL = {"caption_extension": str, "batch_size": int, "num_repeats": int, "res
            "enable_bucket": bool, "bucket_no_upscale": bool}
 IMAGE = {**GENERAL, "image_directory": str, "image_jsonl_file": str, "cache_directory": str,
          "control_directory": str, "multiple_target": bool, "no_resize_control": bool,
-         "control_resolution": RESOLUTION}
+         "control_resolution": RESOLUTION, "fp_latent_window_size": int, "fp_1f_clean_indices": "indices",
+         "fp_1f_target_index": int, "fp_1f_no_post": bool}
 VIDEO = {**GENERAL, "video_directory": str, "video_jsonl_file": str, "control_directory": str,
          "cache_directory": str, "target_frames": "frames", "frame_extraction": ("head", "chunk", "slide",
                                                                                  "uniform", "full"),
@@ -33,6 +34,8 @@ def _check_value(kind, value, where):
     if kind == RESOLUTION:
         ok = (isinstance(value, int) and not isinstance(value, bool)) or (
             isinstance(value, list) and len(value) == 2 and all(type(v) is int for v in value))
+    elif kind == "indices":
+        ok = isinstance(value, list) and all(type(v) is int for v in value)
     elif kind == "frames":
         ok = isinstance(value, list) and value and all(type(v) is int and (v - 1) % 4 == 0 for v in value)
     elif isinstance(kind, tuple):
@@ -87,7 +90,7 @@ def test_dataset_toml_matches_musubi_schema(combo, tmp_path):
     lines = [line for line in prompts if line and not line.startswith("#")]
     assert len(lines) == 1
     options = lines[0].split(" --")[1:]
-    assert all(re.match(r"^(w|h|f|d|s|g|fs|l|n|i|ei|ci) \S", o) for o in options), options
+    assert all(re.match(r"^(w|h|f|d|s|g|fs|l|n|i|ei|ci|of) \S", o) for o in options), options
 
 
 def test_target_frames_must_be_4n_plus_1(tmp_path):

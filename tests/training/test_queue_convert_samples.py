@@ -152,3 +152,21 @@ def test_real_sample_names_are_listed_and_served_with_ranges(api, svc, models):
     part = api.get(f"/api/tasks/{task['id']}/files/{video['file']}", headers={"Range": "bytes=0-99"})
     assert part.status_code == 206 and len(part.data) == 100
     assert part.headers["Content-Range"].endswith("/1012")
+
+
+def test_a_type_with_its_own_converter_uses_it_for_lora_and_refuses_lycoris(api, svc, tmp_path):
+    from server.training import task_types
+    from server.training.musubi_env import MusubiEnv
+
+    from .helpers import raw_config
+
+    hv15 = task_types.get("hunyuan-video-1.5-lora")
+    env = MusubiEnv(tmp_path / "musubi", tmp_path / "python")
+    argv = convert.convert_argv(env, Path("/o/a.safetensors"), Path("/o/c.safetensors"), "default", hv15.comfy_converter)
+    assert argv[1] == str(env.script("networks/convert_hunyuan_video_1_5_lora_to_comfy")) and argv[-1] == "--reverse"
+    assert convert.convert_argv(env, Path("/o/a.safetensors"), Path("/o/c.safetensors"), "other")[1] == str(
+        env.script("convert_lora"))
+    task = tasks.create(svc.store, svc.layout, raw_config(hv15, "t2v", training={"network_type": "loha"}))
+    (tasks.paths(svc.layout, task["id"]).output / "x.safetensors").write_bytes(b"w")
+    resp = api.post(f"/api/tasks/{task['id']}/convert", json={"file": "x.safetensors", "target": "other"})
+    assert resp.status_code == 422 and resp.get_json()["error"]["code"] == "convert_lycoris_unsupported"

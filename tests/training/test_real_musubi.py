@@ -4,7 +4,7 @@ Python): its argparse parsers, and its LR scheduler across a --resume.
 Needs a musubi-tuner environment with torch: the one tests/realtrainer builds through the app's setup job
 into LORA_WORKBENCH_TEST_CACHE (default ~/.cache/lora-workbench-tests), found by its ready.json. Without
 one these tests are skipped and the CLI contract (cli-spec.json, test_commands.py) stands in.
-wan_* and fpack_* modules cannot be imported without a CUDA driver (FACTS.md), so they are left out.
+wan_* and fpack_* modules need torch.cuda.current_device() at import (FACTS.md): the probe answers it on a CPU.
 """
 
 from __future__ import annotations
@@ -19,19 +19,23 @@ import pytest
 from server.training import config, planning, task_types
 from server.training.commands import TaskPaths
 
-from .helpers import all_combinations, plan_for, raw_config, script_args
+from .helpers import all_combinations, network_combinations, plan_for, raw_config, script_args
 
 PROBE = Path(__file__).resolve().parent / "musubi_probe.py"
-NO_CPU_IMPORT = ("wan_", "fpack_")
+
+
+def musubi_ready() -> dict:
+    """The ready.json of a built trainer environment: its python and musubi_dir."""
+    root = Path(os.environ.get("LORA_WORKBENCH_TEST_CACHE") or Path.home() / ".cache" / "lora-workbench-tests")
+    for ready in sorted(root.glob("trainer-*/ready.json")):
+        info = json.loads(ready.read_text(encoding="utf-8"))
+        if info.get("python") and Path(info["python"]).is_file():
+            return info
+    pytest.skip("no real musubi-tuner environment (tests/realtrainer builds one)")
 
 
 def musubi_python() -> str:
-    root = Path(os.environ.get("LORA_WORKBENCH_TEST_CACHE") or Path.home() / ".cache" / "lora-workbench-tests")
-    for ready in sorted(root.glob("trainer-*/ready.json")):
-        python = json.loads(ready.read_text(encoding="utf-8")).get("python")
-        if python and Path(python).is_file():
-            return python
-    pytest.skip("no real musubi-tuner environment (tests/realtrainer builds one)")
+    return musubi_ready()["python"]
 
 
 def probe(request: dict) -> dict:
@@ -44,16 +48,99 @@ def probe(request: dict) -> dict:
 def test_every_command_parses_with_musubis_own_parsers():
     commands = []
     for ttype, variant, preset, dataset_type in all_combinations():
-        if ttype.scripts["train"].startswith(NO_CPU_IMPORT):
-            continue
         for stage in plan_for(raw_config(ttype, variant, preset), dataset_type).stages:
             commands.append((stage.script, script_args(stage)))
+    for ttype, network_type in network_combinations():
+        variant = ttype.variants[0].key
+        if network_type == "lora":
+            continue
+        raw = raw_config(ttype, variant, training={"network_type": network_type, "network_args": ["factor=4"]})
+        train = plan_for(raw, ttype.accepted_dataset_types(variant)[0]).stages[2]
+        commands.append((train.script, script_args(train)))
     # The probe itself must see a rejection: an unknown option.
     answers = probe({"parse": [*commands, ("zimage_train_network", ["--no_such_option"])]})["parse"]
     assert "--no_such_option" in answers.pop()
     failures = [(script, args, err) for (script, args), err in zip(commands, answers) if err]
     assert not failures, failures[:3]
     assert len(commands) > 100
+
+
+def test_the_cli_contract_is_what_musubis_parsers_define():
+    """cli-spec.json, which every command is checked against, against the real parsers of every script the
+    table uses (flags, types, nargs, choices, required): a stale contract would pass commands musubi refuses."""
+    from server.training import cli_spec
+
+    raw = json.loads(cli_spec.SPEC_PATH.read_text(encoding="utf-8"))["scripts"]
+    scripts = sorted({s for t in task_types.TASK_TYPES.values() for s in t.scripts.values()} | {"convert_lora"})
+    real = probe({"specs": scripts})["specs"]
+    keys = ("flags", "dest", "action", "type", "nargs", "choices", "required")
+    for script in scripts:
+        ours = [{k: o[k] for k in keys} for o in raw[f"src/musubi_tuner/{script}.py"] if o["flags"] != ["-h", "--help"]]
+        theirs = [o for o in real[script] if o["flags"] != ["-h", "--help"]]
+        assert ours == theirs, script
+
+
+def test_every_dataset_config_passes_musubis_sanitizer():
+    configs = {}
+    for ttype, variant, _, dataset_type in all_combinations():
+        toml = plan_for(raw_config(ttype, variant), dataset_type).files["dataset.toml"]
+        configs.setdefault(toml, f"{ttype.id}-{variant}-{dataset_type}")
+    texts = list(configs)
+    answers = probe({"dataset_configs": [*texts, "[[datasets]]\nimage_directory = 1\n"]})["dataset_configs"]
+    assert answers.pop() is not None
+    failures = [(configs[text], err) for text, err in zip(texts, answers) if err]
+    assert not failures, failures
+
+
+def test_one_frame_sample_prompts_read_as_musubis_sampler_needs_them():
+    """fpack/wan one-frame sampling reads sample_parameter["one_frame"] and the control images (--of, --ci)."""
+    texts = []
+    for type_id, variant in (("framepack-1f-lora", "original"), ("wan2.1-1f-lora", "flf2v-14B")):
+        ttype = task_types.get(type_id)
+        texts.append(plan_for(raw_config(ttype, variant), "image_control").files["sample_prompts.txt"])
+    (fpack,), (flf2v,) = probe({"prompt_files": texts})["prompt_files"]
+    assert fpack["one_frame"] == "target_index=9,control_index=0" and fpack["frame_count"] == 1
+    assert fpack["image_path"] == "/prompts/start.png" and fpack["control_image_path"] == ["/prompts/control.png"]
+    assert flf2v["one_frame"] == "target_index=1,control_index=0;2" and flf2v["cfg_scale"] == 5.0
+
+
+def test_hunyuan_video_1_5_loras_convert_with_its_own_converter(tmp_path):
+    """The argv convert.py builds for a type with its own ComfyUI converter runs musubi's script: HunyuanVideo 1.5's
+    separate q/k/v LoRA layers become ComfyUI's fused qkv, and --reverse brings them back."""
+    from server.models.safetensors_header import read_header
+    from server.training.convert import convert_argv
+    from server.training.musubi_env import MusubiEnv
+
+    from tests.models.helpers import write_st
+
+    info = musubi_ready()
+    env = MusubiEnv(Path(info["musubi_dir"]), Path(info["python"]))
+    tensors = {"lora_unet_double_blocks_0_img_mlp_fc1.lora_down.weight": ("F32", [4, 8]),
+               "lora_unet_double_blocks_0_img_mlp_fc1.lora_up.weight": ("F32", [8, 4]),
+               "lora_unet_double_blocks_0_img_mlp_fc1.alpha": ("F32", [])}
+    for part in "qkv":
+        tensors |= {f"lora_unet_double_blocks_0_img_attn_{part}.lora_down.weight": ("F32", [4, 8]),
+                    f"lora_unet_double_blocks_0_img_attn_{part}.lora_up.weight": ("F32", [8, 4]),
+                    f"lora_unet_double_blocks_0_img_attn_{part}.alpha": ("F32", [])}
+    source = write_st(tmp_path / "hv15.safetensors", tensors, {"ss_network_module": "networks.lora_hv_1_5"})
+    converter = task_types.get("hunyuan-video-1.5-lora").comfy_converter
+    for src, dst, target in ((source, tmp_path / "comfy.safetensors", "other"),
+                             (tmp_path / "comfy.safetensors", tmp_path / "back.safetensors", "default")):
+        res = subprocess.run(convert_argv(env, src, dst, target, converter), cwd=env.musubi_dir, capture_output=True,
+                             text=True, timeout=300)
+        assert res.returncode == 0, res.stderr[-2000:]
+    comfy = set(read_header(tmp_path / "comfy.safetensors").tensors)
+    assert "lora_unet_double_blocks_0_img_attn_qkv.lora_up.weight" in comfy
+    assert "lora_unet_double_blocks_0_img_mlp_0.lora_down.weight" in comfy
+    assert not any("img_attn_q." in k for k in comfy)
+    assert set(read_header(tmp_path / "back.safetensors").tensors) == set(tensors)
+
+
+def test_every_network_module_is_one_musubi_trains_with():
+    modules = sorted({t.network_module_for(n) for t, n in network_combinations()})
+    answers = probe({"modules": [*modules, "networks.no_such_network"]})["modules"]
+    assert answers.pop() is not None
+    assert dict(zip(modules, answers)) == {m: None for m in modules}
 
 
 def resume_commands(tmp_path, scheduler: str) -> tuple[list[str], list[str]]:

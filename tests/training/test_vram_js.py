@@ -47,3 +47,21 @@ def test_browser_estimate_matches_the_server():
     out = subprocess.run([node, "--input-type=module", "-e", RUNNER, str(VRAM_JS)], input=json.dumps(batch),
                          capture_output=True, text=True, check=True, timeout=60)
     assert json.loads(out.stdout) == expected
+
+
+def test_browser_estimate_of_a_fixed_section_ignores_the_clip_length():
+    node = shutil.which("node")
+    if not node:
+        pytest.fail("node is required")
+    fpack = task_types.get("framepack-lora")
+    batch = []
+    for frames in ([1], [129]):
+        resolved = config.resolve(config.check({"task_type": fpack.id, "name": "x", "dataset": {"target_frames": frames}}))
+        batch.append({"ttype": catalog.public_type(fpack), "dataset_type": "video",
+                      "form": {"variant": resolved["variant"], "training": resolved["training"],
+                               "dataset": resolved["dataset"]}})
+    out = subprocess.run([node, "--input-type=module", "-e", RUNNER, str(VRAM_JS)], input=json.dumps(batch),
+                         capture_output=True, text=True, check=True, timeout=60)
+    short, long = json.loads(out.stdout)
+    assert short == long == vram.estimate_gb(fpack, config.resolve(config.check({"task_type": fpack.id, "name": "x"})),
+                                             "video")

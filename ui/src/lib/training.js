@@ -42,6 +42,9 @@ export function presetKeys(variant) {
 export function baseValue(field, variant, preset) {
   const p = variant?.presets?.[preset];
   if (p && field.section === 'training' && field.key in p) return p[field.key];
+  // Dataset settings of the variant over the type's (Wan FLF2V one-frame: control indices [0, 2]).
+  const d = variant?.dataset_defaults;
+  if (d && field.section === 'dataset' && field.key in d) return d[field.key];
   return field.default;
 }
 
@@ -141,7 +144,7 @@ export function formToConfig(ttype, form, datasetType) {
       const val = p[key];
       if (val == null || val === '') continue;
       if (key === 'control_images') out[key] = String(val).split('\n').map((s) => s.trim()).filter(Boolean);
-      else if (['negative', 'image', 'end_image'].includes(key)) out[key] = String(val).trim();
+      else if (['negative', 'image', 'end_image', 'one_frame'].includes(key)) out[key] = String(val).trim();
       else out[key] = Number(val);
     }
     samples.prompts.push(out);

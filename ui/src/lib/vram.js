@@ -25,7 +25,9 @@ export function estimateGb(ttype, form, datasetType) {
   const [w, h] = Array.isArray(d.resolution) ? d.resolution : [1024, 1024];
   const kind = datasetType || (ttype.video && v.dataset_types.includes('video') ? 'video' : 'image');
   let frames = 1;
-  if (ttype.video && kind === 'video') {
+  if (ttype.video && kind === 'video' && model.latent_frames) {
+    frames = model.latent_frames; // FramePack: one section of latent frames per step, whatever the clip length
+  } else if (ttype.video && kind === 'video') {
     const most = Math.max(1, ...(Array.isArray(d.target_frames) ? d.target_frames : [1]));
     frames = Math.floor((most - 1) / TEMPORAL_COMPRESSION) + 1;
   }

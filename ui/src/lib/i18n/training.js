@@ -5,6 +5,8 @@
 
 const FIELDS = {
   // What is learned
+  network_type: ['Network type', 'LoRA is the usual choice. LoHa (Hadamard product) learns more complex changes with about twice the parameters at the same dim; LoKr (Kronecker product) gives smaller files. Both are experimental in musubi-tuner, cannot use LoRA+, and some programs need the LyCORIS extension to load them.',
+    '网络类型', '一般选 LoRA。LoHa（Hadamard 积）在相同维度下参数约为两倍，能学习更复杂的变化；LoKr（Kronecker 积）生成的文件更小。两者在 musubi-tuner 中属于实验功能，不能使用 LoRA+，部分软件需要 LyCORIS 扩展才能加载。'],
   network_dim: ['Network dim (rank)', 'Size of the LoRA. Higher learns more detail but gives bigger files and can overfit. 16-32 suits most characters and styles; 64+ for complex concepts.',
     '网络维度（Rank）', 'LoRA 的大小。越大能学到越多细节，但文件更大、更容易过拟合。角色和画风一般 16-32，复杂概念可用 64 以上。'],
   network_alpha: ['Network alpha', 'Scales the LoRA update (effective strength = alpha / dim). Half of dim or equal to dim is common; lower alpha trains more gently.',
@@ -87,6 +89,8 @@ const FIELDS = {
     '训练的专家模型', 'Wan 2.2 有高噪声和低噪声两个模型。可以同时训练，或只训练其中一个（使用其时间步范围）。'],
   offload_inactive_dit: ['Offload inactive expert', 'Keeps the expert not in use in system RAM. Saves VRAM when training both; cannot be combined with block swap.',
     '卸载未使用的专家模型', '把当前未使用的专家模型放在系统内存。同时训练两个专家时可省显存；不能与块交换同时使用。'],
+  remove_first_image_from_target: ['Train on layers only', 'Qwen-Image-Layered: leave the first (original) image out of the target and learn only the layer images. Faster and lighter; the effect on quality is not known. When sampling, ask for one layer fewer.',
+    '只训练图层', 'Qwen-Image-Layered：目标中不包含第一张（原图），只学习各图层图片。更快、更省显存，对质量的影响尚不清楚。生成样图时图层数要少填一层。'],
   // Dataset
   resolution: ['Training resolution', 'Width x height images are trained at. With bucketing, images keep their aspect ratio at about this many pixels.',
     '训练分辨率', '训练使用的宽 × 高。开启分桶时，图片按此像素总量保持原始宽高比。'],
@@ -116,6 +120,12 @@ const FIELDS = {
     '最大帧数', 'full 方式下片段的最大帧数。'],
   source_fps: ['Source FPS', 'Frame rate of the source videos, to resample them. Empty = use every frame.',
     '源视频帧率', '源视频的帧率，用于重新采样。留空则使用所有帧。'],
+  fp_1f_clean_indices: ['Control indices', 'One-frame training: the positions (RoPE indices) given to the control images, one per control image. 0 = the start image; two images for kisekaeichi (0, 10), 1f-mc (0, 1) or Wan FLF2V (0, 2).',
+    '控制图索引', '单帧训练：每张控制图对应的位置（RoPE 索引），数量与控制图相同。0 = 起始图；kisekaeichi 用两张（0, 10），1f-mc 用（0, 1），Wan FLF2V 用（0, 2）。'],
+  fp_1f_target_index: ['Target index', 'One-frame training: the position of the frame that is learned. FramePack usually 9 (5-15; 1 for kisekaeichi), Wan 1.',
+    '目标帧索引', '单帧训练：被学习的那一帧的位置。FramePack 一般为 9（5-15；kisekaeichi 为 1），Wan 为 1。'],
+  fp_1f_no_post: ['No post latent', 'One-frame training: do not add the empty "after" latent. Turn on for kisekaeichi; Wan ignores it.',
+    '不添加后置潜变量', '单帧训练：不添加空的“后置”潜变量。kisekaeichi 需要开启；Wan 会忽略此项。'],
 };
 
 const MODELS = {
@@ -127,10 +137,22 @@ const MODELS = {
   clip: ['CLIP vision', 'CLIP vision encoder for image-to-video.', 'CLIP 视觉模型', '图生视频使用的 CLIP 视觉编码器。'],
   text_encoder1: ['Text encoder 1', 'The first text encoder (T5 / LLM).', '文本编码器 1', '第一个文本编码器（T5 / LLM）。'],
   text_encoder2: ['Text encoder 2', 'The second text encoder (CLIP).', '文本编码器 2', '第二个文本编码器（CLIP）。'],
+  byt5: ['ByT5 text encoder', 'HunyuanVideo 1.5\'s ByT5 glyph encoder (byt5_small_glyphxl_fp16.safetensors), used for caching and samples.',
+    'ByT5 文本编码器', 'HunyuanVideo 1.5 的 ByT5 字形编码器（byt5_small_glyphxl_fp16.safetensors），用于缓存和生成样图。'],
+  text_encoder_qwen: ['Qwen2.5-VL text encoder', 'The folder of Qwen/Qwen2.5-VL-7B-Instruct (a Hugging Face model folder), used for caching and samples.',
+    'Qwen2.5-VL 文本编码器', 'Qwen/Qwen2.5-VL-7B-Instruct 的模型文件夹（Hugging Face 格式），用于缓存和生成样图。'],
+  text_encoder_clip: ['CLIP text encoder', 'The folder of openai/clip-vit-large-patch14 (a Hugging Face model folder), used for caching and samples.',
+    'CLIP 文本编码器', 'openai/clip-vit-large-patch14 的模型文件夹（Hugging Face 格式），用于缓存和生成样图。'],
+  turbo_dit: ['Turbo DiT (optional)', 'Krea 2 Turbo weights (turbo.safetensors), only to render samples: closer to how the LoRA is used. Then sample with CFG 1 and about 8 steps. Cannot be used with block swap.',
+    'Turbo DiT（可选）', 'Krea 2 Turbo 权重（turbo.safetensors），只用于生成样图，效果更接近实际使用。此时样图请用 CFG 1、约 8 步。不能与块交换同时使用。'],
+  image_encoder: ['Image encoder (SigLIP)', 'FramePack\'s SigLIP image encoder (sigclip_vision_patch14_384.safetensors), used for caching and samples. A model folder also works.',
+    '图像编码器（SigLIP）', 'FramePack 使用的 SigLIP 图像编码器（sigclip_vision_patch14_384.safetensors），用于缓存和生成样图。也可以选择模型文件夹。'],
 };
 
 const TYPES = {
   'qwen-image-lora': ['Qwen-Image LoRA', 'Text-to-image LoRA for Qwen-Image. Trains on an image dataset.', 'Qwen-Image LoRA', 'Qwen-Image 文生图 LoRA，使用图像数据集训练。'],
+  'qwen-image-layered-lora': ['Qwen-Image-Layered LoRA', 'LoRA for Qwen-Image-Layered, which splits an image into RGBA layers. In the image dataset each captioned image (name.png) sits beside its layer images with alpha (name_1.png, name_2.png, ...; they need no caption). Needs the Layered VAE; each sample prompt needs the image to split, and its frame count is the number of layers.',
+    'Qwen-Image-Layered LoRA', 'Qwen-Image-Layered（把一张图片拆分为多个 RGBA 图层）的 LoRA。在图片数据集中，每张带标注的图片（name.png）旁边放它的带透明通道的图层图片（name_1.png、name_2.png……，无需标注）。需要 Layered 专用 VAE；每个样图提示词都需要要拆分的图片，帧数即图层数。'],
   'qwen-image-edit-lora': ['Qwen-Image-Edit LoRA', 'Image-editing LoRA for Qwen-Image-Edit. Needs a dataset with control images, and a control image for each sample prompt.', 'Qwen-Image-Edit LoRA', 'Qwen-Image-Edit 图像编辑 LoRA。需要带控制图的数据集，每个样图提示词也需要控制图。'],
   'kontext-lora': ['FLUX.1 Kontext LoRA', 'Image-editing LoRA for FLUX.1 Kontext. Needs a dataset with control images.', 'FLUX.1 Kontext LoRA', 'FLUX.1 Kontext 图像编辑 LoRA，需要带控制图的数据集。'],
   'wan2.2-lora': ['Wan 2.2 LoRA', 'Video LoRA for Wan 2.2 (A14B), on images or videos; both experts or one.', 'Wan 2.2 LoRA', 'Wan 2.2（A14B）视频 LoRA，可用图片或视频训练；可训练两个专家或其中一个。'],
@@ -138,6 +160,18 @@ const TYPES = {
   'flux2-lora': ['FLUX.2 LoRA', 'Text-to-image LoRA for FLUX.2 dev or klein.', 'FLUX.2 LoRA', 'FLUX.2 dev 或 klein 文生图 LoRA。'],
   'zimage-lora': ['Z-Image LoRA', 'Text-to-image LoRA for Z-Image.', 'Z-Image LoRA', 'Z-Image 文生图 LoRA。'],
   'hunyuan-video-lora': ['HunyuanVideo LoRA', 'Video LoRA for HunyuanVideo, on images or videos.', 'HunyuanVideo LoRA', 'HunyuanVideo 视频 LoRA，可用图片或视频训练。'],
+  'hunyuan-video-1.5-lora': ['HunyuanVideo 1.5 LoRA', 'Text-to-video or image-to-video LoRA for HunyuanVideo 1.5 (needs Qwen2.5-VL and ByT5; SigLIP for I2V). Use tencent\'s bf16 DiT: ComfyUI\'s fp16 one is not for bf16 training. Experimental in musubi-tuner.',
+    'HunyuanVideo 1.5 LoRA', 'HunyuanVideo 1.5 文生视频或图生视频 LoRA（需要 Qwen2.5-VL 和 ByT5；图生视频还需要 SigLIP）。请使用腾讯官方的 bf16 DiT，ComfyUI 的 fp16 版本不适合 bf16 训练。musubi-tuner 中的实验功能。'],
+  'kandinsky5-lora': ['Kandinsky 5 LoRA', 'Text-to-video or image-to-video LoRA for Kandinsky 5 Pro (19B) or Lite (2B): pick the variant that matches the DiT file. The text encoders are Hugging Face model folders. LoRA only (no LoHa/LoKr). Experimental in musubi-tuner.',
+    'Kandinsky 5 LoRA', 'Kandinsky 5 Pro（19B）或 Lite（2B）的文生视频或图生视频 LoRA：请选择与 DiT 文件对应的版本。文本编码器为 Hugging Face 模型文件夹。仅支持 LoRA（不支持 LoHa/LoKr）。musubi-tuner 中的实验功能。'],
+  'krea2-lora': ['Krea 2 LoRA', 'Text-to-image LoRA for Krea 2: train on the RAW DiT (use it with Turbo afterwards). VAE = the Qwen-Image VAE, text encoder = Qwen3-VL-4B (one .safetensors file). LoRA only. Experimental in musubi-tuner.',
+    'Krea 2 LoRA', 'Krea 2 文生图 LoRA：在 RAW 版 DiT 上训练（之后配合 Turbo 使用）。VAE 使用 Qwen-Image 的 VAE，文本编码器为 Qwen3-VL-4B（单个 .safetensors 文件）。仅支持 LoRA。musubi-tuner 中的实验功能。'],
+  'framepack-lora': ['FramePack LoRA', 'Image-to-video LoRA for FramePack or FramePack-F1, on videos of any length (each sample needs a start image). Experimental in musubi-tuner.',
+    'FramePack LoRA', 'FramePack 或 FramePack-F1 图生视频 LoRA，使用任意长度的视频训练（每个样图都需要起始图）。musubi-tuner 中的实验功能。'],
+  'framepack-1f-lora': ['FramePack one-frame LoRA', 'Teaches FramePack to turn a start image into one changed image (pose, outfit, expression). The dataset holds the changed images, with the start images as control images. Experimental.',
+    'FramePack 单帧 LoRA', '让 FramePack 把起始图变成一张改变后的图片（姿势、服装、表情等）。数据集放改变后的图片，起始图作为控制图。实验功能。'],
+  'wan2.1-1f-lora': ['Wan 2.1 one-frame LoRA', 'One-frame training on Wan 2.1 I2V 14B (a changed image from a start image) or FLF2V 14B (an in-between image from a start and an end image). Control images = the start (and end) images. Experimental.',
+    'Wan 2.1 单帧 LoRA', '在 Wan 2.1 I2V 14B（由起始图生成改变后的图片）或 FLF2V 14B（由起始图和结束图生成中间图）上进行单帧训练。控制图 = 起始图（和结束图）。实验功能。'],
 };
 
 const VARIANTS = {
@@ -149,6 +183,10 @@ const VARIANTS = {
   'i2v-14B': ['Image to video 14B', '图生视频 14B'],
   'klein-4b': ['klein 4B', 'klein 4B'], 'klein-base-4b': ['klein base 4B', 'klein base 4B'],
   'klein-9b': ['klein 9B', 'klein 9B'], 'klein-base-9b': ['klein base 9B', 'klein base 9B'],
+  f1: ['FramePack-F1', 'FramePack-F1'], raw: ['RAW', 'RAW'],
+  'k5-pro-t2v-5s-sd': ['Pro text to video 5 s', 'Pro 文生视频 5 秒'], 'k5-pro-t2v-10s-sd': ['Pro text to video 10 s', 'Pro 文生视频 10 秒'],
+  'k5-pro-i2v-5s-sd': ['Pro image to video 5 s', 'Pro 图生视频 5 秒'], 'k5-lite-t2v-5s-sd': ['Lite text to video 5 s', 'Lite 文生视频 5 秒'],
+  'k5-lite-i2v-5s-sd': ['Lite image to video 5 s', 'Lite 图生视频 5 秒'], layered: ['Qwen-Image-Layered', 'Qwen-Image-Layered'], i2v: ['Image to video', '图生视频'], 'flf2v-14B': ['First/last frame 14B', '首尾帧 14B'],
 };
 
 const en = {
@@ -168,6 +206,9 @@ const en = {
   'training.choices.experts.both': 'Both (high + low noise)',
   'training.choices.experts.high': 'High-noise only',
   'training.choices.experts.low': 'Low-noise only',
+  'training.choices.network_type.lora': 'LoRA',
+  'training.choices.network_type.loha': 'LoHa (LyCORIS)',
+  'training.choices.network_type.lokr': 'LoKr (LyCORIS)',
   'training.stage.cache_latents': 'Caching latents',
   'training.stage.cache_text_encoder': 'Caching text encoder outputs',
   'training.stage.train': 'Training',
@@ -249,6 +290,11 @@ const en = {
   'err.sample_image_missing': 'Sample prompt image not found: {files}',
   'err.frame_sample_required': 'Uniform frame extraction needs "frame sample" (how many clips to take per video, 2 or more); without it musubi-tuner silently uses head.',
   'err.dit_already_fp8': 'The {model} file is already stored in fp8 ({dtype}); musubi-tuner cannot scale it to fp8 again. Use the fp16/bf16 file, or turn off "fp8 scaled".',
+  'err.network_type_unsupported': 'musubi-tuner cannot train {network_type} for this model type; choose LoRA.',
+  'err.loraplus_needs_lora': 'LoRA+ (loraplus_lr_ratio) works only with LoRA, not LoHa or LoKr: remove it from the network arguments.',
+  'err.model_excludes_block_swap': 'musubi-tuner cannot use the {model} file together with block swap: set blocks to swap to 0, or leave that file empty.',
+  'err.fp8_needs_scaled': 'This model trains in fp8 only as scaled fp8: turn on "FP8 scaled" as well, or turn fp8 off.',
+  'err.convert_lycoris_unsupported': "musubi-tuner's ComfyUI converter for this model type handles LoRA only, not LoHa or LoKr.",
   'err.offload_with_block_swap': 'Offloading the inactive DiT works only without block swap: set blocks to swap to 0, or turn offloading off (block swap needs less main memory).',
   'err.scheduler_needs_adafactor': 'The adafactor scheduler works only with the AdaFactor optimizer (with its default relative_step). Choose AdaFactor, or another scheduler.',
   'err.scheduler_needs_min_lr_ratio': 'cosine_with_min_lr needs the minimum learning-rate ratio (e.g. 0.1).',
@@ -277,6 +323,7 @@ const en = {
   'training.samples.opt.image': 'Start image',
   'training.samples.opt.end_image': 'End image',
   'training.samples.opt.control_images': 'Control image',
+  'training.samples.opt.one_frame': 'One-frame options (--of; empty = the default)',
   'training.samples.noneYet': 'No samples yet. They appear here as the trainer makes them.',
   'training.samples.atStep': 'Step {n}',
   'training.samples.atEpoch': 'Epoch {n}',
@@ -416,6 +463,9 @@ const zh = {
   'training.choices.experts.both': '两个都训练（高噪声 + 低噪声）',
   'training.choices.experts.high': '仅高噪声',
   'training.choices.experts.low': '仅低噪声',
+  'training.choices.network_type.lora': 'LoRA',
+  'training.choices.network_type.loha': 'LoHa（LyCORIS）',
+  'training.choices.network_type.lokr': 'LoKr（LyCORIS）',
   'training.stage.cache_latents': '缓存潜变量',
   'training.stage.cache_text_encoder': '缓存文本编码',
   'training.stage.train': '训练',
@@ -496,6 +546,11 @@ const zh = {
   'err.sample_image_missing': '找不到样图提示词中的图片：{files}',
   'err.frame_sample_required': '均匀抽帧（uniform）需要设置“抽样次数”（每个视频取几段，至少 2）；不设置时 musubi-tuner 会悄悄改用 head。',
   'err.dit_already_fp8': '{model} 文件已经是 fp8 格式（{dtype}），musubi-tuner 无法再次缩放为 fp8。请使用 fp16/bf16 文件，或关闭“fp8 缩放”。',
+  'err.network_type_unsupported': 'musubi-tuner 不支持为此模型类型训练 {network_type}，请选择 LoRA。',
+  'err.loraplus_needs_lora': 'LoRA+（loraplus_lr_ratio）只能用于 LoRA，不能用于 LoHa 或 LoKr：请从网络参数中删除它。',
+  'err.model_excludes_block_swap': 'musubi-tuner 不能在使用块交换时同时使用 {model} 文件：请把交换块数设为 0，或不填该文件。',
+  'err.fp8_needs_scaled': '此模型只能以带缩放的 FP8 训练：请同时开启“FP8 缩放”，或关闭 FP8。',
+  'err.convert_lycoris_unsupported': 'musubi-tuner 针对此模型类型的 ComfyUI 转换脚本只支持 LoRA，不支持 LoHa 或 LoKr。',
   'err.offload_with_block_swap': '卸载未使用的 DiT 只能在不使用块交换时生效：请把交换块数设为 0，或关闭卸载（块交换占用的内存更少）。',
   'err.scheduler_needs_adafactor': 'adafactor 调度器只能与 AdaFactor 优化器（保持默认的 relative_step）一起使用。请选择 AdaFactor 优化器，或换一个调度器。',
   'err.scheduler_needs_min_lr_ratio': 'cosine_with_min_lr 需要设置最小学习率比例（例如 0.1）。',
@@ -524,6 +579,7 @@ const zh = {
   'training.samples.opt.image': '首帧图片',
   'training.samples.opt.end_image': '尾帧图片',
   'training.samples.opt.control_images': '控制图',
+  'training.samples.opt.one_frame': '单帧选项（--of；留空使用默认值）',
   'training.samples.noneYet': '还没有样图。训练生成样图后会显示在这里。',
   'training.samples.atStep': '第 {n} 步',
   'training.samples.atEpoch': '第 {n} 轮',

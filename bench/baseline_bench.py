@@ -1,0 +1,528 @@
+"""The app against a bare baseline doing the same work, measured side by side IN THE SAME RUN.
+
+Each section prints the app's figure, the baseline's and their ratio (app / baseline for times,
+app / baseline for throughputs where higher is better — the line says which). Nothing here is a
+pass/fail: the figures go into the README's Benchmarks table (issue 19).
+
+    .venv/bin/python bench/baseline_bench.py [grid caption progress thumbs wd14 import] [--items 100000]
+
+grid      a 200-item page of a dataset of --items rows (default 100,000) through the Flask test client,
+          against the same rows by the same ORDER BY straight from sqlite3 + json.dumps
+caption   saving one caption through the API (journal step + atomic write + index), against
+          write + fsync + rename + UPDATE
+progress  a fake trainer appends tqdm steps to a log; time from a step's write to its `progress` event
+          on a real websocket client, against a bare 10 ms tail of the same file; every step's loss
+          must arrive; then idle CPU of the app process with a task page's websocket open
+thumbs    the thumbnail job over --thumbs JPEGs, against a 2-process Pillow draft pool doing the same
+wd14      WD14 preprocessing (decode + alpha + pad + resize + BGR) of mixed images, against a bare loop
+import    a folder import (journal + hashing + temp-name copies + decode check) against copy + decode
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import sqlite3
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from server import create_app  # noqa: E402
+from server.security import TOKEN_HEADER  # noqa: E402
+
+TOKEN = "bench"
+H = {TOKEN_HEADER: TOKEN}
+
+
+def p(values, q):
+    values = sorted(values)
+    return values[min(len(values) - 1, int(round(q / 100 * (len(values) - 1))))]
+
+
+def line(label: str, app: float, base: float, unit: str, *, higher_better: bool = False) -> None:
+    ratio = app / base if base else float("inf")
+    how = "higher is better" if higher_better else "lower is better"
+    print(f"  {label:<44} app {app:9.2f} {unit:<6} baseline {base:9.2f} {unit:<6} ratio {ratio:5.2f}x ({how})")
+
+
+def interleaved(fn_app, fn_base, repeat: int) -> tuple[list[float], list[float]]:
+    """Alternate app and baseline so a busy machine slows both alike."""
+    a, b = [], []
+    for _ in range(repeat):
+        for fn, out in ((fn_app, a), (fn_base, b)):
+            t = time.perf_counter()
+            fn()
+            out.append((time.perf_counter() - t) * 1000)
+    return a, b
+
+
+def app_in(tmp: Path):
+    app = create_app(data_dir=tmp / "data", token=TOKEN, testing=True)
+    return app, app.extensions["workbench"], app.test_client()
+
+
+# --- grid -------------------------------------------------------------------------------------
+
+def synthetic_rows(dataset_id: str, count: int) -> list[dict]:
+    rng = random.Random(1)
+    now = time.time()
+    rows = []
+    for i in range(count):
+        name = f"{rng.choice(['Img', 'img', 'photo', 'Photo', 'scan'])}_{rng.randrange(10**9):09d}_{i}.jpg"
+        caption = f"ohwx, tag{i % 50}, color{i % 7}, solo" if i % 10 else None
+        rows.append({"dataset_id": dataset_id, "name": name, "stem": name[:-4], "kind": "image",
+                     "size": rng.randrange(10**5, 10**7), "mtime": now - i, "mtime_ns": int((now - i) * 1e9),
+                     "caption": caption, "caption_mtime_ns": 1 if caption else None,
+                     "caption_size": len(caption) if caption else None,
+                     "tags_key": ("," + caption.replace(", ", ",") + ",") if caption else "",
+                     "width": 1024, "height": 768, "duration": None, "fps": None, "frames": None,
+                     "controls": "[]", "broken": 0, "error": None})
+    return rows
+
+
+def bench_grid(tmp: Path, count: int, repeat: int) -> None:
+    from server.datasets import items
+
+    print(f"grid: a 200-item page of {count:,} items (p50 of {repeat}, interleaved)")
+    app, svc, client = app_in(tmp)
+    try:
+        ds = client.post("/api/datasets", json={"name": "grid"}, headers=H).get_json()["dataset"]
+        rows = synthetic_rows(ds["id"], count)
+        for i in range(0, count, 5000):   # the app's own index writer, so its triggers/indexes see every row
+            items._write_rows(svc.store.db, ds["id"], rows[i:i + 5000], [])
+        url = f"/api/datasets/{ds['id']}/items"
+        conn = sqlite3.connect(str(svc.store.path))
+
+        def bare(offset):
+            cur = conn.execute("SELECT * FROM dataset_items WHERE dataset_id = ? ORDER BY name COLLATE NOCASE, id "
+                               "LIMIT 200 OFFSET ?", [ds["id"], offset])
+            cols = [d[0] for d in cur.description]
+            return json.dumps({"items": [dict(zip(cols, r)) for r in cur.fetchall()]})
+
+        for label, offset in (("first page", 0), ("page at 50%", count // 2), ("last page", max(0, count - 200))):
+            def via_app(offset=offset):
+                r = client.get(url, query_string={"limit": 200, "offset": offset}, headers=H)
+                assert r.status_code == 200 and len(r.get_json()["items"]) == min(200, count - offset)
+            a, b = interleaved(via_app, lambda offset=offset: bare(offset), repeat)
+            line(f"{label} p50", statistics.median(a), statistics.median(b), "ms")
+        conn.close()
+    finally:
+        svc.shutdown()
+
+
+# --- caption ----------------------------------------------------------------------------------
+
+def bench_caption(tmp: Path, repeat: int) -> None:
+    from PIL import Image
+
+    print(f"caption: save one caption (p50/p95 of {repeat}, interleaved)")
+    src = tmp / "capsrc"
+    src.mkdir()
+    for i in range(50):
+        Image.new("RGB", (32, 32), (i, 0, 0)).save(src / f"c{i:03d}.png")
+    app, svc, client = app_in(tmp)
+    try:
+        ds = client.post("/api/datasets", json={"name": "cap"}, headers=H).get_json()["dataset"]
+        base = f"/api/datasets/{ds['id']}"
+        job = client.post(f"{base}/import", json={"source": "folder", "path": str(src)}, headers=H).get_json()["job"]
+        svc.jobs.wait(job["id"], timeout=600)
+        item = client.get(f"{base}/items", query_string={"limit": 1}, headers=H).get_json()["items"][0]
+        conn = sqlite3.connect(str(svc.store.path))
+        conn.execute("PRAGMA synchronous = NORMAL")
+        folder = tmp / "bare"
+        folder.mkdir()
+        n = iter(range(10**6))
+
+        def via_app():
+            r = client.put(f"{base}/items/{item['id']}/caption", json={"caption": f"edited, caption {next(n)}"},
+                           headers=H)
+            assert r.status_code == 200
+
+        def bare():
+            text = f"edited, caption {next(n)}"
+            tmp_path = folder / ".~c.txt.tmp"
+            with open(tmp_path, "wb") as f:
+                f.write(text.encode("utf-8"))
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp_path, folder / "c.txt")
+            with conn:
+                conn.execute("UPDATE dataset_items SET caption = ? WHERE id = ?", [text, item["id"]])
+
+        via_app(), bare()   # warm-up
+        a, b = interleaved(via_app, bare, repeat)
+        line("save p50", statistics.median(a), statistics.median(b), "ms")
+        line("save p95", p(a, 95), p(b, 95), "ms")
+        conn.close()
+    finally:
+        svc.shutdown()
+
+
+# --- progress ---------------------------------------------------------------------------------
+
+def bench_progress(tmp: Path, steps: int, step_s: float, idle_s: float) -> None:
+    """The stand-in trainer (tests/standin/fake_musubi) prints musubi's own tqdm output; it notes each
+    step in FAKE_MUSUBI_STEP_LOG right after drawing it. A 2 ms watcher of that file dates each step's
+    write; the baseline is a bare 10 ms tail of the training log; the app is a real websocket client."""
+    import threading
+
+    import psutil
+    from simple_websocket import Client
+
+    from server.serve import ServerThread
+    from server.training import tasks
+    from tests.training.conftest import add_dataset, point_at_standin
+
+    print(f"progress: {steps} steps of {step_s * 1000:.0f} ms through the real runner, websocket and server")
+    step_log = tmp / "steps.log"
+    os.environ["FAKE_MUSUBI_STEP_LOG"] = str(step_log)
+    os.environ["FAKE_MUSUBI_STEP_S"] = str(step_s)
+    app = create_app(data_dir=tmp / "data", token=TOKEN, testing=True, gpu_provider="none")
+    svc = app.extensions["workbench"]
+    srv = ServerThread(app)
+    srv.start()
+    stop = threading.Event()
+    written: dict[int, float] = {}
+    tailed: dict[int, float] = {}
+    shown: dict[int, float] = {}
+    losses: set[int] = set()
+    try:
+        point_at_standin(svc.store)
+        add_dataset(svc)
+        models = {}
+        for key in ("dit", "vae", "text_encoder"):
+            (tmp / f"{key}.safetensors").write_bytes(b"weights")
+            models[key] = str(tmp / f"{key}.safetensors")
+        # 3 images, batch 1: `steps` steps are steps/3 epochs.
+        task = tasks.create(svc.store, svc.layout, {
+            "name": "bench", "task_type": "qwen-image-lora", "dataset_id": "ds_0000c0de", "models": models,
+            "vram_preset": "low", "gpus": [0], "training": {"max_train_epochs": max(1, steps // 3)}})
+        train_log = tasks.paths(svc.layout, task["id"]).logs / "run-001-train.log"
+        ws = Client.connect(f"ws://127.0.0.1:{srv.port}/ws?token={TOKEN}")
+        ws.send(json.dumps({"op": "subscribe", "topics": [f"task:{task['id']}", "tasks", "system"]}))
+
+        def receive():
+            while not stop.is_set():
+                raw = ws.receive(timeout=0.5)
+                if raw is None:
+                    continue
+                now = time.time()
+                ev = json.loads(raw)
+                if ev["type"] == "progress" and ev["data"].get("stage") == "train" and ev["data"].get("step"):
+                    shown.setdefault(ev["data"]["step"], now)
+                elif ev["type"] == "loss":
+                    losses.update(pt["step"] for pt in ev["data"]["points"])
+
+        def watch_steps():   # the reference: when each step was written
+            seen = 0
+            while not stop.is_set():
+                try:
+                    n = len(step_log.read_text().split())
+                except FileNotFoundError:
+                    n = 0
+                now = time.time()
+                for k in range(seen + 1, n + 1):
+                    written[k] = now
+                seen = n
+                time.sleep(0.002)
+
+        def bare_tail():   # the baseline: a 10 ms tail of the same log, parsed for the bar's step
+            import re
+            offset, pending = 0, ""
+            bar = re.compile(r"steps:\s+\d+%\|[^|]*\|\s*(\d+)/")
+            while not stop.is_set():
+                try:
+                    with open(train_log, "rb") as f:
+                        f.seek(offset)
+                        data = f.read()
+                except FileNotFoundError:
+                    data = b""
+                offset += len(data)
+                now = time.time()
+                pending += data.decode("utf-8", "replace")
+                for m in bar.finditer(pending):
+                    tailed.setdefault(int(m.group(1)), now)
+                pending = pending[-200:]
+                time.sleep(0.01)
+
+        threads = [threading.Thread(target=f, daemon=True) for f in (receive, watch_steps, bare_tail)]
+        for t in threads:
+            t.start()
+        svc.supervisor.enqueue(task["id"])
+        done = svc.supervisor.wait(task["id"], timeout=steps * step_s * 10 + 60)
+        assert done["status"] == "done", done.get("error")
+        time.sleep(0.5)   # the last events are in flight
+        total = max(written) if written else 0
+        app_lat = [(shown[k] - written[k]) * 1000 for k in written if k in shown]
+        base_lat = [(tailed[k] - written[k]) * 1000 for k in written if k in tailed]
+        print(f"  steps written {total}, shown {len(app_lat)}, with loss {len(losses & set(written))} "
+              f"(every step's loss delivered: {losses >= set(range(1, total + 1))})")
+        line("step -> event p50", statistics.median(app_lat), statistics.median(base_lat), "ms")
+        line("step -> event p95", p(app_lat, 95), p(base_lat, 95), "ms")
+        stop.set()
+        for t in threads[1:]:
+            t.join()
+        # Idle: the task page's websocket stays open (task, tasks, system topics), nothing happens.
+        me = psutil.Process()
+        c0, t0 = sum(me.cpu_times()[:2]), time.monotonic()
+        time.sleep(idle_s)
+        cpu = (sum(me.cpu_times()[:2]) - c0) / (time.monotonic() - t0) * 100
+        print(f"  idle CPU with the task page's websocket open, {idle_s:.0f} s: {cpu:.3f} % of one core "
+              f"(target < 0.2 %; a bare idle process: 0)")
+        threads[0].join()
+        ws.close()
+    finally:
+        stop.set()
+        srv.shutdown()
+        svc.shutdown()
+
+
+# --- thumbs -----------------------------------------------------------------------------------
+
+def _bare_thumb(args) -> None:
+    """The baseline's work per file: Pillow draft decode, thumbnail, JPEG save (what any tool does)."""
+    from PIL import Image
+
+    src, dest = args
+    with Image.open(src) as img:
+        img.draft("RGB", (384, 384))
+        img = img.convert("RGB")
+        img.thumbnail((384, 384), Image.Resampling.LANCZOS, reducing_gap=2.0)
+        img.save(dest, "JPEG", quality=82)
+
+
+def make_photos(folder: Path, count: int, size: tuple[int, int] = (1200, 900)) -> list[Path]:
+    from PIL import Image
+
+    folder.mkdir(parents=True, exist_ok=True)
+    noise = Image.effect_noise(size, 30).convert("RGB")
+    out = []
+    for i in range(count):
+        img = noise.rotate(i % 360) if i % 5 else noise
+        path = folder / f"photo_{i:05d}.jpg"
+        img.save(path, quality=88)
+        out.append(path)
+    return out
+
+
+def bench_thumbs(tmp: Path, count: int) -> None:
+    import multiprocessing
+    import shutil
+    from concurrent.futures import ProcessPoolExecutor
+
+    print(f"thumbs: {count} JPEGs 1200x900 -> 384 px thumbnails (the job, against a 2-process Pillow pool)")
+    photos = make_photos(tmp / "photos", count)
+    app, svc, client = app_in(tmp)
+    try:
+        ds = client.post("/api/datasets", json={"name": "thumbs"}, headers=H).get_json()["dataset"]
+        media = svc.layout.datasets / ds["id"] / "media"
+        for path in photos:
+            shutil.copy2(path, media / path.name)
+        assert client.post(f"/api/datasets/{ds['id']}/rescan", headers=H).status_code == 200
+        for job in svc.jobs.list(owner=f"dataset:{ds['id']}"):
+            svc.jobs.wait(job["id"], timeout=3600)
+        shutil.rmtree(svc.layout.cache / "thumbs", ignore_errors=True)   # a rescan may have started the job
+
+        def via_app():
+            from server.datasets import thumbnails
+            job = thumbnails.submit_job(svc, ds["id"])
+            job = svc.jobs.wait(job["id"], timeout=3600)
+            assert job["result"]["made"] == count, job["result"]
+            return count / (job["finished_at"] - job["started_at"])
+
+        def bare():
+            out = tmp / "bare"
+            shutil.rmtree(out, ignore_errors=True)
+            out.mkdir()
+            started = time.perf_counter()
+            with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn")) as pool:
+                list(pool.map(_bare_thumb, [(p_, out / (p_.name + ".jpg")) for p_ in photos], chunksize=8))
+            return count / (time.perf_counter() - started)
+
+        def cpu() -> float:   # this process and its reaped children (the pool workers), in seconds
+            t = os.times()
+            return t.user + t.system + t.children_user + t.children_system
+
+        a, b, ca, cb = [], [], [], []
+        for _ in range(2):   # interleaved, best of two each
+            shutil.rmtree(svc.layout.cache / "thumbs", ignore_errors=True)
+            c = cpu()
+            a.append(via_app())
+            ca.append((cpu() - c) / count * 1000)
+            c = cpu()
+            b.append(bare())
+            cb.append((cpu() - c) / count * 1000)
+        line("thumbnails per second (best of 2)", max(a), max(b), "img/s", higher_better=True)
+        line("CPU per thumbnail, all processes (min of 2)", min(ca), min(cb), "ms")
+    finally:
+        svc.shutdown()
+
+
+# --- wd14 -------------------------------------------------------------------------------------
+
+def bench_wd14(tmp: Path, count: int) -> None:
+    """The app's WD14 backend (decode + EXIF + alpha + pad + resize + BGR, batching, a decode thread)
+    against a bare loop over the same files and the same onnxruntime session: open, convert to RGB,
+    pad to a white square, bicubic resize, BGR float32, run. The tiny test model (tests/tagging) has
+    the real v3 input (448x448), so the figure is all preprocessing and call overhead."""
+    import numpy as np
+    from PIL import Image
+
+    sys.path.insert(0, str(ROOT / "bench"))
+    from tagging_bench import make_images  # noqa: PLC0415 - mixed sizes, JPEG and PNG with alpha
+
+    from server.tagging.config import build_options
+    from server.tagging.wd14 import Wd14Backend, Wd14Options
+    from tests.tagging.tiny_wd14 import build_model_dir
+
+    print(f"wd14: {count} images 512..1216 px (jpg/png), 448x448 model input, best of 3, interleaved")
+    model_dir = build_model_dir(tmp / "model", size=448)
+    folder = tmp / "imgs"
+    folder.mkdir()
+    items_ = make_images(folder, count)
+    for batch in (1, 4):
+        backend = Wd14Backend(build_options(Wd14Options, None, {"model_dir": str(model_dir), "batch_size": batch}))
+        backend.load()
+        session = backend.session
+        name_in, name_out = session.get_inputs()[0].name, session.get_outputs()[0].name
+
+        def bare_prep(path):
+            img = Image.open(path).convert("RGB")
+            side = max(img.size)
+            square = Image.new("RGB", (side, side), (255, 255, 255))
+            square.paste(img, ((side - img.width) // 2, (side - img.height) // 2))
+            return np.asarray(square.resize((448, 448), Image.Resampling.BICUBIC), dtype=np.float32)[:, :, ::-1]
+
+        def bare():
+            started = time.perf_counter()
+            for i in range(0, count, batch):
+                arrays = np.stack([bare_prep(it.path) for it in items_[i:i + batch]])
+                if backend.fixed_batch:   # a model exported with batch 1: one run per picture, as the app does
+                    for k in range(len(arrays)):
+                        session.run([name_out], {name_in: arrays[k:k + 1]})
+                else:
+                    session.run([name_out], {name_in: arrays})
+            return count / (time.perf_counter() - started)
+
+        def via_app():
+            started = time.perf_counter()
+            results = list(backend.caption_many(items_))
+            assert all(r.ok for r in results)
+            return count / (time.perf_counter() - started)
+
+        via_app(), bare()   # warm-up
+        a, b = [], []
+        for _ in range(3):
+            a.append(via_app())
+            b.append(bare())
+        line(f"batch {batch}: images per second", max(a), max(b), "img/s", higher_better=True)
+        if batch == 1:
+            # CPU seconds per picture of preprocessing alone (the backend's own decode step against
+            # bare_prep): unlike wall time, this is not bent by other processes on a busy machine.
+            a, b = [], []
+            for _ in range(3):
+                t = time.process_time()
+                backend._decode(items_)
+                a.append((time.process_time() - t) / count * 1000)
+                t = time.process_time()
+                for it in items_:
+                    bare_prep(it.path)
+                b.append((time.process_time() - t) / count * 1000)
+            line("preprocessing CPU per image (min of 3)", min(a), min(b), "ms")
+        backend.close()
+
+
+# --- import -----------------------------------------------------------------------------------
+
+def bench_import(tmp: Path, count: int) -> None:
+    """A folder import through the API (temp-name copies, content hashing for duplicates, the import
+    journal, decode check, index rows, captions) against copying the same files and captions and
+    decoding each the same way (JPEG at 1/8 draft scale) in a bare loop."""
+    import shutil
+
+    from PIL import Image, ImageDraw
+
+    print(f"import: {count} JPEGs 512 px + captions, best of 2, interleaved (thumbnail jobs waited out untimed)")
+    src = tmp / "source"
+    src.mkdir()
+    for i in range(count):   # all different (the import skips duplicates by content)
+        img = Image.new("RGB", (512, 512), (i * 7 % 256, i * 13 % 256, i * 29 % 256))
+        ImageDraw.Draw(img).text((8, 8), f"{i:05d}", fill=(255, 255, 255))
+        img.save(src / f"img_{i:05d}.jpg", quality=85)
+        (src / f"img_{i:05d}.txt").write_text(f"ohwx, tag{i % 50}, solo", encoding="utf-8")
+    app, svc, client = app_in(tmp)
+    try:
+        def via_app():
+            ds = client.post("/api/datasets", json={"name": "imp"}, headers=H).get_json()["dataset"]
+            r = client.post(f"/api/datasets/{ds['id']}/import", json={"source": "folder", "path": str(tmp / "source")},
+                            headers=H)
+            job = svc.jobs.wait(r.get_json()["job"]["id"], timeout=3600)
+            assert job["result"]["imported"] == count, {k: v for k, v in job["result"].items() if "count" in k}
+            for other in svc.jobs.list(owner=f"dataset:{ds['id']}"):   # the thumbnail job it started
+                svc.jobs.wait(other["id"], timeout=3600)
+            return job["finished_at"] - job["started_at"]
+
+        def bare():
+            out = tmp / "bare"
+            shutil.rmtree(out, ignore_errors=True)
+            out.mkdir()
+            started = time.perf_counter()
+            for src in sorted((tmp / "source").iterdir()):
+                dst = out / src.name
+                shutil.copy2(src, dst)
+                if src.suffix == ".jpg":
+                    with Image.open(dst) as img:
+                        img.draft("RGB", (max(1, img.width // 8), max(1, img.height // 8)))
+                        img.load()
+            return time.perf_counter() - started
+
+        a, b = [], []
+        for _ in range(2):
+            b.append(bare())
+            a.append(via_app())
+        line("import time (best of 2)", min(a), min(b), "s")
+    finally:
+        svc.shutdown()
+
+
+SECTIONS = {"grid": bench_grid, "caption": bench_caption, "progress": bench_progress, "thumbs": bench_thumbs, "wd14": bench_wd14, "import": bench_import}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("sections", nargs="*", default=list(SECTIONS), choices=[[], *SECTIONS])
+    ap.add_argument("--items", type=int, default=100_000, help="grid: rows in the dataset")
+    ap.add_argument("--repeat", type=int, default=41)
+    ap.add_argument("--thumbs", type=int, default=1200, help="thumbs: images (the job uses processes from 1000)")
+    ap.add_argument("--imports", type=int, default=1000, help="import: images")
+    ap.add_argument("--wd14", type=int, default=48, help="wd14: images")
+    ap.add_argument("--steps", type=int, default=60, help="progress: training steps")
+    ap.add_argument("--step-ms", type=float, default=250, help="progress: time per step")
+    ap.add_argument("--idle-s", type=float, default=20, help="progress: idle CPU measured over this long")
+    args = ap.parse_args()
+    for name in args.sections or list(SECTIONS):
+        with tempfile.TemporaryDirectory(prefix=f"lw-bench-{name}-") as tmp:
+            fn = SECTIONS[name]
+            if name == "grid":
+                fn(Path(tmp), args.items, args.repeat)
+            elif name == "import":
+                fn(Path(tmp), args.imports)
+            elif name == "wd14":
+                fn(Path(tmp), args.wd14)
+            elif name == "thumbs":
+                fn(Path(tmp), args.thumbs)
+            elif name == "progress":
+                fn(Path(tmp), args.steps, args.step_ms / 1000, args.idle_s)
+            else:
+                fn(Path(tmp), args.repeat)
+
+
+if __name__ == "__main__":
+    main()

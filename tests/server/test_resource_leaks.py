@@ -7,19 +7,9 @@ import http.client
 import os
 
 import psutil
-import pytest
 
-from server.serve import ServerThread
 from server.store import POOL_SIZE
 from tests.conftest import TOKEN
-
-
-@pytest.fixture
-def server(app):
-    srv = ServerThread(app)
-    srv.start()
-    yield srv
-    srv.shutdown()
 
 
 def _get(port: int, path: str) -> int:

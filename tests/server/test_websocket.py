@@ -8,16 +8,7 @@ import threading
 import pytest
 from simple_websocket import Client, ConnectionError as WsConnectionError
 
-from server.serve import ServerThread
 from tests.conftest import TOKEN
-
-
-@pytest.fixture
-def server(app):
-    srv = ServerThread(app)
-    srv.start()
-    yield srv
-    srv.shutdown()
 
 
 def recv_until(ws, predicate, timeout=5):

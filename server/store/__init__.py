@@ -34,6 +34,9 @@ class _Lease:
         self.db = db
         self.conn = db.conn
         self.finalizer = weakref.finalize(self, store._forget, self.conn)
+        # Not at interpreter exit: daemon threads may still be inside a query on this connection, and
+        # closing it under them crashes sqlite; the OS closes every handle of an exiting process anyway.
+        self.finalizer.atexit = False
 
 
 class Store:

@@ -245,7 +245,8 @@ def test_batch_replace_tag_then_undo_and_redo(page, live, tmp_path):
     expect(page.locator("[data-testid=redo]")).to_have_text("Redo: replace tag red hair → blue hair")
     page.click("[data-testid=redo]")
     wait_for(lambda: caption_on_disk(live, ds_id, "img_01") == "1girl, blue hair")
-    hist = live.call("GET", f"/api/datasets/{ds_id}/history")
+    # the files are written before the step is marked done (the journal's order): wait for the step
+    hist = wait_for(lambda: (h := live.call("GET", f"/api/datasets/{ds_id}/history"))["undo"] and h)
     assert hist["undo"]["op"] == "replace_tag" and hist["undo"]["params"] == {"old": "red hair", "new": "blue hair"}
     page.select_option("[data-testid=lang-select]", "zh-CN")
     expect(page.locator("[data-testid=undo]")).to_have_text("撤销：替换标签 red hair → blue hair")

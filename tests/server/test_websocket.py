@@ -11,7 +11,7 @@ from simple_websocket import Client, ConnectionError as WsConnectionError
 from tests.conftest import TOKEN
 
 
-def recv_until(ws, predicate, timeout=5):
+def recv_until(ws, predicate, timeout=15):
     import time
 
     deadline = time.monotonic() + timeout
@@ -35,7 +35,7 @@ def test_handshake_with_bad_host_is_refused(server):
     # A DNS-rebinding page would reach us with its own host name; send that handshake by hand.
     import socket
 
-    with socket.create_connection(("127.0.0.1", server.port), timeout=5) as s:
+    with socket.create_connection(("127.0.0.1", server.port), timeout=15) as s:
         s.sendall((
             "GET /ws HTTP/1.1\r\nHost: evil.example.com\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
             f"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
@@ -52,7 +52,7 @@ def test_handshake_with_bad_host_is_refused(server):
 def test_subscribe_and_receive_job_events(server, svc):
     ws = Client.connect(f"ws://127.0.0.1:{server.port}/ws?token={TOKEN}")
     try:
-        hello = json.loads(ws.receive(timeout=5))
+        hello = json.loads(ws.receive(timeout=15))
         assert hello["type"] == "hello"
         ws.send(json.dumps({"op": "subscribe", "topics": ["jobs"]}))
         assert recv_until(ws, lambda m: m["topic"] == "subscribed")["data"] == ["jobs"]
@@ -72,7 +72,7 @@ def test_subscribe_and_receive_job_events(server, svc):
 def test_cookie_authenticates_the_handshake(server, svc):
     ws = Client.connect(f"ws://127.0.0.1:{server.port}/ws", headers={"Cookie": f"lw_token={TOKEN}"})
     try:
-        assert json.loads(ws.receive(timeout=5))["type"] == "hello"
+        assert json.loads(ws.receive(timeout=15))["type"] == "hello"
         ws.send("not json")
         assert recv_until(ws, lambda m: m["topic"] == "error")["data"]["code"] == "invalid_json"
     finally:

@@ -117,17 +117,19 @@ class Store:
         return len(MIGRATIONS)
 
     def close(self) -> None:
+        """Close the idle connections and this thread's. A connection another thread still holds is closed
+        when that thread releases it or ends: closing it under a query running there can crash sqlite."""
+        lease = getattr(self._local, "lease", None)
         with self._lock:
             self._closed = True
-            conns = list(self._open)
-            self._open.clear()
+            idle = [db.conn for db in self._idle]
             self._idle.clear()
-        for conn in conns:
-            try:
-                conn.close()
-            except sqlite3.Error:
-                pass
-        self._local = threading.local()
+        for conn in idle:
+            self._forget(conn)
+        if lease is not None:
+            self._local.lease = None
+            lease.finalizer.detach()
+            self._forget(lease.conn)
 
     # Settings: a key/value table whose values are JSON, so any setting can be a dict or list.
 

@@ -400,6 +400,7 @@ def test_queue_reorder_on_one_gpu(browser, trainer_live, tmp_path):
     expect(items.nth(0).locator(".qname")).to_be_focused()
     page.keyboard.press("Alt+ArrowDown")
     expect(items.nth(0)).to_have_attribute("data-id", second)
+    expect(items.nth(1).locator(".qname")).to_be_focused()
     page.keyboard.press("Alt+ArrowUp")
     expect(items.nth(0)).to_have_attribute("data-id", third)
     assert [e["id"] for e in live.call("GET", "/api/tasks")["queue"]] == [third, second]

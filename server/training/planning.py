@@ -31,7 +31,10 @@ def preview(store, layout, raw: dict, task_id: str | None = None) -> dict:
     env = musubi_env.from_store(store)
     plan = commands.build_plan(resolved, source, env, task_paths)
     body = plan.public()
-    body["warnings"] += [message for _, message in env.problems()]
+    problems = env.problems()
+    body["warnings"] += [message for _, message in problems]
+    # The same problems as data: the create form refuses before saving a task that could not start.
+    body["trainer_problems"] = [{"setting": setting, "message": message} for setting, message in problems]
     body["dataset"] = {"id": source.id, "name": source.name, "type": source.type,
                        "media_count": plan.extra.get("media_count")}
     body["cwd"] = str(env.musubi_dir)

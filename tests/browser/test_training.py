@@ -526,3 +526,34 @@ def test_new_types_network_type_one_frame_indices_and_variant_defaults(browser, 
     page.click("[data-testid=add-prompt]")
     expect(page.locator("[data-field='samples.prompts.0.one_frame'] input")).to_be_visible()
     shot(page, "training-en-one-frame")
+
+
+def test_create_without_a_trainer_saves_nothing_and_links_to_settings(browser, trainer_live, tmp_path):
+    """No trainer: Create task says what is missing, saves no draft (however often it is pressed), and the
+    banner's link opens the trainer section of Settings."""
+    live = trainer_live
+    ds_id, models = setup_trainer(live, tmp_path)
+    empty = tmp_path / "no-trainer"
+    empty.mkdir()
+    live.call("PATCH", "/api/settings", {"musubi_dir": str(empty), "musubi_python": str(empty / "python.exe")})
+    page = open_page(browser, live, "/tasks/new")
+    page.fill("[data-testid=task-name]", "No trainer")
+    for key, path in models.items():
+        page.fill(f"[data-testid=model-{key}]", path)
+    page.select_option("[data-testid=dataset-select]", ds_id)
+    page.fill("[data-testid=duration-value]", "2")
+    banner = page.locator("[data-testid=error-banner][data-code=trainer_not_ready]")
+    for times in ("", "×2"):
+        page.click("[data-testid=create-task]")
+        expect(banner).to_contain_text("not created")
+        expect(banner).to_contain_text(str(empty))
+        if times:
+            expect(banner).to_contain_text(times)
+    expect(page.locator("[data-testid=create-task]")).to_be_enabled()
+    assert live.call("GET", "/api/tasks")["tasks"] == []
+    banner.locator("[data-testid=error-fix]").click()
+    expect(page.locator("#settings-trainer")).to_be_in_viewport()
+    assert page.evaluate("location.hash") == "#/settings?section=trainer"
+    expect(banner).to_have_count(0)
+    assert not page.errors, page.errors
+    page.context.close()

@@ -91,6 +91,9 @@ def test_preview(api, svc, models, tmp_path):
     assert 10 < body["vram_estimate_gb"] < 14
     assert body["dataset"] == {"id": "ds_0000c0de", "name": "Cats", "type": "image", "media_count": 3}
     assert any("no-musubi-here" in w for w in body["warnings"])   # previews work before musubi is installed
+    # ...and say, as data, what stops a start (the create form refuses before saving a task)
+    assert {p["setting"] for p in body["trainer_problems"]} >= {"musubi_dir"}
+    assert any("no-musubi-here" in p["message"] for p in body["trainer_problems"])
     assert not list(svc.layout.tasks.iterdir())                  # nothing written
 
     missing = api.post("/api/tasks/preview", json={**qwen_task(models), "dataset_id": "ds_deadbeef"})

@@ -14,6 +14,7 @@ export default {
     'conn.lost': 'Connection to the server lost. Reconnecting…',
     'conn.restored': 'Reconnected.',
     'error.dismiss': 'Dismiss',
+    'error.fix.trainer': 'Open Settings › Trainer environment',
     'error.unauthorized': 'This page was opened without the launch secret. Open the address the launcher printed (it contains ?token=…).',
     'error.times': '×{n}',
     // Errors of the API's boundary (server/jsonsafe.py, server/errors.py, server/security.py), by code.
@@ -75,6 +76,7 @@ export default {
     'conn.lost': '与服务器的连接已断开，正在重新连接…',
     'conn.restored': '已重新连接。',
     'error.dismiss': '关闭',
+    'error.fix.trainer': '前往 设置 › 训练环境',
     'error.unauthorized': '此页面缺少启动密钥。请打开启动器输出的地址（包含 ?token=…）。',
     'error.times': '×{n}',
     'err.invalid_text': '文本中含有无法保存的字符（残缺的表情或符号）。请删除后重试。',

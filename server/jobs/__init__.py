@@ -32,6 +32,15 @@ class JobCancelled(Exception):
     pass
 
 
+class JobFailed(Exception):
+    """Raised by a job that ran to the end but achieved nothing (every item failed): the job is
+    `failed`, not `done`, and still keeps its result so the UI can list what went wrong."""
+
+    def __init__(self, message: str, result: Any = None):
+        super().__init__(message)
+        self.result = result
+
+
 class JobContext:
     # Progress events are throttled: a tagging run can report thousands of items per minute
     # and the UI needs a few updates per second, not all of them.
@@ -125,6 +134,10 @@ class JobManager:
             result = fn(ctx)
         except JobCancelled:
             self._finish(ctx.id, "cancelled", done=ctx.done, total=ctx.total)
+        except JobFailed as exc:
+            self._finish(ctx.id, "failed", error=f"{type(exc).__name__}: {exc}", done=ctx.done, total=ctx.total,
+                         result=json.dumps(exc.result, default=str) if exc.result is not None else None,
+                         message=ctx.message)
         except Exception as exc:  # noqa: BLE001 - a job's failure is data for the user, not a crash
             log.error("Job %s failed:\n%s", ctx.id, traceback.format_exc())
             self._finish(ctx.id, "failed", error=f"{type(exc).__name__}: {exc}", done=ctx.done, total=ctx.total)

@@ -11,7 +11,8 @@ request with a 422, not the job) and submits the job; `run_tagging` is the job i
 - progress (done/total, rate, ETA) goes to `ctx.progress`, and each item to `job:<id>` as
   `tagging_item` events;
 - a failing item is listed in the result and the run goes on; a backend that cannot start at all
-  fails the job;
+  fails the job, and so does a run where every item failed (nothing to call "done": the job is
+  `failed` with its result kept, `outcome` "failed"); some failures make `outcome` "partial";
 - cancel works at any time (a watcher stops retries and subprocesses at once), and whatever was
   written, finished or not, killed or not, is ONE step of the dataset's undo history.
 """
@@ -26,6 +27,7 @@ from dataclasses import dataclass, field
 from ..datasets import captions, editing, items, listing, storage
 from ..datasets.history import History
 from ..errors import ValidationError
+from ..jobs import JobFailed
 from .base import Backend, Item
 from .postprocess import MODES, PostProcess, clean, merge
 from .registry import create
@@ -207,12 +209,23 @@ def run_tagging(svc, ctx, req: TagRequest, names: list[str], backend: Backend) -
             storage.touch(svc, req.dataset_id)
             editing.publish_history(svc, req.dataset_id)
     ctx.progress(run.done, len(todo), run.rate.message(run.done), force=True)
-    return {
+    result = {
         "dataset_id": req.dataset_id, "backend": backend.name, "mode": req.mode, "targeted": len(names),
         "processed": run.done, "changed": len(run.changes), "skipped": len(skipped), "failed": run.failed,
         "errors": run.errors, "step_id": step["id"] if step else None, "cancelled": ctx.cancelled,
-        "rate": run.rate.figures(run.done)["rate"],
+        "rate": run.rate.figures(run.done)["rate"], "outcome": _outcome(run, ctx.cancelled),
     }
+    if result["outcome"] == "failed":
+        raise JobFailed(f"All {run.failed} items failed; no caption was written.", result)
+    return result
+
+
+def _outcome(run: "_Run", cancelled: bool) -> str:
+    """"failed" when items were tried and none succeeded (a cancelled run is just cancelled),
+    "partial" when some failed, else "ok"."""
+    if run.failed and run.failed == run.done and not cancelled:
+        return "failed"
+    return "partial" if run.failed else "ok"
 
 
 class _Run:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from ..errors import ValidationError
 from ..fileio import atomic_write_text
+from ..models import checks as model_checks
 from . import (cache_state, commands, config, dataset_source, estimate, hub_tokenizers, musubi_env, outputs, preflight,
                task_types, tasks)
 
@@ -31,7 +32,10 @@ def preview(store, layout, raw: dict, task_id: str | None = None) -> dict:
     env = musubi_env.from_store(store)
     plan = commands.build_plan(resolved, source, env, task_paths)
     body = plan.public()
-    body["warnings"] += [message for _, message in env.problems()]
+    problems = env.problems()
+    body["warnings"] += [message for _, message in problems]
+    # The same problems as data: the create form refuses before saving a task that could not start.
+    body["trainer_problems"] = [{"setting": setting, "message": message} for setting, message in problems]
     body["dataset"] = {"id": source.id, "name": source.name, "type": source.type,
                        "media_count": plan.extra.get("media_count")}
     body["cwd"] = str(env.musubi_dir)
@@ -89,12 +93,27 @@ def resume_point(task: dict, task_paths: commands.TaskPaths, mode: str) -> tuple
     return resume, [*segments, new]
 
 
+def refuse_broken_models(cfg: dict) -> None:
+    """The model library's verdict (server/models/checks.py) decides here too: a file it calls an error
+    (an fp8_scaled Qwen DiT, a truncated download, a LoRA as base model) would only fail minutes into a run."""
+    for role, path in (cfg.get("models") or {}).items():
+        if not path:
+            continue
+        verdict = model_checks.check_file(path, cfg.get("task_type"), role)
+        if verdict["status"] == "error":
+            reason = next(p["message"] for p in verdict["problems"] if p["severity"] == "error")
+            raise ValidationError(f"The model file {path} ({role}) cannot be used: {reason}", field=f"models.{role}",
+                                  code="model_file_error", details={"path": str(path), "role": role, "reason": reason,
+                                                                    "problems": verdict["problems"]})
+
+
 def prepare_run(store, layout, task: dict, resume_mode: str | None = None, *, write: bool = True) -> dict:
     """The run record for starting `task` now (see module docstring)."""
     env = musubi_env.from_store(store)
     for setting, message in env.problems():
         raise ValidationError(message, field=setting, code="musubi_missing")
     cfg = task["config"]
+    refuse_broken_models(cfg)
     resolved = config.resolve(cfg)
     source = dataset_source.lookup(store, layout, cfg.get("dataset_id"))
     task_paths = tasks.paths(layout, task["id"])

@@ -17,6 +17,7 @@ from playwright.sync_api import expect
 from tests.browser.conftest import new_page, shot
 from tests.browser.screen_text import assert_no_english
 from tests.live import wait_for
+from tests.models.helpers import qwen_model_files
 
 MIN_W, MIN_H = 1100, 700
 STANDIN = Path(__file__).resolve().parents[1] / "standin" / "fake_musubi"
@@ -144,11 +145,7 @@ def make_task(live, tmp_path) -> dict:
     live.call("PATCH", "/api/settings", {"musubi_dir": str(STANDIN), "musubi_python": sys.executable})
     ds = live.call("POST", "/api/datasets", {"name": "猫", "type": "image"})["dataset"]
     import_images(live, ds["id"], tmp_path / "pics", 2, {0: "a photo of sks cat", 1: "sks cat"})
-    models = {}
-    (tmp_path / "models").mkdir()
-    for key in ("dit", "vae", "text_encoder"):
-        (tmp_path / "models" / f"{key}.safetensors").write_bytes(b"weights")
-        models[key] = str(tmp_path / "models" / f"{key}.safetensors")
+    models = qwen_model_files(tmp_path / "models")
     return live.call("POST", "/api/tasks", {
         "name": "一个名字很长的猫咪 LoRA 训练任务第一版", "task_type": "qwen-image-lora", "dataset_id": ds["id"],
         "models": models, "vram_preset": "low", "training": {"max_train_epochs": 2}})["task"]

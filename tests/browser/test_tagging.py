@@ -275,6 +275,10 @@ def test_dialog_lists_item_errors_and_cancel(page, live, tmp_path):
         expect(page.locator("[data-testid=tag-sum-failed]")).to_have_text("1")
         expect(page.locator("[data-testid=tag-sum-errors]")).to_contain_text("image too small for this model")
         expect(page.locator("[data-testid=tag-log] .lrow[data-ok=false]")).to_have_count(1)
+        # some items failed: "done with errors", not a clean green "done"
+        expect(page.locator("[data-testid=tag-sum-outcome]")).to_contain_text("完成（有错误）")
+        expect(page.locator("[data-testid=job-status]")).to_have_text("完成（有错误）")
+        expect(page.locator("[data-testid=job-progress] .fill")).to_have_class(re.compile(r"\bpartial\b"))
         assert_no_raw_keys(page)
         page.wait_for_timeout(300)
         shot(page, "tagging-dialog-errors-zh")
@@ -289,6 +293,29 @@ def test_dialog_lists_item_errors_and_cancel(page, live, tmp_path):
         page.click("[data-testid=job-cancel]")
         expect(page.locator("[data-testid=job-progress]")).to_have_attribute("data-status", "cancelled",
                                                                              timeout=20_000)
+    assert not page.errors, page.errors
+
+
+def test_a_run_where_every_item_fails_shows_as_failed_with_its_errors(page, live, tmp_path):
+    with ChatServer(caption=CAPTION) as server:
+        for _ in range(2):
+            server.script.append((400, {"error": {"message": "image too small for this model"}}, {}))
+        live.call("PATCH", "/api/settings", {"tagging_backend": "openai_api", "tagging_api_preset": "custom",
+                                              "tagging_api_base_url": server.base_url, "tagging_api_model": "m",
+                                              "tagging_api_parallel": 1})
+        ds = make_dataset(live, tmp_path, n=2, captioned=0)
+        open_dialog(page, live, ds)
+        page.click("[data-testid=tag-dlg-backend-openai_api]")
+        page.click("[data-testid=tag-start]")
+        progress = page.locator("[data-testid=job-progress]")
+        expect(progress).to_have_attribute("data-status", "failed", timeout=30_000)
+        expect(page.locator("[data-testid=job-status]")).to_have_text("Failed")
+        expect(progress.locator(".fill")).to_have_class(re.compile(r"\bfailed\b"))
+        expect(page.locator("[data-testid=tag-sum-outcome]")).to_contain_text("every item failed")
+        expect(page.locator("[data-testid=tag-sum-failed]")).to_have_text("2")
+        expect(page.locator("[data-testid=tag-sum-errors] .erow")).to_have_count(2)
+        assert_no_raw_keys(page)
+        shot(page, "tagging-dialog-all-failed-en")
     assert not page.errors, page.errors
 
 

@@ -19,6 +19,7 @@ from playwright.sync_api import expect
 from tests.browser.conftest import new_page, shot, skip_first_run
 from tests.browser.test_shell import assert_no_raw_keys
 from tests import hub_cache
+from tests.models.helpers import qwen_dit, qwen_model_files, write_st
 from tests.live import LiveApp, wait_for
 
 STANDIN = Path(__file__).resolve().parents[1] / "standin" / "fake_musubi"
@@ -39,13 +40,7 @@ def setup_trainer(live, tmp_path: Path, images: int = 3) -> tuple[str, dict]:
         (folder / f"cat{i}.txt").write_text(f"a photo of sks cat {i}", encoding="utf-8")
     job = live.call("POST", f"/api/datasets/{ds['id']}/import", {"source": "folder", "path": str(folder)})["job"]
     wait_for(lambda: live.call("GET", f"/api/jobs/{job['id']}")["job"]["status"] == "done")
-    models = {}
-    (tmp_path / "models").mkdir()
-    for key in ("dit", "vae", "text_encoder"):
-        path = tmp_path / "models" / f"{key}.safetensors"
-        path.write_bytes(b"weights")
-        models[key] = str(path)
-    return ds["id"], models
+    return ds["id"], qwen_model_files(tmp_path / "models")
 
 
 def task_config(ds_id, models, name="API task", epochs=6, repeats=10):
@@ -527,3 +522,65 @@ def test_new_types_network_type_one_frame_indices_and_variant_defaults(browser, 
     page.click("[data-testid=add-prompt]")
     expect(page.locator("[data-field='samples.prompts.0.one_frame'] input")).to_be_visible()
     shot(page, "training-en-one-frame")
+
+
+def test_create_without_a_trainer_saves_nothing_and_links_to_settings(browser, trainer_live, tmp_path):
+    """No trainer: Create task says what is missing, saves no draft (however often it is pressed), and the
+    banner's link opens the trainer section of Settings."""
+    live = trainer_live
+    ds_id, models = setup_trainer(live, tmp_path)
+    empty = tmp_path / "no-trainer"
+    empty.mkdir()
+    live.call("PATCH", "/api/settings", {"musubi_dir": str(empty), "musubi_python": str(empty / "python.exe")})
+    page = open_page(browser, live, "/tasks/new")
+    page.fill("[data-testid=task-name]", "No trainer")
+    for key, path in models.items():
+        page.fill(f"[data-testid=model-{key}]", path)
+    page.select_option("[data-testid=dataset-select]", ds_id)
+    page.fill("[data-testid=duration-value]", "2")
+    banner = page.locator("[data-testid=error-banner][data-code=trainer_not_ready]")
+    for times in ("", "×2"):
+        page.click("[data-testid=create-task]")
+        expect(banner).to_contain_text("not created")
+        expect(banner).to_contain_text(str(empty))
+        if times:
+            expect(banner).to_contain_text(times)
+    expect(page.locator("[data-testid=create-task]")).to_be_enabled()
+    assert live.call("GET", "/api/tasks")["tasks"] == []
+    banner.locator("[data-testid=error-fix]").click()
+    expect(page.locator("#settings-trainer")).to_be_in_viewport()
+    assert page.evaluate("location.hash") == "#/settings?section=trainer"
+    expect(banner).to_have_count(0)
+    assert not page.errors, page.errors
+    page.context.close()
+
+
+def test_the_form_runs_the_model_librarys_checks_and_saves_no_broken_task(browser, trainer_live, tmp_path):
+    """An fp8_scaled Qwen DiT and a truncated text encoder pass "file exists" but not the model library's
+    check: the form shows the library's verdict under the field and creates nothing."""
+    live = trainer_live
+    ds_id, models = setup_trainer(live, tmp_path)
+    fp8 = str(qwen_dit(tmp_path / "qwen_image_fp8_scaled.safetensors", fp8_scaled=True))
+    cut = str(write_st(tmp_path / "te_cut.safetensors", {"model.embed_tokens.weight": ("BF16", [64, 64])}, cut=100))
+    page = open_page(browser, live, "/tasks/new")
+    page.fill("[data-testid=task-name]", "Broken models")
+    page.fill("[data-testid=model-dit]", fp8)
+    page.fill("[data-testid=model-vae]", models["vae"])
+    page.fill("[data-testid=model-text_encoder]", cut)
+    page.select_option("[data-testid=dataset-select]", ds_id)
+    page.fill("[data-testid=duration-value]", "2")
+    dit = page.locator("[data-field='models.dit']")
+    te = page.locator("[data-field='models.text_encoder']")
+    expect(dit.locator("[data-testid=model-problem][data-code=qwen_fp8_dit]")).to_have_attribute("data-severity", "error")
+    expect(te.locator("[data-testid=model-problem][data-severity=error]")).to_have_count(1)
+    expect(page.locator("[data-field='models.vae'] [data-testid=model-problem]")).to_have_count(0)
+    page.click("[data-testid=create-task]")
+    expect(dit.locator("[data-testid=field-error]")).to_contain_text("not created")
+    page.fill("[data-testid=model-dit]", models["dit"])
+    expect(dit.locator("[data-testid=model-problem]")).to_have_count(0)
+    page.click("[data-testid=create-task]")
+    expect(te.locator("[data-testid=field-error]")).to_contain_text("not created")
+    assert live.call("GET", "/api/tasks")["tasks"] == []
+    assert_no_raw_keys(page)
+    assert not page.errors, page.errors
+    page.context.close()

@@ -56,3 +56,17 @@ def qwen_vae(path: Path, *, layout: str = "diffusers", channels: int = 3) -> Pat
     else:  # a FLUX-style 2D VAE: neither layout
         tensors = {"encoder.conv_in.bias": ("F32", [128]), "decoder.up.0.block.0.conv1.weight": ("F32", [8, 8, 3, 3])}
     return write_st(path, tensors)
+
+
+def text_encoder(path: Path) -> Path:
+    """A small Qwen2.5-VL-like text encoder (the model library has no role checks for it, only the file's own)."""
+    return write_st(path, {"model.embed_tokens.weight": ("BF16", [16, 8]), "model.norm.weight": ("BF16", [8])})
+
+
+def qwen_model_files(folder: Path) -> dict[str, str]:
+    """A Qwen-Image task's three model files, small but with the headers real ones have (a start refuses
+    what the model library calls broken): {"dit", "vae", "text_encoder"} -> path."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    return {"dit": str(qwen_dit(folder / "dit.safetensors")), "vae": str(qwen_vae(folder / "vae.safetensors")),
+            "text_encoder": str(text_encoder(folder / "text_encoder.safetensors"))}

@@ -58,6 +58,7 @@ def test_wd14_only_empty_then_overwrite_then_one_undo(api, svc, model_dir):
     assert job["status"] == "done", job
     result = job["result"]
     assert (result["changed"], result["skipped"], result["failed"], result["processed"]) == (1, 1, 1, 2)
+    assert result["outcome"] == "partial"
     assert result["errors"][0]["name"] == "broken.png" and result["errors"][0]["code"] == "bad_image"
     assert caption(svc, ds_id, "red.png") == f"ohwx, {RED_TAGS}"
     assert caption(svc, ds_id, "blue.png") == "keep me"
@@ -80,6 +81,18 @@ def test_wd14_only_empty_then_overwrite_then_one_undo(api, svc, model_dir):
     assert api.post(f"/api/datasets/{ds_id}/undo").status_code == 200
     assert caption(svc, ds_id, "red.png") == f"ohwx, {RED_TAGS}"
     assert caption(svc, ds_id, "blue.png") == "keep me"
+
+
+def test_a_run_where_every_item_fails_is_a_failed_job_with_its_errors(api, svc, model_dir):
+    assert api.patch("/api/settings", json={"tagging_wd14_model_dir": str(model_dir)}).status_code == 200
+    ds_id = make_dataset(svc, {"a.png": b"junk", "b.png": b"more junk"})
+    job = run(api, svc, ds_id, {"backend": "wd14", "mode": "overwrite"})
+    assert job["status"] == "failed", job
+    result = job["result"]
+    assert result["outcome"] == "failed" and (result["changed"], result["failed"]) == (0, 2)
+    assert sorted(e["name"] for e in result["errors"]) == ["a.png", "b.png"]
+    assert "All 2 items failed" in job["error"]
+    assert api.get(f"/api/jobs/{job['id']}").get_json()["job"]["status"] == "failed"
 
 
 def test_api_backend_appends_to_the_selection_with_the_trigger_in_the_prompt(api, svc, tmp_path):

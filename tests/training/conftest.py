@@ -16,6 +16,7 @@ import pytest
 
 from server.training.runner import TaskRunner
 from tests import hub_cache
+from tests.models.helpers import qwen_model_files
 from server.training.supervisor import Supervisor
 from .media import png, video
 
@@ -65,13 +66,7 @@ def add_dataset(svc, dataset_id="ds_0000c0de", type_="image", count=3, name="Cat
 
 @pytest.fixture
 def models(tmp_path) -> dict:
-    folder = tmp_path / "models"
-    folder.mkdir()
-    out = {}
-    for key in ("dit", "vae", "text_encoder"):
-        (folder / f"{key}.safetensors").write_bytes(b"weights")
-        out[key] = str(folder / f"{key}.safetensors")
-    return out
+    return qwen_model_files(tmp_path / "models")
 
 
 @pytest.fixture

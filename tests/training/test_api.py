@@ -9,6 +9,8 @@ import tomllib
 
 from server.training import tasks
 
+from tests.models.helpers import qwen_dit, write_st
+
 from .conftest import add_dataset, point_at_standin, qwen_task
 
 
@@ -91,6 +93,9 @@ def test_preview(api, svc, models, tmp_path):
     assert 10 < body["vram_estimate_gb"] < 14
     assert body["dataset"] == {"id": "ds_0000c0de", "name": "Cats", "type": "image", "media_count": 3}
     assert any("no-musubi-here" in w for w in body["warnings"])   # previews work before musubi is installed
+    # ...and say, as data, what stops a start (the create form refuses before saving a task)
+    assert {p["setting"] for p in body["trainer_problems"]} >= {"musubi_dir"}
+    assert any("no-musubi-here" in p["message"] for p in body["trainer_problems"])
     assert not list(svc.layout.tasks.iterdir())                  # nothing written
 
     missing = api.post("/api/tasks/preview", json={**qwen_task(models), "dataset_id": "ds_deadbeef"})
@@ -144,3 +149,23 @@ def test_run_over_http(api, svc, models):
     assert missing.status_code == 404
     escape = api.post(f"/api/tasks/{task['id']}/convert", json={"file": "../../x.safetensors"})
     assert escape.status_code == 422
+
+
+def test_a_model_the_library_calls_broken_cannot_start(api, svc, models, tmp_path):
+    """The files Settings' model library rejects (fp8_scaled Qwen DiT, truncated text encoder) are refused
+    at start with a coded error naming the field; the task stays a draft."""
+    point_at_standin(svc.store)
+    add_dataset(svc)
+    fp8 = str(qwen_dit(tmp_path / "qwen_image_fp8_scaled.safetensors", fp8_scaled=True))
+    te = tmp_path / "te_cut.safetensors"
+    write_st(te, {"model.embed_tokens.weight": ("BF16", [64, 64])}, cut=100)
+    for role, path, code in (("dit", fp8, "qwen_fp8_dit"), ("text_encoder", str(te), None)):
+        task = api.post("/api/tasks", json=qwen_task({**models, role: path})).get_json()["task"]
+        resp = api.post(f"/api/tasks/{task['id']}/start")
+        assert resp.status_code == 422, resp.get_json()
+        err = resp.get_json()["error"]
+        assert err["code"] == "model_file_error" and err["details"]["field"] == f"models.{role}"
+        assert err["details"]["path"] == path and err["details"]["reason"]
+        if code:
+            assert code in [p["code"] for p in err["details"]["problems"]]
+        assert api.get(f"/api/tasks/{task['id']}").get_json()["task"]["status"] == "draft"

@@ -3,6 +3,8 @@ task's files in the file manager, the whole-run log download, the per-variant VR
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from server.system import desktop
 from server.training import tasks
 
@@ -53,7 +55,7 @@ def test_check_paths(api, models, tmp_path):
     resp = api.post("/api/tasks/check-paths", json={"paths": [models["dit"], str(tmp_path / "nope.safetensors"),
                                                              str(tmp_path), ""]})
     results = resp.get_json()["results"]
-    assert results[models["dit"]] == {"exists": True, "is_file": True, "size": 7}
+    assert results[models["dit"]] == {"exists": True, "is_file": True, "size": Path(models["dit"]).stat().st_size}
     assert results[str(tmp_path / "nope.safetensors")]["exists"] is False
     assert results[str(tmp_path)] == {"exists": True, "is_file": False, "size": None}
     assert results[""]["exists"] is False

@@ -28,6 +28,12 @@ function params(details) {
   return { ...details, files: shown.join(', ') + (more > 0 ? ` (+${more})` : '') };
 }
 
+/** Where the user fixes what an error code is about: the banner shows a link there. */
+export const FIX_LINKS = {
+  musubi_missing: { href: '#/settings?section=trainer', key: 'error.fix.trainer' },
+  trainer_not_ready: { href: '#/settings?section=trainer', key: 'error.fix.trainer' },
+};
+
 export function pushError(err) {
   const code = err.code || 'error';
   const message = err.message || String(err);

@@ -4,6 +4,7 @@
     python launcher.py --headless      # no window: print the URL (with the launch secret) to open
     python launcher.py --headless --open-browser --port 8765 --data-dir D:\\lora-data
     LoRA-Workbench.exe --console       # Windows executable: also show the log in a console window
+    python launcher.py --listen 0.0.0.0 --port 8765 --allowed-host gpu.example.org   # server mode (README)
 
 Closing the window (or Ctrl+C in headless mode) stops the server, the background jobs and the
 monitor cleanly. A second launch over the same data folder focuses the first instead. Everything
@@ -24,7 +25,7 @@ from pathlib import Path
 from server import create_app
 from server.instance import InstanceLock, call, running_instance
 from server.paths import choose_data_dir, writable
-from server.security import new_token
+from server.security import new_token, server_secret_problem
 from server.serve import ServerThread
 from server.system import applog, startup, webview_engine
 from server.version import __version__
@@ -43,6 +44,12 @@ def parse_args(argv=None):
     p.add_argument("--open-browser", action="store_true", help="with --headless: open the URL in the system browser")
     p.add_argument("--data-dir", type=Path, default=None, help="where the app keeps its data")
     p.add_argument("--token", default=None, help="launch secret (default: $LORA_WORKBENCH_TOKEN or a random one)")
+    p.add_argument("--listen", default=None, metavar="ADDR",
+                   help="server mode: listen on ADDR (e.g. 0.0.0.0) instead of 127.0.0.1; implies --headless, "
+                        "needs a launch secret of 32+ characters, and shows a login page")
+    p.add_argument("--allowed-host", action="append", default=[], metavar="NAME",
+                   help="server mode: a host name browsers use to reach the app (besides loopback and the "
+                        "listen address); repeat for several")
     p.add_argument("--gpu-provider", default=None, help=argparse.SUPPRESS)
     p.add_argument("--debug", action="store_true", help="verbose logs and the web inspector")
     p.add_argument("--console", action="store_true",
@@ -55,6 +62,12 @@ def main(argv=None) -> int:
     applog.ensure_streams()  # windowed executable: print() and stray writes go to the log, never crash
     startup.reset_dll_directory()
     args = parse_args(argv)
+    server_mode = args.listen is not None
+    if server_mode:
+        args.headless = True  # a server has no one at its desktop: nothing opens there
+    if args.allowed_host and not server_mode:
+        print("--allowed-host needs --listen.", file=sys.stderr)
+        return 2
     if args.console or args.headless:
         startup.open_console(allocate=args.console)
     data_dir, unwritable = choose_data_dir(args.data_dir)
@@ -70,23 +83,44 @@ def main(argv=None) -> int:
         log.warning("The program's folder cannot be written (%s): keeping the data in %s instead.",
                     unwritable, data_dir)
 
-    token = args.token or os.environ.get("LORA_WORKBENCH_TOKEN") or new_token()
-    app = create_app(data_dir=data_dir, token=token, gpu_provider=args.gpu_provider)
+    given = args.token or os.environ.get("LORA_WORKBENCH_TOKEN")
+    token = given or new_token()
+    if server_mode and server_secret_problem(token):
+        startup.report_failure(server_secret_problem(token))
+        lock.release()
+        return 2
+    host = args.listen or "127.0.0.1"
+    app = create_app(data_dir=data_dir, token=token, gpu_provider=args.gpu_provider, server_mode=server_mode,
+                     allowed_hosts=[*args.allowed_host, *listen_hosts(args.listen)])
     svc = app.extensions["workbench"]
     svc.data_dir_fallback = str(unwritable) if unwritable else None
     try:
-        server = ServerThread(app, port=args.port)
+        server = ServerThread(app, port=args.port, host=host)
     except (OSError, SystemExit) as exc:  # werkzeug exits instead of raising when the port is taken
-        startup.report_failure(f"Cannot listen on 127.0.0.1:{args.port}: {exc or 'address already in use'}. "
+        startup.report_failure(f"Cannot listen on {host}:{args.port}: {exc or 'address already in use'}. "
                                "Choose another --port or leave it out.")
         svc.shutdown()
         lock.release()
         return 2
     server.start()
-    url = f"{server.base_url}/?token={token}"
+    # A wildcard address is not one a browser can open: the local (loopback) one is offered instead,
+    # which is also what an SSH tunnel forwards to.
+    local_base = server.base_url if not _wildcard(host) else f"http://127.0.0.1:{server.port}"
+    url = f"{local_base}/?token={token}"
     windowed = not args.headless
     lock.write_info(url=url, port=server.port, token=token, window=windowed)
-    print(f"LoRA Workbench {__version__} is running at {url}", flush=True)
+    if server_mode:
+        # The log masks `token=...` (server/system/applog.py); a secret the user set is never printed,
+        # a random one is (they need it to log in) and goes only to this console in full.
+        print(f"LoRA Workbench {__version__} (server mode) is listening on {host} port {server.port}: "
+              f"open http://<this machine>:{server.port}/ and log in with the launch secret.", flush=True)
+        if given:
+            print(f"Launch secret: the one set by --token / LORA_WORKBENCH_TOKEN ({token[:4]}…).", flush=True)
+        else:
+            print(f"Launch secret (random, new each start; set --token or LORA_WORKBENCH_TOKEN for a stable one): "
+                  f"{local_base}/?token={token}", flush=True)
+    else:
+        print(f"LoRA Workbench {__version__} is running at {url}", flush=True)
     print(f"Data folder: {data_dir}", flush=True)
 
     stop = threading.Event()
@@ -109,6 +143,15 @@ def main(argv=None) -> int:
         lock.release()
         print("LoRA Workbench stopped.", flush=True)
     return 0
+
+
+def _wildcard(host: str) -> bool:
+    return host in ("0.0.0.0", "::", "")
+
+
+def listen_hosts(listen: str | None) -> list[str]:
+    """The listen address is a name browsers may use as Host (a wildcard is not)."""
+    return [listen] if listen and not _wildcard(listen) else []
 
 
 def _hand_over(data_dir: Path, args) -> int:

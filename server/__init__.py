@@ -41,6 +41,9 @@ class Services:
     quit: object | None = None
     # Set by the launcher when the portable folder could not be written and the per-user one is used.
     data_dir_fallback: str | None = None
+    # Server mode (launcher.py --listen): reached from another machine, so nothing may open on this
+    # one's desktop (folders are downloaded instead, paths picked in the folder browser).
+    server_mode: bool = False
     # Called on shutdown (stop monitors, supervisors...), last registered first.
     on_shutdown: list = field(default_factory=list)
 
@@ -61,9 +64,11 @@ def services() -> Services:
 
 
 def create_app(*, data_dir: Path | str, token: str, ui_dist: Path | None = None,
-               testing: bool = False, gpu_provider: str | None = None) -> Flask:
+               testing: bool = False, gpu_provider: str | None = None, server_mode: bool = False,
+               allowed_hosts=()) -> Flask:
     """Build the app. `gpu_provider`: None (NVML), "none", or "recorded:<json file>" (see system/gpu.py);
-    the LORA_WORKBENCH_GPU_PROVIDER environment variable sets it when the argument is None."""
+    the LORA_WORKBENCH_GPU_PROVIDER environment variable sets it when the argument is None.
+    `server_mode`/`allowed_hosts`: launcher.py --listen / --allowed-host (server/security.py)."""
     import os
 
     from . import api, jsonsafe, security, ui
@@ -90,7 +95,7 @@ def create_app(*, data_dir: Path | str, token: str, ui_dist: Path | None = None,
     )
     # UTF-8 as is, keys in the order built; a lone surrogate in a stored row is written as U+FFFD.
     app.json = jsonsafe.JSONProvider(app)
-    svc = Services(layout=layout, store=store, bus=bus, jobs=jobs, token=token)
+    svc = Services(layout=layout, store=store, bus=bus, jobs=jobs, token=token, server_mode=server_mode)
     app.extensions["workbench"] = svc
     # Before any request or job: finish what a crash left half done (datasets/recovery.py).
     from .datasets import recovery
@@ -107,7 +112,7 @@ def create_app(*, data_dir: Path | str, token: str, ui_dist: Path | None = None,
     app.teardown_request(lambda _exc: store.release())
 
     register_error_handlers(app)
-    security.install(app)
+    security.install(app, server_mode=server_mode, allowed_hosts=allowed_hosts)
     api.register(app)
     ui.register(app)
     return app

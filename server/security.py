@@ -8,6 +8,10 @@
 - Requests whose Host is not a loopback name are refused: a web page on another site cannot
   rebind its DNS name to 127.0.0.1 and talk to us. Cross-site Origins are refused likewise, and a
   request that carries the secret only in the cookie must come from our own origin (not `null`).
+- Server mode (`launcher.py --listen ADDR`): the host names given with `--allowed-host` (and the
+  listen address itself) are accepted besides loopback; every other Host is still refused. The
+  login page posts the secret to /auth/login, which sets the cookie; wrong secrets are rate-limited
+  per client address (server/login_limit.py). The secret must be at least MIN_SERVER_SECRET long.
 """
 
 from __future__ import annotations
@@ -19,11 +23,15 @@ from urllib.parse import urlencode, urlsplit
 from flask import Flask, current_app, redirect, request
 
 from .errors import error_response
+from .login_limit import AttemptLimiter
 
 TOKEN_HEADER = "X-Workbench-Token"
 TOKEN_COOKIE = "lw_token"
 PROTECTED_PREFIXES = ("/api/", "/media/", "/ws")
 LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1", "[::1]"}
+AUTH_PREFIX = "/auth/"
+# 32 characters of token_urlsafe carry 192 bits: out of reach of any guessing, rate-limited or not.
+MIN_SERVER_SECRET = 32
 
 
 def new_token() -> str:
@@ -39,6 +47,76 @@ def _host_name(host: str) -> str:
 
 def is_loopback_host(host: str) -> bool:
     return _host_name(host) in LOOPBACK_HOSTS
+
+
+def host_name(name: str) -> str:
+    """How an --allowed-host is compared: lower case, without a port; an IPv6 address in brackets."""
+    name = (name or "").strip().lower()
+    if name.count(":") > 1 and not name.startswith("["):
+        return f"[{name}]"
+    return _host_name(name)
+
+
+def is_allowed_host(host: str) -> bool:
+    return is_loopback_host(host) or _host_name(host) in current_app.config.get("WORKBENCH_ALLOWED_HOSTS", ())
+
+
+def server_secret_problem(token: str) -> str | None:
+    """Why `token` cannot guard a server reachable from the network, or None when it can."""
+    if len(token or "") < MIN_SERVER_SECRET:
+        return (f"In server mode the launch secret must be at least {MIN_SERVER_SECRET} characters long "
+                "(leave --token and LORA_WORKBENCH_TOKEN out for a random one).")
+    return None
+
+
+def client_address() -> str:
+    """The address a rate limit counts against. Behind a reverse proxy on this machine every request
+    comes from loopback: the proxy's X-Forwarded-For then names the client, and its LAST entry is the
+    one the proxy added itself (a client can only prepend made-up ones)."""
+    remote = request.remote_addr or ""
+    forwarded = request.headers.get("X-Forwarded-For")
+    if forwarded and (remote.startswith("127.") or remote == "::1"):
+        last = forwarded.split(",")[-1].strip()
+        if last:
+            return last
+    return remote
+
+
+def _limiter() -> AttemptLimiter | None:
+    return current_app.extensions.get("workbench_login_limit")
+
+
+def attempt(token: str | None):
+    """Check a presented secret: None when it is right, else the error response (401, or 429 while
+    this address is locked out). Wrong secrets count against the address in server mode."""
+    limiter = _limiter()
+    address = client_address()
+    if limiter is not None and token:
+        wait = limiter.retry_after(address)
+        if wait is not None:
+            body, status = error_response("too_many_attempts",
+                                          f"Too many wrong launch secrets from this address; try again in {wait} s.",
+                                          429, details={"retry_after": wait})
+            body.headers["Retry-After"] = str(wait)
+            return body, status
+    if token_ok(token):
+        return None
+    if limiter is not None and token:
+        limiter.failed(address, token)
+    if not token:
+        return error_response(
+            "unauthorized",
+            "Missing or wrong launch secret. Open the address the launcher printed (it contains ?token=...).",
+            401,
+        )
+    return error_response("unauthorized", "Wrong launch secret.", 401)
+
+
+def set_secret_cookie(resp, token: str):
+    # Secure when the browser reached us over https (a TLS proxy that keeps the scheme), so the cookie
+    # is never sent back in clear.
+    resp.set_cookie(TOKEN_COOKIE, token, httponly=True, samesite="Strict", path="/", secure=request.is_secure)
+    return resp
 
 
 def presented_token() -> str | None:
@@ -61,23 +139,32 @@ def token_ok(token: str | None) -> bool:
     return hmac.compare_digest(str(token).encode("utf-8", "surrogatepass"), expected.encode("utf-8"))
 
 
-def install(app: Flask) -> None:
+def install(app: Flask, *, server_mode: bool = False, allowed_hosts=()) -> None:
+    app.config["WORKBENCH_SERVER_MODE"] = server_mode
+    app.config["WORKBENCH_ALLOWED_HOSTS"] = frozenset(host_name(h) for h in allowed_hosts if host_name(h))
+    if server_mode:
+        app.extensions["workbench_login_limit"] = AttemptLimiter()
+
     @app.before_request
     def _guard():
-        if not is_loopback_host(request.host):
+        if not is_allowed_host(request.host):
             return error_response("bad_host", "Requests must be addressed to 127.0.0.1 or localhost.", 403)
         origin = request.headers.get("Origin")
-        if origin and origin != "null" and not is_loopback_host(urlsplit(origin).netloc):
+        if origin and origin != "null" and not is_allowed_host(urlsplit(origin).netloc):
             return error_response("bad_origin", "Cross-site requests are not allowed.", 403)
 
         path = request.path
+        if path.startswith(AUTH_PREFIX):
+            # The login form's own route (server/api/auth.py) checks the secret and the rate limit;
+            # like every other request it must come from our own origin.
+            if origin and (origin == "null" or urlsplit(origin).netloc.lower() != (request.host or "").lower()):
+                return error_response("bad_origin", "Cross-origin requests are not allowed.", 403)
+            return None
         protected = path == "/ws" or path.startswith(PROTECTED_PREFIXES)
-        if protected and not token_ok(presented_token()):
-            return error_response(
-                "unauthorized",
-                "Missing or wrong launch secret. Open the address the launcher printed (it contains ?token=...).",
-                401,
-            )
+        if protected:
+            refused = attempt(presented_token())
+            if refused is not None:
+                return refused
         # Cookies are per host, not per port: a page served by another local program (127.0.0.1:8080)
         # is "same-site" and its requests and websockets carry our cookie. Riding on the cookie alone,
         # only our own origin is accepted (the UI, and the Vite dev proxy, which keeps the Host header).
@@ -88,11 +175,11 @@ def install(app: Flask) -> None:
             return error_response("bad_origin", "Cross-origin requests are not allowed.", 403)
         # Opening the secret URL stores the secret in a cookie and drops it from the address bar.
         if not protected and request.method == "GET" and "token" in request.args:
-            if not token_ok(request.args.get("token")):
-                return error_response("unauthorized", "Wrong launch secret.", 401)
+            refused = attempt(request.args.get("token"))
+            if refused is not None:
+                return refused
             query = urlencode([(k, v) for k, v in request.args.items(multi=True) if k != "token"])
             # "//host/..." would be a link to another site: always stay on this server.
             resp = redirect("/" + path.lstrip("/\\") + ("?" + query if query else ""))
-            resp.set_cookie(TOKEN_COOKIE, request.args["token"], httponly=True, samesite="Strict", path="/")
-            return resp
+            return set_secret_cookie(resp, request.args["token"])
         return None

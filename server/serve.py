@@ -1,4 +1,4 @@
-"""Runs a Flask app on 127.0.0.1 in a background thread with werkzeug's threaded server.
+"""Runs a Flask app on 127.0.0.1 (or the --listen address) in a background thread with werkzeug's threaded server.
 
 The port is chosen by binding to port 0 unless one is given; `shutdown()` stops serving and
 joins the thread, so closing the window leaves nothing behind.
@@ -17,7 +17,7 @@ HOST = "127.0.0.1"
 class ServerThread(threading.Thread):
     def __init__(self, app, port: int = 0, host: str = HOST):
         super().__init__(name="http-server", daemon=True)
-        # Only loopback: the API is a local control surface, never a network service.
+        # Loopback unless the launcher's --listen says otherwise (server mode, server/security.py).
         self._server = make_server(host, port, app, threaded=True)
         self.host = host
         self.port = self._server.server_port
@@ -25,7 +25,8 @@ class ServerThread(threading.Thread):
 
     @property
     def base_url(self) -> str:
-        return f"http://{self.host}:{self.port}"
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
 
     def run(self) -> None:
         self._server.serve_forever(poll_interval=0.2)

@@ -6,7 +6,7 @@ from flask import Flask
 
 
 def register(app: Flask) -> None:
-    from . import app_control, datasets, health, jobs, media, models, runtime, settings, system, tagging, tasks, ws
+    from . import app_control, auth, datasets, health, jobs, media, models, runtime, settings, system, tagging, tasks, ws
 
     for module in (health, settings, jobs, app_control, system):
         app.register_blueprint(module.bp, url_prefix="/api")
@@ -16,4 +16,5 @@ def register(app: Flask) -> None:
     app.register_blueprint(tasks.bp, url_prefix="/api")
     app.register_blueprint(models.bp, url_prefix="/api")
     app.register_blueprint(runtime.bp, url_prefix="/api")
+    app.register_blueprint(auth.bp, url_prefix="/auth")
     ws.register(app)

@@ -23,4 +23,5 @@ def health():
         "uptime_s": round(time.time() - svc.started_at, 3),
         "schema_version": svc.store.schema_version,
         "window": svc.window is not None,
+        "server_mode": svc.server_mode,
     }

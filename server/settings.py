@@ -260,3 +260,29 @@ SETTINGS.update({
     # A folder of wheels to install from instead of any index (offline machines): pip --no-index --find-links.
     "musubi_find_links": Setting("", _path_or_auto),
 })
+
+
+# --- Server mode: the folder browser (server/system/browse.py) --------------------------------------
+
+BROWSE_ROOTS_MAX = 20
+
+
+def _sv_browse_roots(value):
+    """Absolute folders the in-page folder browser may show; [] = the data folder and the user's home."""
+    if not isinstance(value, list) or len(value) > BROWSE_ROOTS_MAX or not all(isinstance(v, str) for v in value):
+        raise ValueError(f"must be a list of at most {BROWSE_ROOTS_MAX} folder paths")
+    out = []
+    for raw in value:
+        path = user_path(raw)
+        if not path:
+            continue
+        if not os.path.isabs(path):
+            raise ValueError(f"must hold absolute paths ('{raw}' is not)")
+        if path not in out:
+            out.append(path)
+    return out
+
+
+SETTINGS.update({
+    "browse_roots": Setting([], _sv_browse_roots),
+})

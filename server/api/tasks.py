@@ -13,6 +13,8 @@ from ..paths import safe_join
 from ..training import (catalog, cli_spec, commands, convert, local_files, outputs, planning, preflight, tasks,
                         user_presets)
 from ..training.task_types import PRESETS
+from .app_control import refuse_in_server_mode
+from .files import send_path
 
 bp = Blueprint("tasks", __name__)
 
@@ -207,11 +209,24 @@ def task_log_download(task_id: str):
 @bp.post("/tasks/<task_id>/open")
 def open_task_path(task_id: str):
     """{path: relative to the task folder ("" = the folder), reveal: bool} -> opened in the file manager."""
+    refuse_in_server_mode()
     svc = services()
     tasks.row(svc.store, task_id)
     body = json_body()
     path = local_files.open_task_path(svc.layout, task_id, body.get("path", ""), bool(body.get("reveal")))
     return {"opened": str(path)}
+
+
+@bp.get("/tasks/<task_id>/download")
+def download_task_path(task_id: str):
+    """?path= relative to the task folder: a file, or a folder as a zip (server mode's "open / reveal")."""
+    svc = services()
+    task = tasks.row(svc.store, task_id)
+    path = local_files.task_path(svc.layout, task_id, request.args.get("path", ""))
+    if not path.exists():
+        raise NotFound("No such file or folder in this task.", code="path_not_found")
+    name = None if path != tasks.paths(svc.layout, task_id).root else commands.output_name(task["name"])
+    return send_path(path, name=name)
 
 
 @bp.get("/tasks/<task_id>/files/<path:name>")

@@ -17,6 +17,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 URL_RE = re.compile(r"running at (http://127\.0\.0\.1:(\d+)/\?token=(\S+))")
+# Server mode (--listen ADDR): the secret is the one the test set (LORA_WORKBENCH_TOKEN), never printed.
+SERVER_RE = re.compile(r"\(server mode\) is listening on (\S+) port (\d+)")
 
 
 class LiveApp:
@@ -26,6 +28,7 @@ class LiveApp:
         if headless:
             args.append("--headless")
         self.output: list[str] = []
+        self.env = dict(env or {})
         self.proc = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                                      encoding="utf-8", env={**os.environ, **(env or {})})
         self._reader = threading.Thread(target=self._read, daemon=True)
@@ -45,6 +48,12 @@ class LiveApp:
                 if m:
                     self.url, self.port, self.token = m.group(1), int(m.group(2)), m.group(3)
                     self.base = f"http://127.0.0.1:{self.port}"
+                    return self
+                m = SERVER_RE.search(line)
+                if m:
+                    self.port, self.token = int(m.group(2)), self.env.get("LORA_WORKBENCH_TOKEN")
+                    self.base = f"http://{m.group(1)}:{self.port}"
+                    self.url = self.base + "/"
                     return self
             if self.proc.poll() is not None:
                 break

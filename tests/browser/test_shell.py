@@ -142,7 +142,12 @@ def test_page_without_secret_explains_what_to_do(browser, live):
     ctx = browser.new_context()
     pg = ctx.new_page()
     pg.goto(live.base + "/")
-    expect(pg.locator("[data-testid=auth-banner]")).to_be_visible()
+    # the login page explains where the secret is, and takes it instead of a ?token= address
+    expect(pg.locator("[data-testid=login-page]")).to_contain_text("?token=")
+    pg.fill("[data-testid=login-secret]", live.token)
+    pg.click("[data-testid=login-submit]")
+    expect(pg.locator("[data-testid=settings-page], [data-route]").first).to_be_visible()
+    expect(pg.locator("[data-testid=login-page]")).to_have_count(0)
     ctx.close()
 
 

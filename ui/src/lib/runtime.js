@@ -1,6 +1,7 @@
 // Helpers shared by the model library, trainer environment and first-run sections.
 import { api } from './api.js';
 import { t, hasKey, i18n } from './i18n/index.svelte.js';
+import { browseServer } from './filePicker.svelte.js';
 
 export const typeLabel = (id) => (hasKey(`training.types.${id}.label`) ? t(`training.types.${id}.label`) : id);
 export const roleLabel = (key) => (hasKey(`training.models.${key}.label`) ? t(`training.models.${key}.label`) : key);
@@ -19,13 +20,14 @@ export function problemAction(p) {
   return i18n.locale !== 'en' && hasKey(key) ? t(key) : p.action;
 }
 
-/** Path from the native file dialog; undefined when there is none (browser), null when cancelled. */
+/** Path from the native file dialog of the app window, or where there is none (a browser, server mode)
+ * from the server's folder browser; null when cancelled. */
 export async function pickPath(kind, initial = '') {
   try {
     const res = await api.post('/api/models/pick-file', { kind, initial }, { quiet: true });
     return res.path;
   } catch (e) {
-    if (e.code === 'no_native_dialog') return undefined;
+    if (e.code === 'no_native_dialog') return browseServer(kind === 'python' ? 'any' : kind, initial);
     throw e;
   }
 }

@@ -183,12 +183,3 @@ def test_trainer_environment_without_git(browser, tmp_path):
         assert not page.errors, page.errors
     finally:
         app.stop()
-
-
-def test_task_form_hides_browse_in_a_browser(page, live):
-    """The native "Browse…" buttons need the app window; a plain browser only gets the path fields."""
-    page.goto(live.base + "/#/tasks/new")
-    expect(page.locator("[data-testid=model-dit]")).to_be_visible()
-    page.wait_for_load_state("networkidle")
-    expect(page.locator("[data-testid^=model-browse-]")).to_have_count(0)
-    assert not page.errors, page.errors

@@ -148,7 +148,9 @@ def install(app: Flask, *, server_mode: bool = False, allowed_hosts=()) -> None:
     @app.before_request
     def _guard():
         if not is_allowed_host(request.host):
-            return error_response("bad_host", "Requests must be addressed to 127.0.0.1 or localhost.", 403)
+            hint = (f" To reach it as {_host_name(request.host)}, start it with --allowed-host {_host_name(request.host)}."
+                    if server_mode else "")
+            return error_response("bad_host", "Requests must be addressed to 127.0.0.1 or localhost." + hint, 403)
         origin = request.headers.get("Origin")
         if origin and origin != "null" and not is_allowed_host(urlsplit(origin).netloc):
             return error_response("bad_origin", "Cross-site requests are not allowed.", 403)

@@ -72,4 +72,13 @@ def test_browse_in_a_plain_browser_uses_the_folder_browser(page, live, model_roo
     page.goto(live.base + "/#/tasks/new")
     expect(page.locator("[data-testid=model-dit]")).to_be_visible()
     pick_model(page, model_root)
+    # a model from "this computer": uploaded in resumable chunks into the models folder, then chosen
+    blob = bytes(range(256)) * 4096 + b"tail"
+    local = model_root.parent / "from-laptop.safetensors"
+    local.write_bytes(blob)
+    page.click("[data-testid=model-browse-dit]")
+    page.set_input_files("[data-testid=fb-upload]", str(local))
+    dest = live.data_dir / "models" / "from-laptop.safetensors"
+    expect(page.locator("[data-testid=model-dit]")).to_have_value(str(dest))
+    assert dest.read_bytes() == blob
     assert not page.errors, page.errors

@@ -3,6 +3,7 @@
 // undo/redo state, and chunked uploads with progress.
 import { SvelteMap, SvelteSet } from 'svelte/reactivity';
 import { api, ApiError, tokenHeader } from './api.js';
+import { uploadResumable, cancelUpload } from './resumableUpload.js';
 import { errorText, pushError } from './errors.svelte.js';
 import { t, hasKey } from './i18n/index.svelte.js';
 
@@ -377,6 +378,26 @@ export async function filesFromDrop(dataTransfer) {
 
 const abortedError = () => new ApiError(0, 'aborted', t('ds.upload.aborted'));
 
+// One big file (a dataset zip, a long video) goes up in resumable chunks (lib/resumableUpload.js): a
+// dropped connection resumes where the server stands, and choosing the same file again after a failure
+// goes on from there. Cancelling drops it, as for any upload.
+const RESUMABLE_BYTES = 64 * 1024 * 1024;
+
+async function uploadOneBig(datasetId, file, state, slot, signal) {
+  const target = { purpose: 'dataset', dataset_id: datasetId, slot };
+  Object.assign(state, { total: file.size, files: 1, sent: 0, chunk: 1, chunks: 1 });
+  try {
+    const res = await uploadResumable(file, target, { onProgress: (sent) => (state.sent = sent), signal });
+    return res.job;
+  } catch (e) {
+    if (signal?.aborted) {
+      await cancelUpload(file, target);
+      throw abortedError();
+    }
+    throw e;
+  }
+}
+
 /** 16 hex digits: the upload id, chosen here so a cancel can discard even a first chunk whose answer never came. */
 function newUploadId() {
   const bytes = new Uint8Array(8);
@@ -421,6 +442,7 @@ function sendChunk(url, form, onProgress, signal) {
  *  chunk in flight, discards the chunks the server already has (nothing is imported) and rejects with
  *  an ApiError whose code is 'aborted'. */
 export async function uploadFiles(datasetId, entries, state, slot = 'media', signal = undefined) {
+  if (entries.length === 1 && entries[0].file.size > RESUMABLE_BYTES) return uploadOneBig(datasetId, entries[0].file, state, slot, signal);
   const chunks = [];
   let cur = [];
   let bytes = 0;

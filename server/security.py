@@ -69,13 +69,18 @@ def server_secret_problem(token: str) -> str | None:
     return None
 
 
+def _via_local_proxy() -> bool:
+    remote = request.remote_addr or ""
+    return remote.startswith("127.") or remote == "::1"
+
+
 def client_address() -> str:
     """The address a rate limit counts against. Behind a reverse proxy on this machine every request
     comes from loopback: the proxy's X-Forwarded-For then names the client, and its LAST entry is the
     one the proxy added itself (a client can only prepend made-up ones)."""
     remote = request.remote_addr or ""
     forwarded = request.headers.get("X-Forwarded-For")
-    if forwarded and (remote.startswith("127.") or remote == "::1"):
+    if forwarded and _via_local_proxy():
         last = forwarded.split(",")[-1].strip()
         if last:
             return last
@@ -113,9 +118,10 @@ def attempt(token: str | None):
 
 
 def set_secret_cookie(resp, token: str):
-    # Secure when the browser reached us over https (a TLS proxy that keeps the scheme), so the cookie
-    # is never sent back in clear.
-    resp.set_cookie(TOKEN_COOKIE, token, httponly=True, samesite="Strict", path="/", secure=request.is_secure)
+    # Secure when the browser reached us over https (directly, or through a TLS proxy on this machine
+    # that says so in X-Forwarded-Proto), so the cookie is never sent back in clear.
+    https = request.is_secure or (_via_local_proxy() and request.headers.get("X-Forwarded-Proto", "").lower() == "https")
+    resp.set_cookie(TOKEN_COOKIE, token, httponly=True, samesite="Strict", path="/", secure=https)
     return resp
 
 

@@ -37,9 +37,16 @@ def test_login_sets_a_strict_httponly_cookie_that_opens_the_api(remote):
     cookie = resp.headers["Set-Cookie"]
     assert cookie.startswith(f"{security.TOKEN_COOKIE}={SECRET};")
     assert "HttpOnly" in cookie and "SameSite=Strict" in cookie
+    assert "Secure" not in cookie  # plain http: a Secure cookie would never come back
     assert open_as(remote, "GET", "/api/settings").status_code == 200
     assert open_as(remote, "POST", "/auth/logout").status_code == 200
     assert open_as(remote, "GET", "/api/settings").status_code == 401
+    # behind a TLS proxy on this machine the cookie is Secure; a client's own claim of https is not trusted
+    via_proxy = open_as(remote, "POST", "/auth/login", json={"secret": SECRET}, addr="127.0.0.1",
+                        headers={"X-Forwarded-Proto": "https"})
+    assert "Secure" in via_proxy.headers["Set-Cookie"]
+    direct = open_as(remote, "POST", "/auth/login", json={"secret": SECRET}, headers={"X-Forwarded-Proto": "https"})
+    assert "Secure" not in direct.headers["Set-Cookie"]
 
 
 def test_login_refuses_wrong_missing_and_cross_site(remote):

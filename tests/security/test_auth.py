@@ -7,8 +7,9 @@ import pytest
 from tests.conftest import TOKEN
 
 PROTECTED = ("/api/", "/media/")
-# The only routes served without the secret: the built UI (no user data in it).
-PUBLIC_RULES = {"/", "/<path:path>", "/assets/<path:filename>"}
+# The only routes served without the secret: the built UI (no user data in it), and the login page's
+# routes (server/api/auth.py: they check the secret themselves, rate-limited; tests/servermode).
+PUBLIC_RULES = {"/", "/<path:path>", "/assets/<path:filename>", "/auth/login", "/auth/logout", "/auth/mode"}
 
 
 def test_every_route_is_protected_or_a_known_ui_route(app):

@@ -82,3 +82,30 @@ def test_browse_in_a_plain_browser_uses_the_folder_browser(page, live, model_roo
     expect(page.locator("[data-testid=model-dit]")).to_have_value(str(dest))
     assert dest.read_bytes() == blob
     assert not page.errors, page.errors
+
+
+def test_one_big_dataset_file_goes_up_in_resumable_chunks(page, live, tmp_path):
+    """A dataset zip over 64 MB is sent with the resumable protocol (several PUT chunks), then imported."""
+    import io
+    import os
+    import zipfile
+
+    from PIL import Image
+
+    ds = live.call("POST", "/api/datasets", {"type": "image", "name": "big"})["dataset"]
+    img = io.BytesIO()
+    Image.new("RGB", (40, 30), "red").save(img, "PNG")
+    archive = tmp_path / "big-set.zip"
+    with zipfile.ZipFile(archive, "w", compression=zipfile.ZIP_STORED) as zf:
+        zf.writestr("red.png", img.getvalue())
+        zf.writestr("red.txt", "a red square")
+        zf.writestr("padding.bin", os.urandom(66 * (1 << 20)))  # no media: skipped by the import
+    puts = []
+    page.on("request", lambda r: r.method == "PUT" and "/api/uploads/" in r.url and puts.append(r.headers.get("content-range")))
+    page.goto(live.base + f"/#/datasets/{ds['id']}")
+    page.set_input_files("[data-testid=file-input]", str(archive))
+    expect(page.locator("[data-testid=item-card]")).to_have_count(1, timeout=60_000)
+    assert len(puts) == 5 and puts[0].startswith("bytes 0-16777215/"), puts
+    assert (live.data_dir / "datasets" / ds["id"] / "media" / "red.txt").read_text() == "a red square"
+    assert not list((live.data_dir / "cache" / "resumable").iterdir())
+    assert not page.errors, page.errors

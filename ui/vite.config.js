@@ -14,6 +14,7 @@ export default defineConfig({
     proxy: {
       '/api': backend,
       '/media': backend,
+      '/auth': backend,
       '/ws': { target: backend.replace('http', 'ws'), ws: true },
     },
   },

@@ -77,7 +77,7 @@ def pick_file():
         directory = initial if os.path.isdir(initial) else os.path.dirname(initial)
     kind = body.get("kind", "model")
     if kind not in (*dialogs.KINDS, "folder"):
-        raise ValidationError("kind must be model, python or folder.", field="kind")
+        raise ValidationError("kind must be model, python, any or folder.", field="kind")
     import webview
 
     directory = directory if os.path.isdir(directory) else ""

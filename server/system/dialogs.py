@@ -15,14 +15,16 @@ ALL_POSIX = "All files (*)"
 
 
 def file_types(kind: str, platform: str | None = None) -> tuple[str, ...]:
-    """Filters for `window.create_file_dialog(..., file_types=...)`; kind is "model" or "python"."""
+    """Filters for `window.create_file_dialog(..., file_types=...)`; kind is "model", "python" or "any"."""
     windows = (platform or sys.platform) == "win32"
     everything = ALL_WINDOWS if windows else ALL_POSIX
     if kind == "model":
         return ("Safetensors (*.safetensors)", "PyTorch (*.pth;*.pt)", everything)
     if kind == "python":
         return ("Python (*.exe)", everything) if windows else (everything,)
+    if kind == "any":  # e.g. a dataset zip to import
+        return (everything,)
     raise KeyError(kind)
 
 
-KINDS = ("model", "python")
+KINDS = ("model", "python", "any")

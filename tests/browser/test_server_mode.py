@@ -33,6 +33,7 @@ def model_root(tmp_path):
     (root / "models").mkdir(parents=True)
     (root / "models" / "dit.safetensors").write_bytes(b"\0" * 64)
     (root / "models" / "notes.txt").write_text("n")
+    (root / "models" / "old").mkdir()
     return root
 
 
@@ -81,6 +82,16 @@ def test_browse_in_a_plain_browser_uses_the_folder_browser(page, live, model_roo
     dest = live.data_dir / "models" / "from-laptop.safetensors"
     expect(page.locator("[data-testid=model-dit]")).to_have_value(str(dest))
     assert dest.read_bytes() == blob
+    # the dataset import's "folder" path is picked the same way
+    ds = live.call("POST", "/api/datasets", {"type": "image", "name": "pick"})["dataset"]
+    page.goto(live.base + f"/#/datasets/{ds['id']}")
+    page.click("[data-testid=import-open]")
+    page.click("[data-testid=import-browse]")
+    fb = page.locator("[data-testid=file-browser]")
+    fb.locator("[data-testid=fb-entry][data-name=models]").click()
+    expect(fb.locator("[data-testid=fb-entry]")).to_have_count(1)  # folders only: sub-folders, no files
+    page.click("[data-testid=fb-choose]")
+    expect(page.locator("[data-testid=import-path]")).to_have_value(str(model_root / "models"))
     assert not page.errors, page.errors
 
 

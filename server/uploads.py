@@ -17,7 +17,6 @@ Unfinished uploads older than STALE_S are removed when a new one starts.
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 import threading
@@ -25,9 +24,9 @@ import time
 import uuid
 from pathlib import Path
 
+from .datasets.media_types import sanitize_filename, split_name
 from .errors import ApiError, Conflict, NotFound, ValidationError
 from .fileio import atomic_write_text, replace
-from .datasets.media_types import sanitize_filename, split_name
 from .system.browse import MODEL_SUFFIXES
 
 PURPOSES = ("model", "dataset")

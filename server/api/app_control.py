@@ -45,7 +45,7 @@ def refuse_in_server_mode() -> None:
                        code="no_desktop", status=409)
 
 
-def _app_folder(which) -> object:
+def _app_folder(which):
     folders = _app_folders()
     if not isinstance(which, str) or which not in folders:
         raise ApiError(f"Unknown folder '{which}'.", code="unknown_folder", status=422,

@@ -114,6 +114,9 @@ def main(argv=None) -> int:
         # a random one is (they need it to log in) and goes only to this console in full.
         print(f"LoRA Workbench {__version__} (server mode) is listening on {host} port {server.port}: "
               f"open http://<this machine>:{server.port}/ and log in with the launch secret.", flush=True)
+        if _wildcard(host) and not args.allowed_host:
+            print("Only loopback names are accepted as Host: add --allowed-host with the address or name browsers "
+                  "use to reach this machine (e.g. its IP, or a provider's proxy host name).", flush=True)
         if given:
             print(f"Launch secret: the one set by --token / LORA_WORKBENCH_TOKEN ({token[:4]}…).", flush=True)
         else:

@@ -14,6 +14,7 @@ from typing import Any, Callable
 
 from .errors import ValidationError
 from .paths import user_path
+from .runtime.driver import CHOICES as TORCH_BUILDS
 
 LANGUAGES = ("zh-CN", "en")
 THEMES = ("light", "dark", "system")
@@ -248,10 +249,11 @@ SETTINGS.update({
     "musubi_repo_url": Setting("https://github.com/kohya-ss/musubi-tuner.git", _rt_repo_url),
     # Setup / update without git download this zip; {commit} is replaced by the pinned commit.
     "musubi_archive_url": Setting("https://github.com/kohya-ss/musubi-tuner/archive/{commit}.zip", _rt_archive_url),
-    # torch build for setup: "auto" follows the NVIDIA driver (server/runtime/driver.py).
-    "musubi_cuda_extra": Setting("auto", _choice("auto", "cu124", "cu128", "cu130")),
+    # torch build for setup: "auto" follows the NVIDIA driver, "cpu" is the CPU-only build (server/runtime/driver.py).
+    "musubi_cuda_extra": Setting("auto", _choice(*TORCH_BUILDS)),
     # Where setup takes torch from: "pytorch" = the PyTorch index below for the chosen CUDA build; "pypi" = the
-    # plain package index (the PyPI mirror below, or pip's own configuration), whose torch is a CUDA build too.
+    # plain package index (the PyPI mirror below, or pip's own configuration): CPU-only on Windows, where PyPI has
+    # no CUDA builds of torch (driver.torch_build says so on the Settings page).
     "musubi_torch_source": Setting("pytorch", _choice("pytorch", "pypi")),
     # torch wheels come from <this>/<cuXXX>; musubi's pyproject names these indexes for uv only, pip needs them.
     "musubi_torch_index_url": Setting("https://download.pytorch.org/whl", _rt_url_or_empty),

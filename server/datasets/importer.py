@@ -450,7 +450,7 @@ class ImportRun:
         self.contents = Contents(self.dirs.media)
 
     def run(self) -> dict:
-        self.ctx.progress(0, self.total, "Importing", force=True)
+        self.ctx.progress(0, self.total, force=True, message_code="import_start")
         also = self.dirs.control if self.ds["type"] == "image_control" else None
         with naming.Claimer(self.dirs.media, by_stem=True, also=also) as media_names, \
                 naming.Claimer(self.dirs.control, by_stem=False) as control_names:
@@ -478,7 +478,7 @@ class ImportRun:
         except OSError as exc:
             self.report.skip(e, "unreadable", f"Could not read or copy the file ({exc.strerror or exc}).")
         self.done += 1
-        self.ctx.progress(self.done, self.total, e.path)
+        self.ctx.progress(self.done, self.total, message_code="import_file", params={"file": e.path})
 
     def _target(self, e: Entry, cap: Entry | None, claimer: naming.Claimer) -> None:
         clean = sanitize_filename(e.name)

@@ -175,7 +175,7 @@ def generate_all(svc, dataset_id: str, ctx) -> dict:
     broken: list[dict] = []
     seen: set[tuple[str, str]] = set()
     done = 0
-    ctx.progress(0, 0, "Generating thumbnails", force=True)
+    ctx.progress(0, 0, force=True, message_code="thumbnails")
     work = _work_list(svc, dataset_id)
     pool = _executor(_stale(dirs, work))
     try:
@@ -203,7 +203,7 @@ def generate_all(svc, dataset_id: str, ctx) -> dict:
                     if slot == "media":
                         items.mark_broken(svc, dataset_id, name, error)
                         svc.bus.publish(t, "item_broken", {"name": name, "error": error})
-                ctx.progress(done, total, "Generating thumbnails")
+                ctx.progress(done, total, message_code="thumbnails")
                 svc.bus.publish(t, "thumbnails", {"done": done, "total": total})
             work = _work_list(svc, dataset_id)
     finally:

@@ -1,7 +1,8 @@
 """Background jobs: long work (imports, thumbnails, tagging, caching) off the request threads.
 
 A job is a function `fn(ctx)` submitted with a kind and a title. It reports progress through
-`ctx.progress(done, total, message)` and checks `ctx.cancelled` (or calls `ctx.check()`, which
+`ctx.progress(done, total, message_code=..., params=...)` (a message code of jobs/messages.py, which the UI
+translates; the English text is kept as `message`) and checks `ctx.cancelled` (or calls `ctx.check()`, which
 raises JobCancelled) at safe points. Every change is written to the `jobs` table and published
 on the topics `job:<id>` and `jobs`, so the UI can follow one job or all of them.
 
@@ -21,6 +22,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable
 
 from ..errors import Conflict, NotFound
+from . import messages
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +56,8 @@ class JobContext:
         self.done = 0
         self.total = 0
         self.message = ""
+        self.message_code: str | None = None
+        self.message_params: dict | None = None
 
     @property
     def cancelled(self) -> bool:
@@ -64,17 +68,27 @@ class JobContext:
             raise JobCancelled()
 
     def progress(self, done: int | None = None, total: int | None = None, message: str | None = None,
-                 force: bool = False) -> None:
+                 force: bool = False, *, message_code: str | None = None, params: dict | None = None) -> None:
+        """`message_code` (jobs/messages.py) with `params` says what the job is doing in a form the UI
+        translates; a bare `message` (no code) is shown as it is."""
         if done is not None:
             self.done = done
         if total is not None:
             self.total = total
-        if message is not None:
-            self.message = message
+        if message_code is not None:
+            self.message = messages.text(message_code, params)
+            self.message_code, self.message_params = message_code, dict(params or {})
+        elif message is not None:
+            self.message, self.message_code, self.message_params = message, None, None
         now = time.monotonic()
         if force or now - self._last_emit >= self.MIN_INTERVAL or (self.total and self.done >= self.total):
             self._last_emit = now
-            self._manager._update(self.id, done=self.done, total=self.total, message=self.message)
+            self._manager._update(self.id, done=self.done, total=self.total, **self.message_fields())
+
+    def message_fields(self) -> dict:
+        """The message columns of the job row."""
+        return {"message": self.message, "message_code": self.message_code,
+                "message_params": json.dumps(self.message_params) if self.message_params is not None else None}
 
     def event(self, type: str, data: Any = None) -> None:
         """Publish a job-specific event (e.g. one item finished) on `job:<id>`."""
@@ -94,10 +108,9 @@ class JobManager:
         db = self.store.db
         with db.conn:
             db.execute(
-                "UPDATE jobs SET status = 'interrupted', finished_at = ?, "
-                "message = 'The app stopped while this job was running.' "
-                "WHERE status IN ('queued', 'running')",
-                [time.time()],
+                "UPDATE jobs SET status = 'interrupted', finished_at = ?, message = ?, message_code = 'interrupted', "
+                "message_params = NULL WHERE status IN ('queued', 'running')",
+                [time.time(), messages.text("interrupted")],
             )
 
     def submit(self, kind: str, title: str, fn: Callable[[JobContext], Any], *, params: dict | None = None,
@@ -114,7 +127,8 @@ class JobManager:
         job_id = uuid.uuid4().hex[:12]
         row = {
             "id": job_id, "kind": kind, "title": title, "status": "queued", "done": 0, "total": 0,
-            "message": "", "error": None, "result": None, "params": json.dumps(params or {}),
+            "message": "", "message_code": None, "message_params": None,
+            "error": None, "result": None, "params": json.dumps(params or {}),
             "owner": owner, "created_at": time.time(), "started_at": None, "finished_at": None,
         }
         self.store.db["jobs"].insert(row)
@@ -137,14 +151,14 @@ class JobManager:
         except JobFailed as exc:
             self._finish(ctx.id, "failed", error=f"{type(exc).__name__}: {exc}", done=ctx.done, total=ctx.total,
                          result=json.dumps(exc.result, default=str) if exc.result is not None else None,
-                         message=ctx.message)
+                         **ctx.message_fields())
         except Exception as exc:  # noqa: BLE001 - a job's failure is data for the user, not a crash
             log.error("Job %s failed:\n%s", ctx.id, traceback.format_exc())
             self._finish(ctx.id, "failed", error=f"{type(exc).__name__}: {exc}", done=ctx.done, total=ctx.total)
         else:
             status = "cancelled" if ctx.cancelled else "done"
             self._finish(ctx.id, status, result=json.dumps(result, default=str) if result is not None else None,
-                         done=ctx.done, total=ctx.total, message=ctx.message)
+                         done=ctx.done, total=ctx.total, **ctx.message_fields())
         finally:
             with self._lock:
                 self._contexts.pop(ctx.id, None)
@@ -224,7 +238,7 @@ class JobManager:
 
 
 def _decode(row: dict) -> dict:
-    for key in ("params", "result"):
+    for key in ("params", "result", "message_params"):
         if row.get(key):
             try:
                 row[key] = json.loads(row[key])

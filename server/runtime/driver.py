@@ -9,6 +9,12 @@ also the first with RTX 50 "Blackwell" kernels), cu130 only when the driver supp
 not possible (never: 13.0 >= 12.8) or the user picks it, cu124 for drivers between 12.4 and 12.8.
 RTX 50-series cards have no kernels in cu124 builds.
 
+Without a usable driver (no NVIDIA GPU yet, or a driver below CUDA 12.4) "auto" still installs: cu128, for a
+GPU or driver update that comes later, and `torch_build` says so; "cpu" installs the CPU-only build (about
+200 MB instead of about 3 GB), with which musubi-tuner cannot train. `torch_build` is the one place that
+says which build setup installs and what that means on this machine; the Settings page states it before
+the user clicks and setup installs exactly that.
+
 `LORA_WORKBENCH_NVIDIA_DRIVER="<driver>/<cuda>"` (e.g. "570.86/12.8") stands in for NVML in tests
 and demos, like LORA_WORKBENCH_GPU_PROVIDER does for the monitor.
 """
@@ -17,9 +23,12 @@ from __future__ import annotations
 
 import os
 import re
+import sys
 
 EXTRAS = (("cu130", (13, 0)), ("cu128", (12, 8)), ("cu124", (12, 4)))
 MIN_DRIVER_HINT = {"cu124": "550", "cu128": "570", "cu130": "580"}
+CHOICES = ("auto", "cu124", "cu128", "cu130", "cpu")   # setting musubi_cuda_extra
+LATER_GPU_EXTRA = "cu128"   # auto without a usable driver: runs on any driver 570+ and has RTX 50 kernels
 BLACKWELL = re.compile(r"RTX\s*50\d\d|RTX PRO \d+ Blackwell|\bB[12]00\b|GB[12]0\d", re.I)
 
 
@@ -82,3 +91,45 @@ def choose_extra(cuda: str | None, gpu_names: list[str] | None = None) -> str | 
 def extra_cuda(extra: str) -> str:
     need = dict(EXTRAS)[extra]
     return f"{need[0]}.{need[1]}"
+
+
+def torch_build(choice: str, dr: dict, source: str = "pytorch", platform: str = sys.platform) -> dict:
+    """Which PyTorch build setup installs for the torch-build setting `choice` and the torch source, and what it
+    means on this machine (driver info `dr` from read_driver):
+
+      extra       the build: cu124 / cu128 / cu130 (also musubi's pip extra) or cpu
+      reason      why this one: driver (auto, matches the driver), no_gpu / driver_too_old (auto without a
+                  usable driver: LATER_GPU_EXTRA), chosen (the user's pick)
+      kind        what pip will really install: cuda, cpu, or pypi (the package index's own default build)
+      cuda        the CUDA version of a cuda build
+      means       what it means, a code the UI states: gpu (trains on this GPU), later_gpu (no NVIDIA GPU
+                  now: trains once one is installed with min_driver+), driver_update (this driver is too
+                  old for it), cpu_only (cannot train), pypi_windows_cpu (PyPI has only CPU builds for
+                  Windows), pypi_default (PyPI's default build, a CUDA one on Linux)
+      min_driver  the NVIDIA driver a cuda build needs
+    """
+    if choice == "auto":
+        extra = choose_extra(dr.get("cuda"), dr.get("gpus"))
+        reason = "driver"
+        if extra is None:
+            extra, reason = LATER_GPU_EXTRA, ("driver_too_old" if dr.get("available") else "no_gpu")
+    elif choice in CHOICES:
+        extra, reason = choice, "chosen"
+    else:
+        raise ValueError(f"unknown torch build {choice!r}")
+    build = {"extra": extra, "reason": reason, "source": source, "kind": "cuda", "cuda": None,
+             "min_driver": MIN_DRIVER_HINT.get(extra)}
+    if source == "pypi":
+        # pip takes torch from the package index, which has no cuXXX builds: on Windows it has the
+        # CPU-only build only; on Linux its default build is a CUDA one of its own choosing.
+        windows = platform == "win32"
+        return {**build, "kind": "cpu" if windows else "pypi", "min_driver": None,
+                "means": "pypi_windows_cpu" if windows else "pypi_default"}
+    if extra == "cpu":
+        return {**build, "kind": "cpu", "means": "cpu_only"}
+    build["cuda"] = extra_cuda(extra)
+    if not dr.get("available"):
+        return {**build, "means": "later_gpu"}
+    if extra not in supported_extras(dr.get("cuda")):
+        return {**build, "means": "driver_update"}
+    return {**build, "means": "gpu"}

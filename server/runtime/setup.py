@@ -15,7 +15,8 @@
           unpacked copy when git is installed later, since it has no .git to fetch into.
 - repair: build the environment again.
 Building the environment: `python -m venv` into `<musubi>/.venv.new-<rand>` with a system Python
-3.10-3.12, `pip install torch torchvision` from the PyTorch index for the chosen CUDA build (pip does
+3.10-3.12, `pip install torch torchvision` from the PyTorch index for the chosen build (cuXXX, or cpu; which
+one "auto" means, also without an NVIDIA GPU, is driver.torch_build) (pip does
 not read the uv-only indexes in musubi's pyproject) or, with setting `musubi_torch_source` = pypi, from
 the plain package index, `pip install -e <musubi>[cuXXX]`, the optimizer packages, accelerate if it
 is still missing, a probe; only then the new venv replaces `.venv`. The old one is deleted if this app
@@ -39,7 +40,7 @@ from pathlib import Path
 
 from .. import fileio
 from ..errors import ApiError, Conflict, ValidationError
-from ..jobs import JobCancelled
+from ..jobs import JobCancelled, messages
 from ..training import musubi_env
 from . import archive, detect, procs, pythons
 from . import probe as probe_mod
@@ -85,9 +86,7 @@ def plan(store, provider, body: dict) -> Options:
         raise ValidationError("action must be setup, update or repair.", field="action")
     if detect.active_setup_job(store):
         raise Conflict("A setup job is already running.", code="setup_running")
-    busy = store.db.execute("SELECT COUNT(*) FROM tasks WHERE status IN ('running', 'stopping')").fetchone()[0] \
-        if "tasks" in store.db.table_names() else 0
-    if busy:
+    if detect.training_running(store):
         raise Conflict("A training task is running with this environment; stop it first.", code="training_running")
     env = musubi_env.from_store(store)
     d = env.musubi_dir
@@ -96,19 +95,11 @@ def plan(store, provider, body: dict) -> Options:
     from . import driver as drv
 
     choice = body.get("extra") or detect.setting(store, "musubi_cuda_extra") or "auto"
-    if choice == "auto":
-        dr = drv.read_driver(provider)
-        extra = drv.choose_extra(dr["cuda"], dr["gpus"])
-        if extra is None and body.get("allow_no_gpu"):
-            extra = "cu128"
-        if extra is None:
-            raise ApiError("No NVIDIA driver supporting CUDA 12.4+ was found, so the torch build cannot be chosen. "
-                           "Update the driver, or pick the build (cu124 / cu128 / cu130) yourself.",
-                           code="no_cuda_driver", status=422)
-    elif choice in ("cu124", "cu128", "cu130"):
-        extra = choice
-    else:
-        raise ValidationError("extra must be auto, cu124, cu128 or cu130.", field="extra")
+    if choice not in drv.CHOICES:
+        raise ValidationError("extra must be auto, cu124, cu128, cu130 or cpu.", field="extra")
+    # the build the Settings page states (driver.torch_build): without a usable driver, auto installs the
+    # build for a GPU added later
+    extra = drv.torch_build(choice, drv.read_driver(provider))["extra"]
     if body.get("base_python") and (not isinstance(body["base_python"], str) or "\x00" in body["base_python"]):
         raise ValidationError("base_python must be the path of a Python interpreter.", field="base_python")
     found = pythons.find(extra=[body["base_python"]] if body.get("base_python") else ())
@@ -176,11 +167,13 @@ class Runner:
         self._log.flush()
         self.ctx.event("log", {"text": text})
 
-    def begin(self, message: str) -> None:
+    def begin(self, step: str) -> None:
+        """Start the step `step` (a message code of server/jobs/messages.py, which the UI translates)."""
         self.step += 1
         self.ctx.check()
-        self.ctx.progress(self.step - 1, len(self.opts.steps), message, force=True)
-        self.write(f"\n\x1b[1m==> [{self.step}/{len(self.opts.steps)}] {message}\x1b[0m\n")
+        params = {"build": self.opts.extra} if step == "rt_torch" else {}
+        self.ctx.progress(self.step - 1, len(self.opts.steps), force=True, message_code=step, params=params)
+        self.write(f"\n\x1b[1m==> [{self.step}/{len(self.opts.steps)}] {messages.text(step, params)}\x1b[0m\n")
 
     def run(self, argv: list[str], cwd=None, what: str = "") -> None:
         self.write("$ " + " ".join(_quote(a) for a in argv) + "\n")
@@ -200,14 +193,14 @@ def _quote(a: str) -> str:
 
 
 def steps_for(action: str, method: str = "git") -> list[str]:
-    venv = ["Create the Python environment", "Install PyTorch", "Install musubi-tuner", "Check the environment",
-            "Put the new environment in place"]
+    """The steps of `action`, as message codes (server/jobs/messages.py)."""
+    venv = ["rt_venv", "rt_torch", "rt_musubi", "rt_probe", "rt_swap"]
     if action in ("setup", "update") and method == "archive":
-        return ["Download musubi-tuner", "Unpack it", "Move it into place", *venv]
+        return ["rt_download", "rt_unpack", "rt_move", *venv]
     if action == "setup":
-        return ["Download musubi-tuner", "Switch to the checked version", "Move it into place", *venv]
+        return ["rt_download", "rt_checkout", "rt_move", *venv]
     if action == "update":
-        return ["Fetch musubi-tuner", "Switch to the checked version", *venv]
+        return ["rt_fetch", "rt_checkout", *venv]
     return venv
 
 
@@ -222,7 +215,7 @@ def run_job(ctx, opts: Options, layout, store) -> dict:
     try:
         result = _run(r, opts)
         r.write("\n\x1b[32mDone.\x1b[0m\n")
-        ctx.progress(len(opts.steps), len(opts.steps), "Done", force=True)
+        ctx.progress(len(opts.steps), len(opts.steps), force=True, message_code="done")
         return {**result, "log": str(log_path)}
     except JobCancelled:
         r.write("\n\x1b[33mCancelled.\x1b[0m\n")
@@ -249,7 +242,7 @@ def _stamp() -> str:
 def _swap_in(r: Runner, fresh: Path, d: Path) -> Path | None:
     """Put the fresh copy at `d`. An existing non-empty folder is moved aside, never deleted;
     returns where it went."""
-    r.begin("Move it into place")
+    r.begin("rt_move")
     moved_aside = None
     if d.exists() and any(d.iterdir()):
         moved_aside = d.with_name(f"{d.name}.old-{_stamp()}")
@@ -271,9 +264,9 @@ def _run(r: Runner, o: Options) -> dict:
         d.parent.mkdir(parents=True, exist_ok=True)
         tmp = d.parent / f".{d.name}.download-{uuid.uuid4().hex[:6]}"
         r.cleanup.append(tmp)
-        r.begin("Download musubi-tuner")
+        r.begin("rt_download")
         r.run([o.git, "clone", "--progress", o.repo_url, str(tmp)], what="git clone")
-        r.begin("Switch to the checked version")
+        r.begin("rt_checkout")
         r.run([o.git, "-C", str(tmp), "-c", "advice.detachedHead=false", "checkout", "--detach", o.commit],
               what="git checkout")
         moved_aside = _swap_in(r, tmp, d)
@@ -285,9 +278,9 @@ def _run(r: Runner, o: Options) -> dict:
             o2.steps = steps_for("setup", o2.method)
             r.opts = o2
             return _run(r, o2)
-        r.begin("Fetch musubi-tuner")
+        r.begin("rt_fetch")
         r.run([o.git, "-C", str(d), "fetch", "--progress", o.repo_url], what="git fetch")
-        r.begin("Switch to the checked version")
+        r.begin("rt_checkout")
         r.run([o.git, "-C", str(d), "-c", "advice.detachedHead=false", "checkout", "--detach", o.commit],
               what="git checkout")
     probe = _build_venv(r, o)
@@ -309,11 +302,11 @@ def _fetch_archive(r: Runner, o: Options) -> Path | None:
         r.ctx.check()
 
     try:
-        r.begin("Download musubi-tuner")
+        r.begin("rt_download")
         r.write(f"GET {o.archive_url}\n")
         size = archive.download(o.archive_url, zip_path, r.write, check)
         r.write(f"{size} bytes\n")
-        r.begin("Unpack it")
+        r.begin("rt_unpack")
         files = archive.extract(zip_path, tmp, check)
         r.write(f"{files} files unpacked\n")
         zip_path.unlink()
@@ -337,18 +330,20 @@ def _build_venv(r: Runner, o: Options) -> dict:
     new = d / f".venv.new-{uuid.uuid4().hex[:6]}"
     r.cleanup.append(new)
     py = detect.venv_python(new)
-    r.begin("Create the Python environment")
+    r.begin("rt_venv")
     r.run([o.base_python, "-m", "venv", str(new)], what="python -m venv")
     (new / MARKER).write_text("created by LoRA Workbench\n", encoding="utf-8")
-    r.begin("Install PyTorch")
+    r.begin("rt_torch")
     r.run([str(py), "-m", "pip", "install", "torch", "torchvision", *o.pip_source_args(torch=True)],
           what="pip install torch")
-    r.begin("Install musubi-tuner")
-    r.run([str(py), "-m", "pip", "install", "-e", f"{d}[{o.extra}]", *o.pip_source_args(torch=False)],
+    r.begin("rt_musubi")
+    # musubi's cuXXX extras only add torch and torchvision (installed above); the CPU build has no extra
+    target = str(d) if o.extra == "cpu" else f"{d}[{o.extra}]"
+    r.run([str(py), "-m", "pip", "install", "-e", target, *o.pip_source_args(torch=False)],
           cwd=str(d), what="pip install musubi-tuner")
     r.run([str(py), "-m", "pip", "install", *OPTIMIZER_PACKAGES, *o.pip_source_args(torch=False)],
           what="pip install optimizers")
-    r.begin("Check the environment")
+    r.begin("rt_probe")
     result = probe_mod.run(py)
     if result.get("ok") and not result.get("accelerate"):
         r.write("accelerate is missing; installing it\n")
@@ -364,7 +359,7 @@ def _build_venv(r: Runner, o: Options) -> dict:
         raise RuntimeError("PyTorch did not install.")
     if not result.get("musubi_tuner"):
         raise RuntimeError("musubi-tuner is not importable in the new environment.")
-    r.begin("Put the new environment in place")
+    r.begin("rt_swap")
     final = d / ".venv"
     if final.exists():
         if (final / MARKER).exists():

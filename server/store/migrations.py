@@ -176,8 +176,15 @@ def _m006_perf_name_index_and_dataset_stats(db: sqlite_utils.Database) -> None:
                "BEGIN DELETE FROM dataset_stats WHERE dataset_id = OLD.id; END")
 
 
+def _m007_job_message_code(db: sqlite_utils.Database) -> None:
+    """A job's progress message as a code + JSON parameters the UI translates (server/jobs/messages.py);
+    `message` keeps the English text."""
+    db["jobs"].add_column("message_code", str)
+    db["jobs"].add_column("message_params", str)
+
+
 MIGRATIONS = [_m001_initial, _m002_datasets, _m003_training, _m004_dataset_steps_and_trigger,
-              _m005_caption_journal, _m006_perf_name_index_and_dataset_stats]
+              _m005_caption_journal, _m006_perf_name_index_and_dataset_stats, _m007_job_message_code]
 
 
 def migrate(db: sqlite_utils.Database) -> int:

@@ -50,5 +50,6 @@ def trainer_dir_problems(musubi_dir: Path, *, enabled: bool | None = None) -> li
         "action": f"Choose a musubi-tuner folder with a path of at most {limit} characters (for example "
                   f"C:\\LoRA\\musubi-tuner), or turn on long paths (as administrator: set {VALUE} to 1 under "
                   f"HKLM\\{KEY}, or the group policy \"Enable Win32 long paths\") and restart.",
-        "length": length, "limit": limit,
+        "length": length, "limit": limit, "details": {"length": length, "limit": limit, "max": MAX_PATH},
+        "action_code": "long_paths_disabled",
     }]

@@ -17,7 +17,7 @@ from ..errors import ApiError, ValidationError
 from . import hub
 from ..jobs import JobCancelled
 from .base import Item, TaggingError
-from .job import stop_on_cancel
+from .job import progress_pct, stop_on_cancel
 from .media import sample_image
 from .registry import create
 
@@ -59,15 +59,16 @@ def start_test(svc, body: dict) -> dict:
         started = time.monotonic()
         try:
             with stop_on_cancel(ctx, backend.stop):
-                ctx.progress(0, 1, f"Preparing {backend.label}…", force=True)
-                backend.prepare(lambda d, t, m: ctx.progress(message=f"Downloading {m}"))
-                ctx.progress(message=f"Testing {backend.label}…", force=True)
+                ctx.progress(0, 1, force=True, message_code="tag_preparing", params={"backend": backend.label})
+                backend.prepare(lambda d, t, m: ctx.progress(message_code="tag_downloading",
+                                                             params={"file": m, "pct": progress_pct(d, t)}))
+                ctx.progress(force=True, message_code="tag_testing", params={"backend": backend.label})
                 outcome = {"ok": True, **backend.test(sample)}
         except ApiError as exc:
             outcome = {"ok": False, "error": {"code": exc.code, "message": exc.message}}
         finally:
             backend.close()
-        ctx.progress(1, 1, "Test passed." if outcome["ok"] else "Test failed.", force=True)
+        ctx.progress(1, 1, force=True, message_code="tag_test_passed" if outcome["ok"] else "tag_test_failed")
         return {"backend": name, "sample": sample.id, "elapsed_s": round(time.monotonic() - started, 2), **outcome}
 
     return svc.jobs.submit(TEST_KIND, f"Test {backend.label}", run, params={"backend": name},
@@ -83,7 +84,8 @@ def start_download(svc, body: dict) -> dict:
         stop = threading.Event()
         try:
             with stop_on_cancel(ctx, stop.set):
-                hub.download_repo(endpoint, repo, dest, progress=lambda d, t, m: ctx.progress(d, t, m), stop=stop)
+                hub.download_repo(endpoint, repo, dest, stop=stop, progress=lambda d, t, m: ctx.progress(
+                    d, t, message_code="tag_downloading", params={"file": m, "pct": progress_pct(d, t)}))
         except TaggingError:
             if ctx.cancelled:
                 raise JobCancelled() from None  # a cancelled download is not a failed one

@@ -90,7 +90,7 @@ def download_repo(endpoint: str, repo: str, dest: Path, *, files=WD14_FILES, pro
                 progress(base + n, total, f"{repo}: {name}")
         done += _download_file(file_url(endpoint, repo, filename), dest / filename, on_bytes, stop, timeout)
     if progress:
-        progress(total or done, total or done, f"{repo}: complete")
+        progress(total or done, total or done, repo)   # the message names what is downloaded: all of it
     return dest
 
 

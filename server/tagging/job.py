@@ -125,10 +125,13 @@ class _Rate:
         return {"done": done, "total": self.total, "rate": round(rate, 3),
                 "eta_s": round(eta, 1) if eta is not None else None}
 
-    def message(self, done: int) -> str:
+    def message(self, done: int) -> dict:
+        """The progress message (code and params of server/jobs/messages.py) for `done` items."""
         f = self.figures(done)
-        eta = f" · {f['eta_s']:.0f} s left" if f["eta_s"] is not None and done < self.total else ""
-        return f"{done}/{self.total} · {f['rate']:.2f} items/s{eta}"
+        params = {"done": done, "total": self.total, "rate": f"{f['rate']:.2f}"}
+        if f["eta_s"] is not None and done < self.total:
+            return {"message_code": "tag_rate_eta", "params": {**params, "eta_s": round(f["eta_s"])}}
+        return {"message_code": "tag_rate", "params": params}
 
 
 def select_items(svc, req: TagRequest, names: list[str]) -> tuple[list[Item], list[str]]:
@@ -187,10 +190,11 @@ def run_tagging(svc, ctx, req: TagRequest, names: list[str], backend: Backend) -
     try:
         with stop_on_cancel(ctx, backend.stop):
             if todo:
-                ctx.progress(0, len(todo), f"Preparing {backend.label}…", force=True)
-                backend.prepare(lambda d, t, m: ctx.progress(message=f"Downloading {m}: {_pct(d, t)}"))
+                ctx.progress(0, len(todo), force=True, message_code="tag_preparing", params={"backend": backend.label})
+                backend.prepare(lambda d, t, m: ctx.progress(message_code="tag_downloading",
+                                                             params={"file": m, "pct": progress_pct(d, t)}))
                 ctx.check()
-                ctx.progress(message=f"Loading {backend.label}…", force=True)
+                ctx.progress(force=True, message_code="tag_loading", params={"backend": backend.label})
                 backend.load()
                 ctx.check()
                 run.rate = _Rate(len(todo))
@@ -208,7 +212,7 @@ def run_tagging(svc, ctx, req: TagRequest, names: list[str], backend: Backend) -
             step = History(svc.store).close(run.step[0], failed=run.unwritten)
             storage.touch(svc, req.dataset_id)
             editing.publish_history(svc, req.dataset_id)
-    ctx.progress(run.done, len(todo), run.rate.message(run.done), force=True)
+    ctx.progress(run.done, len(todo), force=True, **run.rate.message(run.done))
     result = {
         "dataset_id": req.dataset_id, "backend": backend.name, "mode": req.mode, "targeted": len(names),
         "processed": run.done, "changed": len(run.changes), "skipped": len(skipped), "failed": run.failed,
@@ -255,7 +259,7 @@ class _Run:
                 self._written(name, change)
         else:
             self._fail({"name": name, "code": result.code, "message": result.error})
-        self.ctx.progress(self.done, self.total, self.rate.message(self.done))
+        self.ctx.progress(self.done, self.total, **self.rate.message(self.done))
         self.ctx.event("tagging_progress", self.rate.figures(self.done))
 
     def _written(self, name: str, change: dict | None) -> None:
@@ -271,5 +275,5 @@ class _Run:
         self.ctx.event("tagging_item", {"ok": False, **error})
 
 
-def _pct(done: int, total: int) -> str:
+def progress_pct(done: int, total: int) -> str:
     return f"{done * 100 // total}%" if total else f"{done // (1 << 20)} MB"

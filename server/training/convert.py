@@ -60,7 +60,7 @@ def submit(svc, task_id: str, file: str, target: str = "other") -> dict:
 
     def work(ctx):
         out.parent.mkdir(parents=True, exist_ok=True)
-        ctx.progress(0, 1, f"Converting {source.name}")
+        ctx.progress(0, 1, message_code="convert_start", params={"file": source.name})
         with open(log_path, "wb") as logf:
             proc = subprocess.Popen(argv, cwd=str(env.musubi_dir), stdin=subprocess.DEVNULL, stdout=logf,
                                     stderr=subprocess.STDOUT, env=musubi_env.full_env(musubi_env.stage_env([])),
@@ -76,7 +76,7 @@ def submit(svc, task_id: str, file: str, target: str = "other") -> dict:
         if proc.returncode != 0:
             raise RuntimeError(last_error_line(log_path.read_text(encoding="utf-8", errors="replace"))
                                or f"convert_lora exited with code {proc.returncode}")
-        ctx.progress(1, 1, "Converted")
+        ctx.progress(1, 1, message_code="convert_done")
         result = {"file": str(out.relative_to(task_paths.output).as_posix()), "size": out.stat().st_size}
         svc.bus.publish(f"task:{task_id}", "converted", result)
         return result

@@ -5,6 +5,10 @@ shows: model and tool names (Qwen-Image LoRA, musubi-tuner, NVIDIA), file names,
 in text boxes, which are skipped, as are code, paths in <code>, and the terminal). A run is flagged when it has
 at least four Latin words in a row, one of them an English function word and one a verb or negation that only a
 sentence has ("No NVIDIA GPU was found", "Choose the model file first").
+
+A running job's progress line is short and has neither ("Importing", "Caching latents…", "Download musubi-tuner",
+"Install PyTorch (cu128)", "Done"): a text that starts with an English progress word (a gerund, or a step's verb
+followed by what it acts on) or is one of the words a finished job says is flagged too.
 """
 
 from __future__ import annotations
@@ -19,6 +23,12 @@ SENTENCE_WORDS = {"is", "are", "was", "were", "be", "been", "not", "no", "cannot
                   "had", "must", "does", "did", "do", "there", "please", "will", "choose", "give", "set", "use",
                   "send", "stop", "failed", "found", "needs"}
 WORD_RUN = re.compile(r"[A-Za-z][A-Za-z'’]*(?:[ ,;:]+[A-Za-z][A-Za-z'’]*)+")
+# a progress line: "Importing", "Generating thumbnails…", "Loading WD14…" (a capitalized gerund opens the text),
+# "Install PyTorch (cu128)", "Switch to the checked version" (a step's verb, then a word), "Done", "Converted",
+# a rate "3/10 · 0.52 items/s · 12 s left"
+PROGRESS = re.compile(r"^(?:[A-Z][a-z]{3,}ing\b|(?:Download|Fetch|Unpack|Switch|Move|Create|Install|Check|Put|Convert|"
+                      r"Cache|Generate|Import|Prepare|Load|Test)\s+[A-Za-z(]|(?:Done|Converted|Cancelled|Failed)\b\.?$|"
+                      r"Test (?:passed|failed)\b|.*\b(?:items/s|s left)\b)")
 
 VISIBLE_TEXT = """(root) => {
     const skip = 'code, pre, textarea, input, select, script, style, svg, .xterm, [data-user-text]';
@@ -38,6 +48,9 @@ VISIBLE_TEXT = """(root) => {
 def english_sentences(texts: list[str]) -> list[str]:
     found = []
     for text in texts:
+        if PROGRESS.match(text):
+            found.append(text)
+            continue
         for m in WORD_RUN.finditer(text):
             words = [w.lower() for w in re.split(r"[ ,;:]+", m.group(0)) if w]
             if len(words) < 4:

@@ -88,7 +88,9 @@ def test_nothing_set_up(api, svc, tmp_path, monkeypatch):
     body = api.post("/api/runtime/detect").get_json()
     assert codes(body)[:2] == ["musubi_missing", "python_missing"]
     assert "no_gpu" in codes(body) and not body["usable"]
-    assert body["setup"]["extra"] is None and not body["setup"]["can_setup"]
+    # no GPU is no dead end: setup installs the CUDA 12.8 build for a GPU added later, and says so
+    assert body["setup"]["extra"] == "cu128" and body["setup"]["build"]["means"] == "later_gpu"
+    assert body["setup"]["can_setup"] == (body["setup"]["python_for_venv"] is not None)
 
 
 def test_driver_too_old_and_version_mismatch(api, tmp_path, monkeypatch):

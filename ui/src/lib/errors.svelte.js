@@ -10,12 +10,15 @@ export const errors = $state({ list: [] });
  * A server error in the user's language: `err.<code>` from the i18n tables, filled from its `details`.
  * English shows the server's own sentence (it names the file, the path, the exception); any language
  * falls back to it when the code is unknown or a parameter the translation needs is missing.
+ * Other coded server sentences with details use their own namespace (`rt.detail` for the trainer
+ * environment's problems).
  */
-export function errorText(err) {
+export function errorText(err, namespace = 'err') {
   const code = err?.code;
   const message = err?.message || String(err ?? '');
-  if (!code || !hasKey(`err.${code}`) || (i18n.locale === 'en' && message)) return message;
-  const text = t(`err.${code}`, params(err.details || {}));
+  const key = `${namespace}.${code}`;
+  if (!code || !hasKey(key) || (i18n.locale === 'en' && message)) return message;
+  const text = t(key, params(err.details || {}));
   return /\{\w+\}/.test(text) ? message || text : text;
 }
 

@@ -2,6 +2,8 @@
 // onUpdate with the job record (and per-item events) until it ends. Returns the unsubscribe function.
 import { api } from './api.js';
 import { subscribe } from './ws.svelte.js';
+import { t, hasKey } from './i18n/index.svelte.js';
+import { formatDuration } from './format.js';
 
 export const FINAL = ['done', 'failed', 'cancelled', 'interrupted'];
 
@@ -33,4 +35,16 @@ export function followJob(id, onUpdate, onEvent) {
 
 export function cancelJob(id) {
   return api.post(`/api/jobs/${id}/cancel`);
+}
+
+/**
+ * What a job says it is doing, in the UI language: job.msg.<message_code> filled from message_params
+ * (eta_s written as a duration); the server's English `message` when the code is unknown or missing.
+ */
+export function jobMessage(job) {
+  const code = job?.message_code;
+  if (!code || !hasKey(`job.msg.${code}`)) return job?.message || '';
+  const params = { ...(job.message_params || {}) };
+  if (params.eta_s != null) params.eta_s = formatDuration(Number(params.eta_s));
+  return t(`job.msg.${code}`, params);
 }

@@ -2,6 +2,7 @@
 import { api } from './api.js';
 import { t, hasKey, i18n } from './i18n/index.svelte.js';
 import { browseServer } from './filePicker.svelte.js';
+import { errorText } from './errors.svelte.js';
 
 export const typeLabel = (id) => (hasKey(`training.types.${id}.label`) ? t(`training.types.${id}.label`) : id);
 export const roleLabel = (key) => (hasKey(`training.models.${key}.label`) ? t(`training.models.${key}.label`) : key);
@@ -14,11 +15,17 @@ export function problemTitle(prefix, p) {
   return hasKey(key) ? t(key) : p.message;
 }
 
-// English shows the server's own advice (it names versions and paths); other languages a translation.
+// English shows the server's own advice (it names versions and paths); other languages a translation,
+// by the advice's own code (one problem has several kinds of advice), filled from the problem's details.
 export function problemAction(p) {
-  const key = `rt.action.${p.code}`;
-  return i18n.locale !== 'en' && hasKey(key) ? t(key) : p.action;
+  const key = `rt.action.${p.action_code || p.code}`;
+  if (i18n.locale === 'en' || !hasKey(key)) return p.action;
+  const text = t(key, p.details || {});
+  return /\{\w+\}/.test(text) ? p.action : text;
 }
+
+/** The line under a trainer problem's title: rt.detail.<code> filled from its details, else the server's. */
+export const problemDetail = (p) => errorText(p, 'rt.detail');
 
 /** Path from the native file dialog of the app window, or where there is none (a browser, server mode)
  * from the server's folder browser; null when cancelled. */

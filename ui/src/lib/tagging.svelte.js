@@ -1,6 +1,6 @@
 // Shared by the tagging settings section and the auto-tag dialog: what the server offers
 // (backends, presets, WD14 models), quiet setting saves with per-field errors, and the small
-// formatting helpers that turn the server's English job messages and error codes into UI text.
+// formatting helpers that turn the server's error codes into UI text.
 import { api, ApiError } from './api.js';
 import { noteSave, settings } from './settings.svelte.js';
 import { t, hasKey } from './i18n/index.svelte.js';
@@ -71,13 +71,6 @@ export function isMasked(value) {
 }
 
 
-export function formatSeconds(s) {
-  if (s == null || !isFinite(s)) return '–';
-  s = Math.max(0, Math.round(s));
-  const m = Math.floor(s / 60);
-  return m ? t('tag.time.ms', { m, s: s % 60 }) : t('tag.time.s', { s });
-}
-
 /** A job's error text without the Python exception class ("TaggingError: …" -> "…"). */
 export function jobErrorText(error) {
   return String(error || '').replace(/^[A-Za-z_]*(Error|Exception|Failure):\s*/, '');
@@ -87,23 +80,6 @@ export function jobErrorText(error) {
 export function errorTitle(code) {
   const key = `tag.err.${code}`;
   return code && hasKey(key) ? t(key) : '';
-}
-
-/** The server's progress messages ("Loading …", "Downloading model.onnx: 45%") in the UI language. */
-export function phaseMessage(message) {
-  const m = String(message || '');
-  let g;
-  if ((g = m.match(/^Downloading (.+?)(?::\s*(.+))?$/))) return t('tag.phase.download', { file: g[1], pct: g[2] || '' }).trim();
-  if (m.startsWith('Preparing')) return t('tag.phase.preparing');
-  if (m.startsWith('Loading')) return t('tag.phase.loading');
-  if (m.startsWith('Testing')) return t('tag.phase.testing');
-  if (m === 'Test passed.') return t('tag.test.passed');
-  if (m === 'Test failed.') return t('tag.test.failed');
-  if ((g = m.match(/^(\d+)\/(\d+) · ([\d.]+) items\/s(?: · (\d+) s left)?/)))
-    return g[4] != null
-      ? t('tag.phase.rateEta', { done: g[1], total: g[2], rate: g[3], eta: formatSeconds(Number(g[4])) })
-      : t('tag.phase.rate', { done: g[1], total: g[2], rate: g[3] });
-  return m;
 }
 
 // Every setting the tagging UI edits, with how its text field is read back.

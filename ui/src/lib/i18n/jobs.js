@@ -1,0 +1,61 @@
+// What a background job says it is doing: job.msg.<code> with the parameters the server sends
+// (server/jobs/messages.py lists every code, with the English the job row keeps as a fallback).
+// {eta_s} is written as a duration by jobMessage() (lib/jobs.svelte.js).
+
+const en = {
+  'job.msg.interrupted': 'The app stopped while this job was running.',
+  'job.msg.done': 'Done',
+  'job.msg.import_start': 'Importing…',
+  'job.msg.import_file': 'Importing {file}',
+  'job.msg.thumbnails': 'Generating thumbnails…',
+  'job.msg.convert_start': 'Converting {file}…',
+  'job.msg.convert_done': 'Converted',
+  'job.msg.tag_preparing': 'Preparing {backend}…',
+  'job.msg.tag_downloading': 'Downloading {file} {pct}',
+  'job.msg.tag_loading': 'Loading {backend}…',
+  'job.msg.tag_testing': 'Captioning the sample with {backend}…',
+  'job.msg.tag_test_passed': 'Test passed.',
+  'job.msg.tag_test_failed': 'Test failed.',
+  'job.msg.tag_rate': '{done}/{total} · {rate} items/s',
+  'job.msg.tag_rate_eta': '{done}/{total} · {rate} items/s · {eta_s} left',
+  'job.msg.rt_download': 'Downloading musubi-tuner',
+  'job.msg.rt_fetch': 'Fetching musubi-tuner',
+  'job.msg.rt_unpack': 'Unpacking the archive',
+  'job.msg.rt_checkout': 'Switching to the checked version',
+  'job.msg.rt_move': 'Moving it into place',
+  'job.msg.rt_venv': 'Creating the Python environment',
+  'job.msg.rt_torch': 'Installing PyTorch ({build})',
+  'job.msg.rt_musubi': 'Installing musubi-tuner',
+  'job.msg.rt_probe': 'Checking the environment',
+  'job.msg.rt_swap': 'Putting the new environment in place',
+};
+
+const zh = {
+  'job.msg.interrupted': '程序关闭时这个任务还在运行，已中断。',
+  'job.msg.done': '完成',
+  'job.msg.import_start': '正在导入…',
+  'job.msg.import_file': '正在导入 {file}',
+  'job.msg.thumbnails': '正在生成缩略图…',
+  'job.msg.convert_start': '正在转换 {file}…',
+  'job.msg.convert_done': '转换完成',
+  'job.msg.tag_preparing': '正在准备 {backend}…',
+  'job.msg.tag_downloading': '正在下载 {file} {pct}',
+  'job.msg.tag_loading': '正在加载 {backend}…',
+  'job.msg.tag_testing': '正在用 {backend} 为示例生成描述…',
+  'job.msg.tag_test_passed': '测试通过。',
+  'job.msg.tag_test_failed': '测试失败。',
+  'job.msg.tag_rate': '{done}/{total} · 每秒 {rate} 项',
+  'job.msg.tag_rate_eta': '{done}/{total} · 每秒 {rate} 项 · 剩余 {eta_s}',
+  'job.msg.rt_download': '正在下载 musubi-tuner',
+  'job.msg.rt_fetch': '正在获取 musubi-tuner 的更新',
+  'job.msg.rt_unpack': '正在解压',
+  'job.msg.rt_checkout': '正在切换到验证过的版本',
+  'job.msg.rt_move': '正在放到目标位置',
+  'job.msg.rt_venv': '正在创建 Python 环境',
+  'job.msg.rt_torch': '正在安装 PyTorch（{build}）',
+  'job.msg.rt_musubi': '正在安装 musubi-tuner',
+  'job.msg.rt_probe': '正在检查环境',
+  'job.msg.rt_swap': '正在启用新环境',
+};
+
+export default { en, 'zh-CN': zh };

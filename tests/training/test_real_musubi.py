@@ -55,7 +55,7 @@ def test_every_command_parses_with_musubis_own_parsers():
         if network_type == "lora":
             continue
         raw = raw_config(ttype, variant, training={"network_type": network_type, "network_args": ["factor=4"]})
-        train = plan_for(raw, ttype.accepted_dataset_types(variant)[0]).stages[2]
+        train = plan_for(raw, ttype.accepted_dataset_types(variant)[0]).stages[-1]
         commands.append((train.script, script_args(train)))
     # The probe itself must see a rejection: an unknown option.
     answers = probe({"parse": [*commands, ("zimage_train_network", ["--no_such_option"])]})["parse"]
@@ -67,15 +67,15 @@ def test_every_command_parses_with_musubis_own_parsers():
 
 def test_the_cli_contract_is_what_musubis_parsers_define():
     """cli-spec.json, which every command is checked against, against the real parsers of every script the
-    table uses (flags, types, nargs, choices, required): a stale contract would pass commands musubi refuses."""
+    table uses (flags, types, nargs, choices, required, defaults): a stale contract would pass commands musubi
+    refuses. tests/training/update_cli_spec.py writes it from the same probe answer."""
     from server.training import cli_spec
 
     raw = json.loads(cli_spec.SPEC_PATH.read_text(encoding="utf-8"))["scripts"]
     scripts = sorted({s for t in task_types.TASK_TYPES.values() for s in t.scripts.values()} | {"convert_lora"})
     real = probe({"specs": scripts})["specs"]
-    keys = ("flags", "dest", "action", "type", "nargs", "choices", "required")
     for script in scripts:
-        ours = [{k: o[k] for k in keys} for o in raw[f"src/musubi_tuner/{script}.py"] if o["flags"] != ["-h", "--help"]]
+        ours = [o for o in raw[f"src/musubi_tuner/{script}.py"] if o["flags"] != ["-h", "--help"]]
         theirs = [o for o in real[script] if o["flags"] != ["-h", "--help"]]
         assert ours == theirs, script
 

@@ -138,6 +138,8 @@ const en = {
   'rt.fr.back': 'Back',
   'rt.fr.next': 'Next',
   'rt.fr.finish': 'Finish',
+  'models.problem.model_metadata_mismatch': 'Not the file musubi-tuner loads for this role (its metadata says otherwise)',
+  'models.problem.model_wrong_keys': 'Another model: none of the tensors this role needs',
 };
 
 const zh = {
@@ -291,6 +293,8 @@ const zh = {
   'rt.fr.back': '上一步',
   'rt.fr.next': '下一步',
   'rt.fr.finish': '完成',
+  'models.problem.model_metadata_mismatch': '不是 musubi-tuner 为此用途加载的文件（文件元数据不符）',
+  'models.problem.model_wrong_keys': '是其他模型：没有此用途所需的张量',
 };
 
 // English keeps the server's own advice for actions; only the Chinese table has rt.action.* for every code.

@@ -57,6 +57,11 @@ def test_every_command_parses_with_musubis_own_parsers():
         raw = raw_config(ttype, variant, training={"network_type": network_type, "network_args": ["factor=4"]})
         train = plan_for(raw, ttype.accepted_dataset_types(variant)[0]).stages[-1]
         commands.append((train.script, script_args(train)))
+    # Options the default configs leave off: FramePack one-frame's cache without the 2x/4x clean latents.
+    fpack_1f = task_types.get("framepack-1f-lora")
+    raw = raw_config(fpack_1f, "original", training={"one_frame_no_2x": True, "one_frame_no_4x": True})
+    for stage in plan_for(raw, "image_control").stages:
+        commands.append((stage.script, script_args(stage)))
     # The probe itself must see a rejection: an unknown option.
     answers = probe({"parse": [*commands, ("zimage_train_network", ["--no_such_option"])]})["parse"]
     assert "--no_such_option" in answers.pop()

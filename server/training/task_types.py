@@ -193,6 +193,10 @@ class TaskType:
     # convert_lora.py's generic key rename is not enough (HunyuanVideo 1.5 splits its fused qkv layers,
     # docs/hunyuan_video_1_5.md); it handles LoRA weights only. None: convert_lora.py --target other|default.
     comfy_converter: str | None = None
+    # Whether musubi converts this type's LoRAs to ComfyUI's format at all. convert_lora.py's generic rename turns
+    # every '_' of a module name into '.' and repairs only the names it knows: HiDream-O1's Qwen3-VL modules
+    # (language_model, q_proj, up_proj ...) come out broken, so the app offers no conversion for it.
+    comfy_conversion: bool = True
     # Keys of the dataset.toml [[datasets]] entry the type always needs (Qwen-Image-Layered: multiple_target).
     dataset_options: dict[str, Any] = field(default_factory=dict)
     # --fp8_base only together with --fp8_scaled (Krea 2: plain fp8 casts the norms and breaks the model).
@@ -747,7 +751,7 @@ TASK_TYPES: dict[str, TaskType] = {t.id: t for t in (
         guidance_option="cfg_scale",
         # networks/network_arch.py does not detect HiDream-O1: LoRA only. Bucket sides are multiples of the 32-pixel
         # patch (dataset/bucket.py RESOLUTION_STEPS_HIDREAM_O1).
-        network_types=("lora",), bucket_step=32, swap_batch_one_attention=("flash_attn",),
+        network_types=("lora",), bucket_step=32, swap_batch_one_attention=("flash_attn",), comfy_conversion=False,
     ),
     TaskType(
         id="ideogram4-lora",

@@ -141,6 +141,38 @@ def test_hunyuan_video_1_5_loras_convert_with_its_own_converter(tmp_path):
     assert set(read_header(tmp_path / "back.safetensors").tensors) == set(tensors)
 
 
+def test_generic_comfyui_conversion_keeps_ideogram4_names_and_breaks_hidream_o1s(tmp_path):
+    """Why the table offers ComfyUI conversion for Ideogram 4 and not for HiDream-O1 (TaskType.comfy_conversion):
+    convert_lora.py --target other, the command convert.py builds, on LoRA names of each network module."""
+    from server.models.safetensors_header import read_header
+    from server.training.convert import convert_argv
+    from server.training.musubi_env import MusubiEnv
+
+    from tests.models.helpers import write_st
+
+    info = musubi_ready()
+    env = MusubiEnv(Path(info["musubi_dir"]), Path(info["python"]))
+    names = {"ideogram4-lora": ["lora_unet_layers_0_attention_qkv", "lora_unet_layers_0_feed_forward_w1"],
+             "hidream-o1-lora": ["lora_unet_model_language_model_layers_0_self_attn_q_proj"]}
+    converted = {}
+    for type_id, loras in names.items():
+        tensors = {}
+        for n in loras:
+            tensors |= {f"{n}.lora_down.weight": ("F32", [4, 8]), f"{n}.lora_up.weight": ("F32", [8, 4]),
+                        f"{n}.alpha": ("F32", [])}
+        src = write_st(tmp_path / f"{type_id}.safetensors", tensors)
+        dst = tmp_path / f"{type_id}-comfyui.safetensors"
+        res = subprocess.run(convert_argv(env, src, dst, "other"), cwd=env.musubi_dir, capture_output=True, text=True,
+                             timeout=300)
+        assert res.returncode == 0, res.stderr[-2000:]
+        converted[type_id] = {k.rsplit(".lora_", 1)[0] for k in read_header(dst).tensors if ".lora_" in k}
+    assert converted["ideogram4-lora"] == {"diffusion_model.layers.0.attention.qkv",
+                                           "diffusion_model.layers.0.feed_forward.w1"}
+    assert task_types.get("ideogram4-lora").comfy_conversion
+    assert converted["hidream-o1-lora"] == {"diffusion_model.model.language.model.layers.0.self_attn.q.proj"}
+    assert not task_types.get("hidream-o1-lora").comfy_conversion
+
+
 def test_every_network_module_is_one_musubi_trains_with():
     modules = sorted({t.network_module_for(n) for t, n in network_combinations()})
     answers = probe({"modules": [*modules, "networks.no_such_network"]})["modules"]

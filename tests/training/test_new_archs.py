@@ -80,6 +80,8 @@ def test_ideogram4_trains_its_fp8_dit_as_it_is_and_samples_with_its_sampler():
     plan = plan_for(raw_config(IDEOGRAM, "ideogram4"), "image")
     assert [s.script for s in plan.stages] == ["ideogram4_cache_latents", "ideogram4_cache_text_encoder_outputs",
                                                "ideogram4_train_network"]
+    # A stage's own arguments (task_types.Stage.args): the doc's cache dtypes.
+    assert values_of(plan.stages[0])["vae_dtype"] == "bfloat16" and values_of(plan.stages[1])["text_cache_dtype"] == "bf16"
     # Steps, guidance and shift come from the sampler preset: only size, seed and the negative prompt are written.
     assert plan.files["sample_prompts.txt"].splitlines()[1] == "a photo of sks --w 1024 --h 1024"
     with pytest.raises(ValidationError) as err:

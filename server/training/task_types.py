@@ -752,6 +752,8 @@ TASK_TYPES: dict[str, TaskType] = {t.id: t for t in (
         # networks/network_arch.py does not detect HiDream-O1: LoRA only. Bucket sides are multiples of the 32-pixel
         # patch (dataset/bucket.py RESOLUTION_STEPS_HIDREAM_O1).
         network_types=("lora",), bucket_step=32, swap_batch_one_attention=("flash_attn",), comfy_conversion=False,
+        # For i2i the text cache also holds the Qwen3-VL processor's pixel_values of the control images (the doc).
+        text_encoder_reads_control=True,
     ),
     TaskType(
         id="ideogram4-lora",

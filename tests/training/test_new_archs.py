@@ -192,3 +192,25 @@ def test_a_hidream_run_goes_through_its_own_stages(api, svc, tmp_path):
     assert resp.status_code == 422 and resp.get_json()["error"]["code"] == "convert_unsupported"
     table = {t["id"]: t for t in api.get("/api/task-types").get_json()["task_types"]}
     assert table["hidream-o1-lora"]["comfy_conversion"] is False and table["ideogram4-lora"]["comfy_conversion"]
+
+
+def test_a_changed_control_image_recaches_hidream_i2i_text(svc, tmp_path):
+    """HiDream-O1's text cache holds the control images' processor pixels (TaskType.text_encoder_reads_control), so a
+    changed control image re-encodes that item's text too, not only its pixel patches."""
+    point_at_standin(svc.store)
+    media = add_dataset(svc, type_="image_control")
+    dit = write_st(tmp_path / "dit.safetensors", {"model.language_model.layers.0.mlp.up_proj.weight": ("BF16", [8, 8])})
+    raw = {"name": "O1 edit", "task_type": "hidream-o1-lora", "variant": "full-i2i", "dataset_id": "ds_0000c0de",
+           "models": {"dit": str(dit)}, "vram_preset": "high", "gpus": [0], "training": {"max_train_epochs": 1}}
+    task = tasks.create(svc.store, svc.layout, raw)
+    svc.supervisor.enqueue(task["id"])
+    assert svc.supervisor.wait(task["id"], timeout=60)["status"] == "done"
+    paths = tasks.paths(svc.layout, task["id"])
+    (paths.cache / "img1_ho1_te.safetensors").write_bytes(b"kept")
+    (paths.cache / "img2_ho1_te.safetensors").write_bytes(b"stale")
+    control = media.parent / "control" / "img2.png"
+    control.write_bytes(control.read_bytes() + b"\0")   # the same picture, another file: its size changed
+    svc.supervisor.enqueue(task["id"])
+    assert svc.supervisor.wait(task["id"], timeout=60)["status"] == "done"
+    assert (paths.cache / "img2_ho1_te.safetensors").read_bytes() == b"cache"   # encoded again
+    assert (paths.cache / "img1_ho1_te.safetensors").read_bytes() == b"kept"

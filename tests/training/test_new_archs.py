@@ -178,6 +178,8 @@ def test_a_hidream_run_goes_through_its_own_stages(api, svc, tmp_path):
     assert sorted(p.name for p in paths.cache.glob("*_ho1.safetensors")) == [f"img{i}_1024x1024_ho1.safetensors"
                                                                            for i in range(3)]
     assert cache_state.recorded(paths.cache, "cache_pixels") == done["run"]["fingerprints"]["cache_pixels"]
+    log = api.get(f"/api/tasks/{task['id']}/log?stage=cache_pixels").get_json()
+    assert log["stage"] == "cache_pixels" and "Encoding dataset" in log["text"]
 
     svc.supervisor.enqueue(task["id"])
     again = svc.supervisor.wait(task["id"], timeout=60)

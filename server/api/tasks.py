@@ -12,7 +12,7 @@ from ..errors import NotFound, ValidationError, json_body
 from ..paths import safe_join
 from ..training import (catalog, cli_spec, commands, convert, local_files, outputs, planning, preflight, tasks,
                         user_presets)
-from ..training.task_types import PRESETS
+from ..training.task_types import PRESETS, STAGES
 from .app_control import refuse_in_server_mode
 from .files import send_path
 
@@ -182,7 +182,7 @@ def task_log(task_id: str):
     task = tasks.row(svc.store, task_id)
     run = task.get("run") or {}
     stage = request.args.get("stage") or task.get("stage") or "train"
-    if stage not in ("cache_latents", "cache_text_encoder", "train"):
+    if stage not in STAGES:
         raise ValidationError("Unknown stage.", field="stage")
     path = tasks.paths(svc.layout, task_id).logs / f"run-{(run.get('run_no') or task.get('run_no') or 0):03d}-{stage}.log"
     if not path.is_file():

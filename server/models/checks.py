@@ -28,6 +28,11 @@ Known mistakes, from musubi-tuner's own docs and loaders (v0.3.4):
 - A DiT without any of the tensors musubi reads its dtype from (`TaskType.dit_dtype_keys`: Wan's
   detect_wan_sd_dtype, HunyuanVideo 1.5's detect_hunyuan_video_1_5_sd_dtype) is not that model: musubi raises
   "Could not find the dtype in the model weights". Error.
+- Header facts a loader insists on (`ModelFile.metadata`, `ModelFile.key_fragment`): Ideogram 4 refuses a DiT whose
+  safetensors metadata model_type is not "ideogram4_cond" (validate_local_safetensors; the unconditional DiT says
+  "ideogram4_uncond"); HiDream-O1 loads its single checkpoint strictly into Qwen3-VL, whose tensor names all have
+  "language_model.layers." or other Qwen3-VL parts. Errors ("model_metadata_mismatch", "model_wrong_keys").
+- Ideogram 4's DiT exists only in fp8 (docs/ideogram4.md): no fp8 warning for it ("fp8_dit_only").
 - HunyuanVideo 1.5's ComfyUI repackaged DiT is fp16 ("do not use these for bf16 training as the weights are
   converted to fp16", docs/hunyuan_video_1_5.md): a warning naming tencent's bf16 file ("fp16_dit_repackaged").
 Which checks apply to which type is data (`TaskType.model_checks`), not a branch on the type's name.
@@ -127,6 +132,9 @@ def role_problems(header: Header, task_type: str | None, role: str | None) -> li
     ttype = _task_type(task_type)
     checks = ttype.model_checks if ttype else ()
     is_dit = bool(role) and role.startswith("dit")
+    model = _model_file(task_type, role)
+    if model:
+        problems.extend(_expected_header(header, model))
     if is_dit and ttype and ttype.dit_dtype_keys and not any(k in keys for k in ttype.dit_dtype_keys):
         problems.append(_problem(
             "dit_wrong_model", "error",
@@ -156,12 +164,28 @@ def role_problems(header: Header, task_type: str | None, role: str | None) -> li
             "fp8_dit_fp8_base", "info",
             "An fp8 DiT, as musubi-tuner's docs offer it for training with fp8 (the 'medium' or 'low' preset): "
             "use it with fp8 on, without 'fp8 scaled'."))
-    elif "no_fp8_dit" not in checks and is_dit and header.has_fp8():
+    elif "no_fp8_dit" not in checks and "fp8_dit_only" not in checks and is_dit and header.has_fp8():
         problems.append(_problem(
             "fp8_dit", "warning",
             "This DiT is stored in fp8. musubi-tuner's fp8 options expect the bf16/fp16 weights and convert them "
             "on load; a pre-quantized file may fail to load or train badly. Prefer the bf16 file."))
     return problems
+
+
+def _expected_header(header: Header, model: tt.ModelFile) -> list[dict]:
+    instead = f" Use {model.documented}." if model.documented else ""
+    out = []
+    for key, wanted in model.metadata:
+        found = header.metadata.get(key)
+        if found != wanted:
+            out.append(_problem("model_metadata_mismatch", "error",
+                                f"musubi-tuner loads this {model.key} only when the file's metadata says {key} = "
+                                f"{wanted!r}; this one says {found!r}.{instead}"))
+    if model.key_fragment and not any(model.key_fragment in k for k in header.tensors):
+        out.append(_problem("model_wrong_keys", "error",
+                            f"No tensor of this file has {model.key_fragment!r} in its name, as every file musubi-tuner "
+                            f"loads for this {model.key} does: it is another model, and loading it fails.{instead}"))
+    return out
 
 
 def _mostly(header: Header, dtype: str) -> bool:

@@ -17,6 +17,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from .task_types import cache_kind
+
 BUCKET = re.compile(r"musubi_tuner\.dataset\.bucket:bucket: \(([\d, ]+)\), count: (\d+)")
 ITEMS = re.compile(r"num train items / \S+: (\d+)")
 BATCHES = re.compile(r"num batches per epoch / \S+: (\d+)")
@@ -73,7 +75,10 @@ def account(run: dict) -> dict | None:
     train = read("train")
     if not train:
         return None
-    actual = parse(train, read("cache_latents"))
+    # The media cache stage (latents, or HiDream-O1's pixels) lists what its datasource found.
+    media = next((st["name"] for st in run.get("stages") or () if cache_kind(st.get("name", "")) == "media"),
+                 "cache_latents")
+    actual = parse(train, read(media))
     return {"actual": actual, "expected": {k: expected.get(k) for k in
                                            ("num_train_items", "batches_per_epoch", "total_steps", "buckets")},
             "differences": compare(expected, actual)}

@@ -15,7 +15,8 @@ After a stage succeeds the runner records its manifest beside the caches (`recor
 of the stage's caches when a shared input changed; what is left is right, so `--skip_existing` only
 skips good work. The runner skips a stage outright when its manifest is unchanged (`is_fresh`).
 
-Cache file names (musubi dataset/image_video_dataset.py): latents `{stem}_{W:04d}x{H:04d}_{arch}.safetensors`
+Cache file names (musubi dataset/image_video_dataset.py): latents (and HiDream-O1's pixel patches)
+`{stem}_{W:04d}x{H:04d}_{arch}.safetensors`
 (videos `{stem}_{start:05d}-{count:03d}_{W}x{H}_{arch}`), text encoder `{stem}_{arch}_te.safetensors`.
 """
 
@@ -30,10 +31,12 @@ from pathlib import Path
 from ..errors import ApiError
 from .dataset_checks import match_controls
 from .dataset_source import MEDIA_EXTENSIONS, DatasetSource
+from .task_types import cache_kind
 
+# By what a stage caches (task_types.STAGE_CACHES): HiDream-O1's pixel caches are named like latents.
 CACHE_PATTERNS = {
-    "cache_latents": r"_(?:\d+-\d+_)?\d+x\d+_[a-z0-9]+\.safetensors",
-    "cache_text_encoder": r"_[a-z0-9]+_te\.safetensors",
+    "media": r"_(?:\d+-\d+_)?\d+x\d+_[a-z0-9]+\.safetensors",
+    "text": r"_[a-z0-9]+_te\.safetensors",
 }
 # Arguments that do not change what a cache holds.
 NEUTRAL_ARGS = {"--skip_existing", "--keep_cache"}
@@ -91,7 +94,7 @@ def manifest(stage_name: str, argv: list[str], dataset_toml: str, source: Datase
     controls: dict[str, list[str]] = {}
     if source.type == "image_control":
         controls, _, _ = match_controls(media, _listing(source.control_dir, "image"))
-    text = stage_name == "cache_text_encoder"
+    text = cache_kind(stage_name) == "text"
     items: dict[str, dict] = {}
     for name in media:
         stem = os.path.splitext(name)[0]
@@ -141,7 +144,7 @@ def forget(cache_dir: Path, stage_name: str) -> None:
 
 
 def _stem_of(file_name: str, stage_name: str) -> str | None:
-    m = re.fullmatch(r"(.+?)" + CACHE_PATTERNS[stage_name], file_name)
+    m = re.fullmatch(r"(.+?)" + CACHE_PATTERNS[cache_kind(stage_name)], file_name)
     return m.group(1) if m else None
 
 

@@ -4,7 +4,7 @@ musubi's cache scripts wrap a generator in tqdm, so the console shows a count wi
 (`3it [00:01, 2.47it/s]`). One iteration is one batch, read from the stage's dataset.toml:
 - text encoder outputs: items in file order, cut into batches of `batch_size` -> ceil(items / bs)
   (except edit datasets, whose text encoder also reads the control images: batched like latents);
-- latents: batches are filled per bucket (resolution), so the count is known only when every item
+- latents (or HiDream-O1's pixel patches): batches are filled per bucket (resolution), so the count is known only when every item
   lands in one bucket (bucketing off) or each batch holds one item; videos with `head` extraction
   give one item per video and per `target_frames` value. Anything else -> None (count only).
 Items are media files that have a caption (musubi skips the others). A wrong guess is harmless:
@@ -18,6 +18,7 @@ import tomllib
 from pathlib import Path
 
 from .dataset_source import MEDIA_EXTENSIONS
+from .task_types import cache_kind
 
 
 def _argv_value(argv: list[str], flag: str) -> str | None:
@@ -39,7 +40,8 @@ def _items(folder: Path, kind: str, caption_extension: str) -> int:
 
 def expected_batches(stage: str, argv: list[str]) -> int | None:
     config = _argv_value(argv, "--dataset_config")
-    if stage not in ("cache_latents", "cache_text_encoder") or not config:
+    kind = cache_kind(stage)
+    if kind is None or not config:
         return None
     try:
         doc = tomllib.loads(Path(config).read_text(encoding="utf-8"))
@@ -55,7 +57,7 @@ def expected_batches(stage: str, argv: list[str]) -> int | None:
         folder = Path(d.get("video_directory") or d.get("image_directory"))
         items = _items(folder, "video" if video else "image", d.get("caption_extension", ".txt"))
         bs = max(1, int(d.get("batch_size", 1)))
-        if stage == "cache_text_encoder" and not d.get("control_directory"):
+        if kind == "text" and not d.get("control_directory"):
             total += math.ceil(items / bs)
             continue
         # Edit datasets encode their text with the control images: batched by bucket like latents.

@@ -76,7 +76,7 @@ def public_type(ttype: TaskType) -> dict:
         "models": [m.public() for m in ttype.models],
         "max_blocks_to_swap": ttype.max_blocks_to_swap,
         "fp8_scaled": ttype.fp8_scaled, "text_encoder_fp8_flag": ttype.text_encoder_fp8_flag,
-        "video": ttype.video,
+        "video": ttype.video, "comfy_conversion": ttype.comfy_conversion,
         "defaults": ttype.defaults,
         "fields": _fields(ttype),
         "sample_options": list(ttype.prompt_options),

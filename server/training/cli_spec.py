@@ -1,7 +1,8 @@
 """Checks a generated musubi-tuner command against the pinned CLI contract.
 
 `data/musubi-cli-spec.json` is a copy of tests/fixtures/musubi-cli-spec.json: every option of every
-musubi script as its argparse parser defines it. A command the app builds must parse with it, so
+musubi script as its argparse parser defines it, written from the real parsers of the pinned musubi-tuner by
+tests/training/update_cli_spec.py (and checked against them by tests/training/test_real_musubi.py). A command the app builds must parse with it, so
 this module re-implements the part of argparse we rely on, strictly:
 
 - full flag names only: musubi keeps argparse prefix abbreviation on, so `--fp8` would silently

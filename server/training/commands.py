@@ -1,8 +1,8 @@
 """From a resolved task config to files and argv lists: the plan of a training run.
 
-`build_plan()` returns the stages (cache latents, cache text-encoder outputs, train) as argv lists
-plus their environment, the generated files (`dataset.toml`, `sample_prompts.txt`), warnings and the
-VRAM estimate. Every argv is checked against the pinned CLI contract (cli_spec) before it is
+`build_plan()` returns the type's stages (task_types.Stage: usually cache latents, cache text-encoder outputs,
+train) as argv lists plus their environment, the generated files (`dataset.toml`, `sample_prompts.txt`),
+warnings and the VRAM estimate. Every argv is checked against the pinned CLI contract (cli_spec) before it is
 returned; a problem becomes a ValidationError naming the config field to change, so an invalid
 command never reaches a process.
 
@@ -21,7 +21,7 @@ from ..errors import ValidationError
 from ..models.safetensors_header import SafetensorsError, read_header
 from . import cli_spec, dataset_checks, dataset_toml, lr_schedules, sample_prompts, task_types, vram
 from .dataset_source import DatasetSource
-from .fields import OPTIMIZER_CLASSES, flag_to_field
+from .fields import OPTIMIZER_CLASSES, flag_to_field, stage_flags
 from .musubi_env import MusubiEnv, stage_env
 from .task_types import TaskType
 
@@ -137,15 +137,15 @@ def build_plan(resolved: dict, source: DatasetSource, env: MusubiEnv, paths: Tas
         extra_map[ttype.text_encoder_fp8_flag] = "training.fp8_text_encoder"
 
     stages = []
-    for stage_name in ("cache_latents", "cache_text_encoder"):
-        script = ttype.scripts[stage_name]
-        args = _cache_args(ttype, variant, stage_name, resolved, models, paths)
-        for problem in cli_spec.check(script, args):
-            _fail_for_problem(problem, stage_name, extra_map)
-        stages.append(Stage(stage_name, script, [str(env.python), str(env.script(script)), *args], stage_vars))
+    *caches, train = ttype.stages
+    for spec in caches:
+        args = _cache_args(ttype, variant, spec, resolved, models, paths)
+        for problem in cli_spec.check(spec.script, args):
+            _fail_for_problem(problem, spec.name, extra_map)
+        stages.append(Stage(spec.name, spec.script, [str(env.python), str(env.script(spec.script)), *args], stage_vars))
 
-    script = ttype.scripts["train"]
-    args = _train_args(ttype, variant, resolved, models, paths, name, sampling, resume)
+    script = train.script
+    args = _train_args(ttype, variant, train, resolved, models, paths, name, sampling, resume)
     # The user's extra arguments go last; a problem with one of their tokens names that field.
     extra = list(resolved.get("extra_args") or [])
     args += extra
@@ -193,6 +193,12 @@ def _check_training(ttype: TaskType, resolved: dict, warnings: list[str]) -> Non
     if limit is not None and t["blocks_to_swap"] > limit:
         warnings.append(f"Swapping more than {limit} blocks makes main-memory use climb steeply (64 GB RAM advised).")
     _check_network_type(ttype, t)
+    if t["blocks_to_swap"] and resolved["dataset"]["batch_size"] > 1 and (
+            ttype.variant(variant).swap_needs_batch_one or t["attention"] in ttype.swap_batch_one_attention):
+        # hidream_o1_train_network.py raises this only at the first step, after the caches are built.
+        raise ValidationError(f"{ttype.id} ({variant}) cannot swap blocks with a batch size above 1: set the batch "
+                              "size to 1, or blocks to swap to 0.", field="dataset.batch_size",
+                              code="swap_needs_batch_one")
     if ttype.fp8_needs_scaled and t["fp8_base"] and not t["fp8_scaled"]:
         raise ValidationError(f"{ttype.id} trains in fp8 only as scaled fp8: turn on 'fp8 scaled' too, or fp8 off.",
                               field="training.fp8_scaled", code="fp8_needs_scaled")
@@ -288,15 +294,16 @@ def _variant_args(variant, stage: str) -> list[str]:
     return [*variant.args.get("*", ()), *variant.args.get(stage, ())]
 
 
-def _cache_args(ttype: TaskType, variant, stage: str, resolved: dict, models: dict, paths: TaskPaths) -> list[str]:
+def _cache_args(ttype: TaskType, variant, stage: task_types.Stage, resolved: dict, models: dict,
+                paths: TaskPaths) -> list[str]:
     args = ["--dataset_config", str(paths.dataset_toml)]
     for m in ttype.models:
-        flag = m.flags.get(stage)
+        flag = m.flags.get(stage.name)
         if flag and m.key in models:
             args += [flag, models[m.key]]
-    if stage == "cache_text_encoder" and resolved["training"]["fp8_text_encoder"]:
+    if stage.cache == "text" and resolved["training"]["fp8_text_encoder"]:
         args.append(ttype.text_encoder_fp8_flag)
-    args += _variant_args(variant, stage)
+    args += [*stage.args, *_variant_args(variant, stage.name), *stage_flags(stage.name, resolved["training"])]
     # Finished items are skipped, so a re-run after a stop or a dataset edit only does new work.
     args.append("--skip_existing")
     return args
@@ -314,7 +321,7 @@ def _flag_values(t: dict) -> list[str]:
         skip.add("--persistent_data_loader_workers")
     args: list[str] = []
     for f in TRAINING_FIELDS:
-        if not f.flag or f.flag in skip:
+        if not f.flag or f.flag in skip or f.stage != "train":
             continue
         value = t.get(f.key)
         if f.kind == "bool":
@@ -338,11 +345,11 @@ def _num(value) -> str:
     return str(value)
 
 
-def _train_args(ttype: TaskType, variant, resolved: dict, models: dict, paths: TaskPaths, name: str,
-                sampling: bool, resume: dict | None) -> list[str]:
+def _train_args(ttype: TaskType, variant, stage: task_types.Stage, resolved: dict, models: dict, paths: TaskPaths,
+                name: str, sampling: bool, resume: dict | None) -> list[str]:
     t = resolved["training"]
     args = ["--dataset_config", str(paths.dataset_toml), "--network_module",
-            ttype.network_module_for(t["network_type"])]
+            ttype.network_module_for(t["network_type"]), *stage.args]
     experts = t.get("experts") if "experts" in ttype.extra_fields else None
     for m in ttype.models:
         flag = m.flags.get("train")

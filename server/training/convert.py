@@ -47,6 +47,9 @@ def submit(svc, task_id: str, file: str, target: str = "other") -> dict:
     if not source.is_file() or source.suffix != ".safetensors":
         raise NotFound(f"No checkpoint {file} in this task.", code="checkpoint_not_found")
     ttype = task_types.TASK_TYPES.get(task["config"].get("task_type"))
+    if ttype and not ttype.comfy_conversion:
+        raise ValidationError(f"musubi-tuner has no ComfyUI conversion for {ttype.id} LoRAs: use the checkpoint as "
+                              "it is.", field="file", code="convert_unsupported", details={"task_type": ttype.id})
     converter = ttype.comfy_converter if ttype else None
     if converter and task["config"].get("training", {}).get("network_type", "lora") != "lora":
         raise ValidationError(f"musubi-tuner's ComfyUI converter for {ttype.id} handles LoRA weights only, not "

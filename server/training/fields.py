@@ -27,7 +27,7 @@ SCHEDULERS = ("constant", "constant_with_warmup", "linear", "cosine", "cosine_wi
               "inverse_sqrt", "cosine_with_min_lr", "warmup_stable_decay", "rex", "adafactor")
 ATTENTION = ("sdpa", "xformers", "flash_attn", "flash3")
 TIMESTEP_SAMPLING = ("sigma", "uniform", "sigmoid", "shift", "flux_shift", "flux2_shift", "qwen_shift",
-                     "krea2_shift", "logsnr", "qinglong_flux", "qinglong_qwen")
+                     "krea2_shift", "logsnr", "qinglong_flux", "qinglong_qwen", "ideogram4_shift")
 WEIGHTING = ("none", "logit_normal", "mode", "cosmap", "sigma_sqrt")
 PRECISION = ("bf16", "fp16", "no")
 SAVE_PRECISION = ("bf16", "fp16", "fp32")
@@ -46,6 +46,7 @@ class Field:
     max: float | None = None
     group: str = "basic"          # form grouping: basic / memory / schedule / saving / advanced
     nullable: bool = False        # None means "leave musubi's default / not used"
+    stage: str = "train"          # the stage whose command takes `flag` (task_types.STAGES)
 
     @property
     def label_key(self) -> str:
@@ -128,6 +129,10 @@ TRAINING_FIELDS: tuple[Field, ...] = (
     F("offload_inactive_dit", "training", "bool", False, "--offload_inactive_dit", group="memory"),
     # Qwen-Image-Layered only: train on the layer images, not the first (original) one.
     F("remove_first_image_from_target", "training", "bool", False, "--remove_first_image_from_target"),
+    # FramePack one-frame only: cache without the zero "clean latents 2x / 4x", as no_2x / no_4x do when sampling
+    # (docs/framepack_1f.md: set them as the inference will be run). Options of the latent cache, not of training.
+    F("one_frame_no_2x", "training", "bool", False, "--one_frame_no_2x", group="advanced", stage="cache_latents"),
+    F("one_frame_no_4x", "training", "bool", False, "--one_frame_no_4x", group="advanced", stage="cache_latents"),
 )
 
 DATASET_FIELDS: tuple[Field, ...] = (
@@ -158,6 +163,7 @@ CONTROL_ONLY = {"control_resolution", "no_resize_control"}
 # Shown only for the task types that list them in TaskType.extra_fields (Wan 2.2's experts, one-frame indices);
 # any other type refuses a value other than the default (commands._check_type_specific).
 TYPE_SPECIFIC = {"experts", "offload_inactive_dit", "fp_1f_clean_indices", "fp_1f_target_index", "fp_1f_no_post",
+                 "one_frame_no_2x", "one_frame_no_4x",
                  "remove_first_image_from_target"}
 
 ALL_FIELDS: dict[tuple[str, str], Field] = {(f.section, f.key): f for f in TRAINING_FIELDS + DATASET_FIELDS}
@@ -170,3 +176,8 @@ def field(section: str, key: str) -> Field:
 def flag_to_field() -> dict[str, str]:
     """musubi flag -> "section.key", to name the form field behind a rejected flag."""
     return {f.flag: f"{f.section}.{f.key}" for f in TRAINING_FIELDS if f.flag}
+
+
+def stage_flags(stage: str, t: dict) -> list[str]:
+    """The switches of training fields that belong on a cache stage's command (Field.stage), where set."""
+    return [f.flag for f in TRAINING_FIELDS if f.stage == stage and f.flag and f.kind == "bool" and t.get(f.key)]

@@ -45,6 +45,8 @@ _FLUX2_QWEN3_4B = (Tokenizer("Qwen/Qwen3-4B"),)
 _FRAMEPACK = (Tokenizer("hunyuanvideo-community/HunyuanVideo", "tokenizer"),
               Tokenizer("hunyuanvideo-community/HunyuanVideo", "tokenizer_2"))
 _FLUX2_QWEN3_8B = (Tokenizer("Qwen/Qwen3-8B"),)
+_HIDREAM_FULL = (Tokenizer("HiDream-ai/HiDream-O1-Image"),)
+_HIDREAM_DEV = (Tokenizer("HiDream-ai/HiDream-O1-Image-Dev"),)
 # Read off musubi-tuner at the pinned commit (the *_ID constants and from_pretrained calls of each
 # architecture's text-encoder loader). A value is the tokenizers of every variant, or {variant: tokenizers}.
 # HunyuanVideo reads its tokenizers from a text-encoder FOLDER, but from the hub for a single file (which the
@@ -71,6 +73,10 @@ TOKENIZERS: dict[str, tuple[Tokenizer, ...] | dict[str, tuple[Tokenizer, ...]]] 
     # kandinsky5/models/text_embedders.py reads both tokenizers from the model folders the user gives.
     "kandinsky5-lora": (),
     "krea2-lora": (Tokenizer("Qwen/Qwen3-VL-4B-Instruct"),),  # krea2_encoder.py QWEN3_VL_4B_INSTRUCT_REPO_ID
+    # hidream_o1_utils.py HIDREAM_O1_REPO_FULL / _DEV by --model_type: processor, tokenizer and the model config.
+    "hidream-o1-lora": {"full-t2i": _HIDREAM_FULL, "full-i2i": _HIDREAM_FULL,
+                        "dev-t2i": _HIDREAM_DEV, "dev-i2i": _HIDREAM_DEV},
+    "ideogram4-lora": (Tokenizer("Qwen/Qwen3-VL-8B-Instruct"),),  # ideogram4_utils.py QWEN3_VL_8B_INSTRUCT_REPO_ID
 }
 
 

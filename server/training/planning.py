@@ -21,8 +21,6 @@ from ..models import checks as model_checks
 from . import (cache_state, commands, config, dataset_source, estimate, hub_tokenizers, musubi_env, outputs, preflight,
                task_types, tasks)
 
-CACHE_STAGES = ("cache_latents", "cache_text_encoder")
-
 
 def preview(store, layout, raw: dict, task_id: str | None = None) -> dict:
     cfg = config.check(raw)
@@ -142,7 +140,7 @@ def prepare_run(store, layout, task: dict, resume_mode: str | None = None, *, wr
     fingerprints = {
         s.name: cache_state.manifest(s.name, s.argv, plan.files["dataset.toml"], source,
                                      resolved["dataset"]["caption_extension"], reads_control)
-        for s in plan.stages if s.name in CACHE_STAGES}
+        for s in plan.stages if task_types.cache_kind(s.name)}
     if write:
         # Only caches whose inputs are unchanged survive, so --skip_existing skips only good work.
         for stage_name, manifest in fingerprints.items():

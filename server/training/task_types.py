@@ -5,7 +5,8 @@ all read this table; adding an architecture means adding an entry, not code path
 flags come from ../shared/musubi/FACTS.md (musubi-tuner v0.3.4) and are checked against the CLI
 contract by tests/training/test_commands.py for every type x preset x dataset type.
 
-Stage names used everywhere: `cache_latents`, `cache_text_encoder`, `train`.
+A run is the type's `stages`, in order: each a musubi script with its own arguments. Most types cache latents,
+then text-encoder outputs, then train; HiDream-O1 caches pixel patches instead of latents (`cache_pixels`).
 """
 
 from __future__ import annotations
@@ -15,7 +16,13 @@ from typing import Any
 
 from ..errors import NotFound
 
-STAGES = ("cache_latents", "cache_text_encoder", "train")
+# Every stage a run can have, in run order, and what it caches: "media" = one file per item and size,
+# `{stem}_{W}x{H}_{arch}.safetensors` (VAE latents, or HiDream-O1's pixel patch tokens, which musubi names alike),
+# "text" = `{stem}_{arch}_te.safetensors`, None = training. cache_state.py, cache_total.py and planning.py
+# go by this, logs are `run-NNN-<stage>.log` and the UI's label is `training.stage.<stage>`.
+STAGE_CACHES: dict[str, str | None] = {"cache_latents": "media", "cache_pixels": "media",
+                                        "cache_text_encoder": "text", "train": None}
+STAGES = tuple(STAGE_CACHES)
 DATASET_TYPES = ("image", "video", "image_control")
 PRESETS = ("high", "medium", "low")
 # What is trained (the `network_type` field): LoRA with the type's own module, or LyCORIS' LoHa / LoKr with
@@ -29,6 +36,30 @@ PROMPT_OPTIONS = {
     "flow_shift": "--fs", "cfg_scale": "--l", "negative": "--n", "image": "--i", "end_image": "--ei",
     "control_images": "--ci", "one_frame": "--of",
 }
+
+
+@dataclass(frozen=True)
+class Stage:
+    """One step of a run: a musubi script, and arguments it always gets (model files, fp8 and variant arguments
+    are added by the command builder from `ModelFile.flags`, `text_encoder_fp8_flag` and `Variant.args`)."""
+
+    name: str                      # a key of STAGE_CACHES
+    script: str
+    args: tuple[str, ...] = ()
+
+    @property
+    def cache(self) -> str | None:
+        return STAGE_CACHES[self.name]
+
+
+def _stages(cache_latents: str, cache_text_encoder: str, train: str) -> tuple[Stage, ...]:
+    """The usual run: cache latents, cache text-encoder outputs, train."""
+    return (Stage("cache_latents", cache_latents), Stage("cache_text_encoder", cache_text_encoder), Stage("train", train))
+
+
+def cache_kind(stage_name: str) -> str | None:
+    """What a stage of a stored run caches (None: training, or a name this version does not know)."""
+    return STAGE_CACHES.get(stage_name)
 
 
 @dataclass(frozen=True)
@@ -49,6 +80,13 @@ class ModelFile:
     folder_ok: bool = False
     # musubi refuses this file together with --blocks_to_swap (Krea 2's --turbo_dit swaps weights in place).
     excludes_block_swap: bool = False
+    # Header facts musubi's loader insists on (server/models/checks.py reports a file without them as an error):
+    # safetensors metadata it compares (Ideogram 4's validate_local_safetensors: model_type "ideogram4_cond"), and
+    # a fragment some tensor name must contain (HiDream-O1's strict load into Qwen3-VL: "language_model.layers.").
+    metadata: tuple[tuple[str, str], ...] = ()
+    key_fragment: str | None = None
+    # The documented file to choose instead, for those messages.
+    documented: str | None = None
 
     def applies(self, variant: str, experts: str | None) -> bool:
         if self.variants and variant not in self.variants:
@@ -63,6 +101,7 @@ class ModelFile:
                 "variants": list(self.variants) if self.variants else None,
                 "experts": list(self.experts) if self.experts else None,
                 "pickle_suffixes": list(self.pickle_suffixes), "folder_ok": self.folder_ok,
+                "documented": self.documented,
                 "label_key": f"training.models.{self.key}.label",
                 "help_key": f"training.models.{self.key}.help"}
 
@@ -104,6 +143,8 @@ class Variant:
     sample_defaults: dict[str, Any] = field(default_factory=dict)
     # Dataset settings of this variant over the type's (Wan FLF2V one-frame: two control indices).
     dataset_defaults: dict[str, Any] = field(default_factory=dict)
+    # musubi refuses block swap with a dataset batch size above 1 (HiDream-O1 i2i runs one decoder pass per sample).
+    swap_needs_batch_one: bool = False
 
     @property
     def label_key(self) -> str:
@@ -113,7 +154,7 @@ class Variant:
 @dataclass(frozen=True)
 class TaskType:
     id: str
-    scripts: dict[str, str]
+    stages: tuple[Stage, ...]            # in run order; the last one trains
     network_module: str
     models: tuple[ModelFile, ...]
     variants: tuple[Variant, ...]
@@ -152,6 +193,10 @@ class TaskType:
     # convert_lora.py's generic key rename is not enough (HunyuanVideo 1.5 splits its fused qkv layers,
     # docs/hunyuan_video_1_5.md); it handles LoRA weights only. None: convert_lora.py --target other|default.
     comfy_converter: str | None = None
+    # Whether musubi converts this type's LoRAs to ComfyUI's format at all. convert_lora.py's generic rename turns
+    # every '_' of a module name into '.' and repairs only the names it knows: HiDream-O1's Qwen3-VL modules
+    # (language_model, q_proj, up_proj ...) come out broken, so the app offers no conversion for it.
+    comfy_conversion: bool = True
     # Keys of the dataset.toml [[datasets]] entry the type always needs (Qwen-Image-Layered: multiple_target).
     dataset_options: dict[str, Any] = field(default_factory=dict)
     # --fp8_base only together with --fp8_scaled (Krea 2: plain fp8 casts the norms and breaks the model).
@@ -167,10 +212,19 @@ class TaskType:
     max_controls: int | None = None
     # Frame rate musubi resamples videos to when `source_fps` is set (VideoDataset.TARGET_FPS_*).
     video_fps: float | None = None
+    # Attention backends with which block swap needs a dataset batch size of 1 (HiDream-O1's --flash_attn path).
+    swap_batch_one_attention: tuple[str, ...] = ()
 
     @property
     def label_key(self) -> str:
         return f"training.types.{self.id}.label"
+
+    @property
+    def scripts(self) -> dict[str, str]:
+        return {s.name: s.script for s in self.stages}
+
+    def stage(self, name: str) -> Stage | None:
+        return next((s for s in self.stages if s.name == name), None)
 
     def network_module_for(self, network_type: str = "lora") -> str:
         return self.network_module if network_type == "lora" else LYCORIS_MODULES[network_type]
@@ -264,9 +318,7 @@ _HV_MODELS = (
 )
 # Prompt options of the image types whose sampler reads CFG from --l and ignores --g.
 _CFG_IMAGE_PROMPTS = ("width", "height", "seed", "steps", "flow_shift", "cfg_scale", "negative")
-_QWEN_SCRIPTS = {"cache_latents": "qwen_image_cache_latents",
-                 "cache_text_encoder": "qwen_image_cache_text_encoder_outputs",
-                 "train": "qwen_image_train_network"}
+_QWEN_STAGES = _stages("qwen_image_cache_latents", "qwen_image_cache_text_encoder_outputs", "qwen_image_train_network")
 _QWEN_VRAM = VramModel(weights_bf16_gb=34.0, weights_fp8_gb=22.0, activation_gb_per_mpix=6.0,
                        overhead_gb=2.0, block_gb_fp8=0.4, published=True)
 _QWEN_PRESETS = presets(medium_swap=16, low_swap=45)
@@ -296,15 +348,14 @@ _WAN21_MODELS = (
 )
 # wan/modules/model.py detect_wan_sd_dtype: the first of these tensors found gives the DiT's dtype.
 _WAN_DTYPE_KEYS = ("model.diffusion_model.blocks.0.cross_attn.k.weight", "blocks.0.cross_attn.k.weight")
-_WAN_SCRIPTS = {"cache_latents": "wan_cache_latents", "cache_text_encoder": "wan_cache_text_encoder_outputs",
-                "train": "wan_train_network"}
+_WAN_STAGES = _stages("wan_cache_latents", "wan_cache_text_encoder_outputs", "wan_train_network")
 _WAN14_VRAM = VramModel(weights_bf16_gb=28.0, weights_fp8_gb=14.5, activation_gb_per_mpix=2.5)
 _WAN_VIDEO_PROMPTS = ("width", "height", "frames", "seed", "steps", "cfg_scale", "flow_shift", "negative", "image")
-_WAN_COMMON = dict(scripts=_WAN_SCRIPTS, network_module="networks.lora_wan", dataset_types=("image", "video"),
+_WAN_COMMON = dict(stages=_WAN_STAGES, network_module="networks.lora_wan", dataset_types=("image", "video"),
                    max_blocks_to_swap=39, vram=_WAN14_VRAM, text_encoder_fp8_flag="--fp8_t5",
                    prompt_options=_WAN_VIDEO_PROMPTS, video=True, video_fps=16.0, guidance_option="cfg_scale",
                    dit_dtype_keys=_WAN_DTYPE_KEYS)
-_QWEN_COMMON = dict(scripts=_QWEN_SCRIPTS, network_module="networks.lora_qwen_image", models=_ONE_ENCODER_MODELS,
+_QWEN_COMMON = dict(stages=_QWEN_STAGES, network_module="networks.lora_qwen_image", models=_ONE_ENCODER_MODELS,
                     max_blocks_to_swap=59, vram=_QWEN_VRAM, presets=_QWEN_PRESETS, text_encoder_fp8_flag="--fp8_vl",
                     defaults=_image_defaults(5e-5, "shift", 2.2, network_dim=16, network_alpha=16.0),
                     guidance_option="cfg_scale", swap_ram_warning_above=45, model_checks=("no_fp8_dit", "qwen_vae"))
@@ -317,8 +368,7 @@ _KLEIN_BASE = {"guidance": 4.0, "steps": 50}
 # FramePack (docs/framepack.md): the HunyuanVideo-based I2V DiT, HunyuanVideo's VAE and text encoders and a
 # SigLIP image encoder. Each may be the single .safetensors file or the Hugging Face snapshot folder of a local
 # FramePack install, as the doc lists them; the image encoder is needed to cache latents and to sample.
-_FPACK_SCRIPTS = {"cache_latents": "fpack_cache_latents", "cache_text_encoder": "fpack_cache_text_encoder_outputs",
-                  "train": "fpack_train_network"}
+_FPACK_STAGES = _stages("fpack_cache_latents", "fpack_cache_text_encoder_outputs", "fpack_train_network")
 _FPACK_MODELS = (
     ModelFile("dit", {"train": "--dit"}, folder_ok=True),
     ModelFile("vae", {"cache_latents": "--vae", "train": "--vae"}, train_for_sampling_only=True, folder_ok=True),
@@ -333,7 +383,7 @@ _FPACK_MODELS = (
 # window plus its clean latents, whatever the clip length. Activations are set so that fp8 without swap comes to
 # the doc's "640x640 ... around 17GB" (its settings are not given: an estimate, not published figures).
 _FPACK_VRAM = VramModel(weights_bf16_gb=25.7, weights_fp8_gb=13.5, activation_gb_per_mpix=0.35, latent_frames=10)
-_FPACK_COMMON = dict(scripts=_FPACK_SCRIPTS, network_module="networks.lora_framepack", models=_FPACK_MODELS,
+_FPACK_COMMON = dict(stages=_FPACK_STAGES, network_module="networks.lora_framepack", models=_FPACK_MODELS,
                      max_blocks_to_swap=36, vram=_FPACK_VRAM, presets=presets(medium_swap=0, low_swap=20),
                      text_encoder_fp8_flag="--fp8_llm", video=True, video_fps=30.0)
 # The sampler's embedded guidance is 10.0 (fpack_train_network.py default_guidance_scale); --l is real CFG,
@@ -400,6 +450,48 @@ _KREA2_MODELS = (
               excludes_block_swap=True),
 )
 
+# HiDream-O1 (docs/hidream_o1.md): one Qwen3-VL based model is text encoder and denoiser at once, so the only file is
+# the DiT (Comfy-Org's single checkpoint hidream_o1_image[_dev]_bf16.safetensors, or a model folder); tokenizer,
+# processor and config come from the hub by --model_type. No VAE: images are cached as 32x32 pixel patch tokens, so
+# the run starts with `cache_pixels`. --task must match the dataset (t2i: images; i2i: images with control images,
+# musubi raises otherwise), hence one variant per model type and task; the noise settings are the doc's per type.
+_HIDREAM_MODELS = (ModelFile("dit", {"train": "--dit"}, folder_ok=True, key_fragment="language_model.layers.",
+                             documented="hidream_o1_image_bf16.safetensors"),)
+_HIDREAM_NOISE = {"full": ("--noise_scale_start", "8.0", "--noise_scale_end", "8.0", "--noise_clip_std", "0.0"),
+                  "dev": ("--noise_scale_start", "7.5", "--noise_scale_end", "7.5", "--noise_clip_std", "2.5")}
+
+
+def _hidream(model_type: str, task: str) -> Variant:
+    i2i = task == "i2i"
+    # --skip_t2i_visual_dummy: the doc's advice for single-process t2i (the skipped pass only serves FSDP).
+    train = ("--model_type", model_type, "--task", task, *_HIDREAM_NOISE[model_type],
+             *(() if i2i else ("--skip_t2i_visual_dummy",)))
+    return Variant(f"{model_type}-{task}", args={"cache_text_encoder": ("--model_type", model_type), "train": train},
+                   dataset_types=("image_control",) if i2i else ("image",),
+                   required_prompt_options=("control_images",) if i2i else (), swap_needs_batch_one=i2i,
+                   # dev samples on its own schedule: 28 steps, no CFG, shift 1 (hidream_o1_utils.select_inference_schedule).
+                   sample_defaults={"steps": 28} if model_type == "dev" else {})
+
+
+# Ideogram 4 (docs/ideogram4.md): Comfy-Org's component files. The DiT exists only pre-quantized and stays fp8 as the
+# frozen base whatever the options (no --fp8_scaled; --fp8_base changes nothing), so the presets differ by block swap
+# only. The loader checks the safetensors metadata model_type: the conditional DiT is the one to train. The VAE is
+# FLUX.2's, the text encoder Qwen3-VL-8B (fp8 file); both only cache and render samples.
+_IDEOGRAM4_MODELS = (
+    ModelFile("dit", {"train": "--dit"}, metadata=(("model_type", "ideogram4_cond"),),
+              documented="diffusion_models/ideogram4_fp8_scaled.safetensors"),
+    ModelFile("vae", {"cache_latents": "--vae", "train": "--vae"}, train_for_sampling_only=True),
+    _encoder("text_encoder"),
+)
+# 34 blocks of width 4608 (ideogram4_model.py Ideogram4Config): about 9.2B parameters, 9.3 GB in fp8. Not published.
+_IDEOGRAM4_VRAM = VramModel(weights_bf16_gb=9.3, weights_fp8_gb=9.3, activation_gb_per_mpix=4.0, block_gb_fp8=0.27)
+
+
+def _block_swap_presets(medium_swap: int, low_swap: int) -> dict[str, dict]:
+    """Presets for a DiT that is fp8 already: the fp8 options stay off, block swap saves the memory."""
+    return {name: {**values, "fp8_base": False, "fp8_scaled": False}
+            for name, values in presets(medium_swap, low_swap).items()}
+
 
 TASK_TYPES: dict[str, TaskType] = {t.id: t for t in (
     TaskType(
@@ -430,9 +522,7 @@ TASK_TYPES: dict[str, TaskType] = {t.id: t for t in (
     ),
     TaskType(
         id="kontext-lora",
-        scripts={"cache_latents": "flux_kontext_cache_latents",
-                 "cache_text_encoder": "flux_kontext_cache_text_encoder_outputs",
-                 "train": "flux_kontext_train_network"},
+        stages=_stages("flux_kontext_cache_latents", "flux_kontext_cache_text_encoder_outputs", "flux_kontext_train_network"),
         network_module="networks.lora_flux",
         models=_TWO_ENCODER_MODELS,
         # musubi v0.3.4 has --fp8_t5 for Kontext but crashes on it: `torch.float8e4m3fn` (no underscore) in
@@ -476,8 +566,7 @@ TASK_TYPES: dict[str, TaskType] = {t.id: t for t in (
     ),
     TaskType(
         id="flux2-lora",
-        scripts={"cache_latents": "flux_2_cache_latents", "cache_text_encoder": "flux_2_cache_text_encoder_outputs",
-                 "train": "flux_2_train_network"},
+        stages=_stages("flux_2_cache_latents", "flux_2_cache_text_encoder_outputs", "flux_2_train_network"),
         network_module="networks.lora_flux_2",
         models=_ONE_ENCODER_MODELS,
         variants=(
@@ -500,8 +589,7 @@ TASK_TYPES: dict[str, TaskType] = {t.id: t for t in (
     ),
     TaskType(
         id="zimage-lora",
-        scripts={"cache_latents": "zimage_cache_latents", "cache_text_encoder": "zimage_cache_text_encoder_outputs",
-                 "train": "zimage_train_network"},
+        stages=_stages("zimage_cache_latents", "zimage_cache_text_encoder_outputs", "zimage_train_network"),
         network_module="networks.lora_zimage",
         models=_ONE_ENCODER_MODELS,
         variants=(Variant("base"),), dataset_types=("image",), max_blocks_to_swap=28,
@@ -511,8 +599,7 @@ TASK_TYPES: dict[str, TaskType] = {t.id: t for t in (
     ),
     TaskType(
         id="hunyuan-video-lora",
-        scripts={"cache_latents": "cache_latents", "cache_text_encoder": "cache_text_encoder_outputs",
-                 "train": "hv_train_network"},
+        stages=_stages("cache_latents", "cache_text_encoder_outputs", "hv_train_network"),
         network_module="networks.lora",
         models=_HV_MODELS,
         variants=(Variant("t2v"),), dataset_types=("image", "video"), max_blocks_to_swap=36,
@@ -526,8 +613,7 @@ TASK_TYPES: dict[str, TaskType] = {t.id: t for t in (
     ),
     TaskType(
         id="hunyuan-video-1.5-lora",
-        scripts={"cache_latents": "hv_1_5_cache_latents", "cache_text_encoder": "hv_1_5_cache_text_encoder_outputs",
-                 "train": "hv_1_5_train_network"},
+        stages=_stages("hv_1_5_cache_latents", "hv_1_5_cache_text_encoder_outputs", "hv_1_5_train_network"),
         network_module="networks.lora_hv_1_5",
         models=_HV15_MODELS,
         variants=(
@@ -550,8 +636,7 @@ TASK_TYPES: dict[str, TaskType] = {t.id: t for t in (
     ),
     TaskType(
         id="kandinsky5-lora",
-        scripts={"cache_latents": "kandinsky5_cache_latents",
-                 "cache_text_encoder": "kandinsky5_cache_text_encoder_outputs", "train": "kandinsky5_train_network"},
+        stages=_stages("kandinsky5_cache_latents", "kandinsky5_cache_text_encoder_outputs", "kandinsky5_train_network"),
         network_module="networks.lora_kandinsky",
         models=_K5_MODELS,
         variants=(_k5("k5-pro-t2v-5s-sd"), _k5("k5-pro-t2v-10s-sd"), _k5("k5-pro-i2v-5s-sd", i2v=True),
@@ -576,8 +661,7 @@ TASK_TYPES: dict[str, TaskType] = {t.id: t for t in (
     ),
     TaskType(
         id="krea2-lora",
-        scripts={"cache_latents": "krea2_cache_latents", "cache_text_encoder": "krea2_cache_text_encoder_outputs",
-                 "train": "krea2_train_network"},
+        stages=_stages("krea2_cache_latents", "krea2_cache_text_encoder_outputs", "krea2_train_network"),
         network_module="networks.lora_krea2",
         models=_KREA2_MODELS,
         variants=(Variant("raw"),), dataset_types=("image",),
@@ -620,7 +704,7 @@ TASK_TYPES: dict[str, TaskType] = {t.id: t for t in (
                   "samples": {"width": 640, "height": 640, "frames": 1, "steps": 10, "guidance": 10.0,
                               "one_frame": "target_index=9,control_index=0"}},
         prompt_options=(*_ONE_FRAME_PROMPTS, "guidance"), required_prompt_options=("image", "control_images"),
-        extra_fields=_ONE_FRAME_FIELDS, **{**_FPACK_COMMON, "video": False},
+        extra_fields=(*_ONE_FRAME_FIELDS, "one_frame_no_2x", "one_frame_no_4x"), **{**_FPACK_COMMON, "video": False},
     ),
     TaskType(
         id="wan2.1-1f-lora", models=_WAN_1F_MODELS,
@@ -642,6 +726,55 @@ TASK_TYPES: dict[str, TaskType] = {t.id: t for t in (
         extra_fields=_ONE_FRAME_FIELDS, required_prompt_options=("image", "control_images"),
         **{**_WAN_COMMON, "dataset_types": ("image_control",), "video": False,
            "prompt_options": (*_ONE_FRAME_PROMPTS, "end_image", "cfg_scale")},
+    ),
+    TaskType(
+        id="hidream-o1-lora",
+        stages=(Stage("cache_pixels", "hidream_o1_cache_pixel"),
+                Stage("cache_text_encoder", "hidream_o1_cache_text_encoder_outputs"),
+                Stage("train", "hidream_o1_train_network")),
+        network_module="networks.lora_hidream_o1", models=_HIDREAM_MODELS,
+        variants=(_hidream("full", "t2i"), _hidream("full", "i2i"), _hidream("dev", "t2i"), _hidream("dev", "i2i")),
+        dataset_types=("image", "image_control"),
+        # Block swap moves Qwen3VL decoder layers; musubi allows layers - 1. Qwen3-VL-8B has 36 (the config comes from
+        # the hub, so this is an assumption, like the figures: about 8.8B parameters, 2048x2048 images give 4096
+        # patch tokens. Estimates, not published).
+        max_blocks_to_swap=35,
+        vram=VramModel(weights_bf16_gb=17.6, weights_fp8_gb=9.4, activation_gb_per_mpix=1.5, block_gb_fp8=0.22),
+        # fp8 only as scaled fp8 (hidream_o1_train_network.py raises on --fp8_base alone); the text cache's --fp8_te
+        # needs the DiT on the cache command, which the app does not give it.
+        presets=presets(medium_swap=8, low_swap=24), text_encoder_fp8_flag=None, fp8_needs_scaled=True,
+        # The doc's command: uniform timesteps, no weighting (anything else is refused), lr 4e-5, dim 32 with musubi's
+        # default alpha 1. Samples: 50 steps, CFG 5 through --l, shift 3 (the full model's defaults).
+        defaults=_image_defaults(4e-5, "uniform", 3.0, guidance=5.0, network_dim=32, network_alpha=1.0)
+        | {"samples": {"width": 1024, "height": 1024, "steps": 50, "guidance": 5.0}},
+        prompt_options=("width", "height", "seed", "steps", "cfg_scale", "flow_shift", "control_images"),
+        guidance_option="cfg_scale",
+        # networks/network_arch.py does not detect HiDream-O1: LoRA only. Bucket sides are multiples of the 32-pixel
+        # patch (dataset/bucket.py RESOLUTION_STEPS_HIDREAM_O1).
+        network_types=("lora",), bucket_step=32, swap_batch_one_attention=("flash_attn",), comfy_conversion=False,
+        # For i2i the text cache also holds the Qwen3-VL processor's pixel_values of the control images (the doc).
+        text_encoder_reads_control=True,
+    ),
+    TaskType(
+        id="ideogram4-lora",
+        # The doc's cache commands: the VAE in bf16, the text-encoder outputs kept in bf16 (fp8_e4m3fn halves their
+        # size at a cost in quality).
+        stages=(Stage("cache_latents", "ideogram4_cache_latents", ("--vae_dtype", "bfloat16")),
+                Stage("cache_text_encoder", "ideogram4_cache_text_encoder_outputs", ("--text_cache_dtype", "bf16")),
+                Stage("train", "ideogram4_train_network")),
+        network_module="networks.lora_ideogram4", models=_IDEOGRAM4_MODELS,
+        variants=(Variant("ideogram4"),), dataset_types=("image",),
+        max_blocks_to_swap=33, vram=_IDEOGRAM4_VRAM, presets=_block_swap_presets(medium_swap=8, low_swap=24),
+        text_encoder_fp8_flag=None, fp8_scaled=False, model_checks=("fp8_dit_only",),
+        # ideogram4_shift is the trainer's own default (resolution-aware logit-normal); only weighting none is allowed.
+        # The doc gives no learning rate: the app's usual 1e-4. Samples use the sampler preset (V4_DEFAULT_20: its own
+        # steps and guidance 7 then 3), so steps, guidance and shift are not prompt options; the negative prompt is
+        # the single-DiT CFG's unconditional text.
+        defaults=_image_defaults(1e-4, "ideogram4_shift", 1.0, guidance=7.0)
+        | {"samples": {"width": 1024, "height": 1024}},
+        prompt_options=("width", "height", "seed", "negative"),
+        # networks/network_arch.py does not detect Ideogram 4: LoRA only.
+        network_types=("lora",),
     ),
 )}
 

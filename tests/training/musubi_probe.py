@@ -4,7 +4,8 @@ musubi's own code does with the commands the app builds. Reads a JSON request on
 - "parse": [[script, [args...]], ...]: each script's own argparse parser (captured from its main(), the
   way the script builds it) parses the args; the answer is the argparse error, or null.
 - "specs": [script, ...]: each script's own parser as cli-spec.json records it: per option its flags, dest,
-  action class, type name, nargs, choices and required (defaults left out: not all are JSON).
+  action class, type name, nargs, choices, required and default (a default that is not a JSON scalar as its
+  repr). tests/training/update_cli_spec.py writes cli-spec.json from this answer.
 - "modules": [name, ...]: each --network_module is imported as musubi's trainer imports it; the answer is
   whether it has the create_arch_network the trainer calls (null) or the error.
 - "dataset_configs": [toml text, ...]: musubi's ConfigSanitizer checks each dataset.toml as the cache and
@@ -128,6 +129,12 @@ def datasource(req: dict) -> dict:
             "controls": {name(k): sorted(name(p) for p in v) for k, v in getattr(ds, "control_paths", {}).items()}}
 
 
+def _json_default(value):
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    return repr(value)
+
+
 def spec(script: str) -> list[dict]:
     out = []
     for action in real_parser(script)._actions:
@@ -137,7 +144,7 @@ def spec(script: str) -> list[dict]:
         out.append({"flags": list(action.option_strings), "dest": action.dest, "action": type(action).__name__,
                     "type": kind, "nargs": action.nargs,
                     "choices": list(action.choices) if action.choices is not None else None,
-                    "required": bool(action.required)})
+                    "required": bool(action.required), "default": _json_default(action.default)})
     return out
 
 

@@ -22,7 +22,7 @@ def test_task_types_table(api):
     assert ids == {"qwen-image-lora", "qwen-image-edit-lora", "qwen-image-layered-lora", "kontext-lora", "wan2.2-lora",
                    "wan2.1-lora", "wan2.1-1f-lora", "flux2-lora", "zimage-lora", "hunyuan-video-lora",
                    "hunyuan-video-1.5-lora", "framepack-lora", "framepack-1f-lora", "kandinsky5-lora",
-                   "krea2-lora"}
+                   "krea2-lora", "hidream-o1-lora", "ideogram4-lora"}
     assert body["presets"] == ["high", "medium", "low"] and body["musubi"]["version"]
     qwen = next(t for t in body["task_types"] if t["id"] == "qwen-image-lora")
     assert qwen["scripts"]["train"] == "qwen_image_train_network" and qwen["max_blocks_to_swap"] == 59

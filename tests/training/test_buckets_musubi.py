@@ -96,6 +96,8 @@ def test_bucket_preview_equals_musubis_own_buckets(tmp_path):
         cases.append((*_ours_and_request(tmp_path, f"img{i}", "qwen-image-lora", "original", "image", d, "qi"), 2))
         cases.append((*_ours_and_request(tmp_path, f"edit{i}", "qwen-image-edit-lora", "edit-2511", "image_control",
                                          d, "qie"), 2))
+        # HiDream-O1: buckets in steps of its 32-pixel patches (TaskType.bucket_step), not 16.
+        cases.append((*_ours_and_request(tmp_path, f"ho1-{i}", "hidream-o1-lora", "full-t2i", "image", d, "ho1"), 2))
     for i, d in enumerate(VIDEO_CASES):
         cases.append((*_ours_and_request(tmp_path, f"vid{i}", "wan2.1-lora", "t2v-1.3B", "video", d, "wan"), 3))
     answers = probe({"buckets": [req for _, req, _ in cases]})["buckets"]

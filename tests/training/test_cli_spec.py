@@ -70,12 +70,22 @@ def test_accelerate_options():
 
 
 def test_packaged_spec_is_the_fixture_and_the_shared_contract():
-    """One contract, three places: the copy the app ships, the test fixture, and ../shared/musubi."""
+    """One contract: the copy the app ships is the test fixture, and holds ../shared/musubi's unchanged. It also has
+    the scripts the shared one lacks (HiDream-O1, Ideogram 4), written from the real parsers by update_cli_spec.py;
+    test_real_musubi.py checks every entry against them."""
+    import json
     from pathlib import Path
+
+    from server.training import task_types
 
     root = Path(__file__).resolve().parents[2]
     packaged = cli_spec.SPEC_PATH.read_bytes()
     assert packaged == (root / "tests" / "fixtures" / "musubi-cli-spec.json").read_bytes()
     shared = root.parent / "shared" / "musubi" / "cli-spec.json"
     if shared.is_file():  # present on developer machines and in CI beside the clone
-        assert packaged == shared.read_bytes(), "the pinned musubi version moved: re-copy cli-spec.json"
+        ours, theirs = json.loads(packaged), json.loads(shared.read_bytes())
+        assert {k: v for k, v in ours.items() if k != "scripts"} == {k: v for k, v in theirs.items() if k != "scripts"}, \
+            "the pinned musubi version moved: re-run tests/training/update_cli_spec.py"
+        assert {k: ours["scripts"][k] for k in theirs["scripts"]} == theirs["scripts"]
+        used = {f"{cli_spec.SCRIPT_PREFIX}{s}.py" for t in task_types.TASK_TYPES.values() for s in t.scripts.values()}
+        assert set(ours["scripts"]) - set(theirs["scripts"]) <= used

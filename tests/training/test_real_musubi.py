@@ -55,8 +55,13 @@ def test_every_command_parses_with_musubis_own_parsers():
         if network_type == "lora":
             continue
         raw = raw_config(ttype, variant, training={"network_type": network_type, "network_args": ["factor=4"]})
-        train = plan_for(raw, ttype.accepted_dataset_types(variant)[0]).stages[2]
+        train = plan_for(raw, ttype.accepted_dataset_types(variant)[0]).stages[-1]
         commands.append((train.script, script_args(train)))
+    # Options the default configs leave off: FramePack one-frame's cache without the 2x/4x clean latents.
+    fpack_1f = task_types.get("framepack-1f-lora")
+    raw = raw_config(fpack_1f, "original", training={"one_frame_no_2x": True, "one_frame_no_4x": True})
+    for stage in plan_for(raw, "image_control").stages:
+        commands.append((stage.script, script_args(stage)))
     # The probe itself must see a rejection: an unknown option.
     answers = probe({"parse": [*commands, ("zimage_train_network", ["--no_such_option"])]})["parse"]
     assert "--no_such_option" in answers.pop()
@@ -67,15 +72,15 @@ def test_every_command_parses_with_musubis_own_parsers():
 
 def test_the_cli_contract_is_what_musubis_parsers_define():
     """cli-spec.json, which every command is checked against, against the real parsers of every script the
-    table uses (flags, types, nargs, choices, required): a stale contract would pass commands musubi refuses."""
+    table uses (flags, types, nargs, choices, required, defaults): a stale contract would pass commands musubi
+    refuses. tests/training/update_cli_spec.py writes it from the same probe answer."""
     from server.training import cli_spec
 
     raw = json.loads(cli_spec.SPEC_PATH.read_text(encoding="utf-8"))["scripts"]
     scripts = sorted({s for t in task_types.TASK_TYPES.values() for s in t.scripts.values()} | {"convert_lora"})
     real = probe({"specs": scripts})["specs"]
-    keys = ("flags", "dest", "action", "type", "nargs", "choices", "required")
     for script in scripts:
-        ours = [{k: o[k] for k in keys} for o in raw[f"src/musubi_tuner/{script}.py"] if o["flags"] != ["-h", "--help"]]
+        ours = [o for o in raw[f"src/musubi_tuner/{script}.py"] if o["flags"] != ["-h", "--help"]]
         theirs = [o for o in real[script] if o["flags"] != ["-h", "--help"]]
         assert ours == theirs, script
 
@@ -134,6 +139,38 @@ def test_hunyuan_video_1_5_loras_convert_with_its_own_converter(tmp_path):
     assert "lora_unet_double_blocks_0_img_mlp_0.lora_down.weight" in comfy
     assert not any("img_attn_q." in k for k in comfy)
     assert set(read_header(tmp_path / "back.safetensors").tensors) == set(tensors)
+
+
+def test_generic_comfyui_conversion_keeps_ideogram4_names_and_breaks_hidream_o1s(tmp_path):
+    """Why the table offers ComfyUI conversion for Ideogram 4 and not for HiDream-O1 (TaskType.comfy_conversion):
+    convert_lora.py --target other, the command convert.py builds, on LoRA names of each network module."""
+    from server.models.safetensors_header import read_header
+    from server.training.convert import convert_argv
+    from server.training.musubi_env import MusubiEnv
+
+    from tests.models.helpers import write_st
+
+    info = musubi_ready()
+    env = MusubiEnv(Path(info["musubi_dir"]), Path(info["python"]))
+    names = {"ideogram4-lora": ["lora_unet_layers_0_attention_qkv", "lora_unet_layers_0_feed_forward_w1"],
+             "hidream-o1-lora": ["lora_unet_model_language_model_layers_0_self_attn_q_proj"]}
+    converted = {}
+    for type_id, loras in names.items():
+        tensors = {}
+        for n in loras:
+            tensors |= {f"{n}.lora_down.weight": ("F32", [4, 8]), f"{n}.lora_up.weight": ("F32", [8, 4]),
+                        f"{n}.alpha": ("F32", [])}
+        src = write_st(tmp_path / f"{type_id}.safetensors", tensors)
+        dst = tmp_path / f"{type_id}-comfyui.safetensors"
+        res = subprocess.run(convert_argv(env, src, dst, "other"), cwd=env.musubi_dir, capture_output=True, text=True,
+                             timeout=300)
+        assert res.returncode == 0, res.stderr[-2000:]
+        converted[type_id] = {k.rsplit(".lora_", 1)[0] for k in read_header(dst).tensors if ".lora_" in k}
+    assert converted["ideogram4-lora"] == {"diffusion_model.layers.0.attention.qkv",
+                                           "diffusion_model.layers.0.feed_forward.w1"}
+    assert task_types.get("ideogram4-lora").comfy_conversion
+    assert converted["hidream-o1-lora"] == {"diffusion_model.model.language.model.layers.0.self_attn.q.proj"}
+    assert not task_types.get("hidream-o1-lora").comfy_conversion
 
 
 def test_every_network_module_is_one_musubi_trains_with():

@@ -4,7 +4,7 @@
 import { api } from './api.js';
 import { t, hasKey } from './i18n/index.svelte.js';
 
-export const STAGES = ['cache_latents', 'cache_text_encoder', 'train'];
+export const STAGES = ['cache_latents', 'cache_pixels', 'cache_text_encoder', 'train'];
 export const ACTIVE = ['queued', 'running', 'stopping'];
 export const RUNNING = ['running', 'stopping'];
 export const FINAL = ['done', 'failed', 'stopped', 'interrupted'];

@@ -180,6 +180,8 @@ const en = {
   'rt.detail.driver_too_old': 'The NVIDIA driver {driver} supports CUDA {cuda}; PyTorch for musubi-tuner needs CUDA 12.4 or newer.',
   'rt.detail.git_missing': 'Git is not installed: Set up and Update download musubi-tuner as a zip archive instead.',
   'rt.detail.no_system_python': 'No Python 3.10-3.12 (64-bit, with venv) was found to build the environment with.',
+  'models.problem.model_metadata_mismatch': 'Not the file musubi-tuner loads for this role (its metadata says otherwise)',
+  'models.problem.model_wrong_keys': 'Another model: none of the tensors this role needs',
 };
 
 const zh = {
@@ -381,6 +383,8 @@ const zh = {
   'rt.action.cuda_unavailable_no_driver': '没有找到 NVIDIA 显卡或驱动。请安装 NVIDIA 驱动（训练需要 NVIDIA 显卡）。',
   'rt.action.python_missing_candidate': '在 {candidate} 找到了一个环境：可以使用它，或点击“修复”。',
   'rt.action.python_missing_no_checkout': '点击“一键安装”，或在下方填写你自己环境中的 python.exe。',
+  'models.problem.model_metadata_mismatch': '不是 musubi-tuner 为此用途加载的文件（文件元数据不符）',
+  'models.problem.model_wrong_keys': '是其他模型：没有此用途所需的张量',
 };
 
 // English keeps the server's own advice for actions; only the Chinese table has rt.action.* for every code.

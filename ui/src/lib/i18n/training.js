@@ -126,6 +126,10 @@ const FIELDS = {
     '目标帧索引', '单帧训练：被学习的那一帧的位置。FramePack 一般为 9（5-15；kisekaeichi 为 1），Wan 为 1。'],
   fp_1f_no_post: ['No post latent', 'One-frame training: do not add the empty "after" latent. Turn on for kisekaeichi; Wan ignores it.',
     '不添加后置潜变量', '单帧训练：不添加空的“后置”潜变量。kisekaeichi 需要开启；Wan 会忽略此项。'],
+  one_frame_no_2x: ['No 2x clean latents', 'One-frame training: cache without the empty "2x" clean latents, as no_2x does when generating. Set it the way you will generate (and add no_2x to the samples\' one-frame options). Changing it rebuilds the latent cache.',
+    '不使用 2x 清洁潜变量', '单帧训练：缓存时不加入空的“2x”清洁潜变量，与生成时的 no_2x 相同。请与实际生成时的设置一致（样图的单帧选项也加上 no_2x）。更改后会重建潜变量缓存。'],
+  one_frame_no_4x: ['No 4x clean latents', 'One-frame training: cache without the empty "4x" clean latents, as no_4x does when generating. Set it the way you will generate (and add no_4x to the samples\' one-frame options). Changing it rebuilds the latent cache.',
+    '不使用 4x 清洁潜变量', '单帧训练：缓存时不加入空的“4x”清洁潜变量，与生成时的 no_4x 相同。请与实际生成时的设置一致（样图的单帧选项也加上 no_4x）。更改后会重建潜变量缓存。'],
 };
 
 const MODELS = {
@@ -172,6 +176,10 @@ const TYPES = {
     'FramePack 单帧 LoRA', '让 FramePack 把起始图变成一张改变后的图片（姿势、服装、表情等）。数据集放改变后的图片，起始图作为控制图。实验功能。'],
   'wan2.1-1f-lora': ['Wan 2.1 one-frame LoRA', 'One-frame training on Wan 2.1 I2V 14B (a changed image from a start image) or FLF2V 14B (an in-between image from a start and an end image). Control images = the start (and end) images. Experimental.',
     'Wan 2.1 单帧 LoRA', '在 Wan 2.1 I2V 14B（由起始图生成改变后的图片）或 FLF2V 14B（由起始图和结束图生成中间图）上进行单帧训练。控制图 = 起始图（和结束图）。实验功能。'],
+  'hidream-o1-lora': ['HiDream-O1 LoRA', 'Text-to-image LoRA for HiDream-O1-Image (full or dev), or image-to-image from control images (the i2i variants: a dataset with control images, and a control image for each sample). One file only: Comfy-Org\'s single checkpoint hidream_o1_image_bf16.safetensors (or _dev_bf16), not the fp8/mxfp8 ones; the tokenizer and config are downloaded from HiDream-ai on the first run. Images are cached as pixels (no VAE), in sizes that are multiples of 32. For i2i, the conv layers are trained only with the network arguments conv_dim=4 conv_alpha=1. LoRA only. Experimental in musubi-tuner.',
+    'HiDream-O1 LoRA', 'HiDream-O1-Image（full 或 dev）的文生图 LoRA，或基于控制图的图生图 LoRA（i2i 版本：需要带控制图的数据集，每个样图提示词也需要控制图）。只需要一个文件：Comfy-Org 的单文件模型 hidream_o1_image_bf16.safetensors（或 _dev_bf16），不要用 fp8/mxfp8 版本；分词器和配置会在第一次运行时从 HiDream-ai 下载。图片以像素形式缓存（不使用 VAE），尺寸为 32 的倍数。i2i 训练中，只有在网络参数里加上 conv_dim=4 conv_alpha=1 时才会训练卷积层。仅支持 LoRA。musubi-tuner 中的实验功能。'],
+  'ideogram4-lora': ['Ideogram 4 LoRA', 'Text-to-image LoRA for Ideogram 4 (non-commercial licence), with Comfy-Org\'s files: the conditional DiT ideogram4_fp8_scaled.safetensors (it exists only in fp8 and always trains in fp8, so the presets only change block swap), the FLUX.2 VAE flux2-vae.safetensors and the Qwen3-VL-8B text encoder qwen3vl_8b_fp8_scaled.safetensors. Plain captions work (the model was trained on structured JSON captions). Text-encoder caches are large: about 27 MB per image at 256 tokens. Samples use the V4_DEFAULT_20 sampler. LoRA only. Experimental in musubi-tuner.',
+    'Ideogram 4 LoRA', 'Ideogram 4 文生图 LoRA（非商用许可），使用 Comfy-Org 的文件：条件 DiT ideogram4_fp8_scaled.safetensors（只有 fp8 版本，并始终以 fp8 训练，因此各预设只改变块交换）、FLUX.2 的 VAE flux2-vae.safetensors 和 Qwen3-VL-8B 文本编码器 qwen3vl_8b_fp8_scaled.safetensors。普通标注即可（模型原本用结构化 JSON 标注训练）。文本编码缓存很大：256 个 token 时每张图约 27 MB。样图使用 V4_DEFAULT_20 采样器。仅支持 LoRA。musubi-tuner 中的实验功能。'],
 };
 
 const VARIANTS = {
@@ -187,6 +195,9 @@ const VARIANTS = {
   'k5-pro-t2v-5s-sd': ['Pro text to video 5 s', 'Pro 文生视频 5 秒'], 'k5-pro-t2v-10s-sd': ['Pro text to video 10 s', 'Pro 文生视频 10 秒'],
   'k5-pro-i2v-5s-sd': ['Pro image to video 5 s', 'Pro 图生视频 5 秒'], 'k5-lite-t2v-5s-sd': ['Lite text to video 5 s', 'Lite 文生视频 5 秒'],
   'k5-lite-i2v-5s-sd': ['Lite image to video 5 s', 'Lite 图生视频 5 秒'], layered: ['Qwen-Image-Layered', 'Qwen-Image-Layered'], i2v: ['Image to video', '图生视频'], 'flf2v-14B': ['First/last frame 14B', '首尾帧 14B'],
+  'full-t2i': ['Full, text to image', 'Full 文生图'], 'full-i2i': ['Full, image to image', 'Full 图生图'],
+  'dev-t2i': ['Dev, text to image', 'Dev 文生图'], 'dev-i2i': ['Dev, image to image', 'Dev 图生图'],
+  ideogram4: ['Ideogram 4', 'Ideogram 4'],
 };
 
 const en = {
@@ -446,6 +457,10 @@ const en = {
   'training.queue.down': 'Move down',
   'training.queue.upName': 'Move {name} up',
   'training.queue.downName': 'Move {name} down',
+  'training.stage.cache_pixels': 'Caching pixels',
+  'err.swap_needs_batch_one': 'This model cannot swap blocks with a batch size above 1 (image-to-image, or flash attention): set the batch size to 1, or blocks to swap to 0.',
+  'training.outputs.noConversion': 'musubi-tuner has no ComfyUI conversion for this model\'s LoRAs: use the checkpoint as it is.',
+  'err.convert_unsupported': 'musubi-tuner has no ComfyUI conversion for this model\'s LoRAs: use the checkpoint as it is.',
 };
 
 const zh = {
@@ -704,6 +719,10 @@ const zh = {
   'training.queue.down': '下移',
   'training.queue.upName': '上移 {name}',
   'training.queue.downName': '下移 {name}',
+  'training.stage.cache_pixels': '缓存像素',
+  'err.swap_needs_batch_one': '此模型在批大小大于 1 时不能使用块交换（图生图或 flash attention）：请把批大小设为 1，或把交换块数设为 0。',
+  'training.outputs.noConversion': 'musubi-tuner 不支持把此模型的 LoRA 转换为 ComfyUI 格式：请直接使用该检查点。',
+  'err.convert_unsupported': 'musubi-tuner 不支持把此模型的 LoRA 转换为 ComfyUI 格式：请直接使用该检查点。',
 };
 
 for (const [key, [el, eh, zl, zhh]] of Object.entries(FIELDS)) {

@@ -30,7 +30,7 @@ import real_output as real
 SPEC = Path(__file__).resolve().parents[4] / "fixtures" / "musubi-cli-spec.json"
 IMAGE_EXT = {".png", ".jpg", ".jpeg", ".webp", ".bmp", ".avif"}
 VIDEO_EXT = {".mp4", ".webm", ".avi", ".mkv", ".mov", ".flv"}
-ARCH = {"qwen_image": "qi", "wan": "wan"}
+ARCH = {"qwen_image": "qi", "wan": "wan", "hidream_o1": "ho1"}
 
 
 def _int_or_float(value: str):

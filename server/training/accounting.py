@@ -17,6 +17,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from . import ranks
+
 BUCKET = re.compile(r"musubi_tuner\.dataset\.bucket:bucket: \(([\d, ]+)\), count: (\d+)")
 ITEMS = re.compile(r"num train items / \S+: (\d+)")
 BATCHES = re.compile(r"num batches per epoch / \S+: (\d+)")
@@ -73,7 +75,12 @@ def account(run: dict) -> dict | None:
     train = read("train")
     if not train:
         return None
+    expected = {k: expected.get(k) for k in ("num_train_items", "batches_per_epoch", "total_steps", "buckets")}
+    if len(run.get("gpus") or [0]) > 1:
+        # Every rank logs its buckets: read rank 0's (ranks.py). musubi prints the batches of the data loader
+        # accelerate has split between the processes, so one process's share is what it reports.
+        train = ranks.rank0_text(train)
+        expected["batches_per_epoch"] = (run.get("preflight") or {}).get("batches_per_process",
+                                                                         expected["batches_per_epoch"])
     actual = parse(train, read("cache_latents"))
-    return {"actual": actual, "expected": {k: expected.get(k) for k in
-                                           ("num_train_items", "batches_per_epoch", "total_steps", "buckets")},
-            "differences": compare(expected, actual)}
+    return {"actual": actual, "expected": expected, "differences": compare(expected, actual)}

@@ -24,11 +24,28 @@ from __future__ import annotations
 
 import re
 import socket
+import sys
 from pathlib import Path
+
+from ..errors import ValidationError
 
 # What launch_prefix adds for several GPUs; `--log_dir` and the port come at start (launch_args).
 TEE = ["--tee", "3"]
 RANK_PREFIX = re.compile(r"^\[default(\d+)\]:")
+# torch.distributed prints an uncaught exception of a rank with `[rankN]: ` before each line (seen in the real
+# two-process run: `[default0]:[rank0]: RuntimeError: ...`)
+EXCEPTION_PREFIX = re.compile(r"^\[rank\d+\]: ?")
+
+
+def check_platform(gpu_count: int, platform: str | None = None) -> None:
+    """Several GPUs only where torchrun works. On Windows PyTorch's wheels are built without libuv, which
+    torchrun's rendezvous store asks for ("use_libuv was requested but PyTorch was build without libuv
+    support", kohya-ss/musubi-tuner#100, pytorch/pytorch#148283), and torchrun cannot tee a rank's output
+    there ("Redirects are currently not supported in Windows or MacOs"): refused before anything starts."""
+    if gpu_count > 1 and (platform or sys.platform) == "win32":
+        raise ValidationError("One task on several GPUs needs Linux: PyTorch's multi-process launcher does not work "
+                              "on Windows. Choose one GPU, or queue one task per GPU.", field="gpus",
+                              code="multi_gpu_windows", details={"gpus": gpu_count})
 
 
 def is_multi(argv: list[str]) -> bool:
@@ -72,5 +89,5 @@ def rank0_text(text: str) -> str:
 
 
 def unprefixed(text: str) -> str:
-    """Every line without its rank prefix: what failed may be any rank's traceback (runner._judge)."""
-    return "".join(split(line)[1] for line in text.splitlines(keepends=True))
+    """Every line without its rank prefixes: what failed may be any rank's traceback (runner._judge)."""
+    return "".join(EXCEPTION_PREFIX.sub("", split(line)[1], count=1) for line in text.splitlines(keepends=True))

@@ -8,6 +8,9 @@ import re
 import socket
 from pathlib import Path
 
+import pytest
+
+from server.errors import ValidationError
 from server.training import accounting, buckets, cli_spec, config, estimate, ranks, task_types, tasks
 from server.training.musubi_env import LAUNCH_MODULE
 from server.training.progress import ProgressParser, last_error_line
@@ -94,10 +97,11 @@ def test_progress_loss_and_samples_come_from_rank_0_only():
 
 
 def test_a_failed_rank_is_named_not_torchruns_wrapper():
-    rank1 = "\n".join(["Traceback (most recent call last):",
-                       '  File "/m/src/musubi_tuner/zimage_train_network.py", line 9, in <module>',
-                       "    main()",
-                       "torch.OutOfMemoryError: CUDA out of memory. Tried to allocate 2.00 GiB"])
+    # torch.distributed prefixes a rank's uncaught exception with `[rankN]: ` (as in the real run's log)
+    rank1 = "\n".join(["[rank1]: Traceback (most recent call last):",
+                       '[rank1]:   File "/m/src/musubi_tuner/zimage_train_network.py", line 9, in <module>',
+                       "[rank1]:     main()",
+                       "[rank1]: torch.OutOfMemoryError: CUDA out of memory. Tried to allocate 2.00 GiB"])
     tail = "".join(tee("INFO:musubi_tuner.zimage:Loaded DiT model", 0) + tee(rank1, 1)) + "\n".join([
         "Traceback (most recent call last):",
         '  File "/v/site-packages/torch/distributed/run.py", line 1129, in run',
@@ -178,3 +182,11 @@ def test_a_two_gpu_task_holds_both_gpus_and_shows_rank_0s_progress(svc, models):
     log = Path(done["run"]["log_dir"]) / "run-001-train.log"
     assert "[default0]:" in log.read_text(encoding="utf-8")
     assert list((log.parent / "run-001-train-ranks").glob("*/attempt_0/0/stdout.log"))
+
+
+def test_several_gpus_are_refused_on_windows_with_a_code():
+    with pytest.raises(ValidationError) as err:
+        ranks.check_platform(2, "win32")
+    assert err.value.code == "multi_gpu_windows" and err.value.details["field"] == "gpus"
+    ranks.check_platform(1, "win32")
+    ranks.check_platform(4, "linux")

@@ -446,6 +446,7 @@ const en = {
   'training.queue.down': 'Move down',
   'training.queue.upName': 'Move {name} up',
   'training.queue.downName': 'Move {name} down',
+  'training.form.estimatePerGpu': 'Estimated VRAM ≈ {gb} GB on each of {n} GPUs',
 };
 
 const zh = {
@@ -704,6 +705,7 @@ const zh = {
   'training.queue.down': '下移',
   'training.queue.upName': '上移 {name}',
   'training.queue.downName': '下移 {name}',
+  'training.form.estimatePerGpu': '预计显存 ≈ 每块显卡 {gb} GB（共 {n} 块）',
 };
 
 for (const [key, [el, eh, zl, zhh]] of Object.entries(FIELDS)) {

@@ -171,15 +171,14 @@ def _cmdline(p: psutil.Process) -> list[str]:
 
 
 @pytest.mark.skipif(ON_GPUS, reason="on GPUs accelerate leaves the frozen DiT unwrapped: nothing fails")
-def test_a_failing_rank_is_reported_with_its_own_error(real):
+def test_a_failing_rank_is_reported_with_its_own_error(two_ranks, monkeypatch):
     """Without the CPU bridge musubi fails on the CPU ranks (accelerate wraps the frozen DiT in DDP): the task
-    says so with the rank's own error line, read through both prefixes, not torchrun's ChildFailedError."""
-    ds = real.image_dataset(2, name="Fail")
-    raw = two_gpu_task(real, ds, "duo_fail", epochs=1)
-    del raw["samples"]
-    task = real.task(raw)
+    says so with the rank's own error line, read through both prefixes, not torchrun's ChildFailedError.
+    The finished task runs again (its caches are kept), its trainer without cpu_ranks/ on the path."""
+    real, task = two_ranks["real"], two_ranks["task"]
+    monkeypatch.setenv("PYTHONPATH", str(TINY_DIR))
     real.call("POST", f"/api/tasks/{task['id']}/start")
-    failed = real.wait_task(task["id"], timeout=600)
+    failed = real.wait_task(task["id"], ("failed", "done", "stopped", "interrupted"), timeout=600)
     assert failed["status"] == "failed", failed["status"]
     assert failed["error"].endswith("RuntimeError: DistributedDataParallel is not needed when a module doesn't "
                                     "have any parameter that requires a gradient."), failed["error"]

@@ -17,7 +17,7 @@ from server.training.progress import ProgressParser, last_error_line
 
 from .conftest import add_dataset, point_at_standin, qwen_task
 from .helpers import ENV, plan_for, raw_config
-from .test_parsing import REAL, real
+from .test_parsing import real
 from .test_runner import drain, wait_for
 
 QWEN = task_types.get("qwen-image-lora")

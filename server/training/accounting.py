@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from . import ranks
 from .task_types import cache_kind
 
 BUCKET = re.compile(r"musubi_tuner\.dataset\.bucket:bucket: \(([\d, ]+)\), count: (\d+)")
@@ -75,10 +76,15 @@ def account(run: dict) -> dict | None:
     train = read("train")
     if not train:
         return None
+    expected = {k: expected.get(k) for k in ("num_train_items", "batches_per_epoch", "total_steps", "buckets")}
+    if len(run.get("gpus") or [0]) > 1:
+        # Every rank logs its buckets: read rank 0's (ranks.py). musubi prints the batches of the data loader
+        # accelerate has split between the processes, so one process's share is what it reports.
+        train = ranks.rank0_text(train)
+        expected["batches_per_epoch"] = (run.get("preflight") or {}).get("batches_per_process",
+                                                                         expected["batches_per_epoch"])
     # The media cache stage (latents, or HiDream-O1's pixels) lists what its datasource found.
     media = next((st["name"] for st in run.get("stages") or () if cache_kind(st.get("name", "")) == "media"),
                  "cache_latents")
     actual = parse(train, read(media))
-    return {"actual": actual, "expected": {k: expected.get(k) for k in
-                                           ("num_train_items", "batches_per_epoch", "total_steps", "buckets")},
-            "differences": compare(expected, actual)}
+    return {"actual": actual, "expected": expected, "differences": compare(expected, actual)}

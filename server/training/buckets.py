@@ -11,7 +11,10 @@ dataset/image_video_dataset.py (`prepare_for_training`), at the pinned commit:
   of control images (musubi splits buckets by control latents so a batch never stacks ragged controls).
 - each bucket holds every item `num_repeats` times; batches per bucket = ceil(count / batch_size).
 - steps per epoch = ceil(batches / processes / gradient_accumulation_steps) (trainer_base.py: one process
-  per GPU with `accelerate launch --multi_gpu`).
+  per GPU with `accelerate launch --multi_gpu`). accelerator.prepare() splits the data loader between the
+  processes (accelerate pads the last round so each gets as many), so each process runs
+  ceil(batches / processes) batches an epoch: that is musubi's `num batches per epoch` with N GPUs, and one
+  optimizer step trains batch_size x processes x gradient_accumulation_steps items.
 tests/training/test_buckets_musubi.py runs musubi's own code on the same datasets and requires equality.
 """
 
@@ -105,7 +108,8 @@ def preview(items: list[Item], selector: Selector, *, batch_size: int, num_repea
                      "items": len(names), "count": count, "batches": math.ceil(count / bs),
                      "smaller_than_batch": count < bs, "files": sorted(names)[:max_listed]})
     batches = sum(r["batches"] for r in rows)
-    steps_per_epoch = math.ceil(batches / max(1, processes) / max(1, grad_accum))
+    processes = max(1, processes)
+    steps_per_epoch = math.ceil(batches / processes / max(1, grad_accum))
     if max_steps is not None:
         total = max_steps
     elif epochs is not None:
@@ -113,6 +117,7 @@ def preview(items: list[Item], selector: Selector, *, batch_size: int, num_repea
     else:
         total = None
     return {"selector": selector.public(), "buckets": rows, "num_train_items": sum(r["count"] for r in rows),
-            "batches_per_epoch": batches, "steps_per_epoch": steps_per_epoch, "epochs": epochs,
+            "batches_per_epoch": batches, "batches_per_process": math.ceil(batches / processes),
+            "steps_per_epoch": steps_per_epoch, "epochs": epochs,
             "total_steps": total, "batch_size": bs, "num_repeats": num_repeats, "grad_accum": grad_accum,
-            "processes": processes}
+            "processes": processes, "total_batch_size": bs * processes * max(1, grad_accum)}

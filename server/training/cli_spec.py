@@ -251,6 +251,8 @@ ACCELERATE_OPTIONS = {
     # The subset of `accelerate launch` options the builder emits, with their value kinds.
     "--num_cpu_threads_per_process": "int", "--mixed_precision": ("no", "fp16", "bf16"),
     "--num_processes": "int", "--multi_gpu": None, "--gpu_ids": "str",
+    # torchrun's, passed through by accelerate for several GPUs (ranks.py)
+    "--tee": ("3",), "--main_process_port": "int", "--log_dir": "str",
 }
 
 

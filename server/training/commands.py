@@ -19,7 +19,7 @@ from pathlib import Path
 
 from ..errors import ValidationError
 from ..models.safetensors_header import SafetensorsError, read_header
-from . import cli_spec, dataset_checks, dataset_toml, lr_schedules, sample_prompts, task_types, vram
+from . import cli_spec, dataset_checks, dataset_toml, lr_schedules, ranks, sample_prompts, task_types, vram
 from .dataset_source import DatasetSource
 from .fields import OPTIMIZER_CLASSES, flag_to_field, stage_flags
 from .musubi_env import MusubiEnv, stage_env
@@ -110,6 +110,7 @@ def build_plan(resolved: dict, source: DatasetSource, env: MusubiEnv, paths: Tas
         raise ValidationError(f"{ttype.id} ({variant.key}) trains on {' or '.join(accepted)} datasets; "
                               f"'{source.name}' is {source.type}.", field="dataset_id", code="dataset_type")
     t = resolved["training"]
+    ranks.check_platform(len(resolved["gpus"]))
     _check_training(ttype, resolved, warnings)
     sampling = _sampling_on(resolved, warnings)
     models = _models(ttype, resolved, sampling, check_files, warnings)

@@ -6,10 +6,16 @@ model; the closest match wins, and a run at another resolution or batch size is 
 trains per step. Without a run to learn from, FALLBACK gives a rough figure and says so (`basis`).
 The train stage's measured time includes loading the model and rendering samples, so a history-based
 estimate counts sampling through it; the fallback adds sampling and caching separately.
+
+Several GPUs (one process each, ranks.py): every process trains its own batch in a step, so the run has
+fewer steps (buckets.preview divides them) of about a one-GPU step's length plus the gradient exchange
+(`multi_gpu_step_share` per extra GPU, rough) when only runs on another number of GPUs are known; musubi
+renders the sample prompts split between the processes. Caching runs as one process either way.
 """
 
 from __future__ import annotations
 
+import math
 import time
 
 from . import task_types, tasks, vram
@@ -24,6 +30,9 @@ FALLBACK = {
     "cache_text_per_item_s": 0.3,
     "stage_start_s": 40.0,
     "sample_step_share": 0.5,    # one sampling step costs this share of a training step
+    # each GPU beyond the first: the LoRA's gradients are averaged between the processes every step and
+    # the step waits for the slowest one
+    "multi_gpu_step_share": 0.1,
 }
 FALLBACK_SOURCE = ("rough figures scaled from each model's size (not measured on this machine); a finished "
                    "run replaces them")
@@ -38,16 +47,29 @@ def _pixels(resolved: dict, dataset_type: str | None) -> float:
     return w * h / 1e6 * d["batch_size"] * frames
 
 
+def processes(resolved: dict) -> int:
+    return max(1, len(resolved.get("gpus") or [0]))
+
+
 def key_of(resolved: dict, gpu: str | None) -> dict:
     d = resolved["dataset"]
     return {"task_type": resolved["task_type"], "variant": resolved.get("variant"),
             "resolution": list(d["resolution"]), "batch_size": d["batch_size"],
-            "preset": resolved.get("vram_preset", "medium"), "gpu": gpu}
+            "preset": resolved.get("vram_preset", "medium"), "gpu": gpu, "processes": processes(resolved)}
+
+
+def _key_value(key: dict, name: str):
+    # runs recorded before several GPUs were counted ran on one
+    return key.get(name, 1) if name == "processes" else key.get(name)
+
+
+def _gpu_share(processes_: int) -> float:
+    return 1 + FALLBACK["multi_gpu_step_share"] * (processes_ - 1)
 
 
 MATCH_LEVELS = (
-    ("task_type", "variant", "resolution", "batch_size", "preset", "gpu"),
-    ("task_type", "variant", "preset", "gpu"),
+    ("task_type", "variant", "resolution", "batch_size", "preset", "gpu", "processes"),
+    ("task_type", "variant", "preset", "gpu", "processes"),
     ("task_type", "variant", "gpu"),
     ("task_type", "variant"),
     ("task_type",),
@@ -74,7 +96,8 @@ def _samples(resolved: dict, total_steps: int, epochs: int | None) -> int:
         events += total_steps // s["every_n_steps"]
     if s.get("every_n_epochs") and epochs:
         events += epochs // s["every_n_epochs"]
-    return events * prompts
+    # trainer_base.sample_images: prompt i goes to process i mod N, all processes render at once
+    return events * math.ceil(prompts / processes(resolved))
 
 
 def estimate(store, resolved: dict, preview: dict, dataset_type: str | None, gpu: str | None = None) -> dict | None:
@@ -86,10 +109,11 @@ def estimate(store, resolved: dict, preview: dict, dataset_type: str | None, gpu
     items = preview["num_train_items"] // max(1, preview["num_repeats"])
     past = history(store) if store is not None else []
     for level in MATCH_LEVELS:
-        same = [t for t in past if all(t.get("key", {}).get(k) == key[k] for k in level)]
+        same = [t for t in past if all(_key_value(t.get("key") or {}, k) == key[k] for k in level)]
         if same:
             t = same[0]
             scale = pixels / t["pixels"] if t.get("pixels") else 1.0
+            scale *= _gpu_share(key["processes"]) / _gpu_share(_key_value(t.get("key") or {}, "processes"))
             per_step = t["seconds_per_step"] * scale
             cache = (t.get("cache_s") or 0) * (items / t["items"] if t.get("items") else 1.0)
             train = per_step * total_steps
@@ -102,6 +126,7 @@ def estimate(store, resolved: dict, preview: dict, dataset_type: str | None, gpu
     t = resolved["training"]
     per_step = FALLBACK["seconds_per_weight_gb"] * model.weights_bf16_gb * max(pixels, 0.05)
     per_step *= 1 + FALLBACK["swap_share_per_block"] * int(t.get("blocks_to_swap") or 0)
+    per_step *= _gpu_share(key["processes"])
     samples = _samples(resolved, total_steps, preview.get("epochs"))
     sample_steps = resolved["samples"].get("steps") or 20
     sampling = samples * sample_steps * per_step * FALLBACK["sample_step_share"]

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..paths import program_dir
+from .ranks import TEE
 
 LAUNCH_MODULE = "accelerate.commands.launch"
 
@@ -39,10 +40,12 @@ class MusubiEnv:
         return self.musubi_dir / "src" / "musubi_tuner" / f"{name}.py"
 
     def launch_prefix(self, mixed_precision: str, gpu_count: int) -> list[str]:
-        """`accelerate launch` with its own options; the script path and its args follow."""
+        """`accelerate launch` with its own options; the script path and its args follow.
+        Several GPUs: one process each, every rank's output tee'd to its own files (ranks.py; the
+        rank logs' folder and the port are added when the stage starts, ranks.launch_args)."""
         argv = [str(self.python), "-m", LAUNCH_MODULE, "--num_cpu_threads_per_process", "1"]
         if gpu_count > 1:
-            argv += ["--multi_gpu", "--num_processes", str(gpu_count)]
+            argv += ["--multi_gpu", "--num_processes", str(gpu_count), *TEE]
         return argv + ["--mixed_precision", mixed_precision]
 
     def problems(self) -> list[tuple[str, str]]:

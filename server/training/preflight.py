@@ -330,6 +330,7 @@ def summary(result: dict) -> dict:
     """What a run keeps of the report, to compare with what musubi actually did (accounting.py)."""
     b = result["buckets"]
     return {"num_train_items": b["num_train_items"], "batches_per_epoch": b["batches_per_epoch"],
+            "batches_per_process": b["batches_per_process"], "processes": b["processes"],
             "total_steps": b["total_steps"], "epochs": b["epochs"],
             "buckets": [{"key": r["key"], "count": r["count"]} for r in b["buckets"]],
             "estimate": result.get("estimate")}

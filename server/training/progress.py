@@ -20,12 +20,17 @@ point is committed when the bar moves past it, when the final model is saved, or
 The parser is fed raw text chunks in any split (a chunk can end mid-line) and treats both `\\r`
 and `\\n` as line ends, so every tqdm redraw is seen. A resumed run restarts musubi's counters;
 `step_offset`/`epoch_offset` turn its numbers into the task's.
+
+A run on several GPUs (`ranked`) prints every rank's lines with a `[defaultN]:` prefix (ranks.py): only
+rank 0's lines count, so a second rank's sampling notices or bars never move the task's progress.
 """
 
 from __future__ import annotations
 
 import re
 import time
+
+from . import ranks
 
 TQDM = re.compile(
     r"(?:(?P<desc>[^\r\n:|]*?):\s*)?(?P<pct>\d+)%\|[^|]*\|\s*(?P<n>\d+)/(?P<total>\d+)\s*"
@@ -69,8 +74,9 @@ def find_bars(line: str) -> list[re.Match]:
 
 class ProgressParser:
     def __init__(self, stage: str, *, step_offset: int = 0, epoch_offset: int = 0,
-                 expected_total: int | None = None):
+                 expected_total: int | None = None, ranked: bool = False):
         self.stage = stage
+        self.ranked = ranked                     # a multi-process run: read rank 0's lines only
         self.step_offset = step_offset
         self.epoch_offset = epoch_offset
         self.expected_total = expected_total     # cache stages: batches the app expects (or None)
@@ -93,7 +99,7 @@ class ProgressParser:
         for line in parts:
             self._line(line)
         # A tqdm redraw without its `\r` yet is still worth showing now (it is read again, whole, later).
-        bars = find_bars(self._pending)
+        bars = find_bars(self._own(self._pending) or "")
         if bars:
             self._bar(bars[-1])
 
@@ -118,7 +124,17 @@ class ProgressParser:
                 self.record[key] = value
                 self.changed = True
 
+    def _own(self, line: str) -> str | None:
+        """The line without its rank prefix, or None when another rank (or the launcher) printed it."""
+        if not self.ranked:
+            return line
+        rank, rest = ranks.split(line)
+        return rest if rank == 0 else None
+
     def _line(self, line: str) -> None:
+        line = self._own(line)
+        if line is None:
+            return
         bars = find_bars(line)
         if bars:
             self._bar(bars[-1])
@@ -207,6 +223,8 @@ TRACEBACK = "Traceback (most recent call last):"
 LAUNCHER_WRAPPER = re.compile(
     r"^subprocess\.CalledProcessError: Command .* (?:returned non-zero exit status (?P<status>-?\d+)"
     r"|died with <Signals\.(?P<signal>\w+): (?P<signum>\d+)>)\.?\s*$")
+# torchrun (several GPUs, ranks.py) ends a failed run with its own exception after the rank's traceback.
+TORCHRUN_WRAPPER = re.compile(r"^torch\.distributed\.elastic\.multiprocessing\.errors\.ChildFailedError\b")
 # Without a traceback: an exception-looking line, a logger error (`ERROR:<logger>:...`, musubi logs
 # with Python's default format), argparse's `x.py: error: ...`, the shell's `Killed`.
 ERROR_LINE = re.compile(r"^\s*(?:[\w.]+(?:Error|Exception|Interrupt)\b|CUDA out of memory|Killed\b"
@@ -254,10 +272,13 @@ def last_error_line(text: str) -> str:
     """musubi's own line saying why a process failed ("" when the log has none): the exception that
     ended the last traceback that is not accelerate's wrapper around it, else the last error-looking
     line. Never an ordinary line: `epoch 1/20` is not a reason."""
+    def wrapper(line: str) -> bool:
+        return bool(LAUNCHER_WRAPPER.match(line) or TORCHRUN_WRAPPER.match(line))
+
     for line in reversed(exception_lines(text)):
-        if not LAUNCHER_WRAPPER.match(line):
+        if not wrapper(line):
             return line[:500]
     for line in reversed(_text_lines(text)):
-        if ERROR_LINE.match(line) and not LAUNCHER_WRAPPER.match(line.strip()):
+        if ERROR_LINE.match(line) and not wrapper(line.strip()):
             return line.strip()[:500]
     return ""

@@ -34,7 +34,7 @@ import time
 from pathlib import Path
 
 from ..system.children import popen_flags
-from . import cache_state, exit_status, proctree
+from . import cache_state, exit_status, proctree, ranks
 from .cache_total import expected_batches
 from .musubi_env import full_env
 from .outputs import OutputWatcher, Segment
@@ -142,11 +142,14 @@ class TaskRunner:
     def _spawn(self, index: int, stage: dict) -> tuple[subprocess.Popen, float | None]:
         path = self._log_path(stage)
         path.parent.mkdir(parents=True, exist_ok=True)
+        argv = stage["argv"]
+        if ranks.is_multi(argv):   # several GPUs: every rank's own log files, a rendezvous port free now
+            argv = ranks.launch_args(argv, ranks.ranks_dir(path), ranks.free_port())
         with open(path, "ab") as out:
-            out.write(("$ " + subprocess.list2cmdline(stage["argv"]) + "\n").encode("utf-8"))
+            out.write(("$ " + subprocess.list2cmdline(argv) + "\n").encode("utf-8"))
             out.flush()
             self.run_record["stage_started_at"] = time.time()
-            popen = subprocess.Popen(stage["argv"], cwd=self.run_record["cwd"], env=full_env(stage["env"]),
+            popen = subprocess.Popen(argv, cwd=self.run_record["cwd"], env=full_env(stage["env"]),
                                      stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
                                      **popen_flags())
         create_time = proctree.identity(popen.pid)
@@ -159,7 +162,8 @@ class TaskRunner:
         is_train = stage["name"] == "train"
         return ProgressParser(stage["name"], step_offset=run.get("step_offset", 0) if is_train else 0,
                               epoch_offset=run.get("epoch_offset", 0) if is_train else 0,
-                              expected_total=None if is_train else expected_batches(stage["name"], stage["argv"]))
+                              expected_total=None if is_train else expected_batches(stage["name"], stage["argv"]),
+                              ranked=ranks.is_multi(stage["argv"]))
 
     def catch_up(self) -> None:
         """Read a stage log that nobody followed to its end (the run finished while the app was
@@ -237,6 +241,8 @@ class TaskRunner:
     def _judge(self, stage: dict, exit_code: int | None, follower: "_LogFollower",
                attached: bool, orphans_stopped: bool = False) -> tuple[str, str | None]:
         tail = follower.tail()
+        if ranks.is_multi(stage["argv"]):
+            tail = ranks.unprefixed(tail)
         name = stage["name"]
         if attached:
             if name == "train":

@@ -7,6 +7,11 @@ checkpointing). Text encoders are not counted: training reads their cached outpu
 Calibrated on Qwen-Image's published figures (FACTS.md, 1024x1024, batch 1): 42 GB plain bf16,
 30 GB with fp8, 24 GB with 16 blocks swapped, 12 GB with 45. Other types are derived from parameter
 counts; the API says which (`published`).
+
+The figure is per GPU, whatever the number of GPUs: a task on N GPUs runs one process per GPU (ranks.py), each
+holding the whole model and its own batch; accelerate leaves the frozen DiT unwrapped and the LoRA's
+DistributedDataParallel buffers are the size of the LoRA (megabytes). The UI compares it with the chosen GPU
+that has the least free memory.
 """
 
 from __future__ import annotations

@@ -66,7 +66,8 @@ def test_cross_rules():
 def test_accelerate_options():
     assert cli_spec.check_accelerate(["--num_cpu_threads_per_process", "1", "--mixed_precision", "bf16"]) == []
     assert flags(cli_spec.check_accelerate(["--mixed_precision", "fp8"])) == ["--mixed_precision"]
-    assert flags(cli_spec.check_accelerate(["--main_process_port", "1"])) == ["--main_process_port"]
+    assert flags(cli_spec.check_accelerate(["--num_machines", "2"])) == ["--num_machines"]
+    assert flags(cli_spec.check_accelerate(["--tee", "1"])) == ["--tee"]   # only 3: both streams of every rank
 
 
 def test_packaged_spec_is_the_fixture_and_the_shared_contract():

@@ -135,6 +135,7 @@ export default {
     'err.upload_discarded': "This upload was cancelled; nothing was kept.",
     'err.validation_error': "Some input is not valid.",
     'err.video_unsupported': "Video support needs the 'av' package (PyAV).",
+    'err.multi_gpu_windows': "One task on several GPUs needs Linux (for example a rented GPU server): PyTorch's multi-process launcher does not work on Windows. Choose one GPU, or queue one task per GPU.",
   },
   'zh-CN': {
     'err.api_base_url_missing': "请先填写 API 地址。",
@@ -268,5 +269,6 @@ export default {
     'err.upload_discarded': "这次上传已取消，未保留任何文件。",
     'err.validation_error': "输入的内容无效。",
     'err.video_unsupported': "处理视频需要安装 av（PyAV）包。",
+    'err.multi_gpu_windows': "一个任务使用多块显卡需要 Linux（例如租用的 GPU 服务器）：PyTorch 的多进程启动器在 Windows 上无法工作。请只选一块显卡，或为每块显卡各排一个任务。",
   },
 };

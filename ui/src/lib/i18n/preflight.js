@@ -66,6 +66,7 @@ const en = {
   'preflight.acc.accounting_batches': 'musubi-tuner made {actual} batches per epoch; the pre-flight check expected {expected}.',
   'preflight.acc.accounting_steps': 'musubi-tuner ran {actual} steps; the pre-flight check expected {expected}.',
   'preflight.acc.accounting_buckets': 'musubi-tuner’s buckets differ from the preview (files changed after the check?).',
+  'preflight.buckets.gpus': '{gpus} GPUs, one process each: {perGpu} batches per GPU per epoch; a step trains {total} items (batch {bs} × {gpus} GPUs × accumulation {ga}).',
 };
 
 const zh = {
@@ -133,6 +134,7 @@ const zh = {
   'preflight.acc.accounting_batches': 'musubi-tuner 每轮 {actual} 个批次；训练前检查预计为 {expected}。',
   'preflight.acc.accounting_steps': 'musubi-tuner 运行了 {actual} 步；训练前检查预计为 {expected}。',
   'preflight.acc.accounting_buckets': 'musubi-tuner 的分桶与预览不同（检查之后文件有改动？）。',
+  'preflight.buckets.gpus': '{gpus} 块显卡，每块一个进程：每轮每块显卡 {perGpu} 个批次；每步训练 {total} 个条目（批大小 {bs} × {gpus} 块显卡 × 梯度累积 {ga}）。',
 };
 
 export default { en, 'zh-CN': zh };

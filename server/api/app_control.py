@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint
 
-from .. import services
+from ..services import services
 from ..errors import ApiError, json_body
 from ..system import desktop
 

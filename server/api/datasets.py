@@ -117,7 +117,7 @@ from __future__ import annotations
 
 from flask import Blueprint, request
 
-from .. import services
+from ..services import services
 from ..datasets import editing, importer, items, listing, ops, storage, thumbnails, trash
 from ..datasets.history import History
 from ..errors import ValidationError, json_body

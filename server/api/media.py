@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from flask import Blueprint, send_file
 
-from .. import services
+from ..services import services
 from ..datasets import probe, storage, thumbnails
 from ..datasets.errors import ApiError, BadName, NotFound
 from ..datasets.media_types import is_plain_name, kind_of

@@ -15,7 +15,7 @@ import os
 
 from flask import Blueprint, request
 
-from .. import services
+from ..services import services
 from ..errors import ApiError, ValidationError, json_body
 from ..models import checks, library
 from ..system import dialogs

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from flask import Blueprint, Response
 
-from .. import services
+from ..services import services
 from ..errors import NotFound, json_body
 from ..runtime import detect, setup
 from ..system import longpaths

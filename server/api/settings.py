@@ -2,7 +2,8 @@ from __future__ import annotations
 
 from flask import Blueprint
 
-from .. import services, settings
+from .. import settings
+from ..services import services
 from ..errors import json_body
 
 bp = Blueprint("settings", __name__)

@@ -58,7 +58,7 @@ import dataclasses
 
 from flask import Blueprint
 
-from .. import services
+from ..services import services
 from ..errors import json_body
 from ..tagging import backend_jobs, hub
 from ..tagging.job import start_tagging

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, request, send_file
 
-from .. import services
+from ..services import services
 from ..errors import NotFound, ValidationError, json_body
 from ..paths import safe_join
 from ..training import (catalog, cli_spec, commands, convert, local_files, outputs, planning, preflight, tasks,

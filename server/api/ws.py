@@ -14,7 +14,8 @@ from flask import Flask
 from flask_sock import Sock
 from simple_websocket import ConnectionClosed
 
-from .. import jsonsafe, services
+from .. import jsonsafe
+from ..services import services
 from ..errors import ApiError
 from ..version import __version__
 

@@ -77,8 +77,3 @@ def choose_extra(cuda: str | None, gpu_names: list[str] | None = None) -> str | 
         if preferred in allowed and not (blackwell and preferred == "cu124"):
             return preferred
     return None
-
-
-def extra_cuda(extra: str) -> str:
-    need = dict(EXTRAS)[extra]
-    return f"{need[0]}.{need[1]}"

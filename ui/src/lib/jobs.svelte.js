@@ -3,6 +3,7 @@
 import { api } from './api.js';
 import { subscribe } from './ws.svelte.js';
 
+// A job's statuses once it has ended (a training task's are training.js TASK_FINAL: 'stopped', not 'cancelled').
 export const FINAL = ['done', 'failed', 'cancelled', 'interrupted'];
 
 export function followJob(id, onUpdate, onEvent) {

@@ -7,7 +7,8 @@ import { t, hasKey } from './i18n/index.svelte.js';
 export const STAGES = ['cache_latents', 'cache_text_encoder', 'train'];
 export const ACTIVE = ['queued', 'running', 'stopping'];
 export const RUNNING = ['running', 'stopping'];
-export const FINAL = ['done', 'failed', 'stopped', 'interrupted'];
+// A task's statuses once its run is over (a job's are jobs.svelte.js FINAL: 'cancelled', not 'stopped').
+export const TASK_FINAL = ['done', 'failed', 'stopped', 'interrupted'];
 
 let typesPromise = null;
 /** The task-type table, fetched once per page load. */

@@ -6,9 +6,9 @@ from flask import Flask
 
 
 def register(app: Flask) -> None:
-    from . import app_control, datasets, health, jobs, media, models, runtime, settings, system, tagging, tasks, ws
+    from . import app_control, datasets, health, jobs, media, meta, models, runtime, settings, system, tagging, tasks, ws
 
-    for module in (health, settings, jobs, app_control, system):
+    for module in (health, meta, settings, jobs, app_control, system):
         app.register_blueprint(module.bp, url_prefix="/api")
     app.register_blueprint(datasets.bp, url_prefix="/api")
     app.register_blueprint(media.bp)

@@ -28,8 +28,9 @@ import re
 from pathlib import Path
 
 from ..errors import ApiError
+from ..media_types import MEDIA_EXTS
 from .dataset_checks import match_controls
-from .dataset_source import MEDIA_EXTENSIONS, DatasetSource
+from .dataset_source import DatasetSource
 
 CACHE_PATTERNS = {
     "cache_latents": r"_(?:\d+-\d+_)?\d+x\d+_[a-z0-9]+\.safetensors",
@@ -59,7 +60,7 @@ def _stat(path: Path) -> list[int] | None:
 def _listing(folder: Path, kind: str) -> list[str]:
     if not folder.is_dir():
         return []
-    return sorted(p.name for p in folder.iterdir() if p.is_file() and p.suffix.lower() in MEDIA_EXTENSIONS[kind])
+    return sorted(p.name for p in folder.iterdir() if p.is_file() and p.suffix.lower() in MEDIA_EXTS[kind])
 
 
 def _caption(folder: Path, stem: str, caption_ext: str) -> str | None:

@@ -17,7 +17,7 @@ import math
 import tomllib
 from pathlib import Path
 
-from .dataset_source import MEDIA_EXTENSIONS
+from ..media_types import MEDIA_EXTS
 
 
 def _argv_value(argv: list[str], flag: str) -> str | None:
@@ -33,7 +33,7 @@ def _items(folder: Path, kind: str, caption_extension: str) -> int:
     if not folder.is_dir():
         return 0
     return sum(1 for p in folder.iterdir()
-               if p.is_file() and p.suffix.lower() in MEDIA_EXTENSIONS[kind]
+               if p.is_file() and p.suffix.lower() in MEDIA_EXTS[kind]
                and p.with_suffix(caption_extension).is_file())
 
 

@@ -12,11 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import ValidationError
-
-MEDIA_EXTENSIONS = {
-    "image": {".png", ".jpg", ".jpeg", ".webp", ".bmp", ".avif"},
-    "video": {".mp4", ".webm", ".avi", ".mkv", ".mov", ".flv"},
-}
+from ..media_types import MEDIA_EXTS
 
 
 @dataclass(frozen=True)
@@ -32,7 +28,7 @@ class DatasetSource:
         if not self.media_dir.is_dir():
             return []
         return sorted(p for p in self.media_dir.iterdir()
-                      if p.is_file() and p.suffix.lower() in MEDIA_EXTENSIONS[kind])
+                      if p.is_file() and p.suffix.lower() in MEDIA_EXTS[kind])
 
 
 def _dirs(layout, dataset_id: str) -> tuple[Path, Path]:

@@ -9,9 +9,6 @@ import { t, hasKey } from './i18n/index.svelte.js';
 export const PAGE_SIZE = 200;
 export const SAVE_DELAY = 600;
 export const TYPES = ['image', 'video', 'image_control'];
-export const IMAGE_EXT = ['png', 'jpg', 'jpeg', 'webp', 'bmp', 'avif'];
-export const VIDEO_EXT = ['mp4', 'webm', 'mov', 'mkv', 'avi'];
-export const ACCEPT = [...IMAGE_EXT, ...VIDEO_EXT, 'txt', 'zip'].map((e) => '.' + e).join(',');
 
 export const dsUrl = (id, rest = '') => `/api/datasets/${encodeURIComponent(id)}${rest}`;
 

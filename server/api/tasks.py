@@ -53,6 +53,13 @@ def preview():
     return planning.preview(svc.store, svc.layout, json_body(), task_id)
 
 
+@bp.post("/tasks/vram")
+def vram_estimate():
+    """A create-form config -> {estimate_gb, presets: {high, medium, low}, dataset_type}."""
+    svc = services()
+    return planning.vram_estimate(svc.store, svc.layout, json_body())
+
+
 @bp.post("/tasks/check-paths")
 def check_paths():
     """{paths: [str]} -> {results: {path: {exists, is_file, size}}} (the create form's model-file check)."""

@@ -19,7 +19,7 @@ from ..errors import ValidationError
 from ..fileio import atomic_write_text
 from ..models import checks as model_checks
 from . import (cache_state, commands, config, dataset_source, estimate, hub_tokenizers, musubi_env, outputs, preflight,
-               task_types, tasks)
+               task_types, tasks, vram)
 
 CACHE_STAGES = ("cache_latents", "cache_text_encoder")
 
@@ -40,6 +40,20 @@ def preview(store, layout, raw: dict, task_id: str | None = None) -> dict:
                        "media_count": plan.extra.get("media_count")}
     body["cwd"] = str(env.musubi_dir)
     return body
+
+
+def vram_estimate(store, layout, raw: dict) -> dict:
+    """The create form's VRAM figures (server only: the form asks as it changes). The dataset, when one
+    is chosen and exists, decides image or video; without one the form's default kind counts."""
+    cfg = config.check(raw)
+    ttype = task_types.get(cfg["task_type"])
+    dataset_type = None
+    if cfg.get("dataset_id"):
+        try:
+            dataset_type = dataset_source.lookup(store, layout, cfg["dataset_id"]).type
+        except ValidationError:
+            pass  # gone or in the trash: estimated as if none were chosen, the form says why elsewhere
+    return vram.estimates(ttype, config.resolve(cfg), dataset_type)
 
 
 def segments_of(task: dict) -> list[outputs.Segment]:

@@ -1,5 +1,5 @@
 // Training pages: the task-type table from the server, the create form <-> task config mapping,
-// the VRAM estimate (the same model as server/training/vram.py) and display helpers.
+// and display helpers (the VRAM estimate is the server's: POST /api/tasks/vram).
 // Architectures are data (GET /api/task-types): nothing here knows a task type by name.
 import { api } from './api.js';
 import { t, hasKey } from './i18n/index.svelte.js';
@@ -179,10 +179,6 @@ export function commandLine(argv, windows = false) {
   };
   return argv.map(quote).join(' ');
 }
-
-// --- VRAM estimate (server/training/vram.py, same figures from the task-type table) -------------
-
-export { estimateGb } from './vram.js';
 
 // --- LoRA+ (an entry of network_args) -------------------------------------------------------------
 

@@ -1,8 +1,9 @@
-// Facts the server owns (GET /api/meta): the media extensions datasets accept. Loaded once at start
+// Facts the server owns (GET /api/meta): the media extensions datasets accept and the websocket events
+// each topic carries ({topic family: {type: [payload keys]}}, server/events.py EVENTS). Loaded once at start
 // (main.js); readers get empty lists until it answers, and re-render when it does.
 import { api } from './api.js';
 
-export const meta = $state({ media: { image: [], video: [] } });
+export const meta = $state({ media: { image: [], video: [] }, events: {} });
 
 let loading = null;
 

@@ -20,6 +20,7 @@ import sys
 import time
 from pathlib import Path
 
+from .. import jobs
 from ..paths import program_dir
 from ..training import cli_spec, musubi_env
 from . import driver as drv
@@ -125,9 +126,7 @@ def stored_probe(store) -> dict | None:
 
 
 def active_setup_job(store) -> dict | None:
-    row = store.db.execute("SELECT id, kind, title, status FROM jobs WHERE kind = ? AND status IN ('queued', 'running') "
-                           "ORDER BY created_at DESC LIMIT 1", [SETUP_JOB_KIND]).fetchone()
-    return dict(zip(("id", "kind", "title", "status"), row)) if row else None
+    return jobs.active_of_kind(store, SETUP_JOB_KIND)
 
 
 def detect(store, provider=None, *, run_probe: bool = True, find_pythons: bool = True) -> dict:

@@ -40,7 +40,7 @@ from pathlib import Path
 from .. import fileio
 from ..errors import ApiError, Conflict, ValidationError
 from ..jobs import JobCancelled
-from ..training import musubi_env
+from ..training import musubi_env, tasks
 from . import archive, detect, procs, pythons
 from . import probe as probe_mod
 
@@ -85,9 +85,7 @@ def plan(store, provider, body: dict) -> Options:
         raise ValidationError("action must be setup, update or repair.", field="action")
     if detect.active_setup_job(store):
         raise Conflict("A setup job is already running.", code="setup_running")
-    busy = store.db.execute("SELECT COUNT(*) FROM tasks WHERE status IN ('running', 'stopping')").fetchone()[0] \
-        if "tasks" in store.db.table_names() else 0
-    if busy:
+    if tasks.running_count(store):
         raise Conflict("A training task is running with this environment; stop it first.", code="training_running")
     env = musubi_env.from_store(store)
     d = env.musubi_dir

@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 
+from ..datasets import storage
 from ..errors import ValidationError
 from ..fileio import atomic_write_text
 from ..models import checks as model_checks
@@ -138,7 +139,7 @@ def prepare_run(store, layout, task: dict, resume_mode: str | None = None, *, wr
     plan = commands.build_plan(resolved, source, env, task_paths, resume=resume, check_files=True)
     # The pre-flight report: a blocking finding refuses the start with the whole list; its numbers are
     # kept to compare with what musubi actually trained on (accounting.py) and how long it took.
-    report = preflight.build(resolved, source, trigger=preflight.trigger_word(store, source.id), store=store,
+    report = preflight.build(resolved, source, trigger=storage.trigger_word(store, source.id), store=store,
                              gpu=estimate.gpu_name(cfg["gpus"]))
     preflight.ensure_startable(report)
     checked = preflight.summary(report)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from flask import Blueprint
 
-from ..services import services
 from ..errors import ApiError, json_body
+from ..services import services
 from ..system import desktop
 
 bp = Blueprint("app_control", __name__)

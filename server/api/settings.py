@@ -3,8 +3,8 @@ from __future__ import annotations
 from flask import Blueprint
 
 from .. import settings
-from ..services import services
 from ..errors import json_body
+from ..services import services
 
 bp = Blueprint("settings", __name__)
 

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, request, send_file
 
-from ..services import services
 from ..errors import NotFound, ValidationError, json_body
 from ..paths import safe_join
+from ..services import services
 from ..training import (catalog, cli_spec, commands, convert, local_files, outputs, planning, preflight, tasks,
                         user_presets)
 from ..training.task_types import PRESETS

@@ -15,8 +15,8 @@ from flask_sock import Sock
 from simple_websocket import ConnectionClosed
 
 from .. import jsonsafe
-from ..services import services
 from ..errors import ApiError
+from ..services import services
 from ..version import __version__
 
 log = logging.getLogger(__name__)

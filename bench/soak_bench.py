@@ -32,6 +32,8 @@ from PIL import Image
 from simple_websocket import Client, ConnectionClosed
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from tests.live import wait_for  # noqa: E402
 TOKEN = "soak-bench-token"
 HEADERS = {"X-Workbench-Token": TOKEN, "Content-Type": "application/json"}
 
@@ -51,16 +53,6 @@ def call_json(port: int, method: str, path: str, body=None):
     if status >= 400:
         raise RuntimeError(f"{method} {path} -> {status}: {raw[:300]!r}")
     return json.loads(raw)
-
-
-def wait_for(predicate, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise SystemExit(f"timed out waiting for {what}")
 
 
 def start_app(data_dir: Path) -> tuple[subprocess.Popen, int]:

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
 import pytest
+
+# Publishing an event server/events.py does not declare raises, in this process and in apps it starts.
+os.environ["LORA_WORKBENCH_STRICT_EVENTS"] = "1"
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:

@@ -84,8 +84,9 @@ class LiveApp:
             return json.loads(resp.read() or b"null")
 
 
-def wait_for(fn, timeout: float = 20.0, interval: float = 0.1):
-    """Poll `fn` until it returns something truthy; fail with its last value after `timeout`."""
+def wait_for(fn, timeout: float = 20.0, what: str = "the condition", *, interval: float = 0.1):
+    """Poll `fn` until it returns something truthy and return that; after `timeout` seconds fail with
+    `what` was waited for and the last value. The one deadline wait of tests and benchmarks."""
     deadline = time.monotonic() + timeout
     last = None
     while time.monotonic() < deadline:
@@ -93,4 +94,4 @@ def wait_for(fn, timeout: float = 20.0, interval: float = 0.1):
         if last:
             return last
         time.sleep(interval)
-    raise AssertionError(f"condition not met in {timeout}s (last value: {last!r})")
+    raise AssertionError(f"timed out after {timeout}s waiting for {what} (last value: {last!r})")

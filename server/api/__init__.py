@@ -6,9 +6,10 @@ from flask import Flask
 
 
 def register(app: Flask) -> None:
-    from . import app_control, auth, datasets, files, health, jobs, media, models, runtime, settings, system, tagging, tasks, uploads, ws
+    from . import (app_control, auth, datasets, files, health, jobs, media, meta, models, runtime, settings, system,
+                   tagging, tasks, uploads, ws)
 
-    for module in (health, settings, jobs, app_control, system, files, uploads):
+    for module in (health, meta, settings, jobs, app_control, system, files, uploads):
         app.register_blueprint(module.bp, url_prefix="/api")
     app.register_blueprint(datasets.bp, url_prefix="/api")
     app.register_blueprint(media.bp)

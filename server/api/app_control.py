@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from flask import Blueprint, request
 
-from .. import services
 from ..errors import ApiError, json_body
+from ..services import services
 from ..system import desktop
 from .files import send_path
 

@@ -117,10 +117,10 @@ from __future__ import annotations
 
 from flask import Blueprint, request
 
-from .. import services
 from ..datasets import editing, importer, items, listing, ops, storage, thumbnails, trash
 from ..datasets.history import History
 from ..errors import ValidationError, json_body
+from ..services import services
 
 bp = Blueprint("datasets", __name__)
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from flask import Blueprint, Response, request, send_file
 
-from .. import services
+from ..services import services
 from ..errors import NotFound
 from ..system import browse, zipstream
 

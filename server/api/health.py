@@ -4,7 +4,7 @@ import time
 
 from flask import Blueprint
 
-from .. import services
+from ..services import services
 from ..version import BUILT_AT, COMMIT, __version__
 
 bp = Blueprint("health", __name__)

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from flask import Blueprint, request
 
-from .. import services
+from ..services import services
 
 bp = Blueprint("jobs", __name__)
 

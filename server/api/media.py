@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from flask import Blueprint, send_file
 
-from .. import services
 from ..datasets import probe, storage, thumbnails
 from ..datasets.errors import ApiError, BadName, NotFound
 from ..datasets.media_types import is_plain_name, kind_of
 from ..paths import safe_join
+from ..services import services
 
 bp = Blueprint("media", __name__)
 

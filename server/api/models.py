@@ -15,9 +15,9 @@ import os
 
 from flask import Blueprint, request
 
-from .. import services
 from ..errors import ApiError, ValidationError, json_body
 from ..models import checks, library
+from ..services import services
 from ..system import dialogs
 
 bp = Blueprint("models", __name__)

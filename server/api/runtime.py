@@ -13,9 +13,9 @@ from pathlib import Path
 
 from flask import Blueprint, Response
 
-from .. import services
 from ..errors import NotFound, json_body
 from ..runtime import detect, setup
+from ..services import services
 from ..system import longpaths
 
 bp = Blueprint("runtime", __name__)

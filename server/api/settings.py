@@ -2,8 +2,9 @@ from __future__ import annotations
 
 from flask import Blueprint
 
-from .. import services, settings
+from .. import settings
 from ..errors import json_body
+from ..services import services
 
 bp = Blueprint("settings", __name__)
 

@@ -58,8 +58,8 @@ import dataclasses
 
 from flask import Blueprint
 
-from .. import services
 from ..errors import json_body
+from ..services import services
 from ..tagging import backend_jobs, hub
 from ..tagging.job import start_tagging
 from ..tagging.postprocess import MODES

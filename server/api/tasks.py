@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, request, send_file
 
-from .. import services
 from ..errors import NotFound, ValidationError, json_body
 from ..paths import safe_join
+from ..services import services
 from ..training import (catalog, cli_spec, commands, convert, local_files, outputs, planning, preflight, tasks,
                         user_presets)
 from ..training.task_types import PRESETS, STAGES
@@ -53,6 +53,13 @@ def preview():
     if task_id:
         tasks.row(svc.store, task_id)
     return planning.preview(svc.store, svc.layout, json_body(), task_id)
+
+
+@bp.post("/tasks/vram")
+def vram_estimate():
+    """A create-form config -> {estimate_gb, presets: {high, medium, low}, dataset_type}."""
+    svc = services()
+    return planning.vram_estimate(svc.store, svc.layout, json_body())
 
 
 @bp.post("/tasks/check-paths")

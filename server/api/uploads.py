@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from flask import Blueprint, request
 
-from .. import services, uploads
+from .. import uploads
+from ..services import services
 from ..errors import json_body
 
 bp = Blueprint("uploads", __name__)

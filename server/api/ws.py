@@ -14,8 +14,9 @@ from flask import Flask
 from flask_sock import Sock
 from simple_websocket import ConnectionClosed
 
-from .. import jsonsafe, services
+from .. import jsonsafe
 from ..errors import ApiError
+from ..services import services
 from ..version import __version__
 
 log = logging.getLogger(__name__)

@@ -9,8 +9,8 @@ from __future__ import annotations
 import re
 from pathlib import PurePosixPath
 
-IMAGE_EXTS = frozenset({".png", ".jpg", ".jpeg", ".webp", ".bmp", ".avif"})
-VIDEO_EXTS = frozenset({".mp4", ".webm", ".mov", ".mkv", ".avi"})
+from ..media_types import media_kind
+
 CAPTION_EXT = ".txt"
 # Which media kinds each dataset type takes; control images are always images.
 TYPE_KINDS = {"image": {"image"}, "image_control": {"image"}, "video": {"video"}}
@@ -22,15 +22,10 @@ MAX_NAME = 180
 
 
 def kind_of(name: str) -> str | None:
-    """'image', 'video', 'caption' or None for a file name, by extension (case-insensitive)."""
-    ext = PurePosixPath(name).suffix.lower()
-    if ext in IMAGE_EXTS:
-        return "image"
-    if ext in VIDEO_EXTS:
-        return "video"
-    if ext == CAPTION_EXT:
+    """'image', 'video' (server/media_types.py), 'caption' or None for a file name, case-insensitive."""
+    if PurePosixPath(name).suffix.lower() == CAPTION_EXT:
         return "caption"
-    return None
+    return media_kind(PurePosixPath(name))
 
 
 def split_name(name: str) -> tuple[str, str]:

@@ -156,6 +156,25 @@ def row(svc, dataset_id: str, *, allow_trashed: bool = False) -> dict:
     return data
 
 
+def find(store, dataset_id: str) -> dict | None:
+    """{id, name, type, trashed_at, trigger_word} or None: the row other features (training, tagging) read,
+    with only the store in hand and without the checks and errors of row()."""
+    if "datasets" not in store.db.table_names():
+        return None
+    cur = store.db.execute("SELECT * FROM datasets WHERE id = ?", [dataset_id])
+    found = cur.fetchone()
+    if found is None:
+        return None
+    data = dict(zip([d[0] for d in cur.description], found))
+    return {key: data.get(key) for key in ("id", "name", "type", "trashed_at", "trigger_word")}
+
+
+def trigger_word(store, dataset_id: str) -> str | None:
+    """The dataset's trigger word, stripped, or None when it has none (or does not exist)."""
+    found = find(store, dataset_id)
+    return (found and (found["trigger_word"] or "").strip()) or None
+
+
 def _stats(db, ids: list[str]) -> dict[str, dict]:
     """Counts and cover per dataset. The counts are kept up to date by triggers on dataset_items
     (migration 006), so a page of the grid never re-aggregates 100,000 rows."""

@@ -237,6 +237,16 @@ class JobManager:
         return not self._contexts
 
 
+def active_of_kind(store, kind: str) -> dict | None:
+    """The newest queued or running job of `kind` ({id, kind, title, status}), or None: for features
+    that hold only the store (the trainer-env check) instead of reading the jobs table themselves."""
+    if "jobs" not in store.db.table_names():
+        return None
+    row = store.db.execute("SELECT id, kind, title, status FROM jobs WHERE kind = ? AND status IN ('queued', 'running') "
+                           "ORDER BY created_at DESC LIMIT 1", [kind]).fetchone()
+    return dict(zip(("id", "kind", "title", "status"), row)) if row else None
+
+
 def _decode(row: dict) -> dict:
     for key in ("params", "result", "message_params"):
         if row.get(key):

@@ -24,8 +24,9 @@ import sys
 import time
 from pathlib import Path
 
+from .. import jobs
 from ..paths import program_dir
-from ..training import cli_spec, musubi_env
+from ..training import cli_spec, musubi_env, tasks
 from . import driver as drv
 from . import probe as probe_mod
 from . import procs, pythons
@@ -134,9 +135,7 @@ def stored_probe(store) -> dict | None:
 
 def training_running(store) -> bool:
     """A training task runs with this environment: setup, update and repair must wait."""
-    if "tasks" not in store.db.table_names():
-        return False
-    return bool(store.db.execute("SELECT COUNT(*) FROM tasks WHERE status IN ('running', 'stopping')").fetchone()[0])
+    return bool(tasks.running_count(store))
 
 
 def blocked_actions(*, job, training: bool, custom_python: bool, is_checkout: bool, found, best) -> dict:
@@ -159,9 +158,7 @@ def blocked_actions(*, job, training: bool, custom_python: bool, is_checkout: bo
 
 
 def active_setup_job(store) -> dict | None:
-    row = store.db.execute("SELECT id, kind, title, status FROM jobs WHERE kind = ? AND status IN ('queued', 'running') "
-                           "ORDER BY created_at DESC LIMIT 1", [SETUP_JOB_KIND]).fetchone()
-    return dict(zip(("id", "kind", "title", "status"), row)) if row else None
+    return jobs.active_of_kind(store, SETUP_JOB_KIND)
 
 
 def detect(store, provider=None, *, run_probe: bool = True, find_pythons: bool = True) -> dict:

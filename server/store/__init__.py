@@ -16,7 +16,7 @@ from pathlib import Path
 
 import sqlite_utils
 
-from .migrations import MIGRATIONS, migrate
+from .migrations import migrate
 
 
 # Idle connections kept for the next request thread; more than this are closed. Werkzeug serves each
@@ -111,10 +111,6 @@ class Store:
     @property
     def schema_version(self) -> int:
         return self.db.execute("PRAGMA user_version").fetchone()[0]
-
-    @staticmethod
-    def latest_schema_version() -> int:
-        return len(MIGRATIONS)
 
     def close(self) -> None:
         """Close the idle connections and this thread's. A connection another thread still holds is closed

@@ -16,12 +16,11 @@ from pathlib import Path
 from typing import Any, Callable, ClassVar, Iterable, Iterator
 
 from ..errors import ApiError
+from ..media_types import media_kind
 
 log = logging.getLogger(__name__)
 
 OUTPUT_KINDS = ("tags", "text")
-IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".avif")
-VIDEO_EXTENSIONS = (".mp4", ".webm", ".avi", ".mkv", ".mov", ".flv")
 
 # report(done, total, message): how prepare() tells the caller about long work (downloads).
 Reporter = Callable[[int, int, str], None]
@@ -54,7 +53,7 @@ class Item:
     @classmethod
     def from_path(cls, path: Path | str, item_id: str | None = None) -> "Item":
         path = Path(path)
-        kind = "video" if path.suffix.lower() in VIDEO_EXTENSIONS else "image"
+        kind = "video" if media_kind(path) == "video" else "image"
         return cls(id=item_id or path.name, path=path, kind=kind)
 
 

@@ -64,8 +64,7 @@ def parse_request(store, dataset_id: str, body: dict) -> TagRequest:
         raise ValidationError("'options' must be an object.", field="options")
     trigger = body.get("trigger")
     if trigger is None:  # not sent: the dataset's own trigger word (the prompt's {trigger}, the caption prefix)
-        found = store.db.execute("SELECT trigger_word FROM datasets WHERE id = ?", [dataset_id]).fetchone()
-        trigger = (found and found[0]) or ""
+        trigger = storage.trigger_word(store, dataset_id) or ""
     if not isinstance(trigger, str) or "," in trigger or "\n" in trigger:
         raise ValidationError("The trigger word must be text without commas.", field="trigger", code="bad_trigger")
     blacklist = body.get("blacklist", store.get_setting("tagging_blacklist") or [])

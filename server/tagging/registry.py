@@ -23,7 +23,3 @@ def create(name: str, *, store=None, layout=None, options: dict | None = None) -
     """A backend configured from saved settings with `options` on top (not loaded yet)."""
     cls = backend_class(name)
     return cls(build_options(cls.Options, store, options), layout=layout)
-
-
-def describe_all() -> list[dict]:
-    return [cls.describe() for cls in BACKENDS.values()]

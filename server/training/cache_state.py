@@ -29,8 +29,9 @@ import re
 from pathlib import Path
 
 from ..errors import ApiError
+from ..media_types import MEDIA_EXTS
 from .dataset_checks import match_controls
-from .dataset_source import MEDIA_EXTENSIONS, DatasetSource
+from .dataset_source import DatasetSource
 from .task_types import cache_kind
 
 # By what a stage caches (task_types.STAGE_CACHES): HiDream-O1's pixel caches are named like latents.
@@ -62,7 +63,7 @@ def _stat(path: Path) -> list[int] | None:
 def _listing(folder: Path, kind: str) -> list[str]:
     if not folder.is_dir():
         return []
-    return sorted(p.name for p in folder.iterdir() if p.is_file() and p.suffix.lower() in MEDIA_EXTENSIONS[kind])
+    return sorted(p.name for p in folder.iterdir() if p.is_file() and p.suffix.lower() in MEDIA_EXTS[kind])
 
 
 def _caption(folder: Path, stem: str, caption_ext: str) -> str | None:

@@ -17,7 +17,7 @@ import math
 import tomllib
 from pathlib import Path
 
-from .dataset_source import MEDIA_EXTENSIONS
+from ..media_types import MEDIA_EXTS
 from .task_types import cache_kind
 
 
@@ -34,7 +34,7 @@ def _items(folder: Path, kind: str, caption_extension: str) -> int:
     if not folder.is_dir():
         return 0
     return sum(1 for p in folder.iterdir()
-               if p.is_file() and p.suffix.lower() in MEDIA_EXTENSIONS[kind]
+               if p.is_file() and p.suffix.lower() in MEDIA_EXTS[kind]
                and p.with_suffix(caption_extension).is_file())
 
 

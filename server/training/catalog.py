@@ -49,8 +49,7 @@ def _variant(ttype: TaskType, key: str) -> dict:
     estimates = {}
     for preset in PRESETS:
         resolved = task_config.resolve({"task_type": ttype.id, "variant": key, "name": "x", "vram_preset": preset})
-        kind = "video" if ttype.video and "video" in ttype.accepted_dataset_types(key) else "image"
-        estimates[preset] = vram.estimate_gb(ttype, resolved, kind)
+        estimates[preset] = vram.estimate_gb(ttype, resolved, vram.form_dataset_type(ttype, key, None))
     return {
         "key": key, "label_key": v.label_key,
         "dataset_types": list(ttype.accepted_dataset_types(key)),

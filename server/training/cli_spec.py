@@ -72,10 +72,6 @@ def spec_version(path: str | None = None) -> dict:
     return {"version": raw.get("musubi_tuner_version"), "commit": raw.get("musubi_tuner_commit")}
 
 
-def has_flag(script: str, flag: str) -> bool:
-    return flag in load_spec().get(script, {})
-
-
 def _convert(value: str, type_name: str | None):
     """Mirror argparse's type conversion; raises ValueError like the real type callables."""
     if type_name == "int":

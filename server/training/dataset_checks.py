@@ -25,7 +25,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import ValidationError
-from .dataset_source import MEDIA_EXTENSIONS, DatasetSource
+from ..media_types import MEDIA_EXTS
+from .dataset_source import DatasetSource
 
 MAX_LISTED = 50
 SAMPLE_IMAGE_KEYS = ("image", "end_image", "control_images")
@@ -69,7 +70,7 @@ def scan(folder: Path) -> dict[str, FileStat]:
 
 def media_names(folder: Path, kind: str, listing: dict[str, FileStat] | None = None) -> list[str]:
     listing = scan(folder) if listing is None else listing
-    return sorted(n for n in listing if os.path.splitext(n)[1].lower() in MEDIA_EXTENSIONS[kind])
+    return sorted(n for n in listing if os.path.splitext(n)[1].lower() in MEDIA_EXTS[kind])
 
 
 def caption_files(folder: Path, caption_ext: str, listing: dict[str, FileStat] | None = None) -> dict[str, str]:

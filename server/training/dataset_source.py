@@ -1,9 +1,8 @@
 """The app dataset a task trains on: its type and the folders musubi reads.
 
-The one function here is the seam to the datasets feature: folder paths come from
-`server.datasets.storage.dataset_dirs` (the single owner of that layout, see docs/ARCHITECTURE.md);
-the row is read straight from the `datasets` table so training does not depend on the datasets
-package's internals.
+The one function here is the seam to the datasets feature, which owns both facts it reads:
+the row (`storage.find`) and the folders (`storage.dataset_dirs`, the single owner of that layout,
+see docs/ARCHITECTURE.md).
 """
 
 from __future__ import annotations
@@ -11,12 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..datasets import storage
 from ..errors import ValidationError
-
-MEDIA_EXTENSIONS = {
-    "image": {".png", ".jpg", ".jpeg", ".webp", ".bmp", ".avif"},
-    "video": {".mp4", ".webm", ".avi", ".mkv", ".mov", ".flv"},
-}
+from ..media_types import MEDIA_EXTS
 
 
 @dataclass(frozen=True)
@@ -32,34 +28,22 @@ class DatasetSource:
         if not self.media_dir.is_dir():
             return []
         return sorted(p for p in self.media_dir.iterdir()
-                      if p.is_file() and p.suffix.lower() in MEDIA_EXTENSIONS[kind])
-
-
-def _dirs(layout, dataset_id: str) -> tuple[Path, Path]:
-    try:
-        from ..datasets.storage import dataset_dirs
-    except ImportError:  # the datasets package is optional for this module: same layout by hand
-        root = layout.datasets / dataset_id
-        return root / "media", root / "control"
-    dirs = dataset_dirs(layout, dataset_id)
-    return dirs.media, dirs.control
+                      if p.is_file() and p.suffix.lower() in MEDIA_EXTS[kind])
 
 
 def lookup(store, layout, dataset_id: str | None) -> DatasetSource:
     """The dataset, or ValidationError(field="dataset_id") when it is missing or in the trash."""
     if not dataset_id:
         raise ValidationError("Choose the dataset to train on.", field="dataset_id")
-    row = None
-    if "datasets" in store.db.table_names():
-        row = store.db.execute("SELECT id, name, type, trashed_at FROM datasets WHERE id = ?",
-                               [dataset_id]).fetchone()
+    row = storage.find(store, dataset_id)
     if row is None:
         raise ValidationError(f"Dataset {dataset_id} does not exist.", field="dataset_id",
                               code="dataset_not_found")
-    if row[3]:
-        raise ValidationError(f"Dataset '{row[1]}' is in the trash.", field="dataset_id", code="dataset_trashed")
+    if row["trashed_at"]:
+        raise ValidationError(f"Dataset '{row['name']}' is in the trash.", field="dataset_id", code="dataset_trashed")
     try:
-        media, control = _dirs(layout, dataset_id)
+        dirs = storage.dataset_dirs(layout, dataset_id)
     except Exception as exc:  # noqa: BLE001 - a malformed id surfaces as the field to fix
         raise ValidationError(f"Dataset {dataset_id} cannot be used: {exc}", field="dataset_id") from None
-    return DatasetSource(id=row[0], name=row[1], type=row[2], media_dir=media, control_dir=control)
+    return DatasetSource(id=row["id"], name=row["name"], type=row["type"], media_dir=dirs.media,
+                         control_dir=dirs.control)

@@ -163,7 +163,7 @@ def gpu_name(gpus: list[int] | None) -> str | None:
     """The model of the first GPU the task uses, from the app's monitor (None outside a request or without
     a readable GPU)."""
     try:
-        from .. import services
+        from ..services import services
         snap = services().monitor.snapshot()
     except Exception:  # noqa: BLE001 - no app context or no monitor: the estimate goes without
         return None

@@ -73,8 +73,9 @@ def _runtime_blocking(store, python: Path) -> tuple[tuple[str, str], ...]:
     not available, no accelerate...). Reads two rows; the probe itself only runs from the settings page."""
     out = []
     try:
-        busy = store.db.execute("SELECT id FROM jobs WHERE kind = 'runtime_setup' AND status IN ('queued', 'running')"
-                                ).fetchone()
+        from ..runtime.detect import active_setup_job  # runtime reads this module: imported late
+
+        busy = active_setup_job(store)
         verdict = store.get_setting("_runtime_probe", None)
     except Exception:  # noqa: BLE001 - a store without these tables has nothing to say
         return ()

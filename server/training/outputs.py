@@ -100,7 +100,7 @@ def converted(output_dir: Path) -> list[dict]:
 
 SAMPLE_HEAD = r"^_(?:e(?P<epoch>\d{6})|(?P<step>\d{6}))_(?P<index>\d{2})_(?P<time>\d{14})(?:_(?P<seed>\d+))?"
 SAMPLE_NAME = {"image": re.compile(SAMPLE_HEAD + r"_(?P<frame>\d{3})$"), "video": re.compile(SAMPLE_HEAD + "$")}
-VIDEO_EXTENSIONS = {".mp4"}
+SAMPLE_VIDEO_EXTENSIONS = {".mp4"}  # what musubi writes, not what it reads (server/media_types.py)
 
 
 def samples(output_dir: Path, segments: list[Segment]) -> list[dict]:
@@ -111,7 +111,7 @@ def samples(output_dir: Path, segments: list[Segment]) -> list[dict]:
     for p in folder.iterdir():
         if not (p.is_file() and p.suffix.lower() in SAMPLE_EXTENSIONS):
             continue
-        kind = "video" if p.suffix.lower() in VIDEO_EXTENSIONS else "image"
+        kind = "video" if p.suffix.lower() in SAMPLE_VIDEO_EXTENSIONS else "image"
         found = _match_segment(p.stem, segments)
         m = found and SAMPLE_NAME[kind].match(found[1])
         if not m:

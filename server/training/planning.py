@@ -15,11 +15,12 @@
 from __future__ import annotations
 
 
+from ..datasets import storage
 from ..errors import ValidationError
 from ..fileio import atomic_write_text
 from ..models import checks as model_checks
 from . import (cache_state, commands, config, dataset_source, estimate, hub_tokenizers, musubi_env, outputs, preflight,
-               task_types, tasks)
+               task_types, tasks, vram)
 
 
 def preview(store, layout, raw: dict, task_id: str | None = None) -> dict:
@@ -38,6 +39,20 @@ def preview(store, layout, raw: dict, task_id: str | None = None) -> dict:
                        "media_count": plan.extra.get("media_count")}
     body["cwd"] = str(env.musubi_dir)
     return body
+
+
+def vram_estimate(store, layout, raw: dict) -> dict:
+    """The create form's VRAM figures (server only: the form asks as it changes). The dataset, when one
+    is chosen and exists, decides image or video; without one the form's default kind counts."""
+    cfg = config.check(raw)
+    ttype = task_types.get(cfg["task_type"])
+    dataset_type = None
+    if cfg.get("dataset_id"):
+        try:
+            dataset_type = dataset_source.lookup(store, layout, cfg["dataset_id"]).type
+        except ValidationError:
+            pass  # gone or in the trash: estimated as if none were chosen, the form says why elsewhere
+    return vram.estimates(ttype, config.resolve(cfg), dataset_type)
 
 
 def segments_of(task: dict) -> list[outputs.Segment]:
@@ -122,7 +137,7 @@ def prepare_run(store, layout, task: dict, resume_mode: str | None = None, *, wr
     plan = commands.build_plan(resolved, source, env, task_paths, resume=resume, check_files=True)
     # The pre-flight report: a blocking finding refuses the start with the whole list; its numbers are
     # kept to compare with what musubi actually trained on (accounting.py) and how long it took.
-    report = preflight.build(resolved, source, trigger=preflight.trigger_word(store, source.id), store=store,
+    report = preflight.build(resolved, source, trigger=storage.trigger_word(store, source.id), store=store,
                              gpu=estimate.gpu_name(cfg["gpus"]))
     preflight.ensure_startable(report)
     checked = preflight.summary(report)

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ..datasets import storage
 from ..errors import ValidationError
 from . import buckets, config, dataset_checks, dataset_source, estimate, media_info, task_types
 from .dataset_checks import Finding
@@ -82,14 +83,6 @@ def windows(frame_count: int, d: dict) -> list[tuple[int, int]]:
     # A window's cache file is named by its start and length, so repeats (uniform sampling of a clip no
     # longer than the window: linspace(0, 0, n)) are one file, one item.
     return sorted(set(out))
-
-
-def trigger_word(store, dataset_id: str) -> str | None:
-    table = store.db["datasets"]
-    if "trigger_word" not in table.columns_dict:
-        return None
-    row = store.db.execute("SELECT trigger_word FROM datasets WHERE id = ?", [dataset_id]).fetchone()
-    return (row[0] or "").strip() or None if row else None
 
 
 def _stat(listing: dict, path: Path) -> tuple[int, int] | None:
@@ -312,7 +305,7 @@ def report(store, layout, raw: dict) -> dict:
     cfg = config.check(raw)
     source = dataset_source.lookup(store, layout, cfg.get("dataset_id"))
     resolved = config.resolve(cfg)
-    return build(resolved, source, trigger=trigger_word(store, source.id), store=store,
+    return build(resolved, source, trigger=storage.trigger_word(store, source.id), store=store,
                  gpu=estimate.gpu_name(cfg["gpus"]))
 
 

@@ -50,6 +50,13 @@ def row(store, task_id: str) -> dict:
     return _decode(dict(zip([d[0] for d in cur.description], found)))
 
 
+def running_count(store) -> int:
+    """How many tasks have a trainer running (or stopping): the trainer-env setup waits for none."""
+    if "tasks" not in store.db.table_names():
+        return 0
+    return store.db.execute("SELECT COUNT(*) FROM tasks WHERE status IN ('running', 'stopping')").fetchone()[0]
+
+
 def public(task: dict, layout) -> dict:
     out = {k: v for k, v in task.items() if k not in ("pid_create_time",)}
     out["folder"] = str(paths(layout, task["id"]).root)

@@ -16,7 +16,7 @@ that has the least free memory.
 
 from __future__ import annotations
 
-from .task_types import TaskType
+from .task_types import PRESETS, TaskType
 
 # Video VAEs compress time 4x: 81 frames are 21 latent frames.
 TEMPORAL_COMPRESSION = 4
@@ -55,3 +55,20 @@ def estimate_gb(ttype: TaskType, resolved: dict, dataset_type: str | None = None
         activations *= model.no_checkpointing_factor
     total = max(weights - swapped, block * 2 * models_on_gpu) + activations + model.overhead_gb
     return round(total, 1)
+
+
+def form_dataset_type(ttype: TaskType, variant: str | None, dataset_type: str | None) -> str:
+    """What the create form estimates for: the chosen dataset's type, else video where the type trains on video."""
+    if dataset_type:
+        return dataset_type
+    return "video" if ttype.video and "video" in ttype.accepted_dataset_types(variant) else "image"
+
+
+def estimates(ttype: TaskType, resolved: dict, dataset_type: str | None) -> dict:
+    """The figure for these settings and, for the preset buttons, for each preset over them."""
+    kind = form_dataset_type(ttype, resolved.get("variant"), dataset_type)
+    presets = {}
+    for name in PRESETS:
+        training = {**resolved["training"], **ttype.preset(name, resolved.get("variant"))}
+        presets[name] = estimate_gb(ttype, {**resolved, "training": training}, kind)
+    return {"estimate_gb": estimate_gb(ttype, resolved, kind), "presets": presets, "dataset_type": kind}

@@ -120,14 +120,19 @@ def test_create_watch_stop_and_delete(browser, trainer_live, tmp_path):
     page.locator("[data-testid=duration-value]").press("Tab")
 
     # VRAM preset: choosing one sets its fields; editing one of them switches to custom.
+    # The figures are the server's (asked a moment after each change): the top bar settles on the one the
+    # preset's button showed.
     estimate = page.locator("[data-testid=vram-estimate]")
     page.click("[data-testid=vram-preset] [data-preset=high]")
-    high = estimate.inner_text()
+    expect(page.locator("[data-preset=high] small")).to_have_text(re.compile(r"≈ \d+\.\d GB"))
+    high = page.locator("[data-preset=high] small").inner_text()
+    expect(estimate).to_have_text(high)
     page.click("[data-testid=vram-preset] [data-preset=low]")
     expect(page.locator("[data-preset=low]")).to_have_attribute("aria-checked", "true")
     expect(page.locator("#f-training-blocks_to_swap")).to_have_value("45")
-    assert estimate.inner_text() != high
-    low = estimate.inner_text()
+    low = page.locator("[data-preset=low] small").inner_text()
+    assert low != high
+    expect(estimate).to_have_text(low)
     page.fill("#f-training-blocks_to_swap", "20")
     expect(page.locator("[data-preset=custom]")).to_have_attribute("aria-checked", "true")
     expect(estimate).not_to_have_text(low)

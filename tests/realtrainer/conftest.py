@@ -15,7 +15,6 @@ import json
 import os
 import shutil
 import subprocess
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,6 +22,7 @@ import pytest
 from PIL import Image
 
 from tests.conftest import Api
+from tests.live import wait_for
 
 from . import trainer_env
 
@@ -96,16 +96,6 @@ class Real:
     def wait_task(self, task_id: str, statuses=("done", "failed", "stopped", "interrupted"), timeout: float = 600):
         return wait_for(lambda: (t := self.get_task(task_id))["status"] in statuses and t, timeout,
                         f"task {task_id} in {statuses}")
-
-
-def wait_for(predicate, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
 
 
 def _make_real(trainer: dict, tmp: Path, mp: pytest.MonkeyPatch):

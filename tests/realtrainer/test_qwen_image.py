@@ -8,7 +8,8 @@ import re
 
 import pytest
 
-from .conftest import wait_for
+from tests.live import wait_for
+
 from .test_zimage import on_disk
 
 

@@ -10,7 +10,8 @@ import av
 import numpy as np
 import pytest
 
-from .conftest import wait_for
+from tests.live import wait_for
+
 from .test_zimage import on_disk
 
 

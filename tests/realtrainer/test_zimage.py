@@ -11,7 +11,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from .conftest import wait_for
+from tests.live import wait_for
 
 
 

@@ -189,9 +189,9 @@ def test_a_bad_value_in_an_event_does_not_drop_the_websocket_subscriber(app, svc
             raise AssertionError(f"not received; got {received}")
 
         until(lambda m: m["topic"] == "subscribed")
-        svc.bus.publish("jobs", "job", {"id": "old", "params": {"trigger": "x\ud800"}})
+        svc.bus.publish("jobs", "job", {"id": "old", "status": "done", "params": {"trigger": "x\ud800"}})
         assert until(lambda m: m["data"].get("id") == "old")["data"]["params"]["trigger"] == "x\ufffd"
-        svc.bus.publish("jobs", "job", {"id": "after"})
+        svc.bus.publish("jobs", "job", {"id": "after", "status": "done"})
         until(lambda m: m["data"].get("id") == "after")
         # Messages from the client that are not an object, or too deep, get an error and keep the socket.
         for bad, code in (("[1]", "invalid_json"), ("[" * 5000 + "]" * 5000, "json_too_deep"), ('{"op": NaN}', "invalid_number")):

@@ -62,7 +62,7 @@ def test_subscribe_and_receive_job_events(server, svc):
         final = recv_until(ws, lambda m: m["topic"] == "jobs" and m["data"]["status"] == "done")
         assert final["data"]["id"] == job["id"]
         # unsubscribed topics are not delivered
-        svc.bus.publish("system", "sample", {"cpu_pct": 1})
+        svc.bus.publish("system", "sample", {"ts": 0, "gpu_available": False, "gpus": [], "cpu_pct": 1})
         ws.send(json.dumps({"op": "ping", "data": 7}))
         assert recv_until(ws, lambda m: m["topic"] in ("pong", "system"))["topic"] == "pong"
     finally:

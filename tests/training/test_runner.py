@@ -18,6 +18,7 @@ import pytest
 
 from server import create_app
 from server.training import planning, tasks
+from tests.live import wait_for
 
 from .conftest import TOKEN_FREE, add_dataset, point_at_standin, qwen_task
 from .test_parsing import REAL_SHAPES, parsed_shapes
@@ -34,16 +35,6 @@ def drain(sub) -> list[dict]:
     while (event := sub.get(timeout=0)) is not None:
         events.append(event)
     return events
-
-
-def wait_for(predicate, timeout=20.0, what="condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.02)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def train_step(svc, task_id) -> int:

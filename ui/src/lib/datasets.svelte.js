@@ -10,9 +10,6 @@ import { t, hasKey } from './i18n/index.svelte.js';
 export const PAGE_SIZE = 200;
 export const SAVE_DELAY = 600;
 export const TYPES = ['image', 'video', 'image_control'];
-export const IMAGE_EXT = ['png', 'jpg', 'jpeg', 'webp', 'bmp', 'avif'];
-export const VIDEO_EXT = ['mp4', 'webm', 'mov', 'mkv', 'avi'];
-export const ACCEPT = [...IMAGE_EXT, ...VIDEO_EXT, 'txt', 'zip'].map((e) => '.' + e).join(',');
 
 export const dsUrl = (id, rest = '') => `/api/datasets/${encodeURIComponent(id)}${rest}`;
 
@@ -59,12 +56,8 @@ function stepVars(op, p) {
       return null;
   }
 }
-/** A history Step ({op, params, label}) in the user's language. */
-/** A dataset error in the user's language (lib/errors.svelte.js translates every server code). */
-export function dsErrorText(code, message) {
-  return errorText({ code, message });
-}
 
+/** A history Step ({op, params, label}) in the user's language. */
 export function stepLabel(step) {
   if (!step) return '';
   const op = step.op;
@@ -428,7 +421,7 @@ function sendChunk(url, form, onProgress, signal) {
       if (xhr.status >= 200 && xhr.status < 300) settle(resolve, data);
       else {
         const e = data?.error || {};
-        settle(reject, new ApiError(xhr.status, e.code || `http_${xhr.status}`, dsErrorText(e.code, e.message || xhr.statusText), e.details));
+        settle(reject, new ApiError(xhr.status, e.code || `http_${xhr.status}`, errorText({ code: e.code, message: e.message || xhr.statusText }), e.details));
       }
     };
     xhr.onerror = () => settle(reject, new ApiError(0, 'network_error', t('ds.upload.networkError')));

@@ -5,6 +5,7 @@ import { subscribe } from './ws.svelte.js';
 import { t, hasKey } from './i18n/index.svelte.js';
 import { formatDuration } from './format.js';
 
+// A job's statuses once it has ended (a training task's are training.js TASK_FINAL: 'stopped', not 'cancelled').
 export const FINAL = ['done', 'failed', 'cancelled', 'interrupted'];
 
 export function followJob(id, onUpdate, onEvent) {

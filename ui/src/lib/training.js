@@ -1,5 +1,5 @@
 // Training pages: the task-type table from the server, the create form <-> task config mapping,
-// the VRAM estimate (the same model as server/training/vram.py) and display helpers.
+// and display helpers (the VRAM estimate is the server's: POST /api/tasks/vram).
 // Architectures are data (GET /api/task-types): nothing here knows a task type by name.
 import { api } from './api.js';
 import { t, hasKey } from './i18n/index.svelte.js';
@@ -7,7 +7,8 @@ import { t, hasKey } from './i18n/index.svelte.js';
 export const STAGES = ['cache_latents', 'cache_pixels', 'cache_text_encoder', 'train'];
 export const ACTIVE = ['queued', 'running', 'stopping'];
 export const RUNNING = ['running', 'stopping'];
-export const FINAL = ['done', 'failed', 'stopped', 'interrupted'];
+// A task's statuses once its run is over (a job's are jobs.svelte.js FINAL: 'cancelled', not 'stopped').
+export const TASK_FINAL = ['done', 'failed', 'stopped', 'interrupted'];
 
 let typesPromise = null;
 /** The task-type table, fetched once per page load. */
@@ -178,10 +179,6 @@ export function commandLine(argv, windows = false) {
   };
   return argv.map(quote).join(' ');
 }
-
-// --- VRAM estimate (server/training/vram.py, same figures from the task-type table) -------------
-
-export { estimateGb } from './vram.js';
 
 // --- LoRA+ (an entry of network_args) -------------------------------------------------------------
 

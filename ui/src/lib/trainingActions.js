@@ -4,7 +4,7 @@ import { api } from './api.js';
 import { confirmDialog } from './confirm.svelte.js';
 import { pushError } from './errors.svelte.js';
 import { t } from './i18n/index.svelte.js';
-import { ACTIVE, FINAL, errorText } from './training.js';
+import { ACTIVE, TASK_FINAL, errorText } from './training.js';
 
 /** Which actions a task in this status offers. */
 export function actionsFor(task) {
@@ -13,7 +13,7 @@ export function actionsFor(task) {
     start: s === 'draft',
     stop: ACTIVE.includes(s) && s !== 'stopping',
     resume: ['stopped', 'failed', 'interrupted'].includes(s),
-    restart: FINAL.includes(s),
+    restart: TASK_FINAL.includes(s),
   };
 }
 

@@ -439,9 +439,7 @@ const en = {
   'training.queue.upName': 'Move {name} up',
   'training.queue.downName': 'Move {name} down',
   'training.stage.cache_pixels': 'Caching pixels',
-  'err.swap_needs_batch_one': 'This model cannot swap blocks with a batch size above 1 (image-to-image, or flash attention): set the batch size to 1, or blocks to swap to 0.',
   'training.outputs.noConversion': 'musubi-tuner has no ComfyUI conversion for this model\'s LoRAs: use the checkpoint as it is.',
-  'err.convert_unsupported': 'musubi-tuner has no ComfyUI conversion for this model\'s LoRAs: use the checkpoint as it is.',
   'training.form.estimatePerGpu': 'Estimated VRAM ≈ {gb} GB on each of {n} GPUs',
 };
 
@@ -683,9 +681,7 @@ const zh = {
   'training.queue.upName': '上移 {name}',
   'training.queue.downName': '下移 {name}',
   'training.stage.cache_pixels': '缓存像素',
-  'err.swap_needs_batch_one': '此模型在批大小大于 1 时不能使用块交换（图生图或 flash attention）：请把批大小设为 1，或把交换块数设为 0。',
   'training.outputs.noConversion': 'musubi-tuner 不支持把此模型的 LoRA 转换为 ComfyUI 格式：请直接使用该检查点。',
-  'err.convert_unsupported': 'musubi-tuner 不支持把此模型的 LoRA 转换为 ComfyUI 格式：请直接使用该检查点。',
   'training.form.estimatePerGpu': '预计显存 ≈ 每块显卡 {gb} GB（共 {n} 块）',
 };
 

@@ -24,7 +24,7 @@ class CancelAfter:
         if self.calls > self.n:
             raise JobCancelled()
 
-    def progress(self, done=None, total=None, message=None, force=False):
+    def progress(self, done=None, total=None, message=None, force=False, *, message_code=None, params=None):
         self.progressed.append((done, total))
 
 

@@ -446,6 +446,7 @@ const en = {
   'training.queue.down': 'Move down',
   'training.queue.upName': 'Move {name} up',
   'training.queue.downName': 'Move {name} down',
+  'err.resume_incomplete': 'Every saved state (or checkpoint) of this task was cut short while it was written (the run was stopped or crashed at that moment), so there is nothing whole to resume from: {files}. Start the task again.',
 };
 
 const zh = {
@@ -704,6 +705,7 @@ const zh = {
   'training.queue.down': '下移',
   'training.queue.upName': '上移 {name}',
   'training.queue.downName': '下移 {name}',
+  'err.resume_incomplete': '该任务保存的每个训练状态（或检查点）都在写入时被中断（当时训练被停止或崩溃），没有完整的可用于继续训练：{files}。请重新开始该任务。',
 };
 
 for (const [key, [el, eh, zl, zhh]] of Object.entries(FIELDS)) {

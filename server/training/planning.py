@@ -16,7 +16,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 
 from ..errors import ValidationError
 from ..fileio import atomic_write_text
@@ -120,11 +119,6 @@ def _newest_whole(candidates: list[dict], kind: str, mode: str, task_paths) -> t
                           details={"files": files, "skipped": skipped, "mode": mode})
 
 
-def _skipped_warnings(resume: dict | None) -> list[str]:
-    return [f"{s['name']} is incomplete (" + ", ".join(f"{f} {p}" for f, p in s["problems"].items()) +
-            f"): resuming from {Path(resume['path']).name} instead." for s in (resume or {}).get("skipped", [])]
-
-
 def refuse_broken_models(cfg: dict) -> None:
     """The model library's verdict (server/models/checks.py) decides here too: a file it calls an error
     (an fp8_scaled Qwen DiT, a truncated download, a LoRA as base model) would only fail minutes into a run."""
@@ -192,6 +186,6 @@ def prepare_run(store, layout, task: dict, resume_mode: str | None = None, *, wr
         "segments": [{"output_name": s.output_name, "epoch_offset": s.epoch_offset, "step_offset": s.step_offset}
                      for s in segments],
         "step_offset": last.step_offset, "epoch_offset": last.epoch_offset,
-        "resume": resume, "fingerprints": fingerprints, "warnings": [*plan.warnings, *_skipped_warnings(resume)],
+        "resume": resume, "fingerprints": fingerprints, "warnings": [*plan.warnings, *state_files.skipped_warnings(resume)],
         "vram_estimate_gb": plan.vram_estimate_gb, "preflight": checked,
     }

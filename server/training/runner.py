@@ -34,7 +34,7 @@ import time
 from pathlib import Path
 
 from ..system.children import popen_flags
-from . import cache_state, exit_status, proctree
+from . import cache_state, exit_status, proctree, state_files
 from .cache_total import expected_batches
 from .musubi_env import full_env
 from .outputs import OutputWatcher, Segment
@@ -143,6 +143,9 @@ class TaskRunner:
         path = self._log_path(stage)
         path.parent.mkdir(parents=True, exist_ok=True)
         with open(path, "ab") as out:
+            if stage["name"] == "train":
+                for note in state_files.skipped_warnings(self.run_record.get("resume")):
+                    out.write(f"[{note}]\n".encode("utf-8"))
             out.write(("$ " + subprocess.list2cmdline(stage["argv"]) + "\n").encode("utf-8"))
             out.flush()
             self.run_record["stage_started_at"] = time.time()

@@ -63,3 +63,10 @@ def state_problems(state_dir: Path) -> dict[str, str]:
         if problem := archive_problem(state_dir / name):
             problems[name] = problem
     return problems
+
+
+def skipped_warnings(resume: dict | None) -> list[str]:
+    """What a resume passed over (planning.resume_point's `skipped`), a line each: kept in the run record's
+    warnings and written at the top of the training log, where the user reads what the run did."""
+    return [f"{s['name']} is incomplete (" + ", ".join(f"{f} {p}" for f, p in s["problems"].items()) +
+            f"): resuming from {Path(resume['path']).name} instead." for s in (resume or {}).get("skipped", [])]

@@ -217,7 +217,9 @@ def test_resume_passes_over_a_cut_newest_state_and_trains_to_the_end(stop_resume
     argv = task["run"]["stages"][-1]["argv"]
     assert argv[argv.index("--resume") + 1] == str(previous)
     assert cut.name in [s["name"] for s in task["run"]["resume"]["skipped"]]
-    assert any(cut.name in w and "optimizer.bin" in w and previous.name in w for w in task["run"]["warnings"])
+    note = [w for w in task["run"]["warnings"] if w.startswith(f"{cut.name} is incomplete (optimizer.bin cut short")]
+    assert note and note[0].endswith(f"resuming from {previous.name} instead."), task["run"]["warnings"]
+    assert f"[{note[0]}]" in log        # at the top of the training log, which the task's page shows
     # musubi loaded that state (on a CPU accelerate then logs "Could not load random states" even for a whole
     # one: without CUDA it still reads the CUDA generators' states, which a CPU run never saved)
     assert f"resume training from local state: {previous}" in log

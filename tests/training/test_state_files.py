@@ -43,7 +43,7 @@ def test_resume_takes_the_newest_whole_state_and_says_which_it_passed_over(tmp_p
                                       "state")
     assert resume["path"] == str(out / "Cat-000001-state") and resume["max_train_epochs"] == 3
     assert [s["name"] for s in resume["skipped"]] == ["Cat-000003-state", "Cat-000002-state"]
-    assert planning._skipped_warnings(resume)[0].startswith("Cat-000003-state is incomplete (scheduler.bin cut short")
+    assert state_files.skipped_warnings(resume)[0].startswith("Cat-000003-state is incomplete (scheduler.bin cut short")
 
 
 def test_resume_with_no_whole_state_is_refused_naming_the_files(tmp_path):

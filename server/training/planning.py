@@ -8,6 +8,8 @@
   restarts its step and epoch counters on --resume, so the remaining epochs/steps are passed and
   the new part writes under its own output name (`<name>-rN`) to keep earlier files. The whole
   run's step count goes with it, so a resumed LR schedule keeps its original shape (lr_schedules.py).
+  A newest state (or checkpoint) cut short while it was written is passed over for the newest whole
+  one, with a warning; none whole is refused (`resume_incomplete`; state_files.py).
 - Before a run, cache files whose inputs changed are deleted (cache_state.py), so musubi's
   `--skip_existing` only skips caches that are still right.
 """
@@ -20,7 +22,7 @@ from ..errors import ValidationError
 from ..fileio import atomic_write_text
 from ..models import checks as model_checks
 from . import (cache_state, commands, config, dataset_source, estimate, hub_tokenizers, musubi_env, outputs, preflight,
-               task_types, tasks, vram)
+               state_files, task_types, tasks, vram)
 
 
 def preview(store, layout, raw: dict, task_id: str | None = None) -> dict:
@@ -79,7 +81,7 @@ def resume_point(task: dict, task_paths: commands.TaskPaths, mode: str) -> tuple
     if not candidates:
         what = "saved state (turn on 'save state')" if mode == "state" else "checkpoint"
         raise ValidationError(f"There is no {kind} {what} to resume from.", field="resume", code="nothing_to_resume")
-    latest = max(candidates, key=lambda c: c[kind])
+    latest, skipped = _newest_whole(candidates, kind, mode, task_paths)
     path = task_paths.output / (latest["dir"] if mode == "state" else latest["file"])
     progress = task.get("progress") or {}
     steps_per_epoch = None
@@ -90,7 +92,7 @@ def resume_point(task: dict, task_paths: commands.TaskPaths, mode: str) -> tuple
                           epoch_offset=latest["epoch"] if by_epochs else 0,
                           step_offset=(latest["epoch"] * steps_per_epoch if by_epochs and steps_per_epoch
                                        else latest["step"] or 0))
-    resume = {"mode": mode, "path": str(path), "output_name": new.output_name, "from": latest}
+    resume = {"mode": mode, "path": str(path), "output_name": new.output_name, "from": latest, "skipped": skipped}
     if by_epochs:
         left = t["max_train_epochs"] - latest["epoch"]
         resume["max_train_epochs"] = left
@@ -104,6 +106,30 @@ def resume_point(task: dict, task_paths: commands.TaskPaths, mode: str) -> tuple
     if left <= 0:
         raise ValidationError("Nothing is left to train after the latest save.", field="resume")
     return resume, [*segments, new]
+
+
+def _newest_whole(candidates: list[dict], kind: str, mode: str, task_paths) -> tuple[dict, list[dict]]:
+    """The newest saved state (or checkpoint) that is whole, and the newer ones passed over with what is wrong
+    with each. A stop or crash while musubi wrote the newest one leaves it cut short (state_files.py): resuming
+    from the one before loses a save interval, where loading the broken one would fail minutes in, or worse,
+    carry on with lost random states. None whole: refused, naming the files."""
+    skipped = []
+    for c in sorted(candidates, key=lambda c: c[kind], reverse=True):
+        path = task_paths.output / (c["dir"] if mode == "state" else c["file"])
+        if mode == "state":
+            problems = state_files.state_problems(path)
+        else:
+            problem = state_files.safetensors_problem(path)
+            problems = {path.name: problem} if problem else {}
+        if not problems:
+            return c, skipped
+        skipped.append({"name": path.name, "problems": problems})
+    what = "saved state" if mode == "state" else "checkpoint"
+    files = "; ".join(f"{s['name']}: " + ", ".join(f"{f} {p}" for f, p in s["problems"].items()) for s in skipped)
+    raise ValidationError(f"Every {kind} {what} of this task is incomplete (a stop or crash cut it short while it was "
+                          f"written), so there is nothing whole to resume from: {files}. Start the task again.",
+                          field="resume", code="resume_incomplete",
+                          details={"files": files, "skipped": skipped, "mode": mode})
 
 
 def refuse_broken_models(cfg: dict) -> None:
@@ -173,6 +199,6 @@ def prepare_run(store, layout, task: dict, resume_mode: str | None = None, *, wr
         "segments": [{"output_name": s.output_name, "epoch_offset": s.epoch_offset, "step_offset": s.step_offset}
                      for s in segments],
         "step_offset": last.step_offset, "epoch_offset": last.epoch_offset,
-        "resume": resume, "fingerprints": fingerprints, "warnings": plan.warnings,
+        "resume": resume, "fingerprints": fingerprints, "warnings": [*plan.warnings, *state_files.skipped_warnings(resume)],
         "vram_estimate_gb": plan.vram_estimate_gb, "preflight": checked,
     }

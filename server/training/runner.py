@@ -34,7 +34,7 @@ import time
 from pathlib import Path
 
 from ..system.children import popen_flags
-from . import cache_state, exit_status, proctree, ranks
+from . import cache_state, exit_status, proctree, ranks, state_files
 from .cache_total import expected_batches
 from .musubi_env import full_env
 from .outputs import OutputWatcher, Segment
@@ -146,6 +146,9 @@ class TaskRunner:
         if ranks.is_multi(argv):   # several GPUs: every rank's own log files, a rendezvous port free now
             argv = ranks.launch_args(argv, ranks.ranks_dir(path), ranks.free_port())
         with open(path, "ab") as out:
+            if stage["name"] == "train":
+                for note in state_files.skipped_warnings(self.run_record.get("resume")):
+                    out.write(f"[{note}]\n".encode("utf-8"))
             out.write(("$ " + subprocess.list2cmdline(argv) + "\n").encode("utf-8"))
             out.flush()
             self.run_record["stage_started_at"] = time.time()

@@ -14,10 +14,14 @@ from pathlib import Path
 
 import torch
 from safetensors.torch import save_file
+from sitecustomize import TINY
 
 # ids stay below the tiny text encoders' vocab_size (tiny/sitecustomize.py)
 VOCAB = 600
 SPECIAL = ["<|endoftext|>", "<|im_start|>", "<|im_end|>"]
+# Qwen2.5-VL's image tokens, numbered 3.. in this order: the tiny VL config's *_token_id (tiny/sitecustomize.py)
+# must name the same ids, or the processor's <|image_pad|> run never meets the vision tower's features
+VISION_SPECIAL = ["<|vision_start|>", "<|vision_end|>", "<|vision_pad|>", "<|image_pad|>", "<|video_pad|>"]
 CORPUS = ["a red square on blue", "a green circle", "a photo of sks", "tiny test image", "the quick brown fox",
           "一只猫", "a cat sitting on a chair", "blue sky over hills"] * 20
 QWEN_CHAT_TEMPLATE = ("{% for message in messages %}<|im_start|>{{ message['role'] }}\n{{ message['content'] }}"
@@ -53,21 +57,22 @@ def hf_snapshot(hf_home: Path, repo: str, files: dict[str, str | bytes]) -> None
         target.write_bytes(data if isinstance(data, bytes) else data.encode("utf-8"))
 
 
-def qwen_tokenizer_files(prefix: str, work: Path) -> dict:
-    """A byte-level BPE tokenizer in Qwen2Tokenizer's files (vocab.json, merges.txt, tokenizer_config.json)."""
+def qwen_tokenizer_files(prefix: str, work: Path, special: list[str] = SPECIAL) -> dict:
+    """A byte-level BPE tokenizer in Qwen2Tokenizer's files (vocab.json, merges.txt, tokenizer_config.json);
+    the special tokens get ids 0.. in the order given."""
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
 
     tok = Tokenizer(models.BPE())
     tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
     tok.decoder = decoders.ByteLevel()
-    trainer = trainers.BpeTrainer(vocab_size=VOCAB, special_tokens=SPECIAL,
+    trainer = trainers.BpeTrainer(vocab_size=VOCAB, special_tokens=special,
                                   initial_alphabet=pre_tokenizers.ByteLevel.alphabet())
     tok.train_from_iterator(CORPUS, trainer)
     work.mkdir(parents=True, exist_ok=True)
     tok.model.save(str(work))
     vocab = json.loads((work / "vocab.json").read_text(encoding="utf-8"))
     added = {str(vocab[t]): {"content": t, "lstrip": False, "normalized": False, "rstrip": False,
-                             "single_word": False, "special": True} for t in SPECIAL}
+                             "single_word": False, "special": True} for t in special}
     config = {"tokenizer_class": "Qwen2Tokenizer", "added_tokens_decoder": added, "bos_token": None,
               "eos_token": "<|im_end|>", "pad_token": "<|endoftext|>", "unk_token": None,
               "model_max_length": 131072, "chat_template": QWEN_CHAT_TEMPLATE, "clean_up_tokenization_spaces": False}
@@ -131,12 +136,22 @@ def wan(out: Path) -> None:
     randomise(dit, 4)   # its head is zero-initialised: with zero weights every LoRA gradient would be zero
     save(dit, out / "models" / "wan_dit.safetensors", torch.float32)   # a bf16 Wan DiT fails on the CPU
 
+    # Wan 2.2 t2v-A14B: a low-noise and a high-noise expert (2.2 modulation), different weights
+    cfg22 = WAN_CONFIGS["t2v-A14B"]
+    for seed, expert in ((10, "low"), (11, "high")):
+        dit = wan_model.WanModel(model_type="t2v", model_version="2.2", dim=cfg22.dim, eps=cfg22.eps,
+                                 ffn_dim=cfg22.ffn_dim, freq_dim=cfg22.freq_dim, in_dim=cfg22.in_dim,
+                                 num_heads=cfg22.num_heads, num_layers=cfg22.num_layers, out_dim=cfg22.out_dim,
+                                 text_len=cfg22.text_len, attn_mode="torch", split_attn=False)
+        randomise(dit, seed)
+        save(dit, out / "models" / f"wan22_dit_{expert}.safetensors", torch.float32)
+
     encoder = t5.umt5_xxl(encoder_only=True, return_tokenizer=False)
     randomise(encoder, 5)
     save(encoder, out / "models" / "wan_t5.safetensors", torch.bfloat16)
 
     autoencoder = vae.WanVAE_(z_dim=16, dim_mult=[1, 2, 4, 4], attn_scales=[], temperal_downsample=[False, True, True],
-                              dropout=0.0, **__import__("sitecustomize").TINY["wan_vae"])
+                              dropout=0.0, **TINY["wan_vae"])
     randomise(autoencoder, 6)
     save(autoencoder, out / "models" / "wan_vae.safetensors", torch.float32)
 
@@ -173,10 +188,100 @@ def qwen_image(out: Path) -> None:
 
     hf_snapshot(out / "hf", qwen_image_utils.QWEN_IMAGE_ID, qwen_tokenizer_files("tokenizer/", out / "work-qwen-image"))
 
+    # Qwen-Image-Edit: the same text encoder, read through Qwen2VLProcessor (tokenizer + image processor), which
+    # expands each <|image_pad|> into one token per merged 28x28 patch of the control image
+    vision = TINY["qwen_vl_vision"]
+    image_processor = {"image_processor_type": "Qwen2VLImageProcessor", "processor_class": "Qwen2VLProcessor",
+                       "do_resize": True, "do_rescale": True, "do_normalize": True, "do_convert_rgb": True,
+                       "image_mean": [0.48145466, 0.4578275, 0.40821073],
+                       "image_std": [0.26862954, 0.26130258, 0.27577711], "rescale_factor": 1 / 255,
+                       "patch_size": vision["patch_size"], "temporal_patch_size": vision["temporal_patch_size"],
+                       "merge_size": vision["spatial_merge_size"], "min_pixels": 56 * 56, "max_pixels": 112 * 112}
+    files = qwen_tokenizer_files("processor/", out / "work-qwen-edit", SPECIAL + VISION_SPECIAL)
+    files["processor/preprocessor_config.json"] = json.dumps(image_processor, indent=1)
+    files["processor/video_preprocessor_config.json"] = json.dumps(
+        {**image_processor, "video_processor_type": "Qwen2VLVideoProcessor"}, indent=1)
+    hf_snapshot(out / "hf", qwen_image_utils.QWEN_IMAGE_EDIT_ID, files)
+
+
+def clip_tokenizer_files() -> dict:
+    """CLIPTokenizer's files: every byte character alone and word-final (`</w>`), no merges, so any text
+    tokenizes (a character a token) within the tiny CLIP's vocabulary."""
+    from transformers.models.clip.tokenization_clip import bytes_to_unicode
+
+    chars = list(bytes_to_unicode().values())
+    tokens = chars + [c + "</w>" for c in chars] + ["<|startoftext|>", "<|endoftext|>"]
+    config = {"tokenizer_class": "CLIPTokenizer", "bos_token": "<|startoftext|>", "eos_token": "<|endoftext|>",
+              "unk_token": "<|endoftext|>", "pad_token": "<|endoftext|>", "model_max_length": 77,
+              "do_lower_case": True}
+    return {"vocab.json": json.dumps({t: i for i, t in enumerate(tokens)}), "merges.txt": "#version: 0.2\n",
+            "tokenizer_config.json": json.dumps(config, indent=1)}
+
+
+def t5_tokenizer_files(work: Path) -> dict:
+    """T5Tokenizer's files: a sentencepiece model trained here, with T5's ids (pad 0, eos 1, unk 2, no bos)."""
+    import sentencepiece as spm
+
+    work.mkdir(parents=True, exist_ok=True)
+    (work / "corpus.txt").write_text("\n".join(CORPUS), encoding="utf-8")
+    spm.SentencePieceTrainer.train(input=str(work / "corpus.txt"), model_prefix=str(work / "spiece"), vocab_size=120,
+                                   model_type="unigram", pad_id=0, eos_id=1, unk_id=2, bos_id=-1,
+                                   hard_vocab_limit=False, character_coverage=1.0)
+    config = {"tokenizer_class": "T5Tokenizer", "extra_ids": 100, "eos_token": "</s>", "unk_token": "<unk>",
+              "pad_token": "<pad>", "model_max_length": 512, "legacy": True}
+    return {"spiece.model": (work / "spiece.model").read_bytes(), "tokenizer_config.json": json.dumps(config)}
+
+
+def kontext(out: Path) -> None:
+    from musubi_tuner.flux import flux_models, flux_utils
+    from transformers import CLIPTextConfig, CLIPTextModel, T5EncoderModel
+
+    spec = flux_models.configs_flux_dev_context
+    dit = flux_models.Flux(spec.params, "torch", False)
+    randomise(dit, 12)
+    save(dit, out / "models" / "kontext_dit.safetensors", torch.bfloat16)
+
+    ae = flux_models.AutoEncoder(spec.ae_params)
+    randomise(ae, 13)
+    save(ae, out / "models" / "kontext_ae.safetensors", torch.float32)
+
+    clip = CLIPTextModel(CLIPTextConfig(**TINY["clip_l"], max_position_embeddings=77, hidden_act="quick_gelu",
+                                        bos_token_id=0, eos_token_id=2, pad_token_id=1))
+    randomise(clip, 14)
+    save(clip, out / "models" / "kontext_clip_l.safetensors", torch.bfloat16)
+
+    t5 = T5EncoderModel(flux_utils.T5Config(feed_forward_proj="gated-gelu", is_gated_act=True,
+                                            dense_act_fn="gelu_new", tie_word_embeddings=False, pad_token_id=0,
+                                            eos_token_id=1, relative_attention_num_buckets=32,
+                                            relative_attention_max_distance=128))
+    randomise(t5, 15)
+    save(t5, out / "models" / "kontext_t5.safetensors", torch.bfloat16)
+
+    hf_snapshot(out / "hf", flux_utils.CLIP_L_TOKENIZER_ID, clip_tokenizer_files())
+    hf_snapshot(out / "hf", flux_utils.T5_XXL_TOKENIZER_ID, t5_tokenizer_files(out / "work-t5"))
+
+
+def flux2_klein(out: Path) -> None:
+    """FLUX.2 klein-4b: its own DiT and AE; the text encoder is Z-Image's tiny Qwen3 (musubi loads both with the
+    same loader), its tokenizer a Qwen one under Qwen/Qwen3-4B."""
+    from musubi_tuner.flux_2 import flux2_models, flux2_utils
+
+    dit = flux2_models.Flux2(flux2_utils.FLUX2_MODEL_INFO["klein-4b"].params, "torch", False)
+    randomise(dit, 16)
+    save(dit, out / "models" / "klein_dit.safetensors", torch.bfloat16)
+
+    ae = flux2_models.AutoEncoder(flux2_models.AutoEncoderParams())
+    randomise(ae, 17)
+    save(ae, out / "models" / "klein_ae.safetensors", torch.float32)
+
+    hf_snapshot(out / "hf", "Qwen/Qwen3-4B", qwen_tokenizer_files("", out / "work-qwen3-4b"))
+
 
 if __name__ == "__main__":
     target = Path(sys.argv[1])
     zimage(target)
     wan(target)
     qwen_image(target)
+    kontext(target)
+    flux2_klein(target)
     print("ok")

@@ -19,7 +19,9 @@ import re
 import psutil
 import pytest
 
-from .conftest import HERE, TINY_DIR, _close, _make_real, wait_for
+from tests.live import wait_for
+
+from .conftest import HERE, TINY_DIR, _close, _make_real
 from .test_zimage import _tree, on_disk, zimage_task
 
 

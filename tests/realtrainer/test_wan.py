@@ -10,9 +10,7 @@ import av
 import numpy as np
 import pytest
 
-from tests.live import wait_for
-
-from .test_zimage import on_disk
+from .conftest import lean_task
 
 
 def write_clip(path, colour: tuple[int, int, int], frames: int = 8, size: int = 64) -> None:
@@ -45,32 +43,19 @@ def video_dataset(real, count: int = 2) -> str:
 
 def wan_task(real, ds_id: str, name: str = "tiny") -> dict:
     m = real.trainer["models"]
-    return {
-        "name": name, "task_type": "wan2.1-lora", "variant": "t2v-1.3B", "dataset_id": ds_id, "vram_preset": "high",
-        "gpus": [0], "models": {"dit": m["wan_dit"], "vae": m["wan_vae"], "t5": m["wan_t5"]},
-        "dataset": {"resolution": [64, 64], "enable_bucket": False, "target_frames": [5], "frame_extraction": "head"},
-        "training": {"max_train_epochs": 2, "optimizer_type": "AdamW", "network_dim": 4, "network_alpha": 4,
-                     "save_every_n_epochs": 1, "save_every_n_steps": 2, "save_state": True,
-                     "max_data_loader_n_workers": 0, "persistent_data_loader_workers": False,
-                     "gradient_checkpointing": False, "save_precision": "fp32"},
-        # bf16 3D convolutions are several times slower than fp32 on a CPU (REAL-RUN.md)
-        "extra_args": ["--vae_dtype", "float32"],
-        "samples": {"every_n_epochs": 1, "every_n_steps": 2, "width": 64, "height": 64, "frames": 5, "steps": 2,
-                    "prompts": [{"prompt": "a square moving right", "seed": 42}]},
-    }
+    return lean_task("wan2.1-lora", ds_id, {"dit": m["wan_dit"], "vae": m["wan_vae"], "t5": m["wan_t5"]}, name,
+                     variant="t2v-1.3B",
+                     # bf16 3D convolutions are several times slower than fp32 on a CPU (REAL-RUN.md)
+                     extra_args=["--vae_dtype", "float32"],
+                     samples={"frames": 5, "prompts": [{"prompt": "a square moving right", "seed": 42}]},
+                     dataset={"resolution": [64, 64], "enable_bucket": False, "target_frames": [5],
+                              "frame_extraction": "head"})
 
 
 @pytest.fixture(scope="module")
 def wan_run(real_module):
     real = real_module
-    ds = video_dataset(real)
-    task = real.task(wan_task(real, ds))
-    real.call("POST", f"/api/tasks/{task['id']}/start")
-    done = wait_for(lambda: (t := real.get_task(task["id"]))["status"] in ("done", "failed", "stopped") and t, 900,
-                    "the Wan run")
-    logs = {stage: real.call("GET", f"/api/tasks/{task['id']}/log?stage={stage}&tail=10000000")["text"]
-            for stage in ("cache_latents", "cache_text_encoder", "train")}
-    return {"real": real, "task": done, "logs": logs, "folder": real.data_dir / "tasks" / task["id"] / "output"}
+    return real.run(wan_task(real, video_dataset(real)))
 
 
 def test_wan_runs_to_done_on_a_video_dataset(wan_run):
@@ -86,17 +71,9 @@ def test_wan_runs_to_done_on_a_video_dataset(wan_run):
 
 
 def test_wan_outputs_and_mp4_samples_are_listed_and_served(wan_run):
-    real, task, folder = wan_run["real"], wan_run["task"], wan_run["folder"]
-    disk = on_disk(folder)
+    real, task = wan_run["real"], wan_run["task"]
+    disk = real.outputs_listed_and_served(wan_run)
     assert disk["checkpoints"] == ["tiny-000001.safetensors", "tiny-step00000002.safetensors",
                                    "tiny-step00000004.safetensors", "tiny.safetensors"], disk
     assert disk["samples"] and all(n.endswith(".mp4") for n in disk["samples"]), disk
-    outs = real.call("GET", f"/api/tasks/{task['id']}/outputs")
-    assert sorted(c["file"] for c in outs["checkpoints"]) == disk["checkpoints"]
-    assert sorted(s["dir"] for s in outs["states"]) == disk["states"]
-    assert sorted(s["file"] for s in outs["samples"]) == [f"sample/{n}" for n in disk["samples"]]
-    for s in outs["samples"]:
-        r = real.api.get(f"/api/tasks/{task['id']}/files/{s['file']}")
-        assert r.status_code == 200 and r.data == (folder / s["file"]).read_bytes()
-    points = real.call("GET", f"/api/tasks/{task['id']}/loss")["points"]
-    assert [p["step"] for p in points] == [1, 2, 3, 4]
+    assert real.loss_steps(task["id"]) == [1, 2, 3, 4]

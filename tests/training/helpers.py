@@ -73,3 +73,18 @@ def network_combinations():
     for ttype in task_types.TASK_TYPES.values():
         for network_type in ttype.network_types:
             yield ttype, network_type
+
+
+def saved_state(folder: Path) -> Path:
+    """A state folder as musubi saves it, whole to server/training/state_files.py: the LoRA's model.safetensors
+    and accelerate's torch.save archives (zips). Tests that resume need one; an empty folder is a cut state."""
+    import zipfile
+
+    from server.models.safetensors_header import write_file
+
+    folder.mkdir(parents=True, exist_ok=True)
+    write_file(folder / "model.safetensors", {"lora_unet_x.lora_down.weight": ("F32", [4, 8])})
+    for name in ("optimizer.bin", "scheduler.bin", "random_states_0.pkl"):
+        with zipfile.ZipFile(folder / name, "w") as z:
+            z.writestr(f"{Path(name).stem}/data.pkl", b"test")
+    return folder

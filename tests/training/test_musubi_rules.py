@@ -12,7 +12,7 @@ from server.models.safetensors_header import write_file
 from server.training import cli_spec, config, fields, lr_schedules, planning, sample_prompts, task_types, vram
 from server.training.commands import TaskPaths
 
-from .helpers import plan_for, raw_config, script_args
+from .helpers import plan_for, raw_config, saved_state, script_args
 
 
 def train_values(plan) -> dict:
@@ -267,7 +267,7 @@ def resumed(tmp_path, task, mode="state"):
      ["max_lr=0.0001", f"min_lr={1e-4 * 0.01!r}", "num_steps=100", "num_warmup_steps=10"]),  # as musubi computes it
 ])
 def test_resumed_state_rebuilds_the_schedule_over_the_original_steps(tmp_path, scheduler, factory, expected):
-    (tmp_path / "output" / "Cat-step00000040-state").mkdir(parents=True)
+    saved_state(tmp_path / "output" / "Cat-step00000040-state")
     training = {"max_train_epochs": None, "max_train_steps": 100, "save_every_n_steps": 20, "lr_scheduler": scheduler,
                 "lr_warmup_steps": 10, "lr_scheduler_num_cycles": 3, "learning_rate": 1e-4}
     resume, plan = resumed(tmp_path, make_task(tmp_path, training))
@@ -279,7 +279,7 @@ def test_resumed_state_rebuilds_the_schedule_over_the_original_steps(tmp_path, s
 
 
 def test_resumed_epochs_use_the_step_count_musubi_reported(tmp_path):
-    (tmp_path / "output" / "Cat-000002-state").mkdir(parents=True)
+    saved_state(tmp_path / "output" / "Cat-000002-state")
     training = {"max_train_epochs": 4, "lr_scheduler": "cosine"}
     task = make_task(tmp_path, training, progress={"total_steps": 12, "total_epochs": 4})
     _, plan = resumed(tmp_path, task)
@@ -291,8 +291,8 @@ def test_resumed_epochs_use_the_step_count_musubi_reported(tmp_path):
 
 
 def test_resume_without_the_total_is_refused_and_other_ways_offered(tmp_path):
-    (tmp_path / "output" / "Cat-000002-state").mkdir(parents=True)
-    (tmp_path / "output" / "Cat-000002.safetensors").write_bytes(b"w")
+    saved_state(tmp_path / "output" / "Cat-000002-state")
+    write_file(tmp_path / "output" / "Cat-000002.safetensors", {"lora_unet_x.alpha": ("F32", [])})
     task = make_task(tmp_path, {"max_train_epochs": 4, "lr_scheduler": "linear"})
     with pytest.raises(ValidationError) as err:
         resumed(tmp_path, task)
@@ -304,7 +304,7 @@ def test_resume_without_the_total_is_refused_and_other_ways_offered(tmp_path):
 
 @pytest.mark.parametrize("scheduler", ["constant", "constant_with_warmup", "inverse_sqrt"])
 def test_schedules_that_ignore_the_total_resume_as_they_are(tmp_path, scheduler):
-    (tmp_path / "output" / "Cat-000002-state").mkdir(parents=True)
+    saved_state(tmp_path / "output" / "Cat-000002-state")
     warmup = 0 if scheduler == "constant" else 5
     task = make_task(tmp_path, {"max_train_epochs": 4, "lr_scheduler": scheduler, "lr_warmup_steps": warmup})
     values = train_values(resumed(tmp_path, task)[1])

@@ -19,7 +19,7 @@ import pytest
 from server.training import config, planning, task_types
 from server.training.commands import TaskPaths
 
-from .helpers import all_combinations, network_combinations, plan_for, raw_config, script_args
+from .helpers import all_combinations, network_combinations, plan_for, raw_config, saved_state, script_args
 
 PROBE = Path(__file__).resolve().parent / "musubi_probe.py"
 
@@ -188,7 +188,7 @@ def resume_commands(tmp_path, scheduler: str) -> tuple[list[str], list[str]]:
                 "learning_rate": 1e-3}
     cfg = config.check(raw_config(qwen, "original", name="Cat", training=training, sampling=False))
     first = script_args(plan_for(cfg).stages[2])
-    (tmp_path / "output" / "Cat-step00000040-state").mkdir(parents=True)
+    saved_state(tmp_path / "output" / "Cat-step00000040-state")
     resume, _ = planning.resume_point({"id": "t", "config": cfg, "run": {}, "progress": {}}, TaskPaths(tmp_path),
                                       "state")
     return first, script_args(plan_for(cfg, resume=resume).stages[2])

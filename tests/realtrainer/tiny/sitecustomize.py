@@ -37,9 +37,34 @@ TINY = {
                      "layer_types": ["full_attention"] * 2,
                      "rope_scaling": {"mrope_section": [4, 6, 6], "rope_type": "default", "type": "default"}},
     "qwen_vl_vision": {"depth": 1, "hidden_size": 32, "intermediate_size": 64, "num_heads": 2,
-                       "out_hidden_size": 64, "fullatt_block_indexes": [0]},
+                       "out_hidden_size": 64, "fullatt_block_indexes": [0],
+                       # as the real one; the tiny image processor (make_tiny.py) cuts the same patches
+                       "patch_size": 14, "spatial_merge_size": 2, "temporal_patch_size": 2},
+    # the ids the tiny Qwen tokenizer gives Qwen2.5-VL's image tokens (make_tiny.VISION_SPECIAL)
+    "qwen_vl_tokens": {"vision_start_token_id": 3, "vision_end_token_id": 4, "vision_token_id": 5,
+                       "image_token_id": 6, "video_token_id": 7},
     # Qwen-Image VAE (a Wan-style 3D VAE): same stages and 16 latent channels, narrower
     "qwen_vae": {"base_dim": 8, "num_res_blocks": 1},
+    # Qwen-Image-Edit's sampling resizes each control image to these "official" sizes (VAE: 1024x1024, the
+    # vision tower: 384x384) whatever the sample's size: minutes of CPU for a 64x64 sample, so a tiny one
+    "qwen_edit_resolutions": {"VAE_IMAGE_RESOLUTION": (64, 64), "CONDITION_IMAGE_RESOLUTION": (56, 56)},
+    # FLUX.1 Kontext DiT: head dim 32 = sum(axes_dim); text width = the tiny T5's, pooled width = the tiny CLIP's
+    "flux_dit": {"hidden_size": 64, "num_heads": 2, "depth": 1, "depth_single_blocks": 1, "axes_dim": [8, 12, 12],
+                 "context_in_dim": 64, "vec_in_dim": 64},
+    # FLUX.1 AE: same stages (8x) and 16 latent channels; 32 channels suit its 32 norm groups
+    "flux_ae": {"ch": 32, "num_res_blocks": 1},
+    # CLIP-L text model (musubi passes its config flat) and T5-XXL encoder; vocabularies cover the tiny tokenizers
+    "clip_l": {"hidden_size": 64, "intermediate_size": 128, "num_attention_heads": 2, "num_hidden_layers": 1,
+               "projection_dim": 64, "vocab_size": 1024},
+    "t5xxl": {"d_model": 64, "d_ff": 128, "d_kv": 32, "num_heads": 2, "num_layers": 1, "num_decoder_layers": 1,
+              "vocab_size": 1024},
+    # FLUX.2 klein: its text encoder is Z-Image's Qwen3 (same tiny size); the DiT reads three of its hidden
+    # states, stacked (3 x 64 wide): the tiny Qwen3 has layers 0-2 where the real one has 9, 18, 27
+    "flux2_qwen3_layers": [0, 1, 2],
+    "flux2_dit": {"hidden_size": 64, "num_heads": 2, "depth": 1, "depth_single_blocks": 1, "axes_dim": [8, 8, 8, 8],
+                  "context_in_dim": 192},
+    # FLUX.2 AE: same stages and 32 latent channels, narrower
+    "flux2_ae": {"ch": 32, "num_res_blocks": 1},
 }
 
 
@@ -71,7 +96,9 @@ def _zimage_autoencoder(mod):
 
 
 def _wan_configs(mod):
-    mod.WAN_CONFIGS["t2v-1.3B"].update(TINY["wan_dit"])
+    # Wan 2.2 t2v-A14B: both experts at the same tiny size (same T5 and Wan 2.1 VAE as 1.3B)
+    for task in ("t2v-1.3B", "t2v-A14B"):
+        mod.WAN_CONFIGS[task].update(TINY["wan_dit"])
 
 
 def _wan_model(mod):
@@ -131,11 +158,14 @@ def _qwen_utils(mod):
     def tiny_config(**kw):
         text = {k: v for k, v in TINY["qwen_vl_text"].items() if k != "layer_types"}
         kw.update(text)
-        kw["text_config"] = {**kw.get("text_config", {}), **TINY["qwen_vl_text"]}
+        kw.update(TINY["qwen_vl_tokens"])
+        kw["text_config"] = {**kw.get("text_config", {}), **TINY["qwen_vl_text"], **TINY["qwen_vl_tokens"]}
         kw["vision_config"] = {**kw.get("vision_config", {}), **TINY["qwen_vl_vision"]}
         return real_config(**kw)
 
     mod.Qwen2_5_VLConfig = tiny_config
+    for name, value in TINY["qwen_edit_resolutions"].items():
+        setattr(mod, name, value)
     real_vae = mod.AutoencoderKLQwenImage
 
     class TinyAutoencoderKLQwenImage(real_vae):
@@ -147,9 +177,56 @@ def _qwen_utils(mod):
     mod.AutoencoderKLQwenImage = TinyAutoencoderKLQwenImage
 
 
+def _flux_models(mod):
+    from dataclasses import replace
+
+    spec = mod.configs_flux_dev_context
+    spec.params = replace(spec.params, **TINY["flux_dit"])
+    spec.ae_params = replace(spec.ae_params, **TINY["flux_ae"])
+
+
+def _flux_utils(mod):
+    real_clip, real_t5 = mod.CLIPConfig, mod.T5Config
+
+    def clip_config(**kw):
+        kw.update(TINY["clip_l"])
+        return real_clip(**kw)
+
+    def t5_config(**kw):
+        kw.update(TINY["t5xxl"])
+        return real_t5(**kw)
+
+    mod.CLIPConfig, mod.T5Config = clip_config, t5_config
+
+
+def _flux2_models(mod):
+    from dataclasses import dataclass
+
+    @dataclass
+    class TinyAutoEncoderParams(mod.AutoEncoderParams):
+        ch: int = TINY["flux2_ae"]["ch"]
+        num_res_blocks: int = TINY["flux2_ae"]["num_res_blocks"]
+
+    TinyAutoEncoderParams.__name__ = "AutoEncoderParams"
+    mod.AutoEncoderParams = TinyAutoEncoderParams
+
+
+def _flux2_utils(mod):
+    from dataclasses import replace
+
+    mod.OUTPUT_LAYERS_QWEN3 = TINY["flux2_qwen3_layers"]
+    for version, info in list(mod.FLUX2_MODEL_INFO.items()):
+        if version.startswith("klein"):
+            mod.FLUX2_MODEL_INFO[version] = replace(info, params=replace(info.params, **TINY["flux2_dit"]))
+
+
 BEFORE = {"musubi_tuner.wan.modules.t5": _wan_t5_before}
 
 PATCHES = {
+    "musubi_tuner.flux_2.flux2_models": _flux2_models,
+    "musubi_tuner.flux_2.flux2_utils": _flux2_utils,
+    "musubi_tuner.flux.flux_models": _flux_models,
+    "musubi_tuner.flux.flux_utils": _flux_utils,
     "musubi_tuner.qwen_image.qwen_image_model": _qwen_model,
     "musubi_tuner.qwen_image.qwen_image_utils": _qwen_utils,
     "musubi_tuner.wan.configs": _wan_configs,

@@ -220,7 +220,7 @@ def train_stage(script: str, args) -> None:
 def save(out: Path, stem: str, state: bool, when: str | None) -> None:
     path = out / f"{stem}.safetensors"
     accelerator_print("\n" + real.SAVING_CHECKPOINT.format(path=path))
-    path.write_bytes(b"lora weights")
+    path.write_bytes(tiny_safetensors())
     if state:
         save_state(out / f"{stem}-state", when)
 
@@ -233,7 +233,25 @@ def save_state(state_dir: Path, when: str | None) -> None:
     for template in real.STATE_FILES:
         say(template.format(dir=state_dir))
     for file in real.STATE_FILE_NAMES:
-        (state_dir / file).write_bytes(b"state")
+        (state_dir / file).write_bytes(tiny_safetensors() if file.endswith(".safetensors") else torch_archive(file))
+
+
+def tiny_safetensors() -> bytes:
+    """A whole .safetensors file (one float): the app reads a checkpoint's header to tell a whole one from a cut
+    one before resuming from it (server/training/state_files.py)."""
+    header = json.dumps({"lora_unet_x.lora_down.weight": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4]}})
+    return struct.pack("<Q", len(header)) + header.encode() + struct.pack("<f", 0.5)
+
+
+def torch_archive(name: str) -> bytes:
+    """The container torch.save writes (a zip archive), holding no real pickle: whole to state_files.py."""
+    import io
+    import zipfile
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr(f"{Path(name).stem}/data.pkl", b"standin")
+    return buf.getvalue()
 
 
 def sample(out: Path, name: str, suffix: str, prompts: list[str], step: int) -> None:

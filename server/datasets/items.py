@@ -71,8 +71,10 @@ def _stat(path: Path):
 
 
 def build_row(dirs: storage.DatasetDirs, dataset_id: str, name: str, st, old: dict | None,
-              controls: list[str]) -> dict:
-    """The index row for one media file; re-probes only when the media file itself changed."""
+              controls: list[str], probed: tuple[int, probe.MediaInfo] | None = None) -> dict:
+    """The index row for one media file; re-probes only when the media file itself changed.
+    `probed`: (size, info) from a decode check of the bytes just placed under this name (an import's),
+    so the file is not opened again; used only while the file still has that size."""
     cap_st = _stat(dirs.media / (split_name(name)[0] + CAPTION_EXT))
     row = {
         "dataset_id": dataset_id, "name": name, "stem": split_name(name)[0], "kind": kind_of(name),
@@ -89,6 +91,8 @@ def build_row(dirs: storage.DatasetDirs, dataset_id: str, name: str, st, old: di
     if old and old["size"] == st.st_size and old["mtime_ns"] == st.st_mtime_ns:
         for key in ("width", "height", "duration", "fps", "frames", "broken", "error"):
             row[key] = old[key]
+    elif probed is not None and probed[0] == st.st_size:
+        row.update(probed[1].as_row(), broken=0, error=None)
     else:
         try:
             row.update(probe.probe(dirs.media / name).as_row(), broken=0, error=None)
@@ -176,8 +180,10 @@ def rescan(svc, dataset_id: str) -> dict:
     return {"added": len(added), "removed": len(removed), "updated": len(updated), "total": len(on_disk)}
 
 
-def refresh(svc, dataset_id: str, names: list[str], *, publish: bool = True) -> dict:
-    """Re-index just these media names (new, changed or gone)."""
+def refresh(svc, dataset_id: str, names: list[str], *, publish: bool = True,
+            probed: dict[str, tuple[int, probe.MediaInfo]] | None = None) -> dict:
+    """Re-index just these media names (new, changed or gone). `probed`: what the caller's decode
+    check of a file just placed under a name found (see build_row)."""
     dirs = storage.dataset_dirs(svc.layout, dataset_id)
     db = svc.store.db
     with storage.dataset_lock(dirs):
@@ -191,7 +197,8 @@ def refresh(svc, dataset_id: str, names: list[str], *, publish: bool = True) -> 
                 if name in known:
                     removed.append(name)
                 continue
-            row = build_row(dirs, dataset_id, name, st, known.get(name), controls.get(split_name(name)[0], []))
+            row = build_row(dirs, dataset_id, name, st, known.get(name), controls.get(split_name(name)[0], []),
+                            (probed or {}).get(name))
             rows.append(row)
             (updated if name in known else added).append(name)
         _write_rows(db, dataset_id, rows, removed)

@@ -199,7 +199,12 @@ def media_url(dataset_id: str, what: str, name: str, version: int | None = None,
     `quoted` is quote_name(name) when the caller has it already (a row builds two URLs from one name)."""
     q = quote_name(name) if quoted is None else quoted
     path = f"/media/datasets/{dataset_id}/thumb/{slot}/{q}" if what == "thumb" else f"/media/datasets/{dataset_id}/{slot}/{q}"
-    return f"{path}?v={version}" if version else path
+    return path + version_suffix(version)
+
+
+def version_suffix(version: int | None) -> str:
+    """The query that busts the browser cache when a file changes (its mtime_ns); none without one."""
+    return f"?v={version}" if version else ""
 
 
 def _public(data: dict, stats: dict) -> dict:

@@ -42,9 +42,9 @@ def test_page_items_are_the_rows_written_out(make_ds, ds_type):
     ds = make_ds(ds_type)
     rows = [{"dataset_id": ds.id, "name": n, "stem": n.rsplit(".", 1)[0], "kind": k, "size": 100 + i,
              "mtime": 1.5 + i, "mtime_ns": v, "caption": c, "caption_mtime_ns": None, "caption_size": None,
-             "tags_key": items.tags_key(c), "width": 10 * i or None, "height": 7, "duration": 1.25 if k == "video" else None,
-             "fps": 24.0 if k == "video" else None, "frames": 30 if k == "video" else None, "controls": ctl,
-             "broken": b, "error": "bad" if b else None}
+             "tags_key": items.tags_key(c), "width": 10 * i or None, "height": 7,
+             "duration": 1.25 if k == "video" else None, "fps": 24.0 if k == "video" else None,
+             "frames": 30 if k == "video" else None, "controls": ctl, "broken": b, "error": "bad" if b else None}
             for i, (n, k, c, v, ctl, b) in enumerate(ROWS)]
     items._write_rows(ds.svc.store.db, ds.id, rows, [])
     page = ds.items(limit=10)

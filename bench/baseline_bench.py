@@ -194,6 +194,7 @@ def bench_progress(tmp: Path, steps: int, step_s: float, idle_s: float) -> None:
 
     from server.serve import ServerThread
     from server.training import tasks
+    from tests.models.helpers import qwen_model_files
     from tests.training.conftest import add_dataset, point_at_standin
 
     print(f"progress: {steps} steps of {step_s * 1000:.0f} ms through the real runner, websocket and server")
@@ -212,10 +213,7 @@ def bench_progress(tmp: Path, steps: int, step_s: float, idle_s: float) -> None:
     try:
         point_at_standin(svc.store)
         add_dataset(svc)
-        models = {}
-        for key in ("dit", "vae", "text_encoder"):
-            (tmp / f"{key}.safetensors").write_bytes(b"weights")
-            models[key] = str(tmp / f"{key}.safetensors")
+        models = qwen_model_files(tmp / "models")   # headers the start-up check accepts
         # 3 images, batch 1: `steps` steps are steps/3 epochs.
         task = tasks.create(svc.store, svc.layout, {
             "name": "bench", "task_type": "qwen-image-lora", "dataset_id": "ds_0000c0de", "models": models,

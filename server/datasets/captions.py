@@ -79,6 +79,30 @@ def write(media_dir: Path, media_name: str, text: str | None, *, fsync: bool = T
     return path
 
 
+def write_new(media_dir: Path, media_name: str, text: str) -> bool:
+    """Create the caption of a media file that has none: one exclusive create and one write, with no
+    temp file and rename (an import of 10,000 files saves 10,000 renames, ~1 ms each). There is no old
+    text a reader could see half-replaced; a reader at that very moment may see the file empty, as it
+    may see "no caption" a moment before. No fsync, as for every import write (the source keeps it).
+    False, with nothing written, when a caption file (or link) is already there: write atomically then."""
+    path = caption_path(media_dir, media_name)
+    try:
+        # O_BINARY: on Windows a plain os.open file turns each \n into \r\n.
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
+    except FileExistsError:
+        return False
+    try:
+        view = memoryview(text.encode("utf-8"))
+        while view:
+            view = view[os.write(fd, view):]
+    except BaseException:
+        os.close(fd)
+        path.unlink()
+        raise
+    os.close(fd)
+    return True
+
+
 def normalize(text) -> str:
     """Caption text as written to disk: a string, with Windows/Mac line ends made plain newlines."""
     if text is None:

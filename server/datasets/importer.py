@@ -17,6 +17,7 @@ It runs as a job (`submit()`): progress per file, cancel between files, a report
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 import re
 import shutil
@@ -306,20 +307,46 @@ def _skip(e: Entry, reason: str, message: str) -> dict:
 
 # ---- copying -----------------------------------------------------------------------------
 
-def _temp_copy(e: Entry, folder: Path, kind: str) -> Path:
-    """Copy the entry to a temp file in the destination folder and decode-check it there.
-    Same folder so the final rename is atomic; the temp name is hidden from rescans, and one a
-    crash leaves behind is removed at the next start (recovery.py). So a file under its real
-    name is always complete."""
+# Images up to this size are read from the source once and then hashed, decode-checked and written
+# from the same bytes (a 24 MP JPEG is ~10 MB); larger files and videos are streamed.
+IN_MEMORY_MAX = 64 * limits.MiB
+
+
+def _read_whole(e: Entry, kind: str) -> bytes | None:
+    """The whole file when it is an image small enough to hold in memory, else None (streamed)."""
+    if kind != "image" or e.size is None or e.size > IN_MEMORY_MAX:
+        return None
+    with e.open() as src:
+        return limits.read_limited(src, limits.max_bytes(kind))
+
+
+def _temp_file(e: Entry, folder: Path, write: Callable[[BinaryIO], None]) -> Path:
+    """A temp file in the destination folder holding the entry's bytes. Same folder so the final
+    rename is atomic; the temp name is hidden from rescans, and one a crash leaves behind is removed
+    at the next start (recovery.py). So a file under its real name is always complete."""
     ext = Path(e.name).suffix.lower()
     fd, tmp = tempfile.mkstemp(prefix=".~import-", suffix=ext, dir=str(folder))
     try:
-        with os.fdopen(fd, "wb") as out, e.open() as src:
-            limits.copy_limited(src, out, limits.max_bytes(kind))
+        with os.fdopen(fd, "wb") as out:
+            write(out)
         testpoint.reached("import_temp")
-        if e.local is None:  # an on-disk source was verified in place already
-            (probe.image_info if kind == "image" else probe.video_info)(Path(tmp), verify=True)
         return Path(tmp)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+
+
+def _temp_copy(e: Entry, folder: Path, kind: str) -> tuple[Path, probe.MediaInfo | None]:
+    """Stream the entry to a temp file and decode-check it there (unless its on-disk source was
+    verified in place already: the info is then None)."""
+    def copy(out):
+        with e.open() as src:
+            limits.copy_limited(src, out, limits.max_bytes(kind))
+    tmp = _temp_file(e, folder, copy)
+    try:
+        if e.local is not None:
+            return tmp, None
+        return tmp, (probe.image_info if kind == "image" else probe.video_info)(tmp, verify=True)
     except BaseException:
         os.unlink(tmp)
         raise
@@ -334,26 +361,41 @@ class Duplicate(Exception):
 
 
 def _place(e: Entry, folder: Path, claimer: naming.Claimer, stem: str, kind: str,
-           same_as: Callable[[Path], str | None] | None = None) -> str:
-    """Verify, then move into `folder` under a free name derived from `stem`; returns the name.
-    `same_as(path)` names a file already there with the same content: Duplicate is raised instead."""
-    if e.local is not None:
-        # On-disk sources are verified (and compared) in place, so a corrupt file is never copied at all.
-        (probe.image_info if kind == "image" else probe.video_info)(e.local, verify=True)
-        existing = same_as(e.local) if same_as else None
+           same_as: Callable[[int, Callable[[], str]], str | None] | None = None
+           ) -> tuple[str, tuple[int, probe.MediaInfo | None]]:
+    """Verify, then move into `folder` under a free name derived from `stem`; returns the name and
+    (size, what the decode check read), so the index row needs no second open. `same_as(size, digest)` names a
+    file already there with the same content: Duplicate is raised instead. A corrupt file or a
+    duplicate is never copied."""
+    data = _read_whole(e, kind)
+    if data is not None:   # one read of the source: check, compare and write the same bytes
+        info = probe.image_info(io.BytesIO(data), verify=True)
+        existing = same_as(len(data), lambda: hashlib.sha256(data).hexdigest()) if same_as else None
         if existing:
             raise Duplicate(existing)
-    tmp = _temp_copy(e, folder, kind)
+        tmp = _temp_file(e, folder, lambda out: out.write(data))
+    else:
+        info = None
+        if e.local is not None:
+            # On-disk sources are verified (and compared) in place, so a corrupt file is never copied at all.
+            info = (probe.image_info if kind == "image" else probe.video_info)(e.local, verify=True)
+            existing = same_as(e.local.stat().st_size, lambda: Contents.digest(e.local)) if same_as else None
+            if existing:
+                raise Duplicate(existing)
+        tmp, checked = _temp_copy(e, folder, kind)
+        info = checked if checked is not None else info
     try:
-        existing = same_as(tmp) if same_as and e.local is None else None
-        if existing:
-            raise Duplicate(existing)
+        if same_as and data is None and e.local is None:
+            existing = same_as(tmp.stat().st_size, lambda: Contents.digest(tmp))
+            if existing:
+                raise Duplicate(existing)
+        size = len(data) if data is not None else tmp.stat().st_size
         ext = Path(e.name).suffix.lower()
         while True:
             name = claimer.claim(stem, ext)
             try:
                 naming.link_no_overwrite(tmp, folder / name)
-                return name
+                return name, (size, info)
             except FileExistsError:
                 continue  # another tool made that name meanwhile: claim the next one
     finally:
@@ -385,11 +427,13 @@ class Contents:
         with open(path, "rb") as f:
             return hashlib.file_digest(f, "sha256").hexdigest()
 
-    def same_as(self, path: Path) -> str | None:
-        candidates = self._sizes().get(path.stat().st_size, [])
+    def same_as(self, size: int, digest: Callable[[], str]) -> str | None:
+        """The name of a file here of `size` bytes whose SHA-256 is `digest()` (called only when
+        some file has that size), or None."""
+        candidates = self._sizes().get(size, [])
         if not candidates:
             return None
-        mine = self.digest(path)
+        mine = digest()
         for name in candidates:
             if name not in self.digests:
                 try:
@@ -400,11 +444,8 @@ class Contents:
                 return name
         return None
 
-    def add(self, name: str) -> None:
-        try:
-            self._sizes().setdefault((self.folder / name).stat().st_size, []).append(name)
-        except OSError:
-            pass
+    def add(self, name: str, size: int) -> None:
+        self._sizes().setdefault(size, []).append(name)
 
 
 def _read_caption(e: Entry) -> str:
@@ -448,6 +489,8 @@ class ImportRun:
         self.pending: list[str] = []
         self.new_stems: dict[str, str] = {}   # original stem -> stem it got, so controls follow their target
         self.contents = Contents(self.dirs.media)
+        # (size, what its decode check read) of each file placed, for its index row
+        self.probed: dict[str, tuple[int, probe.MediaInfo]] = {}
 
     def run(self) -> dict:
         self.ctx.progress(0, self.total, force=True, message_code="import_start")
@@ -484,19 +527,22 @@ class ImportRun:
         clean = sanitize_filename(e.name)
         stem = split_name(clean)[0]
         try:
-            name = _place(e, self.dirs.media, claimer, stem, kind_of(e.name), same_as=self.contents.same_as)
+            name, placed = _place(e, self.dirs.media, claimer, stem, kind_of(e.name), same_as=self.contents.same_as)
         except Duplicate as dup:
             self._duplicate(e, cap, dup.name)
             return
-        self.contents.add(name)
+        self.contents.add(name, placed[0])
         testpoint.reached("import_placed")
         self.new_stems.setdefault(stem, split_name(name)[0])
         if name != clean:
             self.report.renamed.append({"from": e.path, "to": name})
         if cap is not None:
             try:
-                # No fsync per caption: the source still has it, and 10,000 fsyncs cost seconds.
-                captions.write(self.dirs.media, name, _read_caption(cap), fsync=False)
+                # No fsync per caption: the source still has it, and 10,000 fsyncs cost seconds. The name
+                # is new, so its caption is created in place (a stray .txt of that stem: replaced atomically).
+                text = _read_caption(cap)
+                if not captions.write_new(self.dirs.media, name, text):
+                    captions.write(self.dirs.media, name, text, fsync=False)
                 self.report.captions += 1
             except limits.TooLarge as exc:
                 self.report.skip(cap, "too_large", str(exc))
@@ -504,6 +550,8 @@ class ImportRun:
                 self.report.skip(cap, "unreadable", f"Could not read the caption ({exc}).")
         self.report.imported.append(name)
         self.pending.append(name)
+        if placed[1] is not None:
+            self.probed[name] = placed
         if len(self.pending) >= INDEX_BATCH:
             self._flush()
 
@@ -524,15 +572,16 @@ class ImportRun:
 
     def _control(self, e: Entry, claimer: naming.Claimer) -> None:
         clean = sanitize_filename(e.name)
-        name = _place(e, self.dirs.control, claimer, _control_stem(split_name(clean)[0], self.new_stems), "image")
+        name, _ = _place(e, self.dirs.control, claimer, _control_stem(split_name(clean)[0], self.new_stems), "image")
         self.report.controls.append(name)
         if name != clean:
             self.report.renamed.append({"from": e.path, "to": f"control/{name}"})
 
     def _flush(self) -> None:
         if self.pending:
-            items.refresh(self.svc, self.dataset_id, list(self.pending))
+            items.refresh(self.svc, self.dataset_id, list(self.pending), probed=self.probed)
             self.pending.clear()
+            self.probed.clear()
 
 
 def run_import(svc, dataset_id: str, entries: list[Entry], slot: str, ctx) -> dict:
@@ -644,7 +693,7 @@ def add_controls(svc, dataset_id: str, item_row: dict, files: list[tuple[str, Bi
                 skipped.append(_skip(e, "wrong_kind", "Control files must be images."))
                 continue
             try:
-                added.append(_place(e, dirs.control, claimer, item_row["stem"], "image"))
+                added.append(_place(e, dirs.control, claimer, item_row["stem"], "image")[0])
             except probe.MediaError as exc:
                 skipped.append(_skip(e, "corrupt", str(exc)))
     items.refresh(svc, dataset_id, [item_row["name"]])

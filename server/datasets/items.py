@@ -71,8 +71,10 @@ def _stat(path: Path):
 
 
 def build_row(dirs: storage.DatasetDirs, dataset_id: str, name: str, st, old: dict | None,
-              controls: list[str]) -> dict:
-    """The index row for one media file; re-probes only when the media file itself changed."""
+              controls: list[str], probed: tuple[int, probe.MediaInfo] | None = None) -> dict:
+    """The index row for one media file; re-probes only when the media file itself changed.
+    `probed`: (size, info) from a decode check of the bytes just placed under this name (an import's),
+    so the file is not opened again; used only while the file still has that size."""
     cap_st = _stat(dirs.media / (split_name(name)[0] + CAPTION_EXT))
     row = {
         "dataset_id": dataset_id, "name": name, "stem": split_name(name)[0], "kind": kind_of(name),
@@ -89,6 +91,8 @@ def build_row(dirs: storage.DatasetDirs, dataset_id: str, name: str, st, old: di
     if old and old["size"] == st.st_size and old["mtime_ns"] == st.st_mtime_ns:
         for key in ("width", "height", "duration", "fps", "frames", "broken", "error"):
             row[key] = old[key]
+    elif probed is not None and probed[0] == st.st_size:
+        row.update(probed[1].as_row(), broken=0, error=None)
     else:
         try:
             row.update(probe.probe(dirs.media / name).as_row(), broken=0, error=None)
@@ -176,8 +180,10 @@ def rescan(svc, dataset_id: str) -> dict:
     return {"added": len(added), "removed": len(removed), "updated": len(updated), "total": len(on_disk)}
 
 
-def refresh(svc, dataset_id: str, names: list[str], *, publish: bool = True) -> dict:
-    """Re-index just these media names (new, changed or gone)."""
+def refresh(svc, dataset_id: str, names: list[str], *, publish: bool = True,
+            probed: dict[str, tuple[int, probe.MediaInfo]] | None = None) -> dict:
+    """Re-index just these media names (new, changed or gone). `probed`: what the caller's decode
+    check of a file just placed under a name found (see build_row)."""
     dirs = storage.dataset_dirs(svc.layout, dataset_id)
     db = svc.store.db
     with storage.dataset_lock(dirs):
@@ -191,7 +197,8 @@ def refresh(svc, dataset_id: str, names: list[str], *, publish: bool = True) -> 
                 if name in known:
                     removed.append(name)
                 continue
-            row = build_row(dirs, dataset_id, name, st, known.get(name), controls.get(split_name(name)[0], []))
+            row = build_row(dirs, dataset_id, name, st, known.get(name), controls.get(split_name(name)[0], []),
+                            (probed or {}).get(name))
             rows.append(row)
             (updated if name in known else added).append(name)
         _write_rows(db, dataset_id, rows, removed)
@@ -200,28 +207,46 @@ def refresh(svc, dataset_id: str, names: list[str], *, publish: bool = True) -> 
     return {"added": added, "removed": removed, "updated": updated}
 
 
-def public(dataset: dict, row: dict) -> dict:
-    """An item as the API returns it. Called for every row of every grid page, so it stays lean: one
-    quoting of the name for both URLs, and no JSON parsing for the common no-controls row."""
-    ds_id = dataset["id"]
-    raw_controls = row["controls"]
-    controls = json.loads(raw_controls) if raw_controls and raw_controls != "[]" else []
-    caption = row["caption"]
-    name = row["name"]
-    quoted = storage.quote_name(name)
-    return {
-        "id": row["id"], "name": name, "kind": row["kind"], "size": row["size"], "mtime": row["mtime"],
-        "caption": caption, "has_caption": bool(caption and caption.strip()),
-        "tags": split_tags(caption) if caption else [],
-        "width": row["width"], "height": row["height"], "duration": row["duration"], "fps": row["fps"],
-        "frames": row["frames"], "broken": bool(row["broken"]), "error": row["error"],
-        "unsupported": row["kind"] not in TYPE_KINDS[dataset["type"]],
-        "controls": [{"name": c, "url": storage.media_url(ds_id, "file", c, slot="control"),
-                      "thumb_url": storage.media_url(ds_id, "thumb", c, slot="control")} for c in controls],
-        "missing_control": dataset["type"] == "image_control" and not controls,
-        "url": storage.media_url(ds_id, "file", name, row["mtime_ns"], quoted=quoted),
-        "thumb_url": storage.media_url(ds_id, "thumb", name, row["mtime_ns"], quoted=quoted),
-    }
+# The columns an API item is made of, in the order public_rows() unpacks them.
+PUBLIC_COLUMNS = ("id", "name", "kind", "size", "mtime", "mtime_ns", "caption", "width", "height", "duration",
+                  "fps", "frames", "broken", "error", "controls")
+
+
+def public_rows(dataset: dict, rows) -> list[dict]:
+    """Items as the API returns them, from rows of PUBLIC_COLUMNS (plain tuples). This runs for every
+    row of every grid page, so what is the same for the whole page (the URL prefixes, the dataset's
+    kinds) is worked out once, the name is quoted once for both URLs, and the common no-controls row
+    parses no JSON."""
+    ds_id, ds_type = dataset["id"], dataset["type"]
+    allowed = TYPE_KINDS[ds_type]
+    control_type = ds_type == "image_control"
+    file_prefix = storage.media_url(ds_id, "file", "")
+    thumb_prefix = storage.media_url(ds_id, "thumb", "")
+    quote, version = storage.quote_name, storage.version_suffix
+    out = []
+    for (id_, name, kind, size, mtime, mtime_ns, caption, width, height, duration, fps, frames, broken, error,
+         raw_controls) in rows:
+        controls = json.loads(raw_controls) if raw_controls and raw_controls != "[]" else []
+        quoted, v = quote(name), version(mtime_ns)
+        out.append({
+            "id": id_, "name": name, "kind": kind, "size": size, "mtime": mtime,
+            "caption": caption, "has_caption": bool(caption and caption.strip()),
+            "tags": split_tags(caption) if caption else [],
+            "width": width, "height": height, "duration": duration, "fps": fps,
+            "frames": frames, "broken": bool(broken), "error": error,
+            "unsupported": kind not in allowed,
+            "controls": [{"name": c, "url": storage.media_url(ds_id, "file", c, slot="control"),
+                          "thumb_url": storage.media_url(ds_id, "thumb", c, slot="control")} for c in controls],
+            "missing_control": control_type and not controls,
+            "url": file_prefix + quoted + v,
+            "thumb_url": thumb_prefix + quoted + v,
+        })
+    return out
+
+
+def public(dataset: dict, row) -> dict:
+    """One item as the API returns it, from an index row (a dict or sqlite3.Row)."""
+    return public_rows(dataset, [tuple(row[c] for c in PUBLIC_COLUMNS)])[0]
 
 
 MAX_ROW_ID = 2**63 - 1  # sqlite's INTEGER range; a larger number can name no row

@@ -17,8 +17,6 @@ the UI ever holding 10,000 ids.
 
 from __future__ import annotations
 
-import sqlite3
-
 from . import items, storage
 from .errors import ValidationError
 
@@ -118,16 +116,15 @@ def page(svc, dataset_id: str, args: dict) -> dict:
     total = ds["item_count"] if cond == "dataset_id = ?" else \
         db.execute(f"SELECT COUNT(*) FROM dataset_items WHERE {cond}", params).fetchone()[0]
     order = order_by(args.get("sort"), args.get("order"))
+    cols = ", ".join(items.PUBLIC_COLUMNS)   # only what an item shows, as plain tuples
     if offset < DEEP_OFFSET:
-        sql = f"SELECT * FROM dataset_items WHERE {cond} ORDER BY {order} LIMIT ? OFFSET ?"
+        sql = f"SELECT {cols} FROM dataset_items WHERE {cond} ORDER BY {order} LIMIT ? OFFSET ?"
     else:
         # A deep page: its ids first, then its rows. Skipping `offset` rows then walks only the index (it
         # covers dataset_id + sort key + id), not 100,000 table rows; near the top the plain query is cheaper.
-        sql = (f"SELECT * FROM dataset_items WHERE id IN (SELECT id FROM dataset_items WHERE {cond} "
+        sql = (f"SELECT {cols} FROM dataset_items WHERE id IN (SELECT id FROM dataset_items WHERE {cond} "
                f"ORDER BY {order} LIMIT ? OFFSET ?) ORDER BY {order}")
-    cur = db.conn.cursor()
-    cur.row_factory = sqlite3.Row   # rows read by column name in C: no dict per row
-    rows = [items.public(ds, r) for r in cur.execute(sql, params + [limit, offset]).fetchall()]
+    rows = items.public_rows(ds, db.conn.execute(sql, params + [limit, offset]).fetchall())
     return {"items": rows, "total": total, "offset": offset, "limit": limit, "dataset": ds}
 
 

@@ -21,15 +21,15 @@ def run_batch(svc, dataset_id: str, op: str, params: dict | None, target) -> dic
     return {**result, "targeted": len(names)}
 
 
-def _item(svc, dataset_id: str, item_id) -> dict:
-    storage.row(svc, dataset_id)
+def _item(svc, dataset_id: str, item_id) -> tuple[dict, dict]:
+    """The dataset's row (the item needs only its id and type, not the counts) and the item's."""
+    ds = storage.row(svc, dataset_id)
     row = items.get_row(svc, dataset_id, item_id)
     items.ensure_on_disk(svc, dataset_id, row)
-    return row
+    return ds, row
 
 
-def _result(svc, dataset_id: str, row: dict, result: dict) -> dict:
-    ds = storage.row(svc, dataset_id)  # the item needs only id and type, not the counts
+def _result(svc, dataset_id: str, ds: dict, row: dict, result: dict) -> dict:
     fresh = items.get_row(svc, dataset_id, row["id"])
     return {"item": items.public(ds, fresh), "step": result["step"]}
 
@@ -38,13 +38,13 @@ def set_caption(svc, dataset_id: str, item_id, text, expected=...) -> dict:
     """The caption box's autosave. `expected` (optional) is the text the edit started from."""
     if not isinstance(text, str):
         raise ValidationError("The caption must be text.", field="caption", code="bad_text")
-    row = _item(svc, dataset_id, item_id)
+    ds, row = _item(svc, dataset_id, item_id)
     exp = None if expected is ... else {row["name"]: expected}
     result = editing.transform_captions(svc, dataset_id, [row["name"]],
                                         lambda _n, _old: tags.set_caption("", text),
                                         f"Edit caption of {row['name']}", kind="edit", coalesce=True, expected=exp,
                                         op="edit_caption", params={"name": row["name"]})
-    return _result(svc, dataset_id, row, result)
+    return _result(svc, dataset_id, ds, row, result)
 
 
 def set_tags(svc, dataset_id: str, item_id, new_tags) -> dict:
@@ -52,11 +52,11 @@ def set_tags(svc, dataset_id: str, item_id, new_tags) -> dict:
     if not isinstance(new_tags, list) or not all(isinstance(t, str) for t in new_tags):
         raise ValidationError("tags must be a list of strings.", field="tags", code="bad_tags")
     clean = [t for raw in new_tags for t in tags.split_tags(raw)]
-    row = _item(svc, dataset_id, item_id)
+    ds, row = _item(svc, dataset_id, item_id)
     result = editing.transform_captions(svc, dataset_id, [row["name"]], lambda _n, _old: tags.join_tags(clean),
                                         f"Edit tags of {row['name']}", op="edit_tags",
                                         params={"name": row["name"]})
-    return _result(svc, dataset_id, row, result)
+    return _result(svc, dataset_id, ds, row, result)
 
 
 def tag_frequency(svc, dataset_id: str, *, search: str = "", sort: str = "count", order: str | None = None,

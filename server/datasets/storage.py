@@ -12,6 +12,7 @@ The folder is named by id, not by the user's name, so renaming never moves files
 
 from __future__ import annotations
 
+import functools
 import re
 import threading
 import time
@@ -55,6 +56,13 @@ def dataset_dirs(layout: DataLayout, dataset_id: str) -> DatasetDirs:
     # The id is checked before it touches a path: it comes from URLs.
     if not ID_RE.fullmatch(str(dataset_id)):
         raise DatasetNotFound(str(dataset_id))
+    return _dirs(layout, dataset_id)
+
+
+@functools.lru_cache(maxsize=1024)
+def _dirs(layout: DataLayout, dataset_id: str) -> DatasetDirs:
+    """Cached (by the frozen layout and the id): one caption save asks for a dataset's folders ~7 times, and
+    each answer is ~11 Path joins, a quarter of the save's CPU. DatasetDirs is frozen, so sharing it is safe."""
     root = layout.datasets / dataset_id
     return DatasetDirs(
         root=root,
@@ -218,7 +226,12 @@ def media_url(dataset_id: str, what: str, name: str, version: int | None = None,
     `quoted` is quote_name(name) when the caller has it already (a row builds two URLs from one name)."""
     q = quote_name(name) if quoted is None else quoted
     path = f"/media/datasets/{dataset_id}/thumb/{slot}/{q}" if what == "thumb" else f"/media/datasets/{dataset_id}/{slot}/{q}"
-    return f"{path}?v={version}" if version else path
+    return path + version_suffix(version)
+
+
+def version_suffix(version: int | None) -> str:
+    """The query that busts the browser cache when a file changes (its mtime_ns); none without one."""
+    return f"?v={version}" if version else ""
 
 
 def _public(data: dict, stats: dict) -> dict:

@@ -1,0 +1,189 @@
+"""Launch to a usable window, under a virtual X screen (Xvfb), against a bare pywebview window.
+
+    .venv/bin/python bench/window_start_bench.py [--runs 5]
+
+The app: `launcher.py` (window mode, Qt WebEngine) on a fresh data folder of a returning user.
+The baseline: a bare pywebview Qt window in its own Python process showing a static page with a
+<nav> (what any pywebview app pays for Python, Qt and Chromium to start). Both windows are read
+through Chromium's DevTools port (QTWEBENGINE_REMOTE_DEBUGGING): polled every 20 ms from launch,
+"usable" is the page clock (performance.timeOrigin + now(), epoch ms, the machine's clock) when the
+app's navigation (`nav a`) is in the DOM with its first contentful paint done. Printed: the median
+and each run, and the ratio of medians. Runs alternate app and baseline, so load hits both alike.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+BARE = """
+import sys, webview
+html = "<html><body style='margin:0'><nav style='width:200px;height:100vh;background:#1f2533'>" \\
+       "<a href='#'>Datasets</a></nav></body></html>"
+webview.create_window("bare", html=html, width=1280, height=800)
+webview.start(gui="qt", private_mode=True)
+"""
+
+PROBE = ("JSON.stringify([performance.timeOrigin + performance.now(), !!document.querySelector('nav a'), "
+         "performance.getEntriesByName('first-contentful-paint').length > 0, location.href])")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_xvfb() -> tuple[subprocess.Popen, str]:
+    for n in range(140, 200):
+        if not Path(f"/tmp/.X11-unix/X{n}").exists() and not Path(f"/tmp/.X{n}-lock").exists():
+            proc = subprocess.Popen(["Xvfb", f":{n}", "-screen", "0", "1600x1000x24", "-nolisten", "tcp"],
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            deadline = time.monotonic() + 10
+            while not Path(f"/tmp/.X11-unix/X{n}").exists():
+                if time.monotonic() > deadline:
+                    proc.kill()
+                    raise SystemExit("Xvfb did not start")
+                time.sleep(0.05)
+            return proc, f":{n}"
+    raise SystemExit("no free X display")
+
+
+def usable_at(port: int, proc: subprocess.Popen, want_url: str | None, timeout: float = 60) -> float:
+    """Epoch seconds (page clock) at which the page had its nav and first paint."""
+    from simple_websocket import Client
+
+    deadline = time.monotonic() + timeout
+    ws = value = None
+    try:
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                raise RuntimeError(f"the process ended ({proc.returncode})")
+            if ws is None:
+                try:
+                    with urllib.request.urlopen(f"http://127.0.0.1:{port}/json", timeout=1) as r:
+                        pages = [t for t in json.loads(r.read()) if t.get("type") == "page"]
+                except OSError:
+                    pages = []
+                if not pages:
+                    time.sleep(0.02)
+                    continue
+                ws = Client.connect(pages[0]["webSocketDebuggerUrl"])
+            ws.send(json.dumps({"id": 1, "method": "Runtime.evaluate", "params": {"expression": PROBE,
+                                                                                   "returnByValue": True}}))
+            reply = json.loads(ws.receive(timeout=5) or "{}")
+            value = reply.get("result", {}).get("result", {}).get("value")
+            if value:
+                at, nav, painted, href = json.loads(value)
+                if nav and painted and (want_url is None or href.startswith(want_url)):
+                    return at / 1000
+            time.sleep(0.02)
+    finally:
+        if ws is not None:
+            ws.close()
+    raise RuntimeError(f"the window did not become usable in time (last: {value if ws else None})")
+
+
+def env_for(display: str, port: int) -> dict:
+    return {**os.environ, "DISPLAY": display, "QT_QPA_PLATFORM": "xcb", "LORA_WORKBENCH_GPU_PROVIDER": "none",
+            "QTWEBENGINE_CHROMIUM_FLAGS": "--no-sandbox --disable-gpu", "QTWEBENGINE_DISABLE_SANDBOX": "1",
+            "QTWEBENGINE_REMOTE_DEBUGGING": f"127.0.0.1:{port}"}
+
+
+def stop(proc: subprocess.Popen) -> None:
+    import psutil
+
+    try:
+        children = psutil.Process(proc.pid).children(recursive=True)
+    except psutil.NoSuchProcess:
+        children = []
+    proc.terminate()
+    try:
+        proc.wait(15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(5)
+    for c in children:   # Qt WebEngine's helper processes
+        try:
+            c.kill()
+        except psutil.NoSuchProcess:
+            pass
+
+
+def run_app(display: str, tmp: Path, health: list[float]) -> float:
+    from server.store import Store
+
+    data = tmp / f"data-{time.monotonic_ns()}"
+    store = Store(data / "workbench.db")
+    store.set_setting("first_run_done", True)   # a returning user: no first-run wizard over the page
+    store.close()
+    port = free_port()
+    t0 = time.time()
+    proc = subprocess.Popen([sys.executable, "-u", str(ROOT / "launcher.py"), "--data-dir", str(data)], cwd=ROOT,
+                            env=env_for(display, port), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        url = None
+        while url is None:   # the launcher prints its address once the server answers
+            line = proc.stdout.readline()
+            if not line:
+                raise RuntimeError("launcher ended before printing its address")
+            if "http://127.0.0.1:" in line:
+                url = line[line.index("http://"):].split()[0]
+                health.append(time.time() - t0)
+        base = url.split("?")[0].rstrip("/")
+        return usable_at(port, proc, base) - t0
+    finally:
+        stop(proc)
+
+
+def run_bare(display: str) -> float:
+    port = free_port()
+    t0 = time.time()
+    proc = subprocess.Popen([sys.executable, "-c", BARE], env=env_for(display, port),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        return usable_at(port, proc, None) - t0
+    finally:
+        stop(proc)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--runs", type=int, default=5)
+    args = ap.parse_args()
+    if not shutil.which("Xvfb"):
+        raise SystemExit("Xvfb is needed (apt-get install xvfb)")
+    xvfb, display = start_xvfb()
+    app_s, bare_s, health = [], [], []
+    try:
+        with tempfile.TemporaryDirectory(prefix="lw-window-") as tmp:
+            run_bare(display)   # warm-up: the first Qt start reads its libraries from disk
+            for _ in range(args.runs):
+                app_s.append(run_app(display, Path(tmp), health))
+                bare_s.append(run_bare(display))
+    finally:
+        xvfb.terminate()
+        xvfb.wait(5)
+    print(f"window start under Xvfb ({args.runs} runs, alternating; target: usable < 1.5 s)")
+    print(f"  address printed (server answering): median {statistics.median(health):.2f} s")
+    print(f"  app window usable:  median {statistics.median(app_s):.2f} s  runs {[round(x, 2) for x in app_s]}")
+    print(f"  bare pywebview window with a <nav>: median {statistics.median(bare_s):.2f} s  "
+          f"runs {[round(x, 2) for x in bare_s]}")
+    print(f"  ratio {statistics.median(app_s) / statistics.median(bare_s):.2f}x (lower is better)")
+
+
+if __name__ == "__main__":
+    main()

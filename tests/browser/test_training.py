@@ -447,8 +447,11 @@ def test_task_page_shows_cache_counts_and_the_failure_in_both_languages(browser,
     """musubi's cache stages print a count without a total (`3it [00:01, 2.47it/s]`): with batches the
     app cannot foresee (batch size 2, bucketing on) the task page shows an indeterminate bar and the
     count. A trainer that fails shows why in the UI's language, with musubi's own error line."""
-    env = {"LORA_WORKBENCH_GPU_PROVIDER": "none", "FAKE_MUSUBI_STEP_S": "0.05", "FAKE_MUSUBI_CACHE_S": "2.5",
-           "FAKE_MUSUBI_CRASH_AT_STEP": "2"}
+    # Each cached item takes longer than the bar's 0.1 s redraw interval, so the first one is drawn; then the
+    # stand-in holds until the test has looked.
+    release = tmp_path / "release-cache"
+    env = {"LORA_WORKBENCH_GPU_PROVIDER": "none", "FAKE_MUSUBI_STEP_S": "0.05", "FAKE_MUSUBI_CACHE_S": "0.15",
+           "FAKE_MUSUBI_CACHE_HOLD": str(release), "FAKE_MUSUBI_CRASH_AT_STEP": "2"}
     live = LiveApp(tmp_path / "data", env=env).wait_ready()
     try:
         skip_first_run(live)
@@ -467,6 +470,7 @@ def test_task_page_shows_cache_counts_and_the_failure_in_both_languages(browser,
             re.compile(r"(缓存潜变量|缓存文本编码)：已完成 [0-3] 项"), timeout=15_000)
         assert_no_raw_keys(zh)
         shot(zh, "training-zh-cache-count")
+        release.touch()  # the stand-in's cache stages go on to training, which fails at step 2
 
         expect(zh.locator("[data-testid=task-error-text]")).to_have_text("训练退出，退出码 1。", timeout=30_000)
         expect(zh.locator("[data-testid=task-error-line]")).to_have_text(

@@ -133,8 +133,18 @@ def cache_stage(script: str, args) -> None:
             if not (args.skip_existing and target.exists()):
                 target.write_bytes(b"cache")
             bar.update(1)
+            hold_until_released()
         bar.close()
     say(real.cache_done(stage))
+
+
+def hold_until_released() -> None:
+    """With FAKE_MUSUBI_CACHE_HOLD=<file>, caching stops after its first item until that file exists, so a
+    test can look at a running cache stage however slow the machine is."""
+    hold = os.environ.get("FAKE_MUSUBI_CACHE_HOLD")
+    deadline = time.monotonic() + 300
+    while hold and not Path(hold).exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
 
 
 class OutOfMemoryError(RuntimeError):

@@ -1,0 +1,11 @@
+// What the UI modules expect from a browser at import time, for tests in plain Node: the i18n table reads
+// the saved language from localStorage. Each test file starts with an empty one (zh-CN, the default).
+class MemoryStorage {
+  #m = new Map();
+  getItem(k) { return this.#m.has(k) ? this.#m.get(k) : null; }
+  setItem(k, v) { this.#m.set(k, String(v)); }
+  removeItem(k) { this.#m.delete(k); }
+  clear() { this.#m.clear(); }
+}
+globalThis.localStorage = new MemoryStorage();
+globalThis.sessionStorage = new MemoryStorage();

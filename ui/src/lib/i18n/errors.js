@@ -184,6 +184,7 @@ export default {
     'err.no_desktop': 'In server mode nothing opens on the server\'s desktop; download it instead.',
     'err.swap_needs_batch_one': 'This model cannot swap blocks with a batch size above 1 (image-to-image, or flash attention): set the batch size to 1, or blocks to swap to 0.',
     'err.convert_unsupported': 'musubi-tuner has no ComfyUI conversion for this model\'s LoRAs: use the checkpoint as it is.',
+    'err.resume_incomplete': 'Every saved state (or checkpoint) of this task was cut short while it was written (the run was stopped or crashed at that moment), so there is nothing whole to resume from: {files}. Start the task again.',
   },
   'zh-CN': {
     'err.api_base_url_missing': "请先填写 API 地址。",
@@ -366,5 +367,6 @@ export default {
     'err.no_desktop': '服务器模式下不会在服务器桌面上打开任何东西，请改为下载。',
     'err.swap_needs_batch_one': '此模型在批大小大于 1 时不能使用块交换（图生图或 flash attention）：请把批大小设为 1，或把交换块数设为 0。',
     'err.convert_unsupported': 'musubi-tuner 不支持把此模型的 LoRA 转换为 ComfyUI 格式：请直接使用该检查点。',
+    'err.resume_incomplete': '该任务保存的每个训练状态（或检查点）都在写入时被中断（当时训练被停止或崩溃），没有完整的可用于继续训练：{files}。请重新开始该任务。',
   },
 };

@@ -441,7 +441,6 @@ const en = {
   'training.stage.cache_pixels': 'Caching pixels',
   'training.outputs.noConversion': 'musubi-tuner has no ComfyUI conversion for this model\'s LoRAs: use the checkpoint as it is.',
   'training.form.estimatePerGpu': 'Estimated VRAM ≈ {gb} GB on each of {n} GPUs',
-  'err.resume_incomplete': 'Every saved state (or checkpoint) of this task was cut short while it was written (the run was stopped or crashed at that moment), so there is nothing whole to resume from: {files}. Start the task again.',
 };
 
 const zh = {
@@ -684,7 +683,6 @@ const zh = {
   'training.stage.cache_pixels': '缓存像素',
   'training.outputs.noConversion': 'musubi-tuner 不支持把此模型的 LoRA 转换为 ComfyUI 格式：请直接使用该检查点。',
   'training.form.estimatePerGpu': '预计显存 ≈ 每块显卡 {gb} GB（共 {n} 块）',
-  'err.resume_incomplete': '该任务保存的每个训练状态（或检查点）都在写入时被中断（当时训练被停止或崩溃），没有完整的可用于继续训练：{files}。请重新开始该任务。',
 };
 
 for (const [key, [el, eh, zl, zhh]] of Object.entries(FIELDS)) {

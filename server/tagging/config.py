@@ -16,10 +16,11 @@ from . import setting_keys  # noqa: F401  (registers the keys the Options classe
 
 
 def setting_field(key: str, default: Any = dataclasses.MISSING, **kw) -> Any:
-    """A dataclass field backed by the setting `key` (its default comes from the registry)."""
-    spec = settings_mod.SETTINGS.get(key)
+    """A dataclass field backed by the setting `key` (its default comes from the registry). The key must be
+    registered already: import the module that owns it (a KeyError here beats a silent default of None)."""
+    spec = settings_mod.SETTINGS[key]
     if default is dataclasses.MISSING:
-        default = spec.default if spec else None
+        default = spec.default
     if isinstance(default, (list, dict)):
         value = default
         return dataclasses.field(default_factory=lambda: type(value)(value), metadata={"setting": key}, **kw)

@@ -4,6 +4,8 @@ types and limits, and a registry that knows no feature (no import cycle with the
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -80,3 +82,18 @@ def test_the_registry_imports_no_feature():
             imported.add(node.module or "")
             imported.update(a.name for a in node.names if not node.module)
     assert imported <= {"errors", "paths"}, imported
+
+
+@pytest.mark.parametrize("module", ["musubi_qwen_vl", "openai_api", "wd14"])
+def test_a_backend_imported_first_loads_every_key_it_names(module):
+    """A fresh interpreter: the backend's Options take their defaults from keys another feature registers
+    (musubi_dir belongs to the runtime), so the module must import that owner itself."""
+    code = (f"import dataclasses, server.tagging.{module} as m, server.settings as s\n"
+            "cls = next(v.Options for v in vars(m).values() if isinstance(v, type) and v.__module__ == m.__name__ and hasattr(v, 'Options'))\n"
+            "opts = cls()\n"
+            "for f in dataclasses.fields(opts):\n"
+            "    key = f.metadata.get('setting')\n"
+            "    assert key is None or getattr(opts, f.name) == s.SETTINGS[key].default, f.name\n"
+            "print('ok')")
+    res = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert res.stdout.strip() == "ok", res.stderr[-2000:]

@@ -1,63 +1,133 @@
-"""User settings: the keys the app knows, their defaults and how each is validated.
+"""User settings: a registry of the keys the app knows, and reading/saving them.
 
-Features add their own keys to SETTINGS. Unknown keys are refused so a typo in the UI shows up
-as an error instead of a setting that silently does nothing. Secret values (API keys) are stored
-as given but only ever returned masked.
+Each feature declares its own keys next to its code and `register()`s them (server/tagging/setting_keys.py,
+server/runtime/setting_keys.py, server/models/library.py, server/system/browse.py); this module owns only the
+app's own keys (language, theme, window) and knows no feature. A `Setting` is one fact in one place: its type
+and limits give both the validation here and the schema the settings page is built from
+(GET /api/settings/schema), so the UI never declares types, defaults or ranges of its own.
+
+Unknown keys are refused so a typo in the UI shows up as an error instead of a setting that silently does
+nothing. Secret values (API keys) are stored as given but only ever returned masked.
 """
 
 from __future__ import annotations
 
 import math
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from .errors import ValidationError
 from .paths import user_path
-from .runtime.driver import CHOICES as TORCH_BUILDS
 
-LANGUAGES = ("zh-CN", "en")
-THEMES = ("light", "dark", "system")
+# What a setting holds, as the settings page edits it:
+#   choice   one of `choices`             bool     true/false           int / number  within [min, max]
+#   text     one line (trimmed by the UI)  longtext many lines, kept as typed (prompts)
+#   url      an address                    path     an absolute path or "" (the built-in default)
+#   words    a list of tags (a comma-separated text field)   paths   a list of folders (one per line)
+#   object   structured; edited by the feature's own component, never by a generic field
+TYPES = ("choice", "bool", "int", "number", "text", "longtext", "url", "path", "words", "paths", "object")
 
 
-@dataclass
+@dataclass(frozen=True)
 class Setting:
+    key: str
+    type: str
     default: Any
-    validate: Callable[[Any], Any]
+    # Extra checks on top of the type's (a URL's schemes, a path's form); returns the cleaned value or
+    # raises ValueError with a sentence that ends "Setting '<key>' ...".
+    validate: Callable[[Any], Any] | None = None
     secret: bool = False
+    # Where the settings page shows it ("general", "tagging.api", ...); None = internal, never shown.
+    group: str | None = None
+    label_key: str | None = None      # i18n keys of the field's label and help text
+    help_key: str | None = None
+    choices: tuple = ()
+    choice_key: str | None = None     # i18n key prefix of a choice's text: t(choice_key + value)
+    min: float | None = None
+    max: float | None = None
+    max_len: int | None = None        # text: characters; paths: entries
+    extra: dict = field(default_factory=dict)  # UI hints served as-is (step, placeholder)
+
+    def __post_init__(self):
+        if self.type not in TYPES:
+            raise ValueError(f"setting {self.key}: unknown type {self.type!r}")
+        if self.type == "choice" and self.default not in self.choices:
+            raise ValueError(f"setting {self.key}: default {self.default!r} is not one of its choices")
+
+    def clean(self, value: Any) -> Any:
+        """The value to store, or ValueError ("must be ...")."""
+        value = _TYPE_CHECKS[self.type](self, value)
+        return self.validate(value) if self.validate else value
+
+    def describe(self) -> dict:
+        """The schema entry the UI builds its field from (no validator, never a stored value)."""
+        out = {"key": self.key, "type": self.type, "default": self.default, "secret": self.secret,
+               "group": self.group, "label_key": self.label_key, "help_key": self.help_key}
+        for name in ("choices", "choice_key", "min", "max", "max_len"):
+            value = getattr(self, name)
+            if value not in (None, ()):
+                out[name] = list(value) if name == "choices" else value
+        return {**out, **self.extra}
 
 
-def _choice(*choices):
-    def check(value):
-        if value not in choices:
-            raise ValueError(f"must be one of {', '.join(map(str, choices))}")
-        return value
-    return check
+SETTINGS: dict[str, Setting] = {}
 
 
-def _window(value):
-    if not isinstance(value, dict):
-        raise ValueError("must be an object")
-    out = {}
-    for key in ("width", "height", "x", "y"):
-        if key in value and value[key] is not None:
-            if isinstance(value[key], bool) or not isinstance(value[key], (int, float)) \
-                    or abs(value[key]) > 1_000_000 or not math.isfinite(value[key]):
-                raise ValueError(f"{key} must be a number")
-            out[key] = int(value[key])
-    if "maximized" in value:
-        out["maximized"] = bool(value["maximized"])
-    return out
+def register(*settings: Setting) -> None:
+    """Add a feature's keys; each key belongs to exactly one feature."""
+    for spec in settings:
+        known = SETTINGS.get(spec.key)
+        if known is not None and known is not spec:
+            raise ValueError(f"setting {spec.key} is registered twice")
+        SETTINGS[spec.key] = spec
 
 
-def _bool(value):
+def schema() -> list[dict]:
+    return [spec.describe() for spec in SETTINGS.values()]
+
+
+# --- type checks ------------------------------------------------------------------------------------
+
+def _choice(spec, value):
+    if value not in spec.choices:
+        raise ValueError(f"must be one of {', '.join(map(str, spec.choices))}")
+    return value
+
+
+def _bool(spec, value):
     if not isinstance(value, bool):
         raise ValueError("must be true or false")
     return value
 
 
-def _path_or_auto(value):
-    """An absolute path, or "" for the built-in default (training: musubi checkout and its python)."""
+def _int(spec, value):
+    if isinstance(value, bool) or not isinstance(value, int) or not spec.min <= value <= spec.max:
+        raise ValueError(f"must be a whole number from {spec.min} to {spec.max}")
+    return value
+
+
+def _number(spec, value):
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not spec.min <= value <= spec.max:
+        raise ValueError(f"must be a number from {spec.min} to {spec.max}")
+    return float(value)
+
+
+def _text(spec, value):
+    max_len = spec.max_len or 20000
+    if not isinstance(value, str) or len(value) > max_len:
+        raise ValueError(f"must be text of at most {max_len} characters")
+    return value
+
+
+def _url(spec, value):
+    if not isinstance(value, str):
+        raise ValueError("must be an address")
+    return value
+
+
+def _path(spec, value):
+    """An absolute path, or "" for the built-in default."""
     if not isinstance(value, str):
         raise ValueError("must be a path")
     value = user_path(value)
@@ -66,16 +136,48 @@ def _path_or_auto(value):
     return value
 
 
-SETTINGS: dict[str, Setting] = {
-    "language": Setting("zh-CN", _choice(*LANGUAGES)),
-    "theme": Setting("system", _choice(*THEMES)),
-    "window": Setting({}, _window),
-    "first_run_done": Setting(False, _bool),
-    # Training (server/training/musubi_env.py resolves "" to <program>/musubi-tuner and its .venv python).
-    "musubi_dir": Setting("", _path_or_auto),
-    "musubi_python": Setting("", _path_or_auto),
-}
+def _words(spec, value):
+    """A list of tags/phrases; a comma-separated string is accepted too (what a text field sends)."""
+    if isinstance(value, str):
+        value = value.split(",")
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ValueError("must be a list of words")
+    return [v.strip() for v in value if v.strip()]
 
+
+def _paths(spec, value):
+    """A list of absolute folders, blanks and repeats dropped."""
+    limit = spec.max_len or 100
+    if not isinstance(value, list) or len(value) > limit or not all(isinstance(v, str) for v in value):
+        raise ValueError(f"must be a list of at most {limit} folder paths")
+    out = []
+    for raw in value:
+        path = user_path(raw)
+        if not path:
+            continue
+        if not os.path.isabs(path):
+            raise ValueError(f"must hold absolute paths ('{raw}' is not)")
+        if path not in out:
+            out.append(path)
+    return out
+
+
+def _object(spec, value):
+    return value  # the feature's validator does the work
+
+
+_TYPE_CHECKS = {"choice": _choice, "bool": _bool, "int": _int, "number": _number, "text": _text,
+                "longtext": _text, "url": _url, "path": _path, "words": _words, "paths": _paths, "object": _object}
+
+
+def http_url(value: str) -> str:
+    """Validator: an http(s) address, stored without a trailing slash."""
+    if not value.strip().lower().startswith(("http://", "https://")):
+        raise ValueError("must be an http:// or https:// address")
+    return value.strip().rstrip("/")
+
+
+# --- reading and saving -----------------------------------------------------------------------------
 
 MASK_CHAR = "•"
 
@@ -89,7 +191,12 @@ def mask_secret(value: str | None) -> str:
     if not value:
         return ""
     value = str(value)
-    return "•" * 6 + value[-4:] if len(value) > 8 else "•" * len(value)
+    return MASK_CHAR * 6 + value[-4:] if len(value) > 8 else MASK_CHAR * len(value)
+
+
+def value(store, key: str):
+    """A setting's stored value or its default."""
+    return store.get_setting(key, SETTINGS[key].default)
 
 
 def read_all(store) -> dict:
@@ -110,7 +217,7 @@ def update(store, changes: dict) -> dict:
         if spec.secret and is_masked(value):
             continue  # the form sent back what GET showed: keep the saved key, never store the mask
         try:
-            cleaned[key] = spec.validate(value)
+            cleaned[key] = spec.clean(value)
         except ValueError as exc:
             raise ValidationError(f"Setting '{key}' {exc}.", field=key) from None
     for key, value in cleaned.items():
@@ -118,173 +225,31 @@ def update(store, changes: dict) -> dict:
     return read_all(store)
 
 
-# --- Auto-tagging (server/tagging) -------------------------------------------------------------
-# Validators are prefixed `_tg_` so they cannot clash with helpers other features add above.
+# --- the app's own keys -----------------------------------------------------------------------------
 
-def _tg_int(lo: int, hi: int):
-    def check(value):
-        if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
-            raise ValueError(f"must be a whole number from {lo} to {hi}")
-        return value
-    return check
-
-
-def _tg_number(lo: float, hi: float):
-    def check(value):
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not lo <= value <= hi:
-            raise ValueError(f"must be a number from {lo} to {hi}")
-        return float(value)
-    return check
-
-
-def _tg_text(max_len: int = 20000):
-    def check(value):
-        if not isinstance(value, str) or len(value) > max_len:
-            raise ValueError(f"must be text of at most {max_len} characters")
-        return value
-    return check
-
-
-def _tg_url(value):
-    if not isinstance(value, str) or not value.strip().lower().startswith(("http://", "https://")):
-        raise ValueError("must be an http:// or https:// address")
-    return value.strip().rstrip("/")
-
-
-def _tg_words(value):
-    """A list of tags/phrases; a comma-separated string is accepted too (what a text field sends)."""
-    if isinstance(value, str):
-        value = value.split(",")
-    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise ValueError("must be a list of words")
-    return [v.strip() for v in value if v.strip()]
-
-
-TAGGING_BACKENDS = ("openai_api", "wd14", "musubi_qwen_vl")
-TAGGING_MODES = ("overwrite", "append", "only_empty")
-DEFAULT_TAGGING_PROMPT = (
-    "Describe this image in one detailed paragraph for a text-to-image training caption: the subject, "
-    "its appearance, pose, clothing, setting, lighting, colours and style. Do not start with 'This image'. "
-    "If a trigger word is given, use it as the subject's name: {trigger}"
-)
-
-SETTINGS.update({
-    "tagging_backend": Setting("wd14", _choice(*TAGGING_BACKENDS)),
-    "tagging_mode": Setting("only_empty", _choice(*TAGGING_MODES)),
-    "tagging_blacklist": Setting([], _tg_words),
-    "tagging_video_frames": Setting(4, _tg_int(1, 16)),
-    # Remote OpenAI-compatible API
-    "tagging_api_preset": Setting("openai", _tg_text(64)),
-    "tagging_api_base_url": Setting("https://api.openai.com/v1", _tg_url),
-    "tagging_api_key": Setting("", _tg_text(4096), secret=True),
-    "tagging_api_model": Setting("gpt-4.1-mini", _tg_text(256)),
-    "tagging_api_prompt": Setting(DEFAULT_TAGGING_PROMPT, _tg_text()),
-    "tagging_api_output": Setting("text", _choice("text", "tags")),
-    "tagging_api_max_tokens": Setting(300, _tg_int(1, 32768)),
-    "tagging_api_temperature": Setting(0.2, _tg_number(0, 2)),
-    "tagging_api_parallel": Setting(4, _tg_int(1, 32)),
-    "tagging_api_timeout": Setting(60.0, _tg_number(1, 600)),
-    "tagging_api_max_retries": Setting(4, _tg_int(0, 10)),
-    "tagging_api_image_max_side": Setting(1024, _tg_int(64, 4096)),
-    # Local WD14-family tagger (onnxruntime)
-    "tagging_wd14_repo": Setting("SmilingWolf/wd-vit-tagger-v3", _tg_text(200)),
-    "tagging_wd14_model_dir": Setting("", _tg_text(1000)),
-    "tagging_wd14_general_threshold": Setting(0.35, _tg_number(0, 1)),
-    "tagging_wd14_character_threshold": Setting(0.85, _tg_number(0, 1)),
-    "tagging_wd14_underscores_to_spaces": Setting(True, _bool),
-    "tagging_wd14_exclude": Setting([], _tg_words),
-    "tagging_wd14_batch_size": Setting(4, _tg_int(1, 64)),
-    "tagging_hf_endpoint": Setting("https://huggingface.co", _tg_url),
-    # musubi-tuner's caption_images_by_qwen_vl.py (runs in the trainer's environment)
-    "tagging_qwen_model_path": Setting("", _tg_text(1000)),
-    "tagging_qwen_prompt": Setting("", _tg_text()),
-    "tagging_qwen_max_new_tokens": Setting(1024, _tg_int(1, 32768)),
-    "tagging_qwen_max_size": Setting(1280, _tg_int(256, 4096)),
-    "tagging_qwen_fp8_vl": Setting(False, _bool),
-})
-
-
-# --- Model library and the trainer's environment (server/models, server/runtime) ----------------
-# Validators are prefixed `_rt_`.
-
-def _rt_model_library(value):
-    from .models.library import validate_paths
-
-    return validate_paths(value)
-
-
-def _rt_repo_url(value):
-    """Where setup clones musubi-tuner from: an http(s)/ssh/file URL or an absolute local path (a mirror)."""
-    if not isinstance(value, str) or not value.strip():
-        raise ValueError("must be a git URL")
-    value = value.strip()
-    if not (value.startswith(("https://", "http://", "ssh://", "git@", "file://")) or os.path.isabs(value)):
-        raise ValueError("must be an https://, ssh:// or file:// URL or a local folder")
-    return value
-
-
-def _rt_archive_url(value):
-    """Where setup downloads musubi-tuner's zip from when git is missing: an http(s):// or file:// URL;
-    {commit} (or <commit>) is replaced by the pinned commit."""
-    if not isinstance(value, str) or not value.strip():
-        raise ValueError("must be an http(s):// address of a zip archive")
-    value = value.strip()
-    if not value.lower().startswith(("https://", "http://", "file://")):
-        raise ValueError("must be an http:// or https:// address (or file://)")
-    return value
-
-
-def _rt_url_or_empty(value):
-    if not isinstance(value, str):
-        raise ValueError("must be an address")
-    value = value.strip().rstrip("/")
-    if value and not value.lower().startswith(("http://", "https://", "file://")):
-        raise ValueError("must be an http:// or https:// address (or empty)")
-    return value
-
-
-SETTINGS.update({
-    # {slot id: absolute path}; slots come from the training task table (server/models/library.py).
-    "model_library": Setting({}, _rt_model_library),
-    "musubi_repo_url": Setting("https://github.com/kohya-ss/musubi-tuner.git", _rt_repo_url),
-    # Setup / update without git download this zip; {commit} is replaced by the pinned commit.
-    "musubi_archive_url": Setting("https://github.com/kohya-ss/musubi-tuner/archive/{commit}.zip", _rt_archive_url),
-    # torch build for setup: "auto" follows the NVIDIA driver, "cpu" is the CPU-only build (server/runtime/driver.py).
-    "musubi_cuda_extra": Setting("auto", _choice(*TORCH_BUILDS)),
-    # Where setup takes torch from: "pytorch" = the PyTorch index below for the chosen CUDA build; "pypi" = the
-    # plain package index (the PyPI mirror below, or pip's own configuration): CPU-only on Windows, where PyPI has
-    # no CUDA builds of torch (driver.torch_build says so on the Settings page).
-    "musubi_torch_source": Setting("pytorch", _choice("pytorch", "pypi")),
-    # torch wheels come from <this>/<cuXXX>; musubi's pyproject names these indexes for uv only, pip needs them.
-    "musubi_torch_index_url": Setting("https://download.pytorch.org/whl", _rt_url_or_empty),
-    # A PyPI mirror for everything else ("" = pip's default), e.g. https://pypi.tuna.tsinghua.edu.cn/simple.
-    "musubi_pip_index_url": Setting("", _rt_url_or_empty),
-    # A folder of wheels to install from instead of any index (offline machines): pip --no-index --find-links.
-    "musubi_find_links": Setting("", _path_or_auto),
-})
-
-
-# --- Server mode: the folder browser (server/system/browse.py) --------------------------------------
-
-BROWSE_ROOTS_MAX = 20
-
-
-def _sv_browse_roots(value):
-    """Absolute folders the in-page folder browser may show; [] = the data folder and the user's home."""
-    if not isinstance(value, list) or len(value) > BROWSE_ROOTS_MAX or not all(isinstance(v, str) for v in value):
-        raise ValueError(f"must be a list of at most {BROWSE_ROOTS_MAX} folder paths")
-    out = []
-    for raw in value:
-        path = user_path(raw)
-        if not path:
-            continue
-        if not os.path.isabs(path):
-            raise ValueError(f"must hold absolute paths ('{raw}' is not)")
-        if path not in out:
-            out.append(path)
+def _window(value):
+    if not isinstance(value, dict):
+        raise ValueError("must be an object")
+    out = {}
+    for key in ("width", "height", "x", "y"):
+        if key in value and value[key] is not None:
+            if isinstance(value[key], bool) or not isinstance(value[key], (int, float)) \
+                    or abs(value[key]) > 1_000_000 or not math.isfinite(value[key]):
+                raise ValueError(f"{key} must be a number")
+            out[key] = int(value[key])
+    if "maximized" in value:
+        out["maximized"] = bool(value["maximized"])
     return out
 
 
-SETTINGS.update({
-    "browse_roots": Setting([], _sv_browse_roots),
-})
+LANGUAGES = ("zh-CN", "en")
+THEMES = ("system", "light", "dark")
+
+register(
+    Setting("language", "choice", "zh-CN", choices=LANGUAGES, choice_key="lang.", group="general",
+            label_key="settings.language"),
+    Setting("theme", "choice", "system", choices=THEMES, choice_key="settings.theme.", group="general",
+            label_key="settings.theme"),
+    Setting("window", "object", {}, _window),          # the desktop window's last size and place
+    Setting("first_run_done", "bool", False),
+)

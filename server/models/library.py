@@ -23,6 +23,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
+from .. import settings
 from ..errors import NotFound, ValidationError
 from ..paths import user_path
 from ..training import task_types as tt
@@ -109,14 +110,16 @@ def validate_paths(value) -> dict:
     return out
 
 
+
+# Edited by the settings page's model library section (ModelLibrary.svelte, /api/models), not a generic field.
+settings.register(settings.Setting(SETTING, "object", {}, validate_paths, group="models"))
+
 def stored(store) -> dict[str, str]:
     return dict(store.get_setting(SETTING, {}) or {})
 
 
 def set_paths(store, changes: dict) -> dict[str, str]:
     """Merge {slot: path or ""} into the stored library ("" removes)."""
-    from .. import settings
-
     if not isinstance(changes, dict):
         raise ValidationError("Send an object of slot: path.", field=SETTING)
     current = stored(store)

@@ -24,12 +24,12 @@ import sys
 import time
 from pathlib import Path
 
-from .. import jobs
+from .. import jobs, settings
 from ..paths import program_dir
 from ..training import cli_spec, musubi_env, tasks
 from . import driver as drv
 from . import probe as probe_mod
-from . import procs, pythons
+from . import procs, pythons, setting_keys  # noqa: F401  (setting_keys registers the keys read here)
 
 PROBE_KEY = "_runtime_probe"       # private store key, never part of the settings API
 # The system Pythons the last full check found: the fast GET (and the answer right after the torch build is
@@ -42,9 +42,7 @@ SETUP_ONLY = {"git_missing", "no_system_python", "musubi_version_differs"}
 
 def setting(store, key: str):
     """A setting's stored value or its default."""
-    from ..settings import SETTINGS
-
-    return store.get_setting(key, SETTINGS[key].default)
+    return settings.value(store, key)
 
 
 def pinned() -> dict:

@@ -14,12 +14,17 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from .. import settings
 from ..errors import ApiError, ValidationError
 from ..paths import user_path
 
 MAX_ENTRIES = 5000
 MODEL_SUFFIXES = (".safetensors", ".pth", ".pt", ".ckpt", ".bin", ".gguf")
 KINDS = ("any", "folder", "model")
+
+# Absolute folders the in-page folder browser may show; [] = the data folder and the user's home.
+settings.register(settings.Setting("browse_roots", "paths", [], max_len=20, group="general", label_key="sv.roots",
+                                   help_key="sv.roots.help"))
 
 
 def roots(layout, store) -> list[Path]:

@@ -12,15 +12,15 @@ from typing import Any
 
 from .. import settings as settings_mod
 from ..errors import ValidationError
-
-MASK_CHAR = "•"
+from . import setting_keys  # noqa: F401  (registers the keys the Options classes name)
 
 
 def setting_field(key: str, default: Any = dataclasses.MISSING, **kw) -> Any:
-    """A dataclass field backed by the setting `key` (its default comes from SETTINGS)."""
-    spec = settings_mod.SETTINGS.get(key)
+    """A dataclass field backed by the setting `key` (its default comes from the registry). The key must be
+    registered already: import the module that owns it (a KeyError here beats a silent default of None)."""
+    spec = settings_mod.SETTINGS[key]
     if default is dataclasses.MISSING:
-        default = spec.default if spec else None
+        default = spec.default
     if isinstance(default, (list, dict)):
         value = default
         return dataclasses.field(default_factory=lambda: type(value)(value), metadata={"setting": key}, **kw)
@@ -37,7 +37,7 @@ def build_options(cls: type, store=None, overrides: dict | None = None):
     values = {}
     for name, f in fields.items():
         key = f.metadata.get("setting")
-        if name in overrides and not _is_masked(overrides[name]):
+        if name in overrides and not settings_mod.is_masked(overrides[name]):
             values[name] = _validate(key, name, overrides[name])
         elif key and store is not None:
             stored = store.get_setting(key)
@@ -51,11 +51,7 @@ def _validate(key: str | None, name: str, value: Any) -> Any:
     if spec is None:
         return value
     try:
-        return spec.validate(value)
+        return spec.clean(value)
     except ValueError as exc:
         raise ValidationError(f"Option '{name}' {exc}.", field=name) from None
 
-
-def _is_masked(value: Any) -> bool:
-    # The UI shows secrets masked ("••••••abcd"); sending that back means "keep the saved one".
-    return isinstance(value, str) and value.startswith(MASK_CHAR)

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Iterator
 
+from ..runtime import setting_keys as _runtime_keys  # noqa: F401  (registers musubi_dir / musubi_python)
 from ..system.children import popen_flags
 from .base import Backend, Item, ItemError, Result, TaggingError
 from .config import setting_field

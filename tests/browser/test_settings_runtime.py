@@ -170,10 +170,10 @@ def test_trainer_environment_without_git(browser, tmp_path):
         expect(problem).to_contain_text("still recommended")
         expect(env.locator("[data-testid=rt-git]")).to_contain_text("download a zip archive")
         env.locator("summary", has_text="Download sources").click()
-        expect(env.locator("#rt-musubi_archive_url")).to_have_value(
+        expect(env.locator("#set-musubi_archive_url")).to_have_value(
             "https://github.com/kohya-ss/musubi-tuner/archive/{commit}.zip")
         # where torch comes from: the PyTorch index by default; the package index is saved as the setting
-        source = env.locator("[data-testid=rt-torch-source]")
+        source = env.locator("[data-testid=setting-musubi_torch_source]")
         expect(source).to_have_value("pytorch")
         source.select_option("pypi")
         wait_for(lambda: app.call("GET", "/api/settings")["settings"]["musubi_torch_source"] == "pypi")

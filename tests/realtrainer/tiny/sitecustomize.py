@@ -104,6 +104,13 @@ def _wan_configs(mod):
     # Wan 2.1 i2v-14B and flf2v-14B (one-frame training) as well: flf2v is a copy made at import, so both
     for task in ("t2v-1.3B", "t2v-A14B", "i2v-14B", "flf2v-14B"):
         mod.WAN_CONFIGS[task].update(TINY["wan_dit"])
+    # musubi runs Wan's CLIP in fp16 under fp16 autocast; on a CPU that fails (layer_norm refuses fp16 weights with
+    # the fp32 input CPU autocast leaves it: "mixed dtype (CPU): expect parameter to have scalar type of Float"),
+    # so fp32 weights here, as --vae_dtype float32 for the VAE (the cache still stores the features in fp16)
+    import torch
+
+    for task in ("i2v-14B", "flf2v-14B"):
+        mod.WAN_CONFIGS[task].clip_dtype = torch.float32
 
 
 def _wan_clip(mod):
@@ -114,6 +121,19 @@ def _wan_clip(mod):
         return real(**kw)
 
     mod.clip_xlm_roberta_vit_h_14 = clip_xlm_roberta_vit_h_14
+    # The latent cache hands the CLIP the VAE's bf16 pixels inside an fp16 autocast: CUDA's autocast takes them,
+    # the CPU's raises in the bicubic resize ("Unexpected floating ScalarType in at::autocast::prioritize"). On a
+    # CPU only, fp32 pixels (with the fp32 CLIP weights of _wan_configs).
+    real_visual = mod.CLIPModel.visual
+
+    def visual(self, videos):
+        import torch
+
+        if torch.device(self.device).type == "cpu":
+            videos = [u.float() for u in videos]
+        return real_visual(self, videos)
+
+    mod.CLIPModel.visual = visual
 
 
 def _wan_model(mod):

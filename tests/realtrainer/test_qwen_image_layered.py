@@ -45,7 +45,8 @@ def test_qwen_image_layered_caches_the_layers_and_trains(layered_run):
     assert task["status"] == "done", (task["error"], logs["train"][-3000:])
     real.cache_stages_showed_progress(layered_run)
     # musubi found the caption's image and its two layers as one item of three targets
-    assert "found multiple-target images, max targets per image: 2" in logs["cache_latents"], logs["cache_latents"][-3000:]
+    found = "found multiple-target images, max targets per image: 2"
+    assert found in logs["cache_latents"], logs["cache_latents"][-3000:]
     cache = layered_run["folder"].parent / "cache"
     assert sorted(p.name for p in cache.glob("*.safetensors")) == [
         "img0_0064x0064_qil.safetensors", "img0_qil_te.safetensors"], sorted(p.name for p in cache.iterdir())

@@ -1,8 +1,8 @@
 """Wan 2.1 one-frame training (docs/wan_1f.md, i2v-14B) against the REAL musubi-tuner, through the HTTP API only:
 an image_control dataset (each target with its start image in control/), the latent cache with --i2v --one_frame
 (the VAE encodes the control image as the index-0 clean latent, Wan's CLIP its image features), the text cache,
-two training steps, checkpoints and states listed and served, a loss point per step. No sample (musubi's
-one-frame sampler is the Wan sampler the Wan runs already exercise)."""
+two training steps, checkpoints and states listed and served, a loss point per step. No sample, to keep the run
+lean (the one-frame sampling path is not run here)."""
 
 from __future__ import annotations
 
@@ -39,10 +39,12 @@ def test_wan_1f_caches_the_control_as_clean_latent_and_trains(wan_1f_run):
     cache = wan_1f_run["folder"].parent / "cache"
     latents = sorted(p.name for p in cache.glob("*_wan.safetensors"))
     assert len(latents) == 1 and latents[0].startswith("img0_"), sorted(p.name for p in cache.iterdir())
-    # one target frame, the control image's latent and its CLIP features (257 tokens, 1280 wide)
+    # musubi's one-frame cache: two latent frames (the control image's clean latent, index 0, and the target,
+    # index 1) with their frame indices, the I2V conditioning and the CLIP features (257 tokens, 1280 wide)
     tensors = read_header(cache / latents[0]).tensors
-    shapes = {k.split("_")[0]: list(t.shape) for k, t in tensors.items()}
-    assert shapes["clip"][-2:] == [257, 1280], shapes
+    shapes = {k.rsplit("_", 1)[0]: list(t.shape) for k, t in tensors.items()}
+    assert set(shapes) == {"latents_2x8x8", "latents_image_2x8x8", "clip", "f_indices"}, shapes
+    assert shapes["f_indices"] == [2] and shapes["clip"][-2:] == [257, 1280], shapes
     assert task["progress"]["step"] == task["progress"]["total_steps"] == 2
     assert real.loss_steps(task["id"]) == [1, 2]
 

@@ -159,6 +159,26 @@ def wan(out: Path) -> None:
                 byte_bpe_fast_files("google/umt5-xxl/", ["<pad>", "</s>", "<unk>"],
                                     {"pad_token": "<pad>", "eos_token": "</s>", "unk_token": "<unk>"}))
 
+    # Wan 2.1 i2v-14B (one-frame training): the DiT with its image cross-attention and CLIP projection, and the
+    # CLIP (XLM-RoBERTa ViT-H/14) whose vision tower encodes the control images
+    cfg_i2v = WAN_CONFIGS["i2v-14B"]
+    dit = wan_model.WanModel(model_type="i2v", model_version="2.1", dim=cfg_i2v.dim, eps=cfg_i2v.eps,
+                             ffn_dim=cfg_i2v.ffn_dim, freq_dim=cfg_i2v.freq_dim, in_dim=cfg_i2v.in_dim,
+                             num_heads=cfg_i2v.num_heads, num_layers=cfg_i2v.num_layers, out_dim=cfg_i2v.out_dim,
+                             text_len=cfg_i2v.text_len, attn_mode="torch", split_attn=False)
+    randomise(dit, 18)
+    save(dit, out / "models" / "wan_i2v_dit.safetensors", torch.float32)
+
+    from musubi_tuner.wan.modules import clip
+
+    model = clip.clip_xlm_roberta_vit_h_14()
+    randomise(model, 19)
+    save(model, out / "models" / "wan_clip.safetensors", torch.float16)
+    hf_snapshot(out / "hf", "Wan-AI/Wan2.1-I2V-14B-720P",
+                byte_bpe_fast_files("xlm-roberta-large/", ["<s>", "<pad>", "</s>", "<unk>"],
+                                    {"bos_token": "<s>", "pad_token": "<pad>", "eos_token": "</s>",
+                                     "unk_token": "<unk>"}))
+
 
 def qwen_image(out: Path) -> None:
     from musubi_tuner.qwen_image import qwen_image_model, qwen_image_utils
@@ -187,6 +207,17 @@ def qwen_image(out: Path) -> None:
     save(vae, out / "models" / "qwen_image_vae.safetensors", torch.float32)
 
     hf_snapshot(out / "hf", qwen_image_utils.QWEN_IMAGE_ID, qwen_tokenizer_files("tokenizer/", out / "work-qwen-image"))
+
+    # Qwen-Image-Layered: the DiT with the layer time conditioning and 3D RoPE, and the RGBA VAE (4 input channels)
+    dit = qwen_image_model.create_model("torch", False, False, True, True, None, num_layers=1)
+    dit = dit.to_empty(device="cpu")
+    randomise(dit, 20)
+    save(dit, out / "models" / "qwen_layered_dit.safetensors", torch.bfloat16)
+    vae = qwen_image_utils.AutoencoderKLQwenImage(z_dim=16, dim_mult=[1, 2, 4, 4], attn_scales=[],
+                                                  temperal_downsample=[False, True, True], dropout=0.0,
+                                                  input_channels=4)
+    randomise(vae, 21)
+    save(vae, out / "models" / "qwen_layered_vae.safetensors", torch.float32)
 
     # Qwen-Image-Edit: the same text encoder, read through Qwen2VLProcessor (tokenizer + image processor), which
     # expands each <|image_pad|> into one token per merged 28x28 patch of the control image

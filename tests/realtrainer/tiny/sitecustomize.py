@@ -23,6 +23,10 @@ TINY = {
     # Wan 2.1 t2v-1.3B DiT; its text embedding takes the tiny T5's width (load_wan_model never passes text_dim)
     "wan_dit": {"dim": 64, "ffn_dim": 128, "num_heads": 2, "num_layers": 1},
     "wan_text_dim": 64,
+    # Wan's CLIP (i2v): the DiT projects 257 tokens 1280 wide (wan/modules/model.py MLPProj, WanI2VCrossAttention),
+    # so the vision tower keeps its width and 224px input; two layers (the features are the second-to-last's)
+    "wan_clip": {"embed_dim": 64, "vision_layers": 2, "vision_heads": 2, "vocab_size": 1024, "text_dim": 64,
+                 "text_heads": 2, "text_layers": 1},
     # umt5-xxl encoder (vocab covers the tiny tokenizer)
     "wan_t5": {"vocab_size": 1024, "dim": 64, "dim_attn": 64, "dim_ffn": 128, "num_heads": 2, "encoder_layers": 1,
                "decoder_layers": 1},
@@ -97,8 +101,39 @@ def _zimage_autoencoder(mod):
 
 def _wan_configs(mod):
     # Wan 2.2 t2v-A14B: both experts at the same tiny size (same T5 and Wan 2.1 VAE as 1.3B)
-    for task in ("t2v-1.3B", "t2v-A14B"):
+    # Wan 2.1 i2v-14B and flf2v-14B (one-frame training) as well: flf2v is a copy made at import, so both
+    for task in ("t2v-1.3B", "t2v-A14B", "i2v-14B", "flf2v-14B"):
         mod.WAN_CONFIGS[task].update(TINY["wan_dit"])
+    # musubi runs Wan's CLIP in fp16 under fp16 autocast; on a CPU that fails (layer_norm refuses fp16 weights with
+    # the fp32 input CPU autocast leaves it: "mixed dtype (CPU): expect parameter to have scalar type of Float"),
+    # so fp32 weights here, as --vae_dtype float32 for the VAE (the cache still stores the features in fp16)
+    import torch
+
+    for task in ("i2v-14B", "flf2v-14B"):
+        mod.WAN_CONFIGS[task].clip_dtype = torch.float32
+
+
+def _wan_clip(mod):
+    real = mod.clip_xlm_roberta_vit_h_14
+
+    def clip_xlm_roberta_vit_h_14(**kw):
+        kw.update(TINY["wan_clip"])
+        return real(**kw)
+
+    mod.clip_xlm_roberta_vit_h_14 = clip_xlm_roberta_vit_h_14
+    # The latent cache hands the CLIP the VAE's bf16 pixels inside an fp16 autocast: CUDA's autocast takes them,
+    # the CPU's raises in the bicubic resize ("Unexpected floating ScalarType in at::autocast::prioritize"). On a
+    # CPU only, fp32 pixels (with the fp32 CLIP weights of _wan_configs).
+    real_visual = mod.CLIPModel.visual
+
+    def visual(self, videos):
+        import torch
+
+        if torch.device(self.device).type == "cpu":
+            videos = [u.float() for u in videos]
+        return real_visual(self, videos)
+
+    mod.CLIPModel.visual = visual
 
 
 def _wan_model(mod):
@@ -232,6 +267,7 @@ PATCHES = {
     "musubi_tuner.wan.configs": _wan_configs,
     "musubi_tuner.wan.modules.model": _wan_model,
     "musubi_tuner.wan.modules.t5": _wan_t5,
+    "musubi_tuner.wan.modules.clip": _wan_clip,
     "musubi_tuner.wan.modules.vae": _wan_vae,
     "musubi_tuner.zimage.zimage_config": _zimage_config,
     "musubi_tuner.zimage.zimage_utils": _zimage_utils,

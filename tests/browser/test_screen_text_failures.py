@@ -1,13 +1,14 @@
 """No English sentence on a zh-CN screen where things went wrong (issue 13, item 6): a failed job says why in
-Chinese (job.err.<code>, the raw error apart as a detail in <code>), and the model library's problem lines under
-a broken model file are Chinese (models.detail.<code> from the problem's details)."""
+Chinese (job.err.<code>, the raw error apart as a detail in <code>), the model library's problem lines under
+a broken model file are Chinese (models.detail.<code> from the problem's details), and so is the reason the
+create form gives when the trainer is not ready (the problem's rt.detail line)."""
 
 from __future__ import annotations
 
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import new_page, shot
+from tests.browser.conftest import new_page, shot, skip_first_run
 from tests.browser.screen_text import assert_no_english
 from tests.live import LiveApp
 from tests.models.helpers import qwen_dit, write_st
@@ -67,3 +68,29 @@ def test_model_library_problem_lines_of_broken_files_are_chinese(page, live, tmp
     expect(problem.locator("[data-testid=model-problem-detail]")).to_contain_text("fp8_scaled 版的 Qwen-Image DiT")
     assert_no_english(page, "[data-testid=model-library]")
     assert not page.errors, page.errors
+
+
+def test_create_without_a_trainer_says_why_in_chinese(browser, tmp_path):
+    from tests.browser.test_training import open_page, setup_trainer
+
+    live = LiveApp(tmp_path / "data", env={"LORA_WORKBENCH_GPU_PROVIDER": "none"}).wait_ready()
+    try:
+        skip_first_run(live)
+        ds_id, models = setup_trainer(live, tmp_path)
+        empty = tmp_path / "no-trainer"
+        empty.mkdir()
+        live.call("PATCH", "/api/settings", {"musubi_dir": str(empty), "musubi_python": str(empty / "python.exe")})
+        page = open_page(browser, live, "/tasks/new", locale="zh-CN")
+        page.fill("[data-testid=task-name]", "No trainer")
+        for key, path in models.items():
+            page.fill(f"[data-testid=model-{key}]", path)
+        page.select_option("[data-testid=dataset-select]", ds_id)
+        page.fill("[data-testid=duration-value]", "2")
+        page.click("[data-testid=create-task]")
+        banner = page.locator("[data-testid=error-banner][data-code=trainer_not_ready]")
+        expect(banner).to_contain_text(f"在 {empty} 没有找到 musubi-tuner")
+        assert_no_english(page, "[data-testid=error-banner]")
+        assert not page.errors, page.errors
+        page.context.close()
+    finally:
+        live.stop()

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Callable
 
+from ..jobs import JobError
 from ..paths import user_path
 from . import captions, items, limits, naming, probe, recovery, storage, testpoint, thumbnails
 from .errors import Conflict, ValidationError
@@ -84,7 +85,11 @@ def _never():
 
 def folder_entries(root: Path, *, expand_zips: bool = False) -> list[Entry]:
     out: list[Entry] = []
-    for dirpath, dirnames, filenames in os.walk(root):
+
+    def unreadable(exc: OSError) -> None:
+        if Path(exc.filename or "") == root:  # the source itself, not a subfolder: nothing can be imported
+            raise exc
+    for dirpath, dirnames, filenames in os.walk(root, onerror=unreadable):
         rel_dir = Path(dirpath).relative_to(root).parts
         for d in sorted(dirnames):  # os.walk does not enter linked folders: say so in the report
             if not d.startswith(".") and _leaves(root, Path(dirpath) / d):
@@ -618,7 +623,11 @@ def _submit(svc, dataset_id: str, title: str, make_entries: Callable[[], list[En
         # Listed while it runs: an import the app did not live to finish is reconciled at start.
         recovery.import_started(svc, ctx.id, dataset_id)
         try:
-            return run_import(svc, dataset_id, make_entries(), slot, ctx)
+            try:
+                entries = make_entries()
+            except OSError as exc:  # the folder or zip went away (or became unreadable) since the request
+                raise JobError("import_source_unreadable", {"error": exc}) from exc
+            return run_import(svc, dataset_id, entries, slot, ctx)
         finally:
             if cleanup is not None:
                 shutil.rmtree(cleanup, ignore_errors=True)

@@ -3,8 +3,9 @@
 A job is a function `fn(ctx)` submitted with a kind and a title. It reports progress through
 `ctx.progress(done, total, message_code=..., params=...)` (a message code of jobs/messages.py, which the UI
 translates; the English text is kept as `message`) and checks `ctx.cancelled` (or calls `ctx.check()`, which
-raises JobCancelled) at safe points. Every change is written to the `jobs` table and published
-on the topics `job:<id>` and `jobs`, so the UI can follow one job or all of them.
+raises JobCancelled) at safe points. A failed job keeps `error` (English) and `error_code` / `error_params`
+(jobs/failures.py, or an ApiError's code and details), which the UI translates. Every change is written to
+the `jobs` table and published on the topics `job:<id>` and `jobs`, so the UI can follow one job or all of them.
 
 Jobs that were queued or running when the app last stopped are marked `interrupted` at start-up:
 their threads died with the process and saying otherwise would be a lie.
@@ -21,8 +22,9 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable
 
-from ..errors import Conflict, NotFound
-from . import messages
+from ..errors import ApiError, Conflict, NotFound
+from . import failures, messages
+from .failures import JobError  # noqa: F401 - jobs raise it from here
 
 log = logging.getLogger(__name__)
 
@@ -38,9 +40,10 @@ class JobFailed(Exception):
     """Raised by a job that ran to the end but achieved nothing (every item failed): the job is
     `failed`, not `done`, and still keeps its result so the UI can list what went wrong."""
 
-    def __init__(self, message: str, result: Any = None):
+    def __init__(self, message: str, result: Any = None, *, code: str | None = None, params: dict | None = None):
         super().__init__(message)
         self.result = result
+        self.code, self.params = code, params
 
 
 class JobContext:
@@ -128,7 +131,8 @@ class JobManager:
         row = {
             "id": job_id, "kind": kind, "title": title, "status": "queued", "done": 0, "total": 0,
             "message": "", "message_code": None, "message_params": None,
-            "error": None, "result": None, "params": json.dumps(params or {}),
+            "error": None, "error_code": None, "error_params": None, "result": None,
+            "params": json.dumps(params or {}),
             "owner": owner, "created_at": time.time(), "started_at": None, "finished_at": None,
         }
         self.store.db["jobs"].insert(row)
@@ -149,12 +153,12 @@ class JobManager:
         except JobCancelled:
             self._finish(ctx.id, "cancelled", done=ctx.done, total=ctx.total)
         except JobFailed as exc:
-            self._finish(ctx.id, "failed", error=f"{type(exc).__name__}: {exc}", done=ctx.done, total=ctx.total,
+            self._finish(ctx.id, "failed", **failure_fields(exc), done=ctx.done, total=ctx.total,
                          result=json.dumps(exc.result, default=str) if exc.result is not None else None,
                          **ctx.message_fields())
         except Exception as exc:  # noqa: BLE001 - a job's failure is data for the user, not a crash
             log.error("Job %s failed:\n%s", ctx.id, traceback.format_exc())
-            self._finish(ctx.id, "failed", error=f"{type(exc).__name__}: {exc}", done=ctx.done, total=ctx.total)
+            self._finish(ctx.id, "failed", **failure_fields(exc), done=ctx.done, total=ctx.total)
         else:
             status = "cancelled" if ctx.cancelled else "done"
             self._finish(ctx.id, status, result=json.dumps(result, default=str) if result is not None else None,
@@ -247,8 +251,22 @@ def active_of_kind(store, kind: str) -> dict | None:
     return dict(zip(("id", "kind", "title", "status"), row)) if row else None
 
 
+def failure_fields(exc: Exception) -> dict:
+    """The error columns of a failed job: the English text (with the exception's type, for logs and scripts),
+    and the code + parameters the UI translates: a JobError's or JobFailed's own, an ApiError's code and
+    details, else `unexpected` with the raw text as the detail."""
+    if isinstance(exc, (JobError, JobFailed)) and exc.code:
+        code, params = exc.code, exc.params or {}
+    elif isinstance(exc, ApiError):
+        code, params = exc.code, exc.details
+    else:
+        code, params = "unexpected", {"error": f"{type(exc).__name__}: {exc}"}
+    return {"error": f"{type(exc).__name__}: {exc}", "error_code": code,
+            "error_params": json.dumps(params, default=str, ensure_ascii=False)}
+
+
 def _decode(row: dict) -> dict:
-    for key in ("params", "result", "message_params"):
+    for key in ("params", "result", "message_params", "error_params"):
         if row.get(key):
             try:
                 row[key] = json.loads(row[key])

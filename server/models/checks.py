@@ -1,9 +1,10 @@
 """Check one model file for the role it is meant to fill.
 
 `check_file(path, task_type, role)` -> {"path", "status", "format", "summary", "problems"}:
-status is "ok", "warning", "error" or "empty"; every problem is {code, severity, message} with
+status is "ok", "warning", "error" or "empty"; every problem is {code, severity, message, details} with
 severity "error" (musubi-tuner cannot use the file), "warning" (it may work, probably not what the
-user wants) or "info".
+user wants) or "info". The UI translates the message as `models.detail.<code>` (or `<code>.<kind>` where one code
+has several messages: the problem's `detail_code`), filled from `details`.
 
 Known mistakes, from musubi-tuner's own docs and loaders (v0.3.4):
 - Qwen-Image / Qwen-Image-Edit DiT: "The fp8_scaled version cannot be used", "fp8_e4m3fn cannot be
@@ -51,8 +52,10 @@ PICKLE_SUFFIXES = (".pth", ".pt", ".bin", ".ckpt")
 LORA_MARKERS = ("lora_down", "lora_up", "lora_A.", "lora_B.", "lora_unet_")
 
 
-def _problem(code: str, severity: str, message: str) -> dict:
-    return {"code": code, "severity": severity, "message": message}
+def _problem(code: str, severity: str, message: str, details: dict | None = None,
+             detail_code: str | None = None) -> dict:
+    return {"code": code, "severity": severity, "message": message, "details": details or {},
+            "detail_code": detail_code or code}
 
 
 def _status(problems: list[dict]) -> str:
@@ -104,13 +107,14 @@ def check_file(path: str | os.PathLike | None, task_type: str | None = None, rol
     try:
         header = read_header(p)
     except SafetensorsError as exc:
-        problems.append(_problem(exc.code, "error", exc.message))
+        problems.append(_problem(exc.code, "error", exc.message, exc.details, exc.detail_code))
         out["status"] = "error"
         return out
     out["format"] = "safetensors"
     out["summary"] = header.summary()
     if not os.access(p, os.R_OK):
-        problems.append(_problem("unreadable", "error", f"{p} cannot be read by this user."))
+        problems.append(_problem("unreadable", "error", f"{p} cannot be read by this user.", {"path": str(p)},
+                                 "unreadable.access"))
     if header.tensor_count == 0:
         problems.append(_problem("no_tensors", "error", "The file holds no tensors."))
     problems.extend(role_problems(header, task_type, role))
@@ -139,7 +143,8 @@ def role_problems(header: Header, task_type: str | None, role: str | None) -> li
         problems.append(_problem(
             "dit_wrong_model", "error",
             f"This file has none of the tensors musubi-tuner reads a {ttype.id.removesuffix('-lora')} DiT's precision "
-            f"from ({', '.join(ttype.dit_dtype_keys)}): it is not that model's DiT, and loading it fails."))
+            f"from ({', '.join(ttype.dit_dtype_keys)}): it is not that model's DiT, and loading it fails.",
+            {"model": ttype.id.removesuffix('-lora'), "keys": ", ".join(ttype.dit_dtype_keys)}))
     if "fp16_dit_repackaged" in checks and is_dit and _mostly(header, "F16"):
         problems.append(_problem(
             "fp16_dit_repackaged", "warning",
@@ -154,7 +159,8 @@ def role_problems(header: Header, task_type: str | None, role: str | None) -> li
                 "qwen_fp8_dit", "error",
                 f"This is an {kind} Qwen-Image DiT; musubi-tuner cannot train on it. Download the bf16 file "
                 "(qwen_image_bf16.safetensors, or qwen_image_edit_*_bf16.safetensors for Edit) from Comfy-Org. "
-                "To save memory, pick the 'medium' or 'low' preset: musubi converts the bf16 weights to fp8 itself."))
+                "To save memory, pick the 'medium' or 'low' preset: musubi converts the bf16 weights to fp8 itself.",
+                {"kind": kind}))
     if "qwen_vae" in checks and role == "vae":
         problems.extend(_qwen_vae(header))
     if "qwen_layered_vae" in checks and role == "vae":
@@ -174,17 +180,22 @@ def role_problems(header: Header, task_type: str | None, role: str | None) -> li
 
 def _expected_header(header: Header, model: tt.ModelFile) -> list[dict]:
     instead = f" Use {model.documented}." if model.documented else ""
+    use = ".documented" if model.documented else ""  # the translation that names the file to use instead
     out = []
     for key, wanted in model.metadata:
         found = header.metadata.get(key)
         if found != wanted:
             out.append(_problem("model_metadata_mismatch", "error",
                                 f"musubi-tuner loads this {model.key} only when the file's metadata says {key} = "
-                                f"{wanted!r}; this one says {found!r}.{instead}"))
+                                f"{wanted!r}; this one says {found!r}.{instead}",
+                                {"role": model.key, "key": key, "wanted": repr(wanted), "found": repr(found),
+                                 "documented": model.documented or ""}, f"model_metadata_mismatch{use}"))
     if model.key_fragment and not any(model.key_fragment in k for k in header.tensors):
         out.append(_problem("model_wrong_keys", "error",
                             f"No tensor of this file has {model.key_fragment!r} in its name, as every file musubi-tuner "
-                            f"loads for this {model.key} does: it is another model, and loading it fails.{instead}"))
+                            f"loads for this {model.key} does: it is another model, and loading it fails.{instead}",
+                            {"role": model.key, "fragment": repr(model.key_fragment),
+                             "documented": model.documented or ""}, f"model_wrong_keys{use}"))
     return out
 
 

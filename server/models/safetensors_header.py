@@ -30,12 +30,15 @@ FP8_DTYPES = frozenset(d for d in DTYPE_BITS if d.startswith("F8_"))
 
 class SafetensorsError(Exception):
     """A file that cannot be read as safetensors. `code`: not_found, is_directory, unreadable, empty,
-    not_safetensors, truncated, corrupt_header."""
+    not_safetensors, truncated, corrupt_header. `details` fill the UI's translation of the message
+    (`models.detail.<detail_code>`: the code, or `code.kind` where one code has several messages)."""
 
-    def __init__(self, code: str, message: str):
+    def __init__(self, code: str, message: str, details: dict | None = None, kind: str | None = None):
         super().__init__(message)
         self.code = code
         self.message = message
+        self.details = details or {}
+        self.detail_code = f"{code}.{kind}" if kind else code
 
 
 @dataclass(frozen=True)
@@ -102,41 +105,51 @@ def read_header(path: Path | str) -> Header:
     try:
         st = path.stat()
     except FileNotFoundError:
-        raise SafetensorsError("not_found", f"There is no file at {path}.") from None
+        raise SafetensorsError("not_found", f"There is no file at {path}.", {"path": str(path)}) from None
     except OSError as exc:
-        raise SafetensorsError("unreadable", f"{path} cannot be read: {exc.strerror or exc}.") from None
+        raise SafetensorsError("unreadable", f"{path} cannot be read: {exc.strerror or exc}.",
+                               {"path": str(path), "error": str(exc.strerror or exc)}) from None
     if path.is_dir():
-        raise SafetensorsError("is_directory", f"{path} is a folder; choose the .safetensors file inside it.")
+        raise SafetensorsError("is_directory", f"{path} is a folder; choose the .safetensors file inside it.",
+                               {"path": str(path)})
     size = st.st_size
     if size == 0:
-        raise SafetensorsError("empty", f"{path} is empty (0 bytes): the download or copy did not finish.")
+        raise SafetensorsError("empty", f"{path} is empty (0 bytes): the download or copy did not finish.",
+                               {"path": str(path)})
     try:
         with open(path, "rb") as f:
             head = f.read(8)
             if len(head) < 8:
-                raise SafetensorsError("not_safetensors", f"{path} is too short to be a safetensors file.")
+                raise SafetensorsError("not_safetensors", f"{path} is too short to be a safetensors file.",
+                                       {"path": str(path)}, kind="short")
             (n,) = struct.unpack("<Q", head)
             first = f.read(1)
             if first != b"{" or n < 2 or n > MAX_HEADER_BYTES:
                 raise SafetensorsError("not_safetensors",
-                                       f"{path} is not a safetensors file (no safetensors header at the start).")
+                                       f"{path} is not a safetensors file (no safetensors header at the start).",
+                                       {"path": str(path)})
             if 8 + n > size:
                 raise SafetensorsError("truncated", f"{path} is cut short: its header alone needs {8 + n} bytes "
-                                                    f"but the file has {size}. Download it again.")
+                                                    f"but the file has {size}. Download it again.",
+                                       {"path": str(path), "needed": 8 + n, "size": size}, kind="header")
             raw = first + f.read(n - 1)
     except SafetensorsError:
         raise
     except OSError as exc:
-        raise SafetensorsError("unreadable", f"{path} cannot be read: {exc.strerror or exc}.") from None
+        raise SafetensorsError("unreadable", f"{path} cannot be read: {exc.strerror or exc}.",
+                               {"path": str(path), "error": str(exc.strerror or exc)}) from None
     try:
         parsed = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, ValueError) as exc:
-        raise SafetensorsError("corrupt_header", f"{path}: the safetensors header is damaged ({exc}).") from None
+        raise SafetensorsError("corrupt_header", f"{path}: the safetensors header is damaged ({exc}).",
+                               {"path": str(path), "error": str(exc)}) from None
     if not isinstance(parsed, dict):
-        raise SafetensorsError("corrupt_header", f"{path}: the safetensors header is not a JSON object.")
+        raise SafetensorsError("corrupt_header", f"{path}: the safetensors header is not a JSON object.",
+                               {"path": str(path)}, kind="not_object")
     metadata = parsed.pop("__metadata__", None) or {}
     if not isinstance(metadata, dict):
-        raise SafetensorsError("corrupt_header", f"{path}: __metadata__ must be an object.")
+        raise SafetensorsError("corrupt_header", f"{path}: __metadata__ must be an object.", {"path": str(path)},
+                               kind="metadata")
     tensors: dict[str, TensorInfo] = {}
     for name, entry in parsed.items():
         tensors[name] = _tensor(path, name, entry)
@@ -147,13 +160,16 @@ def read_header(path: Path | str) -> Header:
         pct = 100 * available / header.data_size if header.data_size else 0
         raise SafetensorsError("truncated", f"{path} is incomplete: the header lists {header.data_size} bytes of "
                                             f"tensor data but only {available} are there ({pct:.0f}%). "
-                                            "The download was interrupted; download it again.")
+                                            "The download was interrupted; download it again.",
+                               {"path": str(path), "listed": header.data_size, "available": available,
+                                "pct": f"{pct:.0f}"})
     return header
 
 
 def _tensor(path: Path, name: str, entry) -> TensorInfo:
     def bad(why: str):
-        return SafetensorsError("corrupt_header", f"{path}: tensor '{name}' {why}.")
+        return SafetensorsError("corrupt_header", f"{path}: tensor '{name}' {why}.",
+                                {"path": str(path), "name": name, "error": why}, kind="tensor")
 
     if not isinstance(entry, dict):
         raise bad("has no description")

@@ -218,7 +218,8 @@ def _verdict(probe: dict) -> dict:
     """What a training start needs to know from the probe, stored under PROBE_KEY."""
     blocking = [p for p in _probe_problems(probe, None) if p["severity"] == "error"]
     return {"python_path": probe.get("python_path"), "at": probe.get("at"), "probe": probe,
-            "blocking": [{"code": p["code"], "message": p["message"]} for p in blocking]}
+            "blocking": [{"code": p["code"], "message": p["message"], "details": p.get("details") or {}}
+                         for p in blocking]}
 
 
 def _probe_problems(probe: dict | None, dr: dict | None, chosen: str | None = None) -> list[dict]:

@@ -40,7 +40,7 @@ from pathlib import Path
 
 from .. import fileio
 from ..errors import ApiError, Conflict, ValidationError
-from ..jobs import JobCancelled, messages
+from ..jobs import JobCancelled, JobError, messages
 from ..training import musubi_env
 from . import archive, detect, procs, pythons
 from . import probe as probe_mod
@@ -182,9 +182,9 @@ class Runner:
         except procs.Cancelled:
             raise JobCancelled() from None
         except OSError as exc:
-            raise RuntimeError(f"{what or argv[0]} could not start: {exc}") from None
+            raise JobError("rt_start_failed", {"what": what or argv[0], "error": exc}) from None
         if code != 0:
-            raise RuntimeError(f"{what or Path(argv[0]).name} failed (exit code {code}); see the log above.")
+            raise JobError("rt_step_failed", {"what": what or Path(argv[0]).name, "exit_code": code})
 
 
 def _quote(a: str) -> str:
@@ -312,10 +312,10 @@ def _fetch_archive(r: Runner, o: Options) -> Path | None:
         zip_path.unlink()
         r.cleanup.remove(zip_path)
         if not (tmp / "src" / "musubi_tuner").is_dir() or not (tmp / "pyproject.toml").is_file():
-            raise RuntimeError("The archive does not contain musubi-tuner (no pyproject.toml / src/musubi_tuner).")
+            raise JobError("rt_archive_not_musubi")
         archive.write_marker(tmp, o.commit, o.archive_url)
     except archive.ArchiveError as exc:
-        raise RuntimeError(str(exc)) from None
+        raise JobError("rt_download_failed", {"error": exc}) from None
     moved_aside = _swap_in(r, tmp, d)
     old_venv = moved_aside / ".venv" if moved_aside else None
     if o.action == "update" and old_venv and old_venv.is_dir():
@@ -351,14 +351,14 @@ def _build_venv(r: Runner, o: Options) -> dict:
               what="pip install accelerate")
         result = probe_mod.run(py)
     if not result.get("ok"):
-        raise RuntimeError(f"The new environment does not run: {result.get('error')}")
+        raise JobError("rt_env_broken", {"error": result.get("error")})
     torch = result.get("torch") or {}
     r.write(f"Python {result.get('python')}, torch {torch.get('version')} (CUDA {torch.get('cuda')}), "
             f"GPU available: {torch.get('cuda_available')}, accelerate {(result.get('accelerate') or {}).get('version')}\n")
     if not torch:
-        raise RuntimeError("PyTorch did not install.")
+        raise JobError("rt_torch_missing")
     if not result.get("musubi_tuner"):
-        raise RuntimeError("musubi-tuner is not importable in the new environment.")
+        raise JobError("rt_musubi_missing")
     r.begin("rt_swap")
     final = d / ".venv"
     if final.exists():

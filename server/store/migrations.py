@@ -183,8 +183,17 @@ def _m007_job_message_code(db: sqlite_utils.Database) -> None:
     db["jobs"].add_column("message_params", str)
 
 
+def _m008_job_error_code(db: sqlite_utils.Database) -> None:
+    """Why a job failed as a code + JSON parameters the UI translates (server/jobs/failures.py, or an ApiError's
+    code and details); `error` keeps the English text. Jobs that failed before have no code: the UI shows them
+    as failed with their text as the detail."""
+    db["jobs"].add_column("error_code", str)
+    db["jobs"].add_column("error_params", str)
+
+
 MIGRATIONS = [_m001_initial, _m002_datasets, _m003_training, _m004_dataset_steps_and_trigger,
-              _m005_caption_journal, _m006_perf_name_index_and_dataset_stats, _m007_job_message_code]
+              _m005_caption_journal, _m006_perf_name_index_and_dataset_stats, _m007_job_message_code,
+              _m008_job_error_code]
 
 
 def migrate(db: sqlite_utils.Database) -> int:

@@ -219,7 +219,8 @@ def run_tagging(svc, ctx, req: TagRequest, names: list[str], backend: Backend) -
         "rate": run.rate.figures(run.done)["rate"], "outcome": _outcome(run, ctx.cancelled),
     }
     if result["outcome"] == "failed":
-        raise JobFailed(f"All {run.failed} items failed; no caption was written.", result)
+        raise JobFailed(f"All {run.failed} items failed; no caption was written.", result, code="tag_all_failed",
+                        params={"failed": run.failed})
     return result
 
 

@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 from ..errors import NotFound, ValidationError
+from ..jobs import JobError
 from ..paths import safe_join
 from ..system.children import popen_flags
 from . import cli_spec, musubi_env, proctree, task_types, tasks
@@ -55,8 +56,7 @@ def submit(svc, task_id: str, file: str, target: str = "other") -> dict:
         raise ValidationError(f"musubi-tuner's ComfyUI converter for {ttype.id} handles LoRA weights only, not "
                               "LoHa or LoKr.", field="file", code="convert_lycoris_unsupported")
     env = musubi_env.from_store(svc.store)
-    for setting, message in env.problems():
-        raise ValidationError(message, field=setting, code="musubi_missing")
+    env.refuse_start()
     out = task_paths.output / "converted" / f"{source.stem}-{TARGETS[target]}.safetensors"
     argv = convert_argv(env, source, out, target, converter)
     log_path = task_paths.logs / f"convert-{source.stem}.log"
@@ -77,8 +77,9 @@ def submit(svc, task_id: str, file: str, target: str = "other") -> dict:
                     ctx.check()
                 time.sleep(0.1)
         if proc.returncode != 0:
-            raise RuntimeError(last_error_line(log_path.read_text(encoding="utf-8", errors="replace"))
-                               or f"convert_lora exited with code {proc.returncode}")
+            last = last_error_line(log_path.read_text(encoding="utf-8", errors="replace"))
+            raise JobError("convert_failed", {"exit_code": proc.returncode,
+                                              "error": last or f"convert_lora exited with code {proc.returncode}"})
         ctx.progress(1, 1, message_code="convert_done")
         result = {"file": str(out.relative_to(task_paths.output).as_posix()), "size": out.stat().st_size}
         svc.bus.publish(f"task:{task_id}", "converted", result)

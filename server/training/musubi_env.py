@@ -16,7 +16,9 @@ import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
+from ..errors import ValidationError
 from ..paths import program_dir
 from .ranks import TEE
 
@@ -28,13 +30,22 @@ def default_python(musubi_dir: Path) -> Path:
     return venv / "Scripts" / "python.exe" if sys.platform == "win32" else venv / "bin" / "python"
 
 
+class EnvProblem(NamedTuple):
+    """Something that stops a run from starting: the setting to fix, the English sentence, and the trainer
+    environment's problem code with its details, which the UI translates (rt.detail.<code>)."""
+    setting: str
+    message: str
+    code: str
+    details: dict
+
+
 @dataclass(frozen=True)
 class MusubiEnv:
     musubi_dir: Path
     python: Path
     # From the settings page's last check of this environment (server/runtime/detect.py) and a running
-    # setup job: (setting, message) pairs that also stop a start.
-    blocking: tuple[tuple[str, str], ...] = ()
+    # setup job: problems that also stop a start.
+    blocking: tuple[EnvProblem, ...] = ()
 
     def script(self, name: str) -> Path:
         return self.musubi_dir / "src" / "musubi_tuner" / f"{name}.py"
@@ -48,15 +59,31 @@ class MusubiEnv:
             argv += ["--multi_gpu", "--num_processes", str(gpu_count), *TEE]
         return argv + ["--mixed_precision", mixed_precision]
 
-    def problems(self) -> list[tuple[str, str]]:
-        """(setting, message) for anything that stops a run from starting."""
+    def coded_problems(self) -> list[EnvProblem]:
+        """Anything that stops a run from starting."""
         out = []
         if not (self.musubi_dir / "src" / "musubi_tuner").is_dir():
-            out.append(("musubi_dir", f"No musubi-tuner checkout at {self.musubi_dir} "
-                                      "(expected src/musubi_tuner inside)."))
+            out.append(EnvProblem("musubi_dir", f"No musubi-tuner checkout at {self.musubi_dir} "
+                                                "(expected src/musubi_tuner inside).", "musubi_missing",
+                                  {"path": str(self.musubi_dir)}))
         if not self.python.is_file():
-            out.append(("musubi_python", f"The musubi-tuner Python interpreter {self.python} does not exist."))
+            out.append(EnvProblem("musubi_python", f"The musubi-tuner Python interpreter {self.python} does not exist.",
+                                  "python_missing", {"path": str(self.python)}))
         return out + [b for b in self.blocking if b not in out]
+
+    def problems(self) -> list[tuple[str, str]]:
+        """(setting, message) for anything that stops a run from starting."""
+        return [(p.setting, p.message) for p in self.coded_problems()]
+
+    def refuse_start(self) -> None:
+        """Raise for the first problem: no checkout or interpreter is 422 `musubi_missing`; a problem the last
+        check of this environment found (or a setup job running) is `trainer_env_problem`, with the problem's
+        code as details.problem and its details, so the UI says which in the user's language."""
+        for p in self.coded_problems():
+            if p.code in ("musubi_missing", "python_missing"):
+                raise ValidationError(p.message, field=p.setting, code="musubi_missing", details=p.details)
+            raise ValidationError(p.message, field=p.setting, code="trainer_env_problem",
+                                  details={**p.details, "problem": p.code})
 
 
 def from_store(store) -> MusubiEnv:
@@ -80,10 +107,12 @@ def _runtime_blocking(store, python: Path) -> tuple[tuple[str, str], ...]:
     except Exception:  # noqa: BLE001 - a store without these tables has nothing to say
         return ()
     if busy:
-        out.append(("musubi_dir", "The trainer environment is being set up or updated; wait for that job to finish."))
+        out.append(EnvProblem("musubi_dir", "The trainer environment is being set up or updated; wait for that job "
+                                            "to finish.", "setup_running", {}))
     if verdict and verdict.get("python_path") == str(python):
         for item in verdict.get("blocking") or []:
-            out.append(("musubi_python", f"{item['message']} (Settings > Trainer environment)"))
+            out.append(EnvProblem("musubi_python", f"{item['message']} (Settings > Trainer environment)", item["code"],
+                                  dict(item.get("details") or {})))
     return tuple(out)
 
 

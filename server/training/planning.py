@@ -36,7 +36,8 @@ def preview(store, layout, raw: dict, task_id: str | None = None) -> dict:
     problems = env.problems()
     body["warnings"] += [message for _, message in problems]
     # The same problems as data: the create form refuses before saving a task that could not start.
-    body["trainer_problems"] = [{"setting": setting, "message": message} for setting, message in problems]
+    body["trainer_problems"] = [{"setting": p.setting, "message": p.message, "code": p.code, "details": p.details}
+                                for p in env.coded_problems()]
     body["dataset"] = {"id": source.id, "name": source.name, "type": source.type,
                        "media_count": plan.extra.get("media_count")}
     body["cwd"] = str(env.musubi_dir)
@@ -149,8 +150,7 @@ def refuse_broken_models(cfg: dict) -> None:
 def prepare_run(store, layout, task: dict, resume_mode: str | None = None, *, write: bool = True) -> dict:
     """The run record for starting `task` now (see module docstring)."""
     env = musubi_env.from_store(store)
-    for setting, message in env.problems():
-        raise ValidationError(message, field=setting, code="musubi_missing")
+    env.refuse_start()
     cfg = task["config"]
     refuse_broken_models(cfg)
     resolved = config.resolve(cfg)

@@ -9,6 +9,9 @@ sentence has ("No NVIDIA GPU was found", "Choose the model file first").
 A running job's progress line is short and has neither ("Importing", "Caching latents…", "Download musubi-tuner",
 "Install PyTorch (cu128)", "Done"): a text that starts with an English progress word (a gerund, or a step's verb
 followed by what it acts on) or is one of the words a finished job says is flagged too.
+
+A failed job's raw error opens with a Python exception's class ("RuntimeError: pip install torch failed (exit
+code 1)"), which may have no function word at all: a text that opens that way is flagged as well.
 """
 
 from __future__ import annotations
@@ -30,6 +33,9 @@ PROGRESS = re.compile(r"^(?:[A-Z][a-z]{3,}ing\b|(?:Download|Fetch|Unpack|Switch|
                       r"Cache|Generate|Import|Prepare|Load|Test)\s+[A-Za-z(]|(?:Done|Converted|Cancelled|Failed)\b\.?$|"
                       r"Test (?:passed|failed)\b|.*\b(?:items/s|s left)\b)")
 
+# a raw Python exception as a job's or a tool's error text: "RuntimeError: ...", "JobError: ...", "OSError: [Errno 2]"
+EXCEPTION = re.compile(r"^(?:[A-Z][A-Za-z]*(?:Error|Exception|Failed)|JobCancelled): ")
+
 VISIBLE_TEXT = """(root) => {
     const skip = 'code, pre, textarea, input, select, script, style, svg, .xterm, [data-user-text]';
     const out = [];
@@ -48,7 +54,7 @@ VISIBLE_TEXT = """(root) => {
 def english_sentences(texts: list[str]) -> list[str]:
     found = []
     for text in texts:
-        if PROGRESS.match(text):
+        if PROGRESS.match(text) or EXCEPTION.match(text):
             found.append(text)
             continue
         for m in WORD_RUN.finditer(text):

@@ -169,6 +169,7 @@ def test_failed_download_leaves_nothing_behind(api, svc, no_git):
     api.patch("/api/settings", json={"musubi_archive_url": "http://127.0.0.1:1/nothing/{commit}.zip"})
     job = run(api, svc, {"action": "setup"})
     assert job["status"] == "failed" and "Could not download" in job["error"]
+    assert job["error_code"] == "rt_download_failed" and "Could not download" in job["error_params"]["error"]
     assert not no_git.exists()
     assert not [p for p in no_git.parent.iterdir() if p.name.startswith(".musubi-tuner")]
     assert api.patch("/api/settings", json={"musubi_archive_url": "ftp://x/y.zip"}).status_code == 422
@@ -185,6 +186,7 @@ def test_http_error_and_not_musubi(api, svc, no_git, server, tmp_path):
     api.patch("/api/settings", json={"musubi_archive_url": server.base + "/other.zip"})
     job = run(api, svc, {"action": "setup"})
     assert job["status"] == "failed" and "does not contain musubi-tuner" in job["error"]
+    assert (job["error_code"], job["error_params"]) == ("rt_archive_not_musubi", {})
     assert not no_git.exists()
     assert not [p for p in no_git.parent.iterdir() if p.name.startswith(".musubi-tuner")]
 

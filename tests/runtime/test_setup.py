@@ -106,6 +106,8 @@ def test_failed_setup_leaves_nothing_behind(api, svc, configured, tmp_path):
     api.patch("/api/settings", json={"musubi_repo_url": str(tmp_path / "no-such-repo")})
     job = run(api, svc, {"action": "setup"})
     assert job["status"] == "failed" and "git clone failed" in job["error"]
+    # a code the UI translates, with what failed (server/jobs/failures.py)
+    assert job["error_code"] == "rt_step_failed" and job["error_params"]["what"] == "git clone"
     assert not configured.exists()
     assert not [p for p in configured.parent.iterdir() if p.name.startswith(".musubi-tuner")]
     log = api.get(f"/api/runtime/log/{job['id']}").get_data(as_text=True)

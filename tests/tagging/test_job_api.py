@@ -92,6 +92,7 @@ def test_a_run_where_every_item_fails_is_a_failed_job_with_its_errors(api, svc, 
     assert result["outcome"] == "failed" and (result["changed"], result["failed"]) == (0, 2)
     assert sorted(e["name"] for e in result["errors"]) == ["a.png", "b.png"]
     assert "All 2 items failed" in job["error"]
+    assert (job["error_code"], job["error_params"]) == ("tag_all_failed", {"failed": 2})  # what the UI translates
     assert api.get(f"/api/jobs/{job['id']}").get_json()["job"]["status"] == "failed"
 
 

@@ -11,6 +11,7 @@ import re
 from pathlib import Path
 
 from server.errors import _HTTP_CODES
+from server.jobs.failures import FAILURES
 from tests.ui.test_i18n_tables import tables  # noqa: F401 - the fixture: the tables as Vite loads them
 
 SERVER = Path(__file__).resolve().parents[2] / "server"
@@ -19,6 +20,11 @@ CODE_ATTR = re.compile(r"^\s+code = \"([a-z0-9_]+)\"", re.M)
 CODE_RESPONSE = re.compile(r"error_response\(\s*\"([a-z0-9_]+)\"")
 # codes the UI itself makes (lib/api.js) when no server answer arrives
 UI_CODES = {"network_error"}
+UI = SERVER.parent / "ui" / "src"
+# other ways a code reaches the UI as err.<code>: a result's field, a default argument, a fallback, a finding
+OTHER_WAYS = [re.compile(r"\"code\": \"([a-z0-9_]+)\""), re.compile(r"\bcode: str = \"([a-z0-9_]+)\""),
+              re.compile(r"\bcode=[^,\n)]* or \"([a-z0-9_]+)\""), re.compile(r"\bFinding\(\s*\"([a-z0-9_]+)\"")]
+UI_MADE = re.compile(r"\bcode: '([a-z0-9_]+)'")
 
 
 def server_codes() -> set[str]:
@@ -26,6 +32,19 @@ def server_codes() -> set[str]:
     for path in SERVER.rglob("*.py"):
         text = path.read_text(encoding="utf-8")
         codes |= set(CODE_ARG.findall(text)) | set(CODE_ATTR.findall(text)) | set(CODE_RESPONSE.findall(text))
+    # a job's failure codes (server/jobs/failures.py) are job.err.<code>, not error codes
+    return codes - set(FAILURES)
+
+
+def sent_codes() -> set[str]:
+    """Every code that can reach errorText: the error codes, the others the server writes, the UI's own."""
+    codes = server_codes() | UI_CODES
+    for path in SERVER.rglob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        for pattern in OTHER_WAYS:
+            codes |= set(pattern.findall(text))
+    for path in [*UI.rglob("*.js"), *UI.rglob("*.svelte")]:
+        codes |= set(UI_MADE.findall(path.read_text(encoding="utf-8")))
     return codes
 
 
@@ -47,3 +66,12 @@ def test_every_server_error_code_is_translated(tables):  # noqa: F811
     # the Chinese ones are Chinese
     english = sorted(c for c in server_codes() if not re.search(r"[\u4e00-\u9fff]", merged["zh-CN"][f"err.{c}"]))
     assert not english, english
+
+
+def test_no_translation_for_a_code_nothing_sends(tables):  # noqa: F811
+    """An err.<code> no server module, result or UI code can send any more is dead text (err.no_cuda_driver was one:
+    the driver choice stopped raising it)."""
+    keys = {k for table in tables.values() for locale in ("en", "zh-CN") for k in table.get(locale, {})}
+    sent = sent_codes()
+    stale = sorted(k for k in keys if k.startswith("err.") and k[len("err."):] not in sent)
+    assert not stale, stale

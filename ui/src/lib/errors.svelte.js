@@ -22,8 +22,16 @@ export function errorText(err, namespace = 'err') {
   return /\{\w+\}/.test(text) ? message || text : text;
 }
 
-/** `details` as translation parameters: a list of files reads as "a, b, c (+12)". */
+/** `details` as translation parameters: a list of files reads as "a, b, c (+12)"; a trainer environment problem
+ * (details.problem, a code of server/runtime/detect.py) gives {reason}, its rt.detail line (else its title). */
 function params(details) {
+  if (details.problem && !('reason' in details)) {
+    const code = details.problem;
+    const line = errorText({ code, message: '', details: { ...details, problem: undefined } }, 'rt.detail');
+    const title = hasKey(`rt.problem.${code}`) ? t(`rt.problem.${code}`) : code;
+    const reason = line && !/\{\w+\}/.test(line) ? line : title;
+    return params({ ...details, reason });
+  }
   const files = details.files;
   if (!Array.isArray(files)) return details;
   const shown = files.slice(0, 5);
@@ -35,6 +43,7 @@ function params(details) {
 export const FIX_LINKS = {
   musubi_missing: { href: '#/settings?section=trainer', key: 'error.fix.trainer' },
   trainer_not_ready: { href: '#/settings?section=trainer', key: 'error.fix.trainer' },
+  trainer_env_problem: { href: '#/settings?section=trainer', key: 'error.fix.trainer' },
 };
 
 export function pushError(err) {

@@ -2,7 +2,8 @@
 // onUpdate with the job record (and per-item events) until it ends. Returns the unsubscribe function.
 import { api } from './api.js';
 import { subscribe } from './ws.svelte.js';
-import { t, hasKey } from './i18n/index.svelte.js';
+import { t, hasKey, i18n } from './i18n/index.svelte.js';
+import { errorText } from './errors.svelte.js';
 import { formatDuration } from './format.js';
 
 // A job's statuses once it has ended (a training task's are training.js TASK_FINAL: 'stopped', not 'cancelled').
@@ -48,4 +49,24 @@ export function jobMessage(job) {
   const params = { ...(job.message_params || {}) };
   if (params.eta_s != null) params.eta_s = formatDuration(Number(params.eta_s));
   return t(`job.msg.${code}`, params);
+}
+
+/**
+ * Why a job failed, in the UI language: { text, detail }. `text` is job.err.<error_code> (server/jobs/failures.py)
+ * or, for an ApiError raised inside the job, err.<error_code>, filled from error_params; `detail` is the raw
+ * technical text (error_params.error, an OS error or a tool's last line), shown apart and untranslated. A job
+ * without a known code (an unexpected exception, a row from before codes) says "Failed:" with its text as the detail.
+ */
+export function jobError(job) {
+  if (!job?.error) return null;
+  const code = job.error_code;
+  const params = job.error_params || {};
+  const raw = String(job.error).replace(/^[A-Za-z_]*(Error|Exception|Failure|Failed):\s*/, '');
+  const detail = params.error != null ? String(params.error) : '';
+  if (code && code !== 'unexpected' && hasKey(`job.err.${code}`)) return { text: t(`job.err.${code}`, params), detail };
+  if (code && code !== 'unexpected' && hasKey(`err.${code}`)) {
+    const text = errorText({ code, message: raw, details: params });
+    if (text !== raw || i18n.locale === 'en') return { text, detail: '' };
+  }
+  return { text: t('job.err.unexpected'), detail: detail || raw };
 }

@@ -27,6 +27,9 @@ export function problemAction(p) {
 /** The line under a trainer problem's title: rt.detail.<code> filled from its details, else the server's. */
 export const problemDetail = (p) => errorText(p, 'rt.detail');
 
+/** The line under a model file's problem: models.detail.<detail_code> filled from its details, else the server's. */
+export const modelProblemDetail = (p) => errorText({ ...p, code: p.detail_code || p.code }, 'models.detail');
+
 /** Path from the native file dialog of the app window, or where there is none (a browser, server mode)
  * from the server's folder browser; null when cancelled. */
 export async function pickPath(kind, initial = '') {

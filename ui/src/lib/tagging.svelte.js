@@ -43,10 +43,6 @@ export function isMasked(value) {
 }
 
 
-/** A job's error text without the Python exception class ("TaggingError: …" -> "…"). */
-export function jobErrorText(error) {
-  return String(error || '').replace(/^[A-Za-z_]*(Error|Exception|Failure):\s*/, '');
-}
 
 /** A short, translated headline for a server error code, or '' when there is none. */
 export function errorTitle(code) {

@@ -7,7 +7,7 @@ import * as tasks from './api/tasks.js';
 import { listDatasets } from './api/datasets.js';
 import { pushError } from './errors.svelte.js';
 import { t } from './i18n/index.svelte.js';
-import { problemTitle } from './runtime.js';
+import { problemTitle, problemDetail } from './runtime.js';
 import {
   loadTaskTypes, variantOf, presetKeys, emptyForm, formFromConfig, formToConfig, modelApplies, baseValue,
   fieldApplies, clone, same,
@@ -370,7 +370,7 @@ export class TaskForm {
       // No trainer: refuse before saving anything (a draft per attempt helps nobody), and say what is missing.
       const missing = pv.trainer_problems?.[0];
       if (missing) {
-        pushError({ code: 'trainer_not_ready', message: t('training.form.trainerNotReady', { reason: missing.message }),
+        pushError({ code: 'trainer_not_ready', message: t('training.form.trainerNotReady', { reason: problemDetail(missing) }),
           details: { setting: missing.setting } });
         return false;
       }

@@ -86,7 +86,6 @@ export default {
     'err.name_too_long': "The name is too long.",
     'err.network_error': "The app's server cannot be reached. Is it still running?",
     'err.no_control_slot': "Only image+control datasets have control images.",
-    'err.no_cuda_driver': "No NVIDIA driver supporting CUDA 12.4+ was found, so the torch build cannot be chosen automatically. Update the driver, or pick the build (cu124 / cu128 / cu130) yourself.",
     'err.no_native_dialog': "There is no app window to show a file dialog in; type the path instead.",
     'err.no_system_python': "No Python 3.10-3.12 (64-bit, with venv) was found. Install Python 3.12 from python.org and tick “Add python.exe to PATH”.",
     'err.not_a_checkout': "This folder is not a musubi-tuner copy, so it cannot be updated. Set it up again instead.",
@@ -185,6 +184,8 @@ export default {
     'err.swap_needs_batch_one': 'This model cannot swap blocks with a batch size above 1 (image-to-image, or flash attention): set the batch size to 1, or blocks to swap to 0.',
     'err.convert_unsupported': 'musubi-tuner has no ComfyUI conversion for this model\'s LoRAs: use the checkpoint as it is.',
     'err.resume_incomplete': 'Every saved state (or checkpoint) of this task was cut short while it was written (the run was stopped or crashed at that moment), so there is nothing whole to resume from: {files}. Start the task again.',
+    // a training start refused by a problem the last trainer check found: {reason} is its rt.detail line
+    'err.trainer_env_problem': 'The trainer environment has a problem, so training cannot start: {reason} (Settings › Trainer environment)',
   },
   'zh-CN': {
     'err.api_base_url_missing': "请先填写 API 地址。",
@@ -269,7 +270,6 @@ export default {
     'err.name_too_long': "名称太长。",
     'err.network_error': "无法连接到本程序的服务，它是否仍在运行？",
     'err.no_control_slot': "只有“图像+控制图像”数据集才有控制图像。",
-    'err.no_cuda_driver': "未找到支持 CUDA 12.4 及以上的 NVIDIA 驱动，无法自动选择 torch 版本。请更新驱动，或手动选择版本（cu124 / cu128 / cu130）。",
     'err.no_native_dialog': "当前没有程序窗口可以弹出文件选择框，请直接输入路径。",
     'err.no_system_python': "未找到 Python 3.10–3.12（64 位，带 venv）。请从 python.org 安装 Python 3.12，并勾选“Add python.exe to PATH”。",
     'err.not_a_checkout': "该文件夹不是 musubi-tuner 副本，无法更新，请重新安装。",
@@ -368,5 +368,6 @@ export default {
     'err.swap_needs_batch_one': '此模型在批大小大于 1 时不能使用块交换（图生图或 flash attention）：请把批大小设为 1，或把交换块数设为 0。',
     'err.convert_unsupported': 'musubi-tuner 不支持把此模型的 LoRA 转换为 ComfyUI 格式：请直接使用该检查点。',
     'err.resume_incomplete': '该任务保存的每个训练状态（或检查点）都在写入时被中断（当时训练被停止或崩溃），没有完整的可用于继续训练：{files}。请重新开始该任务。',
+    'err.trainer_env_problem': '训练环境有问题，无法开始训练：{reason}（设置 › 训练环境）',
   },
 };

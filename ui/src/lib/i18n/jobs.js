@@ -28,6 +28,18 @@ const en = {
   'job.msg.rt_musubi': 'Installing musubi-tuner',
   'job.msg.rt_probe': 'Checking the environment',
   'job.msg.rt_swap': 'Putting the new environment in place',
+  // why a job failed: job.err.<code> (server/jobs/failures.py); {error}, the raw text, is shown as a detail
+  'job.err.unexpected': 'Failed:',
+  'job.err.tag_all_failed': 'All {failed} items failed; no caption was written.',
+  'job.err.convert_failed': 'The conversion failed (exit code {exit_code}).',
+  'job.err.import_source_unreadable': 'The files to import could not be read.',
+  'job.err.rt_start_failed': '{what} could not start.',
+  'job.err.rt_step_failed': '{what} failed (exit code {exit_code}); see the log above.',
+  'job.err.rt_download_failed': 'Downloading musubi-tuner failed.',
+  'job.err.rt_archive_not_musubi': 'The archive does not contain musubi-tuner (no pyproject.toml / src/musubi_tuner).',
+  'job.err.rt_env_broken': 'The new environment does not run.',
+  'job.err.rt_torch_missing': 'PyTorch did not install.',
+  'job.err.rt_musubi_missing': 'musubi-tuner is not importable in the new environment.',
 };
 
 const zh = {
@@ -56,6 +68,18 @@ const zh = {
   'job.msg.rt_musubi': '正在安装 musubi-tuner',
   'job.msg.rt_probe': '正在检查环境',
   'job.msg.rt_swap': '正在启用新环境',
+  // 任务失败的原因：job.err.<code>（server/jobs/failures.py）；原始错误文本 {error} 作为详情另行显示
+  'job.err.unexpected': '失败：',
+  'job.err.tag_all_failed': '全部 {failed} 项都失败了，没有写入任何描述。',
+  'job.err.convert_failed': '转换失败（退出码 {exit_code}）。',
+  'job.err.import_source_unreadable': '无法读取要导入的文件。',
+  'job.err.rt_start_failed': '{what} 无法启动。',
+  'job.err.rt_step_failed': '{what} 失败（退出码 {exit_code}），详见上方日志。',
+  'job.err.rt_download_failed': '下载 musubi-tuner 失败。',
+  'job.err.rt_archive_not_musubi': '压缩包里没有 musubi-tuner（缺少 pyproject.toml / src/musubi_tuner）。',
+  'job.err.rt_env_broken': '新建的环境无法运行。',
+  'job.err.rt_torch_missing': 'PyTorch 没有安装成功。',
+  'job.err.rt_musubi_missing': '新环境中无法导入 musubi-tuner。',
 };
 
 export default { en, 'zh-CN': zh };

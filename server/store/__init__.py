@@ -12,6 +12,7 @@ import sqlite3
 import threading
 import time
 import weakref
+from contextlib import contextmanager
 from pathlib import Path
 
 import sqlite_utils
@@ -22,6 +23,27 @@ from .migrations import migrate
 # Idle connections kept for the next request thread; more than this are closed. Werkzeug serves each
 # request on a new thread, so without a pool every request would pay for a fresh connection.
 POOL_SIZE = 8
+
+
+@contextmanager
+def transaction(db: sqlite_utils.Database):
+    """One atomic transaction on `db`, committed at the end (rolled back on an exception); inside
+    another one it is part of that one, so functions that write can be composed into a single commit.
+
+    `with db.conn:` alone is not atomic: sqlite-utils' `db.execute` commits a write made while no
+    transaction is open, so the first write of such a block would commit alone. The explicit BEGIN
+    here opens the transaction before any write."""
+    conn = db.conn
+    if conn.in_transaction:
+        yield db
+        return
+    conn.execute("BEGIN")
+    try:
+        yield db
+    except BaseException:
+        conn.rollback()
+        raise
+    conn.commit()
 
 
 class _Lease:

@@ -31,7 +31,7 @@ from server.instance import InstanceLock, call, running_instance
 from server.launch_secret import new_token, server_secret_problem
 from server.paths import DataLayout, choose_data_dir, writable
 from server.serve import ServerThread
-from server.settings_peek import peek_setting
+from server.store.peek import peek_setting
 from server.system import applog, startup, webview_engine
 from server.version import __version__
 

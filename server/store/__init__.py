@@ -15,9 +15,12 @@ import weakref
 from contextlib import contextmanager
 from pathlib import Path
 
-import sqlite_utils
+from typing import TYPE_CHECKING
 
-from .migrations import migrate
+if TYPE_CHECKING:
+    import sqlite_utils
+# sqlite-utils (and the migrations that use it) load with the first Store, not with this package:
+# the launcher reads a setting (peek.py) before the app is built, on the window's path.
 
 
 # Idle connections kept for the next request thread; more than this are closed. Werkzeug serves each
@@ -73,9 +76,13 @@ class Store:
         self._closed = False
         db = self.db
         db.enable_wal()
+        from .migrations import migrate
+
         migrate(db)
 
     def _connect(self) -> sqlite_utils.Database:
+        import sqlite_utils
+
         conn = sqlite3.connect(str(self.path), timeout=30, check_same_thread=False)
         conn.execute("PRAGMA busy_timeout = 30000")
         conn.execute("PRAGMA foreign_keys = ON")

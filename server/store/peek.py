@@ -1,4 +1,4 @@
-"""Read one stored setting with the standard library's sqlite3, before the store (sqlite-utils) loads.
+"""Read one stored setting with the standard library's sqlite3, before a Store (sqlite-utils) is opened.
 
 The launcher sizes the window from the last session's geometry while the app is still being built on
 another thread (launcher.py); opening the Store here would load sqlite-utils on the window's path.

@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from server.instance import InstanceLock
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -33,5 +35,8 @@ def test_an_app_that_cannot_start_closes_the_window(tmp_path):
     out, log = launch(tmp_path, "fail")
     assert out == {"code": 2, "health": None, "closed": True}, log
     assert "the database cannot be opened" in log
+    assert "running at" not in log
     # the data folder is free again for the next launch
-    assert not (tmp_path / "data" / "instance.json").exists() or "running at" not in log
+    lock = InstanceLock(tmp_path / "data")
+    assert lock.acquire()
+    lock.release()

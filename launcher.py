@@ -1,4 +1,8 @@
-"""Start LoRA Workbench: the server on 127.0.0.1 in a background thread, then the native window.
+"""Start LoRA Workbench: the server on 127.0.0.1 in a background thread, and the native window.
+
+The listening socket is bound first; in window mode the window then starts (Qt WebEngine / WebView2:
+the longest part of a launch) while the app is built on another thread, and the page's first request
+waits in the socket's backlog until the app serves it. Headless, the app is built first.
 
     python launcher.py                 # window (pywebview)
     python launcher.py --headless      # no window: print the URL (with the launch secret) to open
@@ -24,9 +28,10 @@ from pathlib import Path
 
 from server import create_app
 from server.instance import InstanceLock, call, running_instance
-from server.paths import choose_data_dir, writable
-from server.security import new_token, server_secret_problem
+from server.launch_secret import new_token, server_secret_problem
+from server.paths import DataLayout, choose_data_dir, writable
 from server.serve import ServerThread
+from server.store.peek import peek_setting
 from server.system import applog, startup, webview_engine
 from server.version import __version__
 
@@ -90,25 +95,89 @@ def main(argv=None) -> int:
         lock.release()
         return 2
     host = args.listen or "127.0.0.1"
-    app = create_app(data_dir=data_dir, token=token, gpu_provider=args.gpu_provider, server_mode=server_mode,
-                     allowed_hosts=[*args.allowed_host, *listen_hosts(args.listen)])
-    svc = app.extensions["workbench"]
-    svc.data_dir_fallback = str(unwritable) if unwritable else None
     try:
-        server = ServerThread(app, port=args.port, host=host)
+        # Bound now, served once the app is built: the window can load the address meanwhile.
+        server = ServerThread(None, port=args.port, host=host)
     except (OSError, SystemExit) as exc:  # werkzeug exits instead of raising when the port is taken
         startup.report_failure(f"Cannot listen on {host}:{args.port}: {exc or 'address already in use'}. "
                                "Choose another --port or leave it out.")
-        svc.shutdown()
         lock.release()
         return 2
-    server.start()
     # A wildcard address is not one a browser can open: the local (loopback) one is offered instead,
     # which is also what an SSH tunnel forwards to.
     local_base = server.base_url if not _wildcard(host) else f"http://127.0.0.1:{server.port}"
     url = f"{local_base}/?token={token}"
-    windowed = not args.headless
-    lock.write_info(url=url, port=server.port, token=token, window=windowed)
+    stop = threading.Event()
+    # The window (Qt WebEngine / WebView2 starting: seconds) opens while the app is built (imports,
+    # migrations, start-up recovery) on another thread; its first request waits in the socket's backlog.
+    window = None if args.headless else _make_window(url, data_dir)
+    app = _Starting(lambda: _start_app(args, data_dir, token, unwritable, server, server_mode, given, url, local_base,
+                                       host, lock, window, stop))
+    if window is None:
+        app.run()          # headless (or no pywebview): nothing to overlap with
+    else:
+        app.start()
+    svc = None
+    try:
+        windowed = window is not None and _show_window(window, app, args.debug, data_dir)
+        svc = app.result()
+        if svc is None:
+            return 2
+        if not windowed:
+            if not args.headless:
+                startup.open_console(allocate=True)  # the windowed executable: something to close to stop it
+                print("No web view is available on this system: running in the browser instead. "
+                      "Close this console window (or press Ctrl+C) to stop.", flush=True)
+                args.open_browser = True
+                lock.write_info(url=url, port=server.port, token=token, window=False)  # a second launch opens the browser
+            if args.open_browser:
+                webbrowser.open(url)
+            _wait_for_stop_signal(stop)
+    finally:
+        if svc is not None:
+            server.shutdown()
+            svc.shutdown()
+            print("LoRA Workbench stopped.", flush=True)
+        else:
+            server.close()
+        lock.release()
+    return 0
+
+
+class _Starting(threading.Thread):
+    """Builds and serves the app (on this thread or its own); `result()` waits for the Services, or None
+    when building failed (already reported)."""
+
+    def __init__(self, fn):
+        super().__init__(name="app-start", daemon=True)
+        self._fn = fn
+        self._svc = None
+        self.ended = threading.Event()
+
+    def run(self) -> None:
+        try:
+            self._svc = self._fn()
+        except Exception as exc:  # noqa: BLE001 - e.g. a database that cannot be opened or migrated
+            log.exception("The app could not start")
+            startup.report_failure(f"LoRA Workbench could not start: {exc}")
+        finally:
+            self.ended.set()
+
+    def result(self):
+        self.ended.wait()
+        return self._svc
+
+
+def _start_app(args, data_dir, token, unwritable, server, server_mode, given, url, local_base, host, lock, window,
+               stop):
+    app = create_app(data_dir=data_dir, token=token, gpu_provider=args.gpu_provider, server_mode=server_mode,
+                     allowed_hosts=[*args.allowed_host, *listen_hosts(args.listen)])
+    svc = app.extensions["workbench"]
+    svc.data_dir_fallback = str(unwritable) if unwritable else None
+    svc.window = window
+    svc.quit = lambda: (svc.window.destroy() if svc.window is not None else stop.set())
+    server.serve(app)
+    lock.write_info(url=url, port=server.port, token=token, window=window is not None)
     if server_mode:
         # The log masks `token=...` (server/system/applog.py); a secret the user set is never printed,
         # a random one is (they need it to log in) and goes only to this console in full.
@@ -125,27 +194,7 @@ def main(argv=None) -> int:
     else:
         print(f"LoRA Workbench {__version__} is running at {url}", flush=True)
     print(f"Data folder: {data_dir}", flush=True)
-
-    stop = threading.Event()
-    svc.quit = lambda: (svc.window.destroy() if svc.window is not None else stop.set())
-    try:
-        if windowed and not _run_window(url, svc, args.debug, data_dir):
-            startup.open_console(allocate=True)  # the windowed executable: something to close to stop it
-            print("No web view is available on this system: running in the browser instead. "
-                  "Close this console window (or press Ctrl+C) to stop.", flush=True)
-            windowed = False
-            args.open_browser = True
-            lock.write_info(url=url, port=server.port, token=token, window=False)  # a second launch opens the browser
-        if not windowed:
-            if args.open_browser:
-                webbrowser.open(url)
-            _wait_for_stop_signal(stop)
-    finally:
-        server.shutdown()
-        svc.shutdown()
-        lock.release()
-        print("LoRA Workbench stopped.", flush=True)
-    return 0
+    return svc
 
 
 def _wildcard(host: str) -> bool:
@@ -173,24 +222,32 @@ def _hand_over(data_dir: Path, args) -> int:
     return 0
 
 
-def _run_window(url: str, svc, debug: bool, data_dir: Path) -> bool:
-    """Show the pywebview window; returns False when no web view can be created or the only one
-    there cannot run the UI (server/system/webview_engine.py)."""
+def _make_window(url: str, data_dir: Path):
+    """The pywebview window (not shown yet), or None when pywebview cannot load (no GUI libraries)."""
     try:
         import webview
     except Exception as exc:  # noqa: BLE001 - missing GUI libraries mean "no web view"
         log.warning("pywebview unavailable: %s", exc)
-        return False
+        return None
 
-    geo = svc.store.get_setting("window", {}) or {}
+    geo = peek_setting(DataLayout(data_dir).database, "window") or {}
     width = max(MIN_SIZE[0], geo.get("width", DEFAULT_SIZE[0]))
     height = max(MIN_SIZE[1], geo.get("height", DEFAULT_SIZE[1]))
     window = webview.create_window(
         TITLE, url, width=width, height=height, x=geo.get("x"), y=geo.get("y"),
         min_size=MIN_SIZE, maximized=bool(geo.get("maximized")), text_select=True,
     )
-    state = {"width": width, "height": height, "x": geo.get("x"), "y": geo.get("y"),
-             "maximized": bool(geo.get("maximized"))}
+    window.lw_state = {"width": width, "height": height, "x": geo.get("x"), "y": geo.get("y"),
+                       "maximized": bool(geo.get("maximized"))}
+    return window
+
+
+def _show_window(window, app: "_Starting", debug: bool, data_dir: Path) -> bool:
+    """Show the window until it is closed; returns False when no web view can be created or the only one
+    there cannot run the UI (server/system/webview_engine.py). Closes it when the app fails to start."""
+    import webview
+
+    state = window.lw_state
 
     def resized(w, h):
         if not state["maximized"]:
@@ -201,13 +258,20 @@ def _run_window(url: str, svc, debug: bool, data_dir: Path) -> bool:
             state.update(x=x, y=y)
 
     def closing():
-        svc.store.set_setting("window", state)
+        svc = app.result()
+        if svc is not None:
+            svc.store.set_setting("window", state)
+
+    def close_if_failed():
+        if app.result() is None:
+            window.destroy()
 
     window.events.resized += resized
     window.events.moved += moved
     window.events.maximized += lambda: state.update(maximized=True)
     window.events.restored += lambda: state.update(maximized=False)
     window.events.closing += closing
+    window.events.shown += close_if_failed   # pywebview runs each handler on a thread of its own
     engine = {}
 
     def initialized(renderer):
@@ -221,19 +285,20 @@ def _run_window(url: str, svc, debug: bool, data_dir: Path) -> bool:
         return True
 
     window.events.initialized += initialized
-    svc.window = window
     gui = "qt" if sys.platform.startswith("linux") else None
+    shown = False
     try:
         webview.settings["ALLOW_DOWNLOADS"] = True
         # The web view's profile (cache, local storage) stays in the data folder, so a portable copy
         # carries it and leaves nothing in %APPDATA%.
         webview.start(gui=gui, debug=debug, private_mode=False, storage_path=str(data_dir / "webview"))
+        shown = webview_engine.usable(engine.get("name"))
     except Exception as exc:  # noqa: BLE001 - e.g. no GUI libraries, or the storage folder unwritable
         log.warning("Could not open the window: %s", exc)
+    svc = app.result()
+    if svc is not None:
         svc.window = None
-        return False
-    svc.window = None
-    return webview_engine.usable(engine.get("name"))
+    return shown
 
 
 def _wait_for_stop_signal(stop: threading.Event) -> None:

@@ -140,7 +140,7 @@ def run_app(display: str, tmp: Path, health: list[float]) -> float:
             line = proc.stdout.readline()
             if not line:
                 raise RuntimeError("launcher ended before printing its address")
-            if "http://127.0.0.1:" in line:
+            if "running at http://127.0.0.1:" in line:   # not Qt's "DevTools ... http://127.0.0.1:<port>"
                 url = line[line.index("http://"):].split()[0]
                 health.append(time.time() - t0)
         base = url.split("?")[0].rstrip("/")

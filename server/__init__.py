@@ -8,27 +8,30 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Flask
-
-from .events import EventBus
-from .jobs import JobManager
-from .paths import DataLayout
-from .services import Services
-from .store import Store
 from .version import __version__
 
+# Nothing heavy is imported here: every `server.<module>` import runs this file first, and the
+# launcher needs its light modules (paths, instance, serve) before Flask, sqlite-utils and the
+# features load, so it can open the window while the app is built (launcher.py).
 UI_DIST = Path(__file__).resolve().parent.parent / "ui" / "dist"
 
 
 def create_app(*, data_dir: Path | str, token: str, ui_dist: Path | None = None,
                testing: bool = False, gpu_provider: str | None = None, server_mode: bool = False,
-               allowed_hosts=()) -> Flask:
+               allowed_hosts=()):
     """Build the app. `gpu_provider`: None (NVML), "none", or "recorded:<json file>" (see system/gpu.py);
     the LORA_WORKBENCH_GPU_PROVIDER environment variable sets it when the argument is None.
     `server_mode`/`allowed_hosts`: launcher.py --listen / --allowed-host (server/security.py)."""
     import os
 
+    from flask import Flask
+
     from . import api, jsonsafe, security, ui
+    from .events import EventBus
+    from .jobs import JobManager
+    from .paths import DataLayout
+    from .services import Services
+    from .store import Store
     from .datasets.limits import MAX_REQUEST_BYTES
     from .errors import register_error_handlers
     from .system.gpu import make_provider
@@ -57,7 +60,9 @@ def create_app(*, data_dir: Path | str, token: str, ui_dist: Path | None = None,
     # Before any request or job: finish what a crash left half done (datasets/recovery.py).
     from .datasets import recovery
     recovery.run(svc)
-    svc.monitor = SystemMonitor(bus, make_provider(gpu_provider or os.environ.get("LORA_WORKBENCH_GPU_PROVIDER")))
+    # The GPU probe runs on the monitor's thread: nothing on the way to the first page waits for it.
+    gpu_spec = gpu_provider or os.environ.get("LORA_WORKBENCH_GPU_PROVIDER")
+    svc.monitor = SystemMonitor(bus, lambda: make_provider(gpu_spec))
     svc.monitor.start()
     svc.on_shutdown.append(svc.monitor.stop)
     # Started before requests arrive: it re-attaches training runs that outlived the last app.
@@ -73,6 +78,13 @@ def create_app(*, data_dir: Path | str, token: str, ui_dist: Path | None = None,
     api.register(app)
     ui.register(app)
     return app
+
+
+def __getattr__(name):
+    if name == "Services":   # loaded on first use (see the imports above)
+        from .services import Services
+        return Services
+    raise AttributeError(name)
 
 
 __all__ = ["create_app", "Services", "__version__"]

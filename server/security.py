@@ -17,12 +17,12 @@
 from __future__ import annotations
 
 import hmac
-import secrets
 from urllib.parse import urlencode, urlsplit
 
 from flask import Flask, current_app, redirect, request
 
 from .errors import error_response
+from .launch_secret import MIN_SERVER_SECRET, new_token, server_secret_problem  # noqa: F401 - part of this API
 from .login_limit import AttemptLimiter
 
 TOKEN_HEADER = "X-Workbench-Token"
@@ -30,14 +30,6 @@ TOKEN_COOKIE = "lw_token"
 PROTECTED_PREFIXES = ("/api/", "/media/", "/ws")
 LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1", "[::1]"}
 AUTH_PREFIX = "/auth/"
-# 32 characters of token_urlsafe carry 192 bits: out of reach of any guessing, rate-limited or not.
-MIN_SERVER_SECRET = 32
-
-
-def new_token() -> str:
-    return secrets.token_urlsafe(24)
-
-
 def _host_name(host: str) -> str:
     host = (host or "").strip().lower()
     if host.startswith("["):
@@ -59,14 +51,6 @@ def host_name(name: str) -> str:
 
 def is_allowed_host(host: str) -> bool:
     return is_loopback_host(host) or _host_name(host) in current_app.config.get("WORKBENCH_ALLOWED_HOSTS", ())
-
-
-def server_secret_problem(token: str) -> str | None:
-    """Why `token` cannot guard a server reachable from the network, or None when it can."""
-    if len(token or "") < MIN_SERVER_SECRET:
-        return (f"In server mode the launch secret must be at least {MIN_SERVER_SECRET} characters long "
-                "(leave --token and LORA_WORKBENCH_TOKEN out for a random one).")
-    return None
 
 
 def _via_local_proxy() -> bool:

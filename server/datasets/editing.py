@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Callable
 
+from ..store import transaction
 from . import captions, items, storage, testpoint
 from .errors import CaptionChanged, Conflict
 from .history import History
@@ -97,12 +98,15 @@ def transform_captions(svc, dataset_id: str, names: list[str], fn: Callable[[str
             errors += write_journaled(svc, dataset_id, changes, fsync=len(changes) <= FSYNC_MAX)
             failed = {e["name"] for e in errors}
             changes = [c for c in changes if c["name"] not in failed]
-            items.set_caption_rows(svc, dataset_id, [(c["name"], c["after"]) for c in changes])
-            step = h.close(*opened, failed=failed)
+            # Index, step and dataset in one commit: the journal (committed above) covers the files
+            # until then, and a crash before it is finished from the journal (recovery.py).
+            with transaction(svc.store.db):
+                items.set_caption_rows(svc, dataset_id, [(c["name"], c["after"]) for c in changes])
+                step = h.close(*opened, failed=failed)
+                if changes:
+                    storage.touch(svc, dataset_id)
     if missing:
         items.refresh(svc, dataset_id, missing)
-    if changes:
-        storage.touch(svc, dataset_id)
     publish_items(svc, dataset_id, [c["name"] for c in changes])
     publish_history(svc, dataset_id)
     return {"step": step, "changed": len(changes), "unchanged": len(names) - len(changes) - len(missing) - len(errors),
@@ -143,12 +147,13 @@ def _replay(svc, dataset_id: str, step: dict, direction: str) -> dict:
         errors = write_journaled(svc, dataset_id, writes, fsync=len(writes) <= FSYNC_MAX)
         failed = {e["name"] for e in errors}
         writes = [w for w in writes if w["name"] not in failed]
-        items.set_caption_rows(svc, dataset_id, [(w["name"], w["after"]) for w in writes])
-        h.close(step["id"])
+        with transaction(svc.store.db):   # as in transform_captions
+            items.set_caption_rows(svc, dataset_id, [(w["name"], w["after"]) for w in writes])
+            h.close(step["id"])
+            if writes:
+                storage.touch(svc, dataset_id)
     if missing:
         items.refresh(svc, dataset_id, missing)
-    if writes:
-        storage.touch(svc, dataset_id)
     publish_items(svc, dataset_id, [w["name"] for w in writes])
     publish_history(svc, dataset_id)
     return {"step": h.step(step["id"]), "changed": len(writes), "missing": missing, "conflicts": conflicts,

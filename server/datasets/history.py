@@ -22,6 +22,8 @@ import json
 import time
 from typing import Iterable
 
+from ..store import transaction
+
 MAX_STEPS = 200
 # Typing in a caption box autosaves every second or so; edits of one item within this window
 # merge into one step so undo goes back to before the user started typing, not one keystroke.
@@ -92,7 +94,7 @@ class History:
             return None
         db = self.db
         now = time.time()
-        with db.conn:
+        with transaction(db):
             redoable = [r[0] for r in db.execute(
                 "SELECT id FROM dataset_history WHERE dataset_id = ? AND undone = 1 AND pending IS NULL",
                 [dataset_id])]
@@ -117,7 +119,7 @@ class History:
         changes = [c for c in map(_change, changes) if c["before"] != c["after"]]
         if not changes:
             return
-        with self.db.conn:
+        with transaction(self.db):
             self._insert_changes(step_id, changes)
             self._journal(dataset_id, step_id, [(c["name"], c["before"], c["after"]) for c in changes])
             self.db.execute("UPDATE dataset_history SET item_count = item_count + ?, updated_at = ? WHERE id = ?",
@@ -125,7 +127,7 @@ class History:
 
     def open_replay(self, dataset_id: str, step_id: int, direction: str, writes: list[dict]) -> None:
         """Undo or redo about to write `writes` ({name, before: text now, after: text to write})."""
-        with self.db.conn:
+        with transaction(self.db):
             self.db.execute("UPDATE dataset_history SET pending = ? WHERE id = ?", [direction, step_id])
             self._journal(dataset_id, step_id, [(w["name"], w["before"], w["after"]) for w in writes])
 
@@ -134,7 +136,7 @@ class History:
         An applied change that failed is dropped from the step, and a step left with no change goes."""
         db = self.db
         failed = list(failed)
-        with db.conn:
+        with transaction(db):
             row = db.execute("SELECT pending FROM dataset_history WHERE id = ?", [step_id]).fetchone()
             pending = row[0] if row else None
             if pending == "apply":
@@ -238,7 +240,7 @@ class History:
         return self.step(row[0]) if row else None
 
     def mark(self, step_id: int, undone: bool) -> None:
-        with self.db.conn:
+        with transaction(self.db):
             self.db.execute("UPDATE dataset_history SET undone = ? WHERE id = ?", [1 if undone else 0, step_id])
 
     def pointers(self, dataset_id: str) -> dict:
@@ -252,7 +254,7 @@ class History:
         return {**self.pointers(dataset_id), "steps": [self.step(r[0]) for r in cur.fetchall()]}
 
     def forget_dataset(self, dataset_id: str) -> None:
-        with self.db.conn:
+        with transaction(self.db):
             self._delete([r[0] for r in self.db.execute("SELECT id FROM dataset_history WHERE dataset_id = ?",
                                                         [dataset_id])])
 

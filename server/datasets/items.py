@@ -15,6 +15,7 @@ import re
 import time
 from pathlib import Path
 
+from ..store import transaction
 from . import captions, probe, storage
 from .errors import ItemMissing, ItemNotFound
 from .media_types import CAPTION_EXT, TYPE_KINDS, kind_of, split_name
@@ -293,7 +294,7 @@ def set_caption_rows(svc, dataset_id: str, pairs: list[tuple[str, str | None]]) 
                        cap_st.st_mtime_ns if cap_st else None, cap_st.st_size if cap_st else None,
                        dataset_id, name])
     db = svc.store.db
-    with db.conn:
+    with transaction(db):
         db.conn.executemany(
             "UPDATE dataset_items SET caption = ?, tags_key = ?, caption_mtime_ns = ?, caption_size = ? "
             "WHERE dataset_id = ? AND name = ?", params)

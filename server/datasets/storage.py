@@ -22,6 +22,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from ..paths import DataLayout
+from ..store import transaction
 from .errors import DatasetNotFound, DatasetTrashed, ValidationError
 from .media_types import DATASET_TYPES, TYPE_KINDS
 
@@ -305,5 +306,6 @@ def update(svc, dataset_id: str, *, name: str | None = None, type_: str | None =
 
 
 def touch(svc, dataset_id: str) -> None:
-    svc.store.db.execute("UPDATE datasets SET updated_at = ? WHERE id = ?", [time.time(), dataset_id])
-    svc.store.db.conn.commit()
+    db = svc.store.db
+    with transaction(db):   # or part of the caller's transaction
+        db.execute("UPDATE datasets SET updated_at = ? WHERE id = ?", [time.time(), dataset_id])

@@ -12,16 +12,41 @@ import sqlite3
 import threading
 import time
 import weakref
+from contextlib import contextmanager
 from pathlib import Path
 
-import sqlite_utils
+from typing import TYPE_CHECKING
 
-from .migrations import migrate
+if TYPE_CHECKING:
+    import sqlite_utils
+# sqlite-utils (and the migrations that use it) load with the first Store, not with this package:
+# the launcher reads a setting (peek.py) before the app is built, on the window's path.
 
 
 # Idle connections kept for the next request thread; more than this are closed. Werkzeug serves each
 # request on a new thread, so without a pool every request would pay for a fresh connection.
 POOL_SIZE = 8
+
+
+@contextmanager
+def transaction(db: sqlite_utils.Database):
+    """One atomic transaction on `db`, committed at the end (rolled back on an exception); inside
+    another one it is part of that one, so functions that write can be composed into a single commit.
+
+    `with db.conn:` alone is not atomic: sqlite-utils' `db.execute` commits a write made while no
+    transaction is open, so the first write of such a block would commit alone. The explicit BEGIN
+    here opens the transaction before any write."""
+    conn = db.conn
+    if conn.in_transaction:
+        yield db
+        return
+    conn.execute("BEGIN")
+    try:
+        yield db
+    except BaseException:
+        conn.rollback()
+        raise
+    conn.commit()
 
 
 class _Lease:
@@ -51,9 +76,13 @@ class Store:
         self._closed = False
         db = self.db
         db.enable_wal()
+        from .migrations import migrate
+
         migrate(db)
 
     def _connect(self) -> sqlite_utils.Database:
+        import sqlite_utils
+
         conn = sqlite3.connect(str(self.path), timeout=30, check_same_thread=False)
         conn.execute("PRAGMA busy_timeout = 30000")
         conn.execute("PRAGMA foreign_keys = ON")

@@ -3,6 +3,10 @@
 It samples about once a second only while someone listens on the `system` topic (or asked
 through the API within the last few seconds), so an idle app costs next to nothing. The last
 few minutes of samples are kept in memory for the small history charts.
+
+The provider may be given as a zero-argument factory: the GPU probe (NVML's init: up to a second
+with a driver) then runs on the monitor's own thread as it starts, off the app's start-up path, and
+a request that needs a sample before that waits for the same probe.
 """
 
 from __future__ import annotations
@@ -19,7 +23,8 @@ HISTORY = 180
 class SystemMonitor:
     def __init__(self, bus, provider, interval: float = 1.0):
         self.bus = bus
-        self.provider = provider
+        self._provider, self._make_provider = (provider, None) if hasattr(provider, "read") else (None, provider)
+        self._provider_lock = threading.Lock()
         self.interval = interval
         self.history: collections.deque = collections.deque(maxlen=HISTORY)
         self._stop = threading.Event()
@@ -32,11 +37,20 @@ class SystemMonitor:
         self._thread.start()
         return self
 
+    @property
+    def provider(self):
+        with self._provider_lock:
+            if self._provider is None:
+                self._provider = self._make_provider()
+            return self._provider
+
     def stop(self) -> None:
         self._stop.set()
         if self._thread.is_alive():
             self._thread.join(2)
-        self.provider.close()
+        with self._provider_lock:
+            if self._provider is not None:   # never probed: nothing to close
+                self._provider.close()
 
     def sample(self) -> dict:
         mem = psutil.virtual_memory()
@@ -70,6 +84,7 @@ class SystemMonitor:
         return self.bus.listeners("system") > 0 or time.monotonic() - self._last_api_read < 5
 
     def _loop(self) -> None:
+        self.provider  # noqa: B018 - probe now, in the background, not on the first request that asks
         while not self._stop.wait(self.interval):
             if self._wanted():
                 self.bus.publish("system", "sample", self.sample())

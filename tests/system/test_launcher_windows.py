@@ -148,7 +148,11 @@ def test_window_only_with_an_engine_that_runs_the_ui(platform, renderer, usable,
     fake = FakeWebview(renderer)
     monkeypatch.setitem(sys.modules, "webview", fake)
     monkeypatch.setattr(webview_engine, "sys", types.SimpleNamespace(platform=platform))
-    assert launcher._run_window("http://127.0.0.1:1/", svc, False, tmp_path / "data") is usable
+    window = launcher._make_window("http://127.0.0.1:1/", tmp_path / "data")
+    started = launcher._Starting(lambda: svc)
+    started.run()
+    svc.window = window
+    assert launcher._show_window(window, started, False, tmp_path / "data") is usable
     assert fake.shown is usable and svc.window is None
     # the web view's profile is kept in the data folder, not in %APPDATA%
     assert fake.started[0]["storage_path"] == str(tmp_path / "data" / "webview")

@@ -130,7 +130,7 @@ def _media_entries(media_dir: Path) -> dict[str, os.stat_result]:
 
 
 def _write_rows(db, dataset_id: str, rows: list[dict], removed: list[str]) -> None:
-    with db.conn:
+    with transaction(db):
         for i in range(0, len(removed), 500):
             chunk = removed[i:i + 500]
             db.execute(f"DELETE FROM dataset_items WHERE dataset_id = ? AND name IN ({','.join('?' * len(chunk))})",
@@ -302,6 +302,6 @@ def set_caption_rows(svc, dataset_id: str, pairs: list[tuple[str, str | None]]) 
 
 def mark_broken(svc, dataset_id: str, name: str, error: str | None) -> None:
     db = svc.store.db
-    with db.conn:
+    with transaction(db):
         db.execute("UPDATE dataset_items SET broken = ?, error = ? WHERE dataset_id = ? AND name = ?",
                    [1 if error else 0, error, dataset_id, name])

@@ -19,6 +19,7 @@ import re
 import shutil
 from pathlib import Path
 
+from ..store import transaction
 from ..errors import ApiError
 from . import captions, items, storage
 from .history import History
@@ -119,7 +120,7 @@ def reconcile_imports(svc) -> int:
             log.warning("rescanned dataset %s after an interrupted import: %s", ds_id, found)
         except ApiError:
             pass  # deleted or trashed since
-    with db.conn:
+    with transaction(db):
         db.execute("DELETE FROM dataset_imports")
     return len(rows)
 
@@ -127,11 +128,11 @@ def reconcile_imports(svc) -> int:
 def import_started(svc, job_id: str, dataset_id: str) -> None:
     import time
 
-    with svc.store.db.conn:
+    with transaction(svc.store.db):
         svc.store.db.execute("INSERT OR REPLACE INTO dataset_imports (job_id, dataset_id, started_at) VALUES (?, ?, ?)",
                              [job_id, dataset_id, time.time()])
 
 
 def import_ended(svc, job_id: str) -> None:
-    with svc.store.db.conn:
+    with transaction(svc.store.db):
         svc.store.db.execute("DELETE FROM dataset_imports WHERE job_id = ?", [job_id])

@@ -16,6 +16,7 @@ import time
 import uuid
 from pathlib import Path
 
+from ..store import transaction
 from .. import fileio
 from . import items, naming, storage, thumbnails
 from .errors import Conflict, NotFound, ValidationError
@@ -63,7 +64,7 @@ def delete_items(svc, dataset_id: str, names: list[str]) -> dict:
                     thumbnails.forget(dirs, "control", c)
             thumbnails.forget(dirs, "media", name)
             if files:
-                with db.conn:
+                with transaction(db):
                     db.execute("INSERT INTO dataset_trash_items (dataset_id, batch, name, trash_dir, files, deleted_at) "
                                "VALUES (?, ?, ?, ?, ?, ?)",
                                [dataset_id, batch, name, str(entry_dir.relative_to(svc.layout.trash)),
@@ -85,7 +86,7 @@ def delete_control(svc, dataset_id: str, item_row: dict, control: str) -> dict:
         _move(dirs.control / control, entry_dir / "control" / control)
         thumbnails.forget(dirs, "control", control)
         db = svc.store.db
-        with db.conn:
+        with transaction(db):
             db.execute("INSERT INTO dataset_trash_items (dataset_id, batch, name, trash_dir, files, deleted_at) "
                        "VALUES (?, ?, ?, ?, ?, ?)",
                        [dataset_id, batch, item_row["name"], str(entry_dir.relative_to(svc.layout.trash)),
@@ -147,7 +148,7 @@ def restore_items(svc, dataset_id: str, *, ids=None, batch=None) -> dict:
                 _move(src, dest)
             shutil.rmtree(entry_dir, ignore_errors=True)
             _remove_empty(entry_dir.parent)
-            with db.conn:
+            with transaction(db):
                 db.execute("DELETE FROM dataset_trash_items WHERE id = ?", [entry_id])
             target = new_stem + split_name(name)[1]
             restored.append({"name": name, "restored_as": target})
@@ -172,7 +173,7 @@ def empty_items(svc, dataset_id: str, confirm) -> dict:
     db = svc.store.db
     count = db.execute("SELECT COUNT(*) FROM dataset_trash_items WHERE dataset_id = ?", [dataset_id]).fetchone()[0]
     shutil.rmtree(dirs.item_trash, ignore_errors=True)
-    with db.conn:
+    with transaction(db):
         db.execute("DELETE FROM dataset_trash_items WHERE dataset_id = ?", [dataset_id])
     return {"deleted": count}
 
@@ -245,7 +246,7 @@ def purge_dataset(svc, dataset_id: str, confirm) -> dict:
     empty_items(svc, dataset_id, True)
     History(svc.store).forget_dataset(dataset_id)
     db = svc.store.db
-    with db.conn:
+    with transaction(db):
         db.execute("DELETE FROM dataset_items WHERE dataset_id = ?", [dataset_id])
         db.execute("DELETE FROM datasets WHERE id = ?", [dataset_id])
     svc.bus.publish("datasets", "dataset_purged", {"id": dataset_id})

@@ -22,6 +22,7 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable
 
+from ..store import transaction
 from ..errors import ApiError, Conflict, NotFound
 from . import failures, messages
 from .failures import JobError  # noqa: F401 - jobs raise it from here
@@ -109,7 +110,7 @@ class JobManager:
 
     def _mark_interrupted(self) -> None:
         db = self.store.db
-        with db.conn:
+        with transaction(db):
             db.execute(
                 "UPDATE jobs SET status = 'interrupted', finished_at = ?, message = ?, message_code = 'interrupted', "
                 "message_params = NULL WHERE status IN ('queued', 'running')",

@@ -14,6 +14,7 @@ import shutil
 import time
 import uuid
 
+from ..store import transaction
 from ..errors import Conflict, NotFound, ValidationError
 from . import config as task_config
 from .commands import TaskPaths
@@ -125,7 +126,7 @@ def delete(store, layout, task_id: str, keep_files: bool = False, confirm: bool 
     if not keep_files and not confirm and output.is_dir() and any(p.is_file() for p in output.rglob("*")):
         raise Conflict("This task has trained files. Confirm to delete them, or keep the files.",
                        code="confirm_required", details={"folder": str(paths(layout, task_id).root)})
-    with store.db.conn:
+    with transaction(store.db):
         store.db.execute("DELETE FROM task_loss WHERE task_id = ?", [task_id])
         store.db.execute("DELETE FROM tasks WHERE id = ?", [task_id])
     if not keep_files:

@@ -77,3 +77,16 @@ def test_transaction_is_atomic_and_nests(one_item):
             assert db.conn.in_transaction   # the inner block did not commit the outer one
             raise RuntimeError
     assert storage.row(svc, ds_id)["name"] == "Commit"
+
+
+def test_an_index_update_that_fails_half_way_changes_nothing(one_item):
+    """A rescan's index write (removed names deleted, rows upserted) is one transaction: a row that cannot be
+    stored leaves the index as it was, not with the deletes done and half the rows written."""
+    svc, ds_id, _media = one_item
+    db = svc.store.db
+    good = {"dataset_id": ds_id, "name": "b.png", "kind": "image"}
+    unstorable = {"dataset_id": ds_id, "name": "c.png", "kind": {"not": "a column value"}}
+    with pytest.raises(Exception):
+        items._write_rows(db, ds_id, [good, unstorable], removed=["a.png"])
+    names = [r[0] for r in db.execute("SELECT name FROM dataset_items WHERE dataset_id = ? ORDER BY name", [ds_id])]
+    assert names == ["a.png"]

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from server.models.checks import check_file
 from tests.models.helpers import qwen_dit, qwen_vae, write_st
-from tests.ui.test_i18n_tables import tables  # noqa: F401 - the i18n tables as Vite loads them
+from tests.ui.test_i18n_tables import merged, tables  # noqa: F401 - the i18n tables as Vite loads them
 
 ROOT = Path(__file__).resolve().parents[2]
 PLACEHOLDER = re.compile(r"\{(\w+)\}")
@@ -49,14 +49,6 @@ def broken_files(tmp: Path) -> list[tuple[str, str, str]]:
          "dit"),
         (dit("hidream.safetensors"), "hidream-o1-lora", "dit"),
     ]
-
-
-def merged(tables):  # noqa: F811
-    out = {"en": {}, "zh-CN": {}}
-    for table in tables.values():
-        for locale in out:
-            out[locale].update(table.get(locale, {}))
-    return out
 
 
 def test_every_problem_line_is_translated_from_its_details(tables, tmp_path):  # noqa: F811

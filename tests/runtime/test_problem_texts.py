@@ -12,7 +12,7 @@ from pathlib import Path
 from server.runtime import detect
 from server.system import longpaths
 from tests.runtime.fakes import make_checkout, make_env
-from tests.ui.test_i18n_tables import tables  # noqa: F401 - the fixture: the tables as Vite loads them
+from tests.ui.test_i18n_tables import merged, tables  # noqa: F401 - the fixture: the tables as Vite loads them
 
 SERVER = Path(__file__).resolve().parents[2] / "server"
 SOURCES = [*sorted((SERVER / "runtime").glob("*.py")), SERVER / "system" / "longpaths.py"]
@@ -30,14 +30,6 @@ def scan() -> tuple[set[str], set[str]]:
         for rest in ACTION_LINE.findall(text):
             actions |= set(ACTION_CODE.findall("=" + rest))
     return problems, actions
-
-
-def merged(tables):  # noqa: F811
-    out = {"en": {}, "zh-CN": {}}
-    for table in tables.values():
-        for locale in out:
-            out[locale].update(table.get(locale, {}))
-    return out
 
 
 def test_the_scan_finds_problems_and_advice_codes():

@@ -33,6 +33,15 @@ def tables():
     return json.loads(res.stdout)
 
 
+def merged(tables) -> dict:
+    """Every file's keys in one table per language, as the UI looks them up."""
+    out = {"en": {}, "zh-CN": {}}
+    for table in tables.values():
+        for locale in out:
+            out[locale].update(table.get(locale, {}))
+    return out
+
+
 def test_both_languages_have_the_same_keys(tables):
     for file, table in tables.items():
         en, zh = set(table.get("en", {})), set(table.get("zh-CN", {}))

@@ -8,17 +8,9 @@ import re
 
 from server.jobs.failures import FAILURES
 from server.jobs.messages import MESSAGES
-from tests.ui.test_i18n_tables import tables  # noqa: F401 - the fixture: the tables as Vite loads them
+from tests.ui.test_i18n_tables import merged, tables  # noqa: F401 - the fixture: the tables as Vite loads them
 
 PLACEHOLDER = re.compile(r"\{(\w+)\}")
-
-
-def merged(tables):  # noqa: F811
-    out = {"en": {}, "zh-CN": {}}
-    for table in tables.values():
-        for locale in out:
-            out[locale].update(table.get(locale, {}))
-    return out
 
 
 def test_every_job_message_code_is_translated_with_its_parameters(tables):  # noqa: F811

@@ -57,9 +57,9 @@ def hf_snapshot(hf_home: Path, repo: str, files: dict[str, str | bytes]) -> None
         target.write_bytes(data if isinstance(data, bytes) else data.encode("utf-8"))
 
 
-def qwen_tokenizer_files(prefix: str, work: Path, special: list[str] = SPECIAL) -> dict:
-    """A byte-level BPE tokenizer in Qwen2Tokenizer's files (vocab.json, merges.txt, tokenizer_config.json);
-    the special tokens get ids 0.. in the order given."""
+def qwen_tokenizer_files(prefix: str, work: Path, special: list[str] = SPECIAL, corpus: list[str] = CORPUS) -> dict:
+    """A byte-level BPE tokenizer in Qwen2Tokenizer's files (vocab.json, merges.txt, tokenizer_config.json),
+    trained on `corpus`; the special tokens get ids 0.. in the order given."""
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
 
     tok = Tokenizer(models.BPE())
@@ -67,7 +67,7 @@ def qwen_tokenizer_files(prefix: str, work: Path, special: list[str] = SPECIAL) 
     tok.decoder = decoders.ByteLevel()
     trainer = trainers.BpeTrainer(vocab_size=VOCAB, special_tokens=special,
                                   initial_alphabet=pre_tokenizers.ByteLevel.alphabet())
-    tok.train_from_iterator(CORPUS, trainer)
+    tok.train_from_iterator(corpus, trainer)
     work.mkdir(parents=True, exist_ok=True)
     tok.model.save(str(work))
     vocab = json.loads((work / "vocab.json").read_text(encoding="utf-8"))
@@ -308,6 +308,41 @@ def flux2_klein(out: Path) -> None:
     hf_snapshot(out / "hf", "Qwen/Qwen3-4B", qwen_tokenizer_files("", out / "work-qwen3-4b"))
 
 
+def krea2(out: Path) -> None:
+    """Krea 2: its single-stream DiT (RAW), the Qwen-Image VAE (qwen_image() made it: musubi loads K2's with
+    qwen_image_utils.load_vae) and a Qwen3-VL text encoder saved as Comfy-Org's single file (`model.` = the
+    language model, `visual.` = the vision tower, no lm_head: tied), its tokenizer under Qwen/Qwen3-VL-4B-Instruct."""
+    from musubi_tuner.krea2 import krea2_encoder, krea2_mmdit, krea2_utils
+    from transformers import AutoTokenizer, Qwen3VLConfig, Qwen3VLForConditionalGeneration
+
+    dit = krea2_mmdit.SingleStreamDiT(krea2_utils.single_mmdit_large_wide)
+    randomise(dit, 22)   # its modulations are zero-initialised
+    save(dit, out / "models" / "krea2_dit.safetensors", torch.bfloat16)
+
+    vl = Qwen3VLForConditionalGeneration(Qwen3VLConfig.from_dict(krea2_encoder.QWEN3_VL_4B_INSTRUCT_CONFIG))
+    randomise(vl, 23)
+    sd = {}
+    for k, v in vl.state_dict().items():
+        if k == "lm_head.weight":
+            continue
+        k = k.replace("model.language_model.", "model.", 1).replace("model.visual.", "visual.", 1)
+        sd[k] = v.detach().to(torch.bfloat16).contiguous().clone()
+    save_file(sd, str(out / "models" / "krea2_qwen3vl.safetensors"))
+
+    # musubi cuts the system prompt off the encoder's output by a fixed count of tokens (Qwen3VLConditioner:
+    # prompt_template_encode_start_idx 34, the suffix 5): the tiny tokenizer learns the template's words, so the
+    # template is as many tokens as with Qwen's real vocabulary and the cut falls where it does for users
+    probe = krea2_encoder.Qwen3VLConditioner.__new__(krea2_encoder.Qwen3VLConditioner)
+    krea2_encoder.Qwen3VLConditioner.__init__(probe, vl, None, None)
+    template = [probe.prompt_template_encode_prefix, probe.prompt_template_encode_suffix]
+    repo = krea2_encoder.QWEN3_VL_4B_INSTRUCT_REPO_ID
+    hf_snapshot(out / "hf", repo, qwen_tokenizer_files("", out / "work-krea2", corpus=CORPUS + template * 20))
+    tok = AutoTokenizer.from_pretrained(str(out / "hf" / "hub" / f"models--{repo.replace('/', '--')}" / "snapshots" /
+                                            hashlib.sha1(repo.encode()).hexdigest()))
+    counts = [len(tok(t)["input_ids"]) for t in template]
+    assert counts == [probe.prompt_template_encode_start_idx, probe.prompt_template_encode_suffix_start_idx], counts
+
+
 if __name__ == "__main__":
     target = Path(sys.argv[1])
     zimage(target)
@@ -315,4 +350,5 @@ if __name__ == "__main__":
     qwen_image(target)
     kontext(target)
     flux2_klein(target)
+    krea2(target)
     print("ok")

@@ -69,6 +69,20 @@ TINY = {
                   "context_in_dim": 192},
     # FLUX.2 AE: same stages and 32 latent channels, narrower
     "flux2_ae": {"ch": 32, "num_res_blocks": 1},
+    # Qwen3-VL (Krea 2's text encoder, from the config dict musubi vendors): head dim 32, so the interleaved mrope
+    # sections cover 16 rotary pairs (3 x 5 <= 16, as 3 x 20 <= 64 for the real one); vocab covers the tiny
+    # tokenizer; the vision tower at its smallest, its deepstack merger on its only layer
+    "qwen3_vl_text": {"hidden_size": 64, "intermediate_size": 128, "num_hidden_layers": 2, "num_attention_heads": 2,
+                      "num_key_value_heads": 1, "head_dim": 32, "vocab_size": 1024,
+                      "rope_scaling": {"mrope_interleaved": True, "mrope_section": [6, 5, 5], "rope_type": "default"}},
+    "qwen3_vl_vision": {"depth": 1, "hidden_size": 32, "intermediate_size": 64, "num_heads": 2, "out_hidden_size": 64,
+                        "deepstack_visual_indexes": [0]},
+    # Krea 2 reads these hidden states of the encoder (the real one 12 of 36: 2, 5, ..., 35); the DiT's text fusion
+    # takes as many (txtlayers) at the encoder's width (txtdim). DiT head dim 32: rope axes 8, 12, 12; GQA as the
+    # real one (heads 2, kv heads 1)
+    "krea2_select_layers": (1, 2),
+    "krea2_dit": {"features": 64, "tdim": 32, "txtdim": 64, "heads": 2, "kvheads": 1, "layers": 2, "txtheads": 2,
+                  "txtkvheads": 2, "txtlayers": 2},
 }
 
 
@@ -255,6 +269,27 @@ def _flux2_utils(mod):
             mod.FLUX2_MODEL_INFO[version] = replace(info, params=replace(info.params, **TINY["flux2_dit"]))
 
 
+def _krea2_encoder(mod):
+    # the config is a module-level dict musubi builds the model from (Qwen3VLConfig.from_dict): shrink it in place
+    cfg = mod.QWEN3_VL_4B_INSTRUCT_CONFIG
+    cfg["text_config"].update(TINY["qwen3_vl_text"])
+    cfg["vision_config"].update(TINY["qwen3_vl_vision"])
+    # select_layers is a default argument (bound when the function was defined): the tiny encoder has 3 hidden states
+    real = mod.load_qwen3_vl_conditioner
+
+    def load_qwen3_vl_conditioner(model_path, **kw):
+        kw["select_layers"] = TINY["krea2_select_layers"]
+        return real(model_path, **kw)
+
+    mod.load_qwen3_vl_conditioner = load_qwen3_vl_conditioner
+
+
+def _krea2_utils(mod):
+    # the one config instance every loader takes as its default argument: shrink it in place
+    for name, value in TINY["krea2_dit"].items():
+        setattr(mod.single_mmdit_large_wide, name, value)
+
+
 BEFORE = {"musubi_tuner.wan.modules.t5": _wan_t5_before}
 
 PATCHES = {
@@ -272,6 +307,8 @@ PATCHES = {
     "musubi_tuner.zimage.zimage_config": _zimage_config,
     "musubi_tuner.zimage.zimage_utils": _zimage_utils,
     "musubi_tuner.zimage.zimage_autoencoder": _zimage_autoencoder,
+    "musubi_tuner.krea2.krea2_encoder": _krea2_encoder,
+    "musubi_tuner.krea2.krea2_utils": _krea2_utils,
 }
 
 

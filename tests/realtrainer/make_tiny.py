@@ -343,6 +343,68 @@ def krea2(out: Path) -> None:
     assert counts == [probe.prompt_template_encode_start_idx, probe.prompt_template_encode_suffix_start_idx], counts
 
 
+# Qwen3-VL's chat template, reduced to what musubi renders: a message's content is text or a list of text and image
+# parts (Ideogram 4 and HiDream-O1 build `[{"type": "text", "text": ...}]`)
+QWEN3_VL_CHAT_TEMPLATE = (
+    "{% for message in messages %}<|im_start|>{{ message['role'] }}\n{% if message['content'] is string %}"
+    "{{ message['content'] }}{% else %}{% for part in message['content'] %}{% if part['type'] == 'image' %}"
+    "<|vision_start|><|image_pad|><|vision_end|>{% elif part['type'] == 'text' %}{{ part['text'] }}{% endif %}"
+    "{% endfor %}{% endif %}<|im_end|>\n{% endfor %}{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}")
+
+
+def comfy_fp8_scaled(sd: dict, quantize: list[str], dtype=torch.bfloat16) -> dict:
+    """Comfy-Org's `*_fp8_scaled.safetensors` layout: each quantized Linear as `<layer>.weight` in float8_e4m3fn with
+    one float32 `<layer>.weight_scale` (max|W| / 448: musubi's own per-tensor quantize_weight) and the marker
+    `<layer>.comfy_quant` (the UTF-8 JSON {"format": "float8_e4m3fn"} as uint8); every other tensor in `dtype`."""
+    from musubi_tuner.modules.fp8_optimization_utils import calculate_fp8_maxval, quantize_weight
+
+    fp8, top = torch.float8_e4m3fn, calculate_fp8_maxval(4, 3)
+    marker = torch.tensor(list(json.dumps({"format": "float8_e4m3fn"}).encode()), dtype=torch.uint8)
+    out = {}
+    for k, v in sd.items():
+        v = v.detach()
+        if k in quantize:
+            weight, scale = quantize_weight(k, v.float(), fp8, top, -top, "tensor")
+            base = k.removesuffix(".weight")
+            out[k] = weight.contiguous()
+            out[f"{base}.weight_scale"] = scale.reshape(()).float()
+            out[f"{base}.comfy_quant"] = marker.clone()
+        else:
+            out[k] = v.to(dtype).contiguous().clone()
+    return out
+
+
+def ideogram4(out: Path) -> None:
+    """Ideogram 4: the conditional DiT and the Qwen3-VL-8B text encoder as Comfy-Org publishes them (fp8 scaled;
+    the DiT's metadata model_type "ideogram4_cond", which musubi's loader checks), the VAE FLUX.2's (flux2_klein()
+    made it: musubi builds both from flux2_models' AutoEncoderParams), the tokenizer under Qwen/Qwen3-VL-8B-Instruct."""
+    from musubi_tuner.ideogram4 import ideogram4_model, ideogram4_utils as iu
+    from transformers import Qwen3VLConfig, Qwen3VLForConditionalGeneration
+
+    dit = ideogram4_model.Ideogram4Transformer(ideogram4_model.Ideogram4Config())
+    randomise(dit, 24)
+    sd = dit.state_dict()
+    # the weights musubi itself would quantize (its fp8 target and exclude keys): the blocks' attention and MLP
+    targets = [k for k, v in sd.items() if v.ndim == 2 and k.endswith(".weight")
+               and any(t in k for t in iu.IDEOGRAM4_FP8_OPTIMIZATION_TARGET_KEYS)
+               and not any(x in k for x in iu.IDEOGRAM4_FP8_OPTIMIZATION_EXCLUDE_KEYS)]
+    assert targets
+    save_file(comfy_fp8_scaled(sd, targets), str(out / "models" / "ideogram4_dit.safetensors"),
+              metadata={"model_type": iu.IDEOGRAM4_COND_MODEL_TYPE})
+
+    vl = Qwen3VLForConditionalGeneration(Qwen3VLConfig.from_dict(iu.QWEN3_VL_8B_INSTRUCT_CONFIG))
+    randomise(vl, 25)
+    sd = {k.replace("model.language_model.", "model.", 1).replace("model.visual.", "visual.", 1): v
+          for k, v in vl.state_dict().items() if k != "lm_head.weight"}
+    targets = [k for k, v in sd.items() if k.startswith("model.layers.") and v.ndim == 2 and k.endswith(".weight")]
+    save_file(comfy_fp8_scaled(sd, targets), str(out / "models" / "ideogram4_qwen3vl.safetensors"))
+
+    files = qwen_tokenizer_files("", out / "work-ideogram4", SPECIAL + VISION_SPECIAL)
+    config = json.loads(files["tokenizer_config.json"])
+    files["tokenizer_config.json"] = json.dumps({**config, "chat_template": QWEN3_VL_CHAT_TEMPLATE}, indent=1)
+    hf_snapshot(out / "hf", iu.QWEN3_VL_8B_INSTRUCT_REPO_ID, files)
+
+
 if __name__ == "__main__":
     target = Path(sys.argv[1])
     zimage(target)
@@ -351,4 +413,5 @@ if __name__ == "__main__":
     kontext(target)
     flux2_klein(target)
     krea2(target)
+    ideogram4(target)
     print("ok")

@@ -83,6 +83,12 @@ TINY = {
     "krea2_select_layers": (1, 2),
     "krea2_dit": {"features": 64, "tdim": 32, "txtdim": 64, "heads": 2, "kvheads": 1, "layers": 2, "txtheads": 2,
                   "txtkvheads": 2, "txtlayers": 2},
+    # Ideogram 4 taps these decoder layers of its Qwen3-VL-8B (the real one 13 of 36: 0, 3, ..., 33, 35), the tiny
+    # one (qwen3_vl_text, 2 layers) both; the DiT reads them concatenated (llm_features_dim = width x taps). DiT head
+    # dim 32: mrope sections 3 x 5 <= 16 rotary pairs; in_channels stays 128 (the FLUX.2 AE's 32 channels x 2x2)
+    "ideogram4_taps": (0, 1),
+    "ideogram4_dit": {"emb_dim": 64, "num_layers": 2, "num_heads": 2, "intermediate_size": 128, "adanln_dim": 32,
+                      "llm_features_dim": 64 * 2, "mrope_section": (6, 5, 5)},
 }
 
 
@@ -290,6 +296,38 @@ def _krea2_utils(mod):
         setattr(mod.single_mmdit_large_wide, name, value)
 
 
+def _ideogram4_constants(mod):
+    # a module-level tuple the model and utils import by name (after this patch ran)
+    mod.QWEN3_VL_ACTIVATION_LAYERS = TINY["ideogram4_taps"]
+
+
+def _ideogram4_model(mod):
+    from dataclasses import dataclass
+
+    fields = TINY["ideogram4_dit"]
+
+    # the loaders build `config or Ideogram4Config()`: a dataclass with the tiny defaults, by the name they import
+    @dataclass
+    class TinyIdeogram4Config(mod.Ideogram4Config):
+        emb_dim: int = fields["emb_dim"]
+        num_layers: int = fields["num_layers"]
+        num_heads: int = fields["num_heads"]
+        intermediate_size: int = fields["intermediate_size"]
+        adanln_dim: int = fields["adanln_dim"]
+        llm_features_dim: int = fields["llm_features_dim"]
+        mrope_section: tuple = fields["mrope_section"]
+
+    TinyIdeogram4Config.__name__ = "Ideogram4Config"
+    mod.Ideogram4Config = TinyIdeogram4Config
+
+
+def _ideogram4_utils(mod):
+    # Qwen3-VL-8B's config is a module-level dict musubi builds the encoder from: the same tiny sizes as Krea 2's
+    cfg = mod.QWEN3_VL_8B_INSTRUCT_CONFIG
+    cfg["text_config"].update(TINY["qwen3_vl_text"])
+    cfg["vision_config"].update(TINY["qwen3_vl_vision"])
+
+
 BEFORE = {"musubi_tuner.wan.modules.t5": _wan_t5_before}
 
 PATCHES = {
@@ -309,6 +347,9 @@ PATCHES = {
     "musubi_tuner.zimage.zimage_autoencoder": _zimage_autoencoder,
     "musubi_tuner.krea2.krea2_encoder": _krea2_encoder,
     "musubi_tuner.krea2.krea2_utils": _krea2_utils,
+    "musubi_tuner.ideogram4.constants": _ideogram4_constants,
+    "musubi_tuner.ideogram4.ideogram4_model": _ideogram4_model,
+    "musubi_tuner.ideogram4.ideogram4_utils": _ideogram4_utils,
 }
 
 

@@ -405,6 +405,59 @@ def ideogram4(out: Path) -> None:
     hf_snapshot(out / "hf", iu.QWEN3_VL_8B_INSTRUCT_REPO_ID, files)
 
 
+# HiDream-O1's tokens beyond Qwen3-VL's (hidream_o1_utils.add_special_tokens), numbered after the vision ones: the
+# timestep token's id is the one tiny/sitecustomize.py gives the model (TINY["hidream_tms_token_id"])
+HIDREAM_SPECIAL = SPECIAL + VISION_SPECIAL + ["<|boi_token|>", "<|bor_token|>", "<|eor_token|>", "<|bot_token|>",
+                                              "<|tms_token|>"]
+
+
+def hidream_o1(out: Path) -> None:
+    """HiDream-O1 (full): one Qwen3-VL that is text encoder and pixel-space denoiser, saved as Comfy-Org's single
+    checkpoint (bare keys, no LM head, no deepstack mergers: what hidream_o1_utils.load_single_checkpoint_model
+    expects), and what musubi takes from the hub repo by --model_type: the model's config.json and the Qwen3-VL
+    processor (tokenizer, image and video processor configs, chat template)."""
+    from musubi_tuner.hidream_o1 import hidream_o1_utils as hu
+    from musubi_tuner.hidream_o1.qwen3_vl_transformers import Qwen3VLForConditionalGeneration
+    from transformers import AutoTokenizer, Qwen3VLConfig
+
+    ids = {t: i for i, t in enumerate(HIDREAM_SPECIAL)}
+    assert ids["<|tms_token|>"] == TINY["hidream_tms_token_id"]
+    config = {
+        "architectures": ["Qwen3VLForConditionalGeneration"], "model_type": "qwen3_vl", "tie_word_embeddings": False,
+        "image_token_id": ids["<|image_pad|>"], "video_token_id": ids["<|video_pad|>"],
+        "vision_start_token_id": ids["<|vision_start|>"], "vision_end_token_id": ids["<|vision_end|>"],
+        "text_config": {"model_type": "qwen3_vl_text", "hidden_act": "silu", "rms_norm_eps": 1e-6,
+                        "rope_theta": 5000000, "max_position_embeddings": 262144, "attention_bias": False,
+                        "attention_dropout": 0.0, "bos_token_id": ids["<|endoftext|>"],
+                        "eos_token_id": ids["<|im_end|>"], **TINY["qwen3_vl_text"]},
+        "vision_config": {"model_type": "qwen3_vl", "hidden_act": "gelu_pytorch_tanh", "in_channels": 3,
+                          "patch_size": 16, "spatial_merge_size": 2, "temporal_patch_size": 2,
+                          "num_position_embeddings": 2304, **TINY["qwen3_vl_vision"]},
+    }
+    model = Qwen3VLForConditionalGeneration(Qwen3VLConfig.from_dict(config))
+    randomise(model, 26)   # its pixel head (final_layer2) is zero-initialised
+    sd = {k.removeprefix("model."): v.detach().to(torch.bfloat16).contiguous().clone()
+          for k, v in model.state_dict().items() if not k.startswith("lm_head.") and "deepstack_merger_list" not in k}
+    save_file(sd, str(out / "models" / "hidream_o1_dit.safetensors"))
+
+    files = qwen_tokenizer_files("", out / "work-hidream", HIDREAM_SPECIAL)
+    tokenizer_config = json.loads(files["tokenizer_config.json"])
+    files["tokenizer_config.json"] = json.dumps({**tokenizer_config, "processor_class": "Qwen3VLProcessor",
+                                                 "chat_template": QWEN3_VL_CHAT_TEMPLATE}, indent=1)
+    image = {"image_processor_type": "Qwen2VLImageProcessorFast", "processor_class": "Qwen3VLProcessor",
+             "patch_size": 16, "temporal_patch_size": 2, "merge_size": 2, "image_mean": [0.5, 0.5, 0.5],
+             "image_std": [0.5, 0.5, 0.5], "size": {"shortest_edge": 65536, "longest_edge": 16777216}}
+    files["preprocessor_config.json"] = json.dumps(image, indent=1)
+    files["video_preprocessor_config.json"] = json.dumps(
+        {**image, "image_processor_type": None, "video_processor_type": "Qwen3VLVideoProcessor"}, indent=1)
+    files["chat_template.json"] = json.dumps({"chat_template": QWEN3_VL_CHAT_TEMPLATE}, indent=1)
+    files["config.json"] = json.dumps(config, indent=1)
+    hf_snapshot(out / "hf", hu.HIDREAM_O1_REPO_FULL, files)
+    tok = AutoTokenizer.from_pretrained(str(out / "hf" / "hub" / f"models--{hu.HIDREAM_O1_REPO_FULL.replace('/', '--')}"
+                                            / "snapshots" / hashlib.sha1(hu.HIDREAM_O1_REPO_FULL.encode()).hexdigest()))
+    assert tok.convert_tokens_to_ids("<|tms_token|>") == TINY["hidream_tms_token_id"]
+
+
 if __name__ == "__main__":
     target = Path(sys.argv[1])
     zimage(target)
@@ -414,4 +467,5 @@ if __name__ == "__main__":
     flux2_klein(target)
     krea2(target)
     ideogram4(target)
+    hidream_o1(target)
     print("ok")

@@ -89,6 +89,9 @@ TINY = {
     "ideogram4_taps": (0, 1),
     "ideogram4_dit": {"emb_dim": 64, "num_layers": 2, "num_heads": 2, "intermediate_size": 128, "adanln_dim": 32,
                       "llm_features_dim": 64 * 2, "mrope_section": (6, 5, 5)},
+    # HiDream-O1's model config comes from the hub (config.json in the fake HF cache, written by make_tiny.py with
+    # the qwen3_vl_* sizes above); only the id of its timestep token is hard-coded (tiny: make_tiny.HIDREAM_SPECIAL)
+    "hidream_tms_token_id": 12,
 }
 
 
@@ -328,6 +331,18 @@ def _ideogram4_utils(mod):
     cfg["vision_config"].update(TINY["qwen3_vl_vision"])
 
 
+def _hidream_o1_model(mod):
+    # Qwen3VLModel finds the timestep token by the real tokenizer's id of <|tms_token|> (151673), hard-coded in its
+    # __init__; the tiny tokenizer's vocabulary (1024) gives it another id
+    real_init = mod.Qwen3VLModel.__init__
+
+    def __init__(self, config):
+        real_init(self, config)
+        self.tms_token_id = TINY["hidream_tms_token_id"]
+
+    mod.Qwen3VLModel.__init__ = __init__
+
+
 BEFORE = {"musubi_tuner.wan.modules.t5": _wan_t5_before}
 
 PATCHES = {
@@ -350,6 +365,7 @@ PATCHES = {
     "musubi_tuner.ideogram4.constants": _ideogram4_constants,
     "musubi_tuner.ideogram4.ideogram4_model": _ideogram4_model,
     "musubi_tuner.ideogram4.ideogram4_utils": _ideogram4_utils,
+    "musubi_tuner.hidream_o1.qwen3_vl_transformers": _hidream_o1_model,
 }
 
 

@@ -31,7 +31,8 @@ def test_ideogram4_fp8_dit_is_what_the_model_check_accepts(real_module):
     fp8 = [k for k, t in header.tensors.items() if t.dtype == "F8_E4M3"]
     assert fp8 and all(f"{k.removesuffix('.weight')}.weight_scale" in header.tensors and
                        f"{k.removesuffix('.weight')}.comfy_quant" in header.tensors for k in fp8), fp8
-    verdict = real_module.call("POST", "/api/models/check", {"path": path, "task_type": "ideogram4-lora", "role": "dit"})
+    verdict = real_module.call("POST", "/api/models/check",
+                               {"path": path, "task_type": "ideogram4-lora", "role": "dit"})
     assert verdict["status"] == "ok", verdict
 
 

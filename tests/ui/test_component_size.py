@@ -12,7 +12,6 @@ TO_SPLIT = {
     "components/settings/TrainerEnvironment.svelte",
     "components/tagging/TaggingDialog.svelte",
     "pages/DatasetsPage.svelte",
-    "pages/TaskPage.svelte",
 }
 
 

@@ -10,7 +10,6 @@ MAX_LINES = 300
 TO_SPLIT = {
     "components/settings/TaggingSettings.svelte",
     "components/tagging/TaggingDialog.svelte",
-    "pages/DatasetsPage.svelte",
 }
 
 

@@ -21,7 +21,7 @@ export class TaskSession {
   outputs = $state({ checkpoints: [], samples: [], states: [], converted: [] });
   loss = $state([]);
   busy = $state(false); // an action is on its way
-  term = $state(null); // the Terminal component, once the page has drawn it
+  term = $state.raw(null); // the Terminal component, once the page has drawn it
   #termReady = false;
   #logLoaded = false;
   #pendingLog = []; // live log chunks that came while the log file was read; null once it is drawn

@@ -15,7 +15,7 @@ export class TrainerEnv {
   checking = $state(false);
   job = $state(null); // the setup job this section follows
   actionError = $state('');
-  term = $state(null); // the job's Terminal, once drawn
+  term = $state.raw(null); // the job's Terminal, once drawn
   #pending = []; // log text that came before the terminal was drawn
   #stopFollow = null;
   // Saving the folder and then the interpreter starts two detections; only the newest may show,

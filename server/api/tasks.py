@@ -35,7 +35,8 @@ def task_types():
 @bp.get("/tasks")
 def list_tasks():
     svc = services()
-    return {"tasks": [_public(t) for t in tasks.list_rows(svc.store)], "queue": svc.supervisor.queue()}
+    return {"tasks": [_public(svc.supervisor.with_live(t)) for t in tasks.list_rows(svc.store)],
+            "queue": svc.supervisor.queue()}
 
 
 @bp.post("/tasks")
@@ -97,7 +98,7 @@ def reorder_queue():
 
 @bp.get("/tasks/<task_id>")
 def get_task(task_id: str):
-    return {"task": _public(tasks.row(services().store, task_id))}
+    return {"task": _public(services().supervisor.current(task_id))}
 
 
 @bp.patch("/tasks/<task_id>")

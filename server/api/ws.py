@@ -1,5 +1,11 @@
-"""The websocket: `/ws`. Clients send {"op": "subscribe"|"unsubscribe", "topics": [...]} or
+"""The websocket: `/ws`. Clients send {"op": "subscribe"|"unsubscribe", "topics": [...], "id": n} or
 {"op": "ping"}; the server sends events {"topic", "type", "data", "ts"} for subscribed topics.
+
+Each (un)subscribe is acknowledged with {"topic": "subscribed", "type": op, "data": [every topic now
+subscribed], "id": n} (`id` echoed when the request gave an integer one), sent once the subscription is
+active: every event published after the ack is delivered. A page that reads state over HTTP reads it again
+after the ack, so an event published before it subscribed cannot leave it showing older state
+(ui/src/lib/ws.svelte.js `subscribe(topic, handler, onSubscribed)`).
 
 The launch secret is checked by the security guard before the handshake (cookie, header or
 ?token=), like every other protected route.
@@ -109,4 +115,8 @@ def _handle(send: _Sender, sub, message) -> None:
     else:
         send({"topic": "error", "type": "error", "data": {"code": "unknown_op", "op": op}})
         return
-    send({"topic": "subscribed", "type": op, "data": sorted(sub.topics)})
+    ack = {"topic": "subscribed", "type": op, "data": sorted(sub.topics)}
+    request_id = msg.get("id")
+    if isinstance(request_id, int) and not isinstance(request_id, bool):
+        ack["id"] = request_id
+    send(ack)

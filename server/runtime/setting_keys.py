@@ -40,8 +40,8 @@ def _url_or_empty(value):
     return value
 
 
-# "trainer": edited by TrainerEnvironment.svelte's own controls (they start a new check of the environment);
-# "trainer.advanced": its "download sources" fields.
+# "trainer": TrainerEnvironment.svelte's own fields (a save starts a new check of the environment);
+# "trainer.advanced": its "download sources" fields. Both drawn from the schema (SettingField.svelte).
 GROUP, ADVANCED = "trainer", "trainer.advanced"
 
 
@@ -51,13 +51,15 @@ def _adv(key, type_, default, validate=None, **kw):
 
 
 register(
-    Setting("musubi_dir", "path", "", group=GROUP, label_key="rt.musubiDir"),
-    Setting("musubi_python", "path", "", group=GROUP, label_key="rt.python"),
+    # `pick`: what the field's browse button picks (lib/runtime.js pickPath).
+    Setting("musubi_dir", "path", "", group=GROUP, label_key="rt.musubiDir", extra={"pick": "folder"}),
+    Setting("musubi_python", "path", "", group=GROUP, label_key="rt.python", extra={"pick": "python"}),
     _adv("musubi_repo_url", "url", "https://github.com/kohya-ss/musubi-tuner.git", _repo_url),
     # Setup / update without git download this zip; {commit} is replaced by the pinned commit.
     _adv("musubi_archive_url", "url", "https://github.com/kohya-ss/musubi-tuner/archive/{commit}.zip", _archive_url),
     # torch build for setup: "auto" follows the NVIDIA driver, "cpu" is the CPU-only build (driver.py).
-    Setting("musubi_cuda_extra", "choice", "auto", choices=tuple(TORCH_BUILDS), group=GROUP, label_key="rt.torchBuild"),
+    Setting("musubi_cuda_extra", "choice", "auto", choices=tuple(TORCH_BUILDS), group=GROUP, label_key="rt.torchBuild",
+            choice_key="rt.torchBuild."),
     # Where setup takes torch from: "pytorch" = the PyTorch index below for the chosen CUDA build; "pypi" = the
     # plain package index (the PyPI mirror below, or pip's own configuration): CPU-only on Windows, where PyPI
     # has no CUDA builds of torch (driver.torch_build says so on the Settings page).

@@ -44,6 +44,10 @@ class Supervisor:
         self.bus = bus
         self._lock = threading.RLock()
         self._runners: dict[str, TaskRunner] = {}
+        # The last progress snapshot each running task published. The row gets it only at the runner's next
+        # save (every TaskRunner.SAVE_EVERY_S), so a page that subscribes after the last event and then reads
+        # the task would see an older count for good; `current()` reads the row with this instead.
+        self._progress: dict[str, dict] = {}
         self._wake = threading.Event()
         self._closing = False
         self._thread = threading.Thread(target=self._loop, name="training-supervisor", daemon=True)
@@ -209,6 +213,17 @@ class Supervisor:
                     self._set_status(task_id, "interrupted", pid=None, finished_at=time.time())
         return tasks.row(self.store, task_id)
 
+    def current(self, task_id: str) -> dict:
+        """The task's row with the progress last published for it: never older than an event already sent."""
+        return self.with_live(tasks.row(self.store, task_id))
+
+    def with_live(self, task: dict) -> dict:
+        # Read after the row: a snapshot published meanwhile is newer than the row's, never older.
+        live = self._progress.get(task["id"])
+        if live is not None and task["status"] in tasks.RUNNING:
+            task["progress"] = live
+        return task
+
     def wait(self, task_id: str, statuses=tasks.FINAL, timeout: float = 30) -> dict:
         """Block until the task reaches one of `statuses` (tests and scripts)."""
         deadline = time.monotonic() + timeout
@@ -262,6 +277,8 @@ class Supervisor:
     # --- events ---------------------------------------------------------------------------------
 
     def publish(self, task_id: str, type: str, data) -> None:
+        if type == "progress":
+            self._progress[task_id] = data   # before the event goes out: a read after it sees this snapshot
         self.bus.publish(f"task:{task_id}", type, data)
 
     def _account(self, task_id: str, run: dict) -> None:
@@ -277,6 +294,8 @@ class Supervisor:
 
     def _set_status(self, task_id: str, status: str, **fields) -> None:
         tasks.update_fields(self.store, task_id, status=status, **fields)
-        task = tasks.public(tasks.row(self.store, task_id), self.layout)
+        if status not in tasks.RUNNING or "progress" in fields:   # ended, or a new run: the row says it all
+            self._progress.pop(task_id, None)
+        task = tasks.public(self.current(task_id), self.layout)
         self.publish(task_id, "status", task)
         self.bus.publish("tasks", "task", task)

@@ -53,7 +53,7 @@ def undeclared(handlers: dict) -> list[str]:
 
 def test_every_event_the_ui_handles_is_declared_for_a_topic_it_listens_to():
     handlers = ui_handlers(ROOT / "ui" / "src")
-    assert {"pages/TaskPage.svelte", "lib/datasetPage.svelte.js", "lib/jobs.svelte.js"} <= set(handlers)
+    assert {"lib/taskPage.svelte.js", "lib/datasetPage.svelte.js", "lib/jobs.svelte.js"} <= set(handlers)
     assert undeclared(handlers) == []
 
 

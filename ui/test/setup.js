@@ -9,3 +9,9 @@ class MemoryStorage {
 }
 globalThis.localStorage = new MemoryStorage();
 globalThis.sessionStorage = new MemoryStorage();
+// Animation frames (the task page coalesces live events into one redraw per frame).
+globalThis.requestAnimationFrame ??= (fn) => setTimeout(() => fn(Date.now()), 16);
+globalThis.cancelAnimationFrame ??= (id) => clearTimeout(id);
+// The theme (lib/settings.svelte.js applies it at import): the page's root element and the colour-scheme query.
+globalThis.matchMedia ??= () => ({ matches: false, addEventListener() {} });
+globalThis.document ??= { documentElement: { dataset: {} } };

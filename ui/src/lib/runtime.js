@@ -44,6 +44,3 @@ export async function pickPath(kind, initial = '') {
 
 export const getLibrary = () => api.get('/api/models/library');
 export const saveLibrary = (changes) => api.patch('/api/models/library', changes, { quiet: true });
-export const getRuntime = () => api.get('/api/runtime');
-export const detectRuntime = () => api.post('/api/runtime/detect');
-export const startSetup = (body) => api.post('/api/runtime/setup', body, { quiet: true });

@@ -4,6 +4,16 @@ import { api } from '../api.js';
 import { dsUrl } from '../datasets.svelte.js';
 
 export const listDatasets = (opts) => api.get('/api/datasets', opts).then((r) => r.datasets);
+export const createDataset = (body, opts) => api.post('/api/datasets', body, opts).then((r) => r.dataset);
+/** Change name, type or trigger word: the dataset as saved. */
+export const updateDataset = (id, changes, opts) => api.patch(dsUrl(id), changes, opts).then((r) => r.dataset);
+/** Move a dataset to the trash. */
+export const trashDataset = (id, opts) => api.del(dsUrl(id), undefined, opts);
+export const restoreDataset = (id, opts) => api.post(dsUrl(id, '/restore'), {}, opts);
+/** The trash: {datasets (trashed), item_counts: {dataset id: items in its own trash}}. */
+export const listTrash = (opts) => api.get('/api/trash', opts);
+export const purgeDataset = (id, opts) => api.post(`/api/trash/datasets/${encodeURIComponent(id)}/purge`, { confirm: true }, opts);
+export const emptyTrash = (opts) => api.post('/api/trash/empty', { confirm: true }, opts);
 /** {dataset, history} */
 export const getDataset = (id, opts) => api.get(dsUrl(id), opts);
 /** Pick up files other tools changed: {dataset, result: {added, removed, updated}}. */

@@ -10,6 +10,16 @@ export const createTask = (config, opts) => api.post('/api/tasks', config, opts)
 export const updateTask = (id, config, opts) => api.patch(`/api/tasks/${id}`, config, opts).then((r) => r.task);
 export const startTask = (id, opts) => api.post(`/api/tasks/${id}/start`, {}, opts);
 
+// The task page's reads of one task.
+/** {checkpoints, samples, states, converted} */
+export const taskOutputs = (id, opts) => api.get(`/api/tasks/${id}/outputs`, opts);
+/** The latest run's loss points with a step above `since` (-1: all). */
+export const taskLoss = (id, since, opts) => api.get(`/api/tasks/${id}/loss?since=${since}`, opts).then((r) => r.points);
+/** The end (up to `tail` bytes) of one stage's log of the latest run. */
+export const taskLog = (id, stage, tail, opts) => api.get(`/api/tasks/${id}/log?stage=${enc(stage)}&tail=${tail}`, opts).then((r) => r.text);
+/** A saved task's command lines and config files (CommandPreview). */
+export const taskPreview = (id, opts) => api.get(`/api/tasks/${id}/preview`, opts);
+
 /** The command lines, config files and trainer problems a config would give (nothing is saved). */
 export const previewTask = (config, opts) => api.post('/api/tasks/preview', config, opts);
 /** {estimate_gb, presets: {high, medium, low}} for a config (training/vram.py). */

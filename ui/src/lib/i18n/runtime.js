@@ -74,7 +74,6 @@ const en = {
   'rt.update': 'Update',
   'rt.repair': 'Repair',
   'rt.torchBuild': 'torch build',
-  'rt.auto': 'Automatic ({extra})',
   'rt.setupHelp': 'Set up downloads musubi-tuner into {dir}, creates its Python environment and installs PyTorch for your driver (several GB). Update moves it to the checked version; Repair rebuilds the environment. Your own files are never deleted.',
   'rt.fullLog': 'Open the full log',
   'rt.own': 'Use my own musubi-tuner environment',
@@ -149,7 +148,6 @@ const en = {
   'rt.blocked.not_installed': 'musubi-tuner is not installed yet: click Set up first.',
   'rt.blocked.not_checked': 'looking for a Python on this PC to build the environment with…',
   'rt.blocked.no_system_python': 'no Python 3.10-3.12 was found to build the environment with. Install Python 3.12 from python.org, then click Check again.',
-  'rt.cpuOption': 'CPU only (cpu)',
   'rt.build.title': 'PyTorch that will be installed:',
   'rt.build.cuda': 'the CUDA {cuda} build ({extra}, about 3 GB).',
   'rt.build.cpu': 'the CPU-only build (about 200 MB).',
@@ -216,6 +214,12 @@ const en = {
   'models.detail.model_metadata_mismatch.documented': "musubi-tuner loads this {role} only when the file's metadata says {key} = {wanted}; this one says {found}. Use {documented}.",
   'models.detail.model_wrong_keys': 'No tensor of this file has {fragment} in its name, as every file musubi-tuner loads for this {role} does: it is another model, and loading it fails.',
   'models.detail.model_wrong_keys.documented': 'No tensor of this file has {fragment} in its name, as every file musubi-tuner loads for this {role} does: it is another model, and loading it fails. Use {documented}.',
+  // the torch builds of setting musubi_cuda_extra (choice_key rt.torchBuild.)
+  'rt.torchBuild.auto': 'Automatic ({extra})',
+  'rt.torchBuild.cu124': 'cu124',
+  'rt.torchBuild.cu128': 'cu128',
+  'rt.torchBuild.cu130': 'cu130',
+  'rt.torchBuild.cpu': 'CPU only (cpu)',
 };
 
 const zh = {
@@ -290,7 +294,6 @@ const zh = {
   'rt.update': '更新',
   'rt.repair': '修复',
   'rt.torchBuild': 'torch 版本',
-  'rt.auto': '自动（{extra}）',
   'rt.setupHelp': '“一键安装”会把 musubi-tuner 下载到 {dir}，创建它的 Python 环境，并安装与显卡驱动匹配的 PyTorch（需下载数 GB）。“更新”切换到本程序验证过的版本；“修复”重建 Python 环境。不会删除你自己的文件。',
   'rt.fullLog': '打开完整日志',
   'rt.own': '使用我自己的 musubi-tuner 环境',
@@ -380,7 +383,6 @@ const zh = {
   'rt.blocked.not_installed': '尚未安装 musubi-tuner，请先点击“一键安装”。',
   'rt.blocked.not_checked': '正在查找这台电脑上可用来创建环境的 Python…',
   'rt.blocked.no_system_python': '没有找到可用来创建环境的 Python 3.10-3.12。请从 python.org 安装 Python 3.12，然后点击“重新检测”。',
-  'rt.cpuOption': '仅 CPU（cpu）',
   'rt.build.title': '将安装的 PyTorch：',
   'rt.build.cuda': 'CUDA {cuda} 版（{extra}，约 3 GB）。',
   'rt.build.cpu': '仅 CPU 版（约 200 MB）。',
@@ -453,6 +455,12 @@ const zh = {
   'models.detail.model_metadata_mismatch.documented': '只有文件元数据中 {key} = {wanted} 时，musubi-tuner 才会加载这个 {role}；这个文件是 {found}。请使用 {documented}。',
   'models.detail.model_wrong_keys': '这个文件没有任何张量名含有 {fragment}，而 musubi-tuner 为这个 {role} 加载的文件都有：它是其他模型，加载会失败。',
   'models.detail.model_wrong_keys.documented': '这个文件没有任何张量名含有 {fragment}，而 musubi-tuner 为这个 {role} 加载的文件都有：它是其他模型，加载会失败。请使用 {documented}。',
+  // the torch builds of setting musubi_cuda_extra (choice_key rt.torchBuild.)
+  'rt.torchBuild.auto': '自动（{extra}）',
+  'rt.torchBuild.cu124': 'cu124',
+  'rt.torchBuild.cu128': 'cu128',
+  'rt.torchBuild.cu130': 'cu130',
+  'rt.torchBuild.cpu': '仅 CPU（cpu）',
 };
 
 // English keeps the server's own advice for actions; only the Chinese table has rt.action.* for every code.

@@ -8,9 +8,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 MAX_LINES = 300
 TO_SPLIT = {
-    "components/settings/TaggingSettings.svelte",
     "components/settings/TrainerEnvironment.svelte",
-    "components/tagging/TaggingDialog.svelte",
     "pages/DatasetsPage.svelte",
     "pages/TaskPage.svelte",
 }

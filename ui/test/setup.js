@@ -9,3 +9,8 @@ class MemoryStorage {
 }
 globalThis.localStorage = new MemoryStorage();
 globalThis.sessionStorage = new MemoryStorage();
+
+// lib/settings.svelte.js applies the saved theme when it loads: it reads media queries and marks the page's
+// root element. Neither is there in Node; these stand-ins take the marks and match no query.
+globalThis.matchMedia ??= () => ({ matches: false, addEventListener() {}, removeEventListener() {} });
+globalThis.document ??= { documentElement: { dataset: {}, lang: '' } };

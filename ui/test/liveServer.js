@@ -22,7 +22,7 @@ export function startServer(timeoutMs = 90_000) {
   async function stop() {
     if (proc.exitCode === null) proc.kill();
     await Promise.race([exited, new Promise((r) => setTimeout(r, 15_000))]);
-    rmSync(dataDir, { recursive: true, force: true });
+    rmSync(dataDir, { recursive: true, force: true, maxRetries: 5 }); // Windows: sqlite may hold it a moment
   }
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => fail('did not start in time'), timeoutMs);

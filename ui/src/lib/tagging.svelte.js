@@ -1,11 +1,8 @@
 // Shared by the tagging settings section and the auto-tag dialog: what the server offers
-// (backends, presets, WD14 models), quiet setting saves with per-field errors, and the small
-// formatting helpers that turn the server's error codes into UI text.
+// (backends, presets, WD14 models), how a backend's option names map to setting keys, and the small
+// helper that turns the server's error codes into UI text.
 import { backends } from './api/tagging.js';
 import { t, hasKey } from './i18n/index.svelte.js';
-
-// Setting helpers the tagging UI shares with the rest of the settings page (by the served schema).
-export { saveQuiet, parseNumber, splitWords, joinWords, toDraft, fromDraft } from './settings.svelte.js';
 
 export const BACKEND_ORDER = ['openai_api', 'wd14', 'musubi_qwen_vl'];
 export const CUSTOM_PRESET = 'custom';

@@ -4,13 +4,10 @@
 // A run already going on for the dataset (started before a reload, or elsewhere) is shown instead of the form.
 import * as client from './api/tagging.js';
 import { getDataset } from './api/datasets.js';
-import { settings } from './settings.svelte.js';
+import { settings, toDraft, fromDraft, splitWords, joinWords } from './settings.svelte.js';
 import { t } from './i18n/index.svelte.js';
 import { followJob, FINAL } from './jobs.svelte.js';
-import {
-  loadTagging, backendInfo, presetInfo, toDraft, fromDraft, optionName, settingOf, splitWords, joinWords, errorTitle,
-  BACKEND_ORDER,
-} from './tagging.svelte.js';
+import { loadTagging, backendInfo, presetInfo, optionName, settingOf, errorTitle, BACKEND_ORDER } from './tagging.svelte.js';
 
 // The backend settings a run may change, by backend (the rest come from the settings page as saved).
 export const RUN_KEYS = {

@@ -47,7 +47,9 @@ class Setting:
     min: float | None = None
     max: float | None = None
     max_len: int | None = None        # text: characters; paths: entries
-    extra: dict = field(default_factory=dict)  # UI hints served as-is (step, placeholder)
+    # UI hints served as-is: step, placeholder / placeholder_key, slider (a score: a slider and its number),
+    # text_key (a checkbox's own text), block / block_help (i18n keys: numbers shown together under one label)
+    extra: dict = field(default_factory=dict)
 
     def __post_init__(self):
         if self.type not in TYPES:

@@ -24,7 +24,8 @@ def get_settings():
 @bp.get("/settings/schema")
 def get_schema():
     """-> {"settings": [{key, type, default, secret, group, label_key, help_key, choices?, choice_key?, min?, max?,
-    max_len?, step?}]} in registration order (see server/settings.py)."""
+    max_len?, + the UI hints of `extra`}]} in registration order, the order of the fields on the page
+    (see server/settings.py)."""
     return {"settings": settings.schema()}
 
 

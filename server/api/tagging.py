@@ -8,7 +8,7 @@ GET  /api/tagging/backends
     -> {"backends": [{name, label, output_kind ("tags"|"text"), media (["image","video"]),
                       options: [{name, setting, default}]}],
         "presets": [{name, label, base_url, models[], needs_key, local, token_field, notes, key_url}],
-        "modes": ["overwrite", "append", "only_empty"],
+        "modes": ["only_empty", "append", "overwrite"],
         "wd14": {"known_repos": [...], "downloaded": [{repo, path}], "providers": ["CUDAExecutionProvider"?,
                  "CPUExecutionProvider"] or [] when onnxruntime is missing}}
     Option `setting` names the key in /api/settings that holds its saved value (e.g. option

@@ -17,7 +17,8 @@ from dataclasses import dataclass, field
 
 from ..datasets.tags import join_tags, split_tags
 
-MODES = ("overwrite", "append", "only_empty")
+# In the order the settings page and the auto-tag dialog offer them: the safe default first.
+MODES = ("only_empty", "append", "overwrite")
 
 
 @dataclass(frozen=True)

@@ -62,8 +62,8 @@ def configure_api(page, server: ChatServer):
     page.select_option("[data-testid=tag-preset]", "custom")
     fill_and_leave(page, "#tg-tagging_api_base_url", server.base_url)
     fill_and_leave(page, "#tg-tagging_api_model", "stand-in-vlm")
-    fill_and_leave(page, "#tg-api-key", KEY)
-    expect(page.locator("[data-testid=tag-api-key-saved]")).to_contain_text("wxyz")
+    fill_and_leave(page, "#tg-tagging_api_key", KEY)
+    expect(page.locator("[data-testid=setting-tagging_api_key-saved]")).to_contain_text("wxyz")
 
 
 # -- settings: API backend -------------------------------------------------------------------
@@ -79,7 +79,7 @@ def test_api_settings_save_mask_key_and_test_against_standin(page, live):
         assert saved["tagging_api_base_url"] == server.base_url
         assert saved["tagging_api_model"] == "stand-in-vlm"
         assert saved["tagging_api_key"].endswith("wxyz") and KEY not in saved["tagging_api_key"]
-        assert page.input_value("#tg-api-key") == ""
+        assert page.input_value("#tg-tagging_api_key") == ""
         assert KEY not in page.content()
 
         # a bad value is refused next to its field

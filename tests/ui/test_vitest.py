@@ -1,6 +1,8 @@
 """The UI's JS unit tests (vitest, `ui/test/*.test.js`: the state classes such as TaskForm) run in ./test.sh.
 
-They run in plain Node, no browser; a failing JS test fails this test with vitest's report."""
+They run in plain Node, no browser; a failing JS test fails this test with vitest's report. The classes that talk
+to the server (the tagging card and dialog) run against the real app, started with this interpreter
+(ui/test/liveServer.js)."""
 
 from __future__ import annotations
 
@@ -22,7 +24,8 @@ def test_vitest_suite_passes(tmp_path):
         pytest.fail("node is required")
     if not VITEST.is_file():
         pytest.fail("vitest is not installed: run `npm ci` (./test.sh does)")
-    # LW_PYTHON: the JS tests read the real task-type table from the server code with this interpreter.
+    # LW_PYTHON: the JS tests read the real task-type table from the server code, and start the app, with this
+    # interpreter.
     env = {**os.environ, "LW_PYTHON": sys.executable, "NO_COLOR": "1", "CI": "1"}
     proc = subprocess.run(
         [node, str(VITEST), "run", "--config", "ui/vitest.config.js", "--reporter", "verbose"],

@@ -12,6 +12,8 @@ globalThis.sessionStorage = new MemoryStorage();
 // Animation frames (the task page coalesces live events into one redraw per frame).
 globalThis.requestAnimationFrame ??= (fn) => setTimeout(() => fn(Date.now()), 16);
 globalThis.cancelAnimationFrame ??= (id) => clearTimeout(id);
-// The theme (lib/settings.svelte.js applies it at import): the page's root element and the colour-scheme query.
-globalThis.matchMedia ??= () => ({ matches: false, addEventListener() {} });
-globalThis.document ??= { documentElement: { dataset: {} } };
+
+// lib/settings.svelte.js applies the saved theme when it loads: it reads media queries and marks the page's
+// root element. Neither is there in Node; these stand-ins take the marks and match no query.
+globalThis.matchMedia ??= () => ({ matches: false, addEventListener() {}, removeEventListener() {} });
+globalThis.document ??= { documentElement: { dataset: {}, lang: '' } };

@@ -4,9 +4,9 @@ import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-const repo = fileURLToPath(new URL('../..', import.meta.url));
+export const repo = fileURLToPath(new URL('../..', import.meta.url));
 
-function python() {
+export function python() {
   if (process.env.LW_PYTHON) return process.env.LW_PYTHON;
   for (const p of ['.venv/bin/python', '.venv/Scripts/python.exe']) if (existsSync(repo + p)) return repo + p;
   return 'python3';

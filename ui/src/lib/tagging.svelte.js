@@ -1,12 +1,8 @@
 // Shared by the tagging settings section and the auto-tag dialog: what the server offers
-// (backends, presets, WD14 models), quiet setting saves with per-field errors, and the small
-// formatting helpers that turn the server's error codes into UI text.
-import { api } from './api.js';
-import { settings } from './settings.svelte.js';
+// (backends, presets, WD14 models), how a backend's option names map to setting keys, and the small
+// helper that turns the server's error codes into UI text.
+import { backends } from './api/tagging.js';
 import { t, hasKey } from './i18n/index.svelte.js';
-
-// Setting helpers the tagging UI shares with the rest of the settings page (by the served schema).
-export { saveQuiet, parseNumber, splitWords, joinWords, toDraft, fromDraft } from './settings.svelte.js';
 
 export const BACKEND_ORDER = ['openai_api', 'wd14', 'musubi_qwen_vl'];
 export const CUSTOM_PRESET = 'custom';
@@ -18,7 +14,7 @@ export async function loadTagging(force = false) {
   if ((tagging.loaded || tagging.loading) && !force) return tagging;
   tagging.loading = true;
   try {
-    const res = await api.get('/api/tagging/backends');
+    const res = await backends();
     tagging.backends = [...res.backends].sort((a, b) => BACKEND_ORDER.indexOf(a.name) - BACKEND_ORDER.indexOf(b.name));
     tagging.presets = res.presets;
     tagging.modes = res.modes;
@@ -38,22 +34,10 @@ export function presetInfo(name) {
   return tagging.presets.find((p) => p.name === name) || null;
 }
 
-export function isMasked(value) {
-  return typeof value === 'string' && value.startsWith('•');
-}
-
-
-
 /** A short, translated headline for a server error code, or '' when there is none. */
 export function errorTitle(code) {
   const key = `tag.err.${code}`;
   return code && hasKey(key) ? t(key) : '';
-}
-
-/** The setting keys the tagging UI edits as form fields (the served schema's tagging groups; the API key,
- *  a secret, has its own field that never shows the saved value). */
-export function taggingKeys() {
-  return settings.schema.filter((s) => s.group?.startsWith('tagging') && !s.secret).map((s) => s.key);
 }
 
 /** Option name (as /test and /autotag take it) for a setting key of a backend. */

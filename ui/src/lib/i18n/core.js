@@ -56,6 +56,10 @@ export default {
     'jobs.status.cancelled': 'Cancelled',
     'jobs.status.interrupted': 'Interrupted',
     'job.eta': 'ETA {eta}',
+    // a secret setting's field (settings/SecretInput.svelte)
+    'settings.secret.replace': 'Type a new key to replace the saved one',
+    'settings.secret.saved': 'Saved key',
+    'settings.secret.clear': 'Remove key',
   },
   'zh-CN': {
     'app.name': 'LoRA Workbench',
@@ -112,5 +116,8 @@ export default {
     'jobs.status.cancelled': '已取消',
     'jobs.status.interrupted': '已中断',
     'job.eta': '剩余 {eta}',
+    'settings.secret.replace': '输入新密钥以替换已保存的密钥',
+    'settings.secret.saved': '已保存的密钥',
+    'settings.secret.clear': '删除密钥',
   },
 };

@@ -308,6 +308,51 @@ def flux2_klein(out: Path) -> None:
     hf_snapshot(out / "hf", "Qwen/Qwen3-4B", qwen_tokenizer_files("", out / "work-qwen3-4b"))
 
 
+def hunyuan_video_1_5(out: Path) -> None:
+    """HunyuanVideo 1.5: its DiT (T2V and I2V share the weights' layout) and 16x VAE from musubi's classes; the
+    Qwen2.5-VL text encoder is Qwen-Image's tiny one (musubi loads both with qwen_image_utils.load_qwen2_5_vl, and
+    the tokenizer from Qwen/Qwen-Image); ByT5 is transformers' T5 encoder with the special tokens musubi adds, in
+    the checkpoint's layout (shared.weight), and its byte tokenizer under google/byt5-small; for I2V, SigLIP."""
+    from musubi_tuner.hunyuan_video_1_5 import hunyuan_video_1_5_models, hunyuan_video_1_5_text_encoder as te
+    from musubi_tuner.hunyuan_video_1_5 import hunyuan_video_1_5_vae
+    from transformers import ByT5Tokenizer, T5ForConditionalGeneration
+
+    dit = hunyuan_video_1_5_models.create_model("t2v", "torch", False, None).to_empty(device="cpu")
+    randomise(dit, 30)
+    save(dit, out / "models" / "hv15_dit.safetensors", torch.bfloat16)
+
+    vae = hunyuan_video_1_5_vae.AutoencoderKLConv3D(
+        in_channels=3, out_channels=3, latent_channels=hunyuan_video_1_5_vae.VAE_LATENT_CHANNELS,
+        block_out_channels=(128, 256, 512, 1024, 1024), layers_per_block=2, ffactor_spatial=16, ffactor_temporal=4,
+        sample_size=256, sample_tsize=64, scaling_factor=hunyuan_video_1_5_vae.VAE_SCALING_FACTOR)
+    randomise(vae, 31)
+    save(vae, out / "models" / "hv15_vae.safetensors", torch.float32)
+
+    # load_byt5's config (its JSON is local to the loader), shrunk by the hook's T5Config
+    config = te.T5Config(d_model=1472, d_ff=3584, d_kv=64, num_heads=6, num_layers=12, num_decoder_layers=4,
+                         feed_forward_proj="gated-gelu", vocab_size=384, relative_attention_num_buckets=32,
+                         layer_norm_epsilon=1e-6, is_encoder_decoder=True, tie_word_embeddings=False,
+                         pad_token_id=0, eos_token_id=1, decoder_start_token_id=0)
+    tokenizer = ByT5Tokenizer(extra_ids=125)
+    encoder = T5ForConditionalGeneration(config).get_encoder()
+    te.add_special_token(tokenizer, encoder)   # musubi's: colour and font tokens, embeddings resized to match
+    randomise(encoder, 32)
+    sd = {("shared.weight" if k == "embed_tokens.weight" else k): v.detach().to(torch.float16).contiguous().clone()
+          for k, v in encoder.state_dict().items()}
+    save_file(sd, str(out / "models" / "hv15_byt5.safetensors"))
+    work = out / "work-byt5"
+    ByT5Tokenizer(extra_ids=125).save_pretrained(str(work))
+    hf_snapshot(out / "hf", te.BYT5_TOKENIZER_PATH, {p.name: p.read_bytes() for p in work.iterdir() if p.is_file()})
+
+    # I2V: the SigLIP image encoder, from the config musubi's loader builds it with (shrunk with the DiT's hook)
+    from musubi_tuner.frame_pack import framepack_utils
+    from transformers import SiglipVisionConfig, SiglipVisionModel
+
+    siglip = SiglipVisionModel(SiglipVisionConfig(**framepack_utils.IMAGE_ENCODER_CONFIG))
+    randomise(siglip, 33)
+    save(siglip, out / "models" / "hv15_siglip.safetensors", torch.float16)
+
+
 if __name__ == "__main__":
     target = Path(sys.argv[1])
     zimage(target)
@@ -315,4 +360,5 @@ if __name__ == "__main__":
     qwen_image(target)
     kontext(target)
     flux2_klein(target)
+    hunyuan_video_1_5(target)
     print("ok")

@@ -353,6 +353,59 @@ def hunyuan_video_1_5(out: Path) -> None:
     save(siglip, out / "models" / "hv15_siglip.safetensors", torch.float16)
 
 
+# HunyuanVideo's VAE config, fixed in hunyuan_model/vae.py load_vae (a JSON string local to it); the import hook
+# shrinks the channels and layers the same way when musubi builds it
+HV_VAE_CONFIG = {"act_fn": "silu", "block_out_channels": [128, 256, 512, 512], "in_channels": 3, "latent_channels": 16,
+                 "down_block_types": ["DownEncoderBlockCausal3D"] * 4, "up_block_types": ["UpDecoderBlockCausal3D"] * 4,
+                 "layers_per_block": 2, "norm_num_groups": 32, "out_channels": 3, "sample_size": 256,
+                 "sample_tsize": 64, "scaling_factor": 0.476986, "time_compression_ratio": 4,
+                 "mid_block_add_attention": True}
+
+
+def kandinsky5(out: Path) -> None:
+    """Kandinsky 5 (Lite T2V 5 s): its DiT from the task config (shrunk by the hook) and HunyuanVideo's VAE, as
+    files; the text encoders as the Hugging Face model folders musubi loads with from_pretrained: a tiny
+    Qwen2.5-VL (Qwen-Image's size) with the Qwen2.5-VL processor of the Qwen-Image-Edit run, and a tiny CLIP-L text
+    model with the CLIP tokenizer."""
+    from musubi_tuner.hunyuan_model.autoencoder_kl_causal_3d import AutoencoderKLCausal3D
+    from musubi_tuner.kandinsky5.configs import TASK_CONFIGS
+    from musubi_tuner.kandinsky5.models.dit import get_dit
+    from musubi_tuner.qwen_image import qwen_image_utils
+    from transformers import CLIPTextConfig, CLIPTextModel, Qwen2_5_VLForConditionalGeneration
+
+    dit = get_dit(dict(TASK_CONFIGS["k5-lite-t2v-5s-sd"].dit_params.__dict__))
+    randomise(dit, 40)
+    save(dit, out / "models" / "k5_dit.safetensors", torch.bfloat16)
+
+    vae = AutoencoderKLCausal3D.from_config(HV_VAE_CONFIG)
+    randomise(vae, 41)
+    save(vae, out / "models" / "k5_vae.safetensors", torch.float16)
+
+    qwen = out / "k5" / "text_encoder"
+    vl = Qwen2_5_VLForConditionalGeneration(qwen_image_utils.Qwen2_5_VLConfig(tie_word_embeddings=False))
+    randomise(vl, 42)
+    vl.to(torch.bfloat16).save_pretrained(str(qwen))
+    vision = TINY["qwen_vl_vision"]
+    image_processor = {"image_processor_type": "Qwen2VLImageProcessor", "processor_class": "Qwen2_5_VLProcessor",
+                       "do_resize": True, "do_rescale": True, "do_normalize": True, "do_convert_rgb": True,
+                       "image_mean": [0.48145466, 0.4578275, 0.40821073],
+                       "image_std": [0.26862954, 0.26130258, 0.27577711], "rescale_factor": 1 / 255,
+                       "patch_size": vision["patch_size"], "temporal_patch_size": vision["temporal_patch_size"],
+                       "merge_size": vision["spatial_merge_size"], "min_pixels": 56 * 56, "max_pixels": 112 * 112}
+    files = qwen_tokenizer_files("", out / "work-k5-qwen", SPECIAL + VISION_SPECIAL)
+    files["preprocessor_config.json"] = json.dumps(image_processor, indent=1)
+    for name, data in files.items():
+        (qwen / name).write_bytes(data if isinstance(data, bytes) else data.encode("utf-8"))
+
+    clip_dir = out / "k5" / "text_encoder2"
+    clip = CLIPTextModel(CLIPTextConfig(**TINY["clip_l"], max_position_embeddings=77, hidden_act="quick_gelu",
+                                        bos_token_id=0, eos_token_id=2, pad_token_id=1))
+    randomise(clip, 43)
+    clip.save_pretrained(str(clip_dir))
+    for name, data in clip_tokenizer_files().items():
+        (clip_dir / name).write_text(data, encoding="utf-8")
+
+
 if __name__ == "__main__":
     target = Path(sys.argv[1])
     zimage(target)
@@ -361,4 +414,5 @@ if __name__ == "__main__":
     kontext(target)
     flux2_klein(target)
     hunyuan_video_1_5(target)
+    kandinsky5(target)
     print("ok")

@@ -89,6 +89,13 @@ TINY = {
     # HunyuanVideo 1.5 I2V's SigLIP image encoder (FramePack's loader, framepack_utils.IMAGE_ENCODER_CONFIG): 384px
     # input and 14px patches kept, the DiT's tiny vision width, one layer
     "hv15_siglip": {"hidden_size": 64, "intermediate_size": 128, "num_attention_heads": 2, "num_hidden_layers": 1},
+    # Kandinsky 5's DiT, every video task (kandinsky5/configs.py TASK_CONFIGS): head dim 32 = sum(axes_dims), text
+    # width = the tiny Qwen2.5-VL's, pooled width = the tiny CLIP's; its 16 latent channels are HunyuanVideo's VAE's
+    "k5_dit": {"in_text_dim": 64, "in_text_dim2": 64, "time_dim": 32, "model_dim": 64, "ff_dim": 128,
+               "num_text_blocks": 1, "num_visual_blocks": 1, "axes_dims": (8, 12, 12)},
+    # HunyuanVideo's causal 3D VAE (Kandinsky 5's): same stages (8x space, 4x time) and 16 latent channels; 32 suit
+    # 32 norm groups
+    "hunyuan_vae": {"block_out_channels": [32, 32, 32, 32], "layers_per_block": 1},
 }
 
 
@@ -316,6 +323,25 @@ def _hv15_text_encoder(mod):
     mod.T5Config = t5_config
 
 
+def _k5_configs(mod):
+    from dataclasses import replace
+
+    for name, conf in list(mod.TASK_CONFIGS.items()):
+        if conf.vae.name == "hunyuan":
+            mod.TASK_CONFIGS[name] = replace(conf, dit_params=replace(conf.dit_params, **TINY["k5_dit"]))
+
+
+def _hunyuan_vae(mod):
+    # hunyuan_model/vae.py load_vae builds it with from_config and a config JSON local to the function
+    cls = mod.AutoencoderKLCausal3D
+    real_from_config = cls.from_config.__func__
+
+    def from_config(klass, config=None, **kw):
+        return real_from_config(klass, {**dict(config), **TINY["hunyuan_vae"]}, **kw)
+
+    cls.from_config = classmethod(from_config)
+
+
 BEFORE = {"musubi_tuner.wan.modules.t5": _wan_t5_before}
 
 PATCHES = {
@@ -336,6 +362,8 @@ PATCHES = {
     "musubi_tuner.hunyuan_video_1_5.hunyuan_video_1_5_models": _hv15_models,
     "musubi_tuner.hunyuan_video_1_5.hunyuan_video_1_5_vae": _hv15_vae,
     "musubi_tuner.hunyuan_video_1_5.hunyuan_video_1_5_text_encoder": _hv15_text_encoder,
+    "musubi_tuner.kandinsky5.configs": _k5_configs,
+    "musubi_tuner.hunyuan_model.autoencoder_kl_causal_3d": _hunyuan_vae,
 }
 
 

@@ -7,6 +7,7 @@
         suffix e{epoch:06d} (epoch samples and --sample_at_first) or {step:06d} (step samples);
         musubi saves images through save_images_grid, which appends a per-image index (`_000`):
         without a seed the name ends `_{time}_000.png`, so that index is never read as a seed.
+    sample/sample_{step:06d}_{prompt:02d}.png and .mp4                              (Kandinsky 5)
 
 A resumed run writes under its own output name (`<name>-r1`, ...) because musubi restarts its
 counters; each `Segment` maps one output name to the task's epoch/step numbering.
@@ -15,6 +16,7 @@ counters; each `Segment` maps one output name to the task's epoch/step numbering
 from __future__ import annotations
 
 import re
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -101,6 +103,10 @@ def converted(output_dir: Path) -> list[dict]:
 SAMPLE_HEAD = r"^_(?:e(?P<epoch>\d{6})|(?P<step>\d{6}))_(?P<index>\d{2})_(?P<time>\d{14})(?:_(?P<seed>\d+))?"
 SAMPLE_NAME = {"image": re.compile(SAMPLE_HEAD + r"_(?P<frame>\d{3})$"), "video": re.compile(SAMPLE_HEAD + "$")}
 SAMPLE_VIDEO_EXTENSIONS = {".mp4"}  # what musubi writes, not what it reads (server/media_types.py)
+# Kandinsky 5's sampler names each sample by the step and the prompt alone, as a frame .png and an .mp4, without the
+# output name, time or seed (kandinsky5_train_network.py sample_images). A resumed run restarts the step count and
+# writes over the same names, so such a file belongs to the newest segment; its time is the file's.
+K5_SAMPLE_NAME = re.compile(r"^sample_(?P<step>\d{6})_(?P<index>\d{2})$")
 
 
 def samples(output_dir: Path, segments: list[Segment]) -> list[dict]:
@@ -115,6 +121,8 @@ def samples(output_dir: Path, segments: list[Segment]) -> list[dict]:
         found = _match_segment(p.stem, segments)
         m = found and SAMPLE_NAME[kind].match(found[1])
         if not m:
+            if segments and (k5 := K5_SAMPLE_NAME.match(p.stem)):
+                out.append(_k5_sample(p, kind, k5, segments[-1]))
             continue
         seg = found[0]
         epoch = int(m.group("epoch")) + seg.epoch_offset if m.group("epoch") is not None else None
@@ -124,6 +132,14 @@ def samples(output_dir: Path, segments: list[Segment]) -> list[dict]:
                     "kind": kind, "segment": seg.output_name,
                     "mtime": p.stat().st_mtime})
     return sorted(out, key=lambda s: (s["time"], s["prompt_index"], s["file"]))
+
+
+def _k5_sample(p: Path, kind: str, m: re.Match, seg: Segment) -> dict:
+    mtime = p.stat().st_mtime
+    return {"file": f"sample/{p.name}", "epoch": None, "step": int(m.group("step")) + seg.step_offset,
+            "prompt_index": int(m.group("index")), "seed": None,
+            "time": time.strftime("%Y%m%d%H%M%S", time.localtime(mtime)), "kind": kind,
+            "segment": seg.output_name, "mtime": mtime}
 
 
 class OutputWatcher:

@@ -433,11 +433,41 @@ _K5_PRO_VRAM = VramModel(weights_bf16_gb=38.0, weights_fp8_gb=19.5, activation_g
 _K5_LITE_VRAM = VramModel(weights_bf16_gb=4.0, weights_fp8_gb=2.2, activation_gb_per_mpix=1.0, overhead_gb=1.5)
 
 
-def _k5(task: str, lite: bool = False, i2v: bool = False) -> Variant:
+# The task configs' sampling and geometry, by kind (kandinsky5/configs.py; kandinsky5_train_network.py sample_images):
+# HD tasks sample within 1024x1024 in multiples of 128 (SD: 512x768, multiples of 16), so they train and sample at
+# 1024x1024; distilled tasks sample in 16 steps without CFG (guidance_weight 1.0), no-CFG ones in 50 without CFG.
+_K5_HD = dict(dataset_defaults={"resolution": [1024, 1024]}, sample_defaults={"width": 1024, "height": 1024})
+_K5_SAMPLES = {"distil": {"steps": 16, "guidance": 1.0}, "nocfg": {"guidance": 1.0}}
+
+
+def _k5(task: str, lite: bool = False, i2v: bool = False, nabla: bool = False) -> Variant:
+    """One task of TASK_CONFIGS (--task). `nabla`: the task's attention is NABLA, whose masks need latent sides in
+    multiples of 16 (kandinsky5_train_network.py _build_sparse_params raises otherwise); the latent cache's
+    --nabla_resize scales every item up to multiples of 128 pixels for it, as docs/kandinsky5.md advises."""
     extra = dict(max_blocks_to_swap=30, vram=_K5_LITE_VRAM, presets=presets(0, 16)) if lite else {}
     if i2v:  # the latent cache always holds the first and last frames for I2V; no cache flag (docs/kandinsky5.md)
         extra |= dict(dataset_types=("video",), required_prompt_options=("image",))
-    return Variant(task, args={"train": ("--task", task)}, **extra)
+    if task.endswith("-hd"):
+        extra |= _K5_HD
+    kind = next((k for k in _K5_SAMPLES if f"-{k}-" in task), None)
+    if kind:
+        extra["sample_defaults"] = _K5_SAMPLES[kind]
+    args = {"train": ("--task", task), **({"cache_latents": ("--nabla_resize",)} if nabla else {})}
+    return Variant(task, args=args, **extra)
+
+
+# Every video task of TASK_CONFIGS. Not the two image tasks (k5-lite-t2i-hd, k5-lite-i2i-hd): they need the FLUX VAE,
+# and kandinsky5_cache_latents.py always encodes with HunyuanVideo's (the doc: Image Lite models are not supported).
+_K5_VARIANTS = (
+    _k5("k5-pro-t2v-5s-sd"), _k5("k5-pro-t2v-10s-sd", nabla=True), _k5("k5-pro-i2v-5s-sd", i2v=True),
+    _k5("k5-lite-t2v-5s-sd", lite=True), _k5("k5-lite-i2v-5s-sd", lite=True, i2v=True),
+    _k5("k5-pro-t2v-5s-hd", nabla=True), _k5("k5-pro-t2v-10s-hd", nabla=True),
+    _k5("k5-pro-i2v-5s-hd", i2v=True, nabla=True),
+    _k5("k5-lite-t2v-10s-sd", lite=True, nabla=True),
+    _k5("k5-lite-t2v-5s-distil-sd", lite=True), _k5("k5-lite-t2v-10s-distil-sd", lite=True, nabla=True),
+    _k5("k5-lite-t2v-5s-nocfg-sd", lite=True), _k5("k5-lite-t2v-10s-nocfg-sd", lite=True, nabla=True),
+    _k5("k5-lite-t2v-5s-pretrain-sd", lite=True), _k5("k5-lite-t2v-10s-pretrain-sd", lite=True, nabla=True),
+)
 
 # Krea 2 (docs/krea2.md): train on the RAW DiT; the distilled Turbo DiT is optional, only to render samples
 # (`--turbo_dit`, which musubi refuses with block swap). The VAE is Qwen-Image's and the text encoder a single
@@ -639,8 +669,7 @@ TASK_TYPES: dict[str, TaskType] = {t.id: t for t in (
         stages=_stages("kandinsky5_cache_latents", "kandinsky5_cache_text_encoder_outputs", "kandinsky5_train_network"),
         network_module="networks.lora_kandinsky",
         models=_K5_MODELS,
-        variants=(_k5("k5-pro-t2v-5s-sd"), _k5("k5-pro-t2v-10s-sd"), _k5("k5-pro-i2v-5s-sd", i2v=True),
-                  _k5("k5-lite-t2v-5s-sd", lite=True), _k5("k5-lite-i2v-5s-sd", lite=True, i2v=True)),
+        variants=_K5_VARIANTS,
         dataset_types=("image", "video"), max_blocks_to_swap=58, vram=_K5_PRO_VRAM,
         presets=presets(medium_swap=30, low_swap=50),
         # --quantized_qwen exists for the cache script only; the trainer's sampler has no fp8 text encoder.

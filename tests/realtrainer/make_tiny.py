@@ -456,6 +456,102 @@ def hidream_o1(out: Path) -> None:
     tok = AutoTokenizer.from_pretrained(str(out / "hf" / "hub" / f"models--{hu.HIDREAM_O1_REPO_FULL.replace('/', '--')}"
                                             / "snapshots" / hashlib.sha1(hu.HIDREAM_O1_REPO_FULL.encode()).hexdigest()))
     assert tok.convert_tokens_to_ids("<|tms_token|>") == TINY["hidream_tms_token_id"]
+def hunyuan_video_1_5(out: Path) -> None:
+    """HunyuanVideo 1.5: its DiT (T2V and I2V share the weights' layout) and 16x VAE from musubi's classes; the
+    Qwen2.5-VL text encoder is Qwen-Image's tiny one (musubi loads both with qwen_image_utils.load_qwen2_5_vl, and
+    the tokenizer from Qwen/Qwen-Image); ByT5 is transformers' T5 encoder with the special tokens musubi adds, in
+    the checkpoint's layout (shared.weight), and its byte tokenizer under google/byt5-small; for I2V, SigLIP."""
+    from musubi_tuner.hunyuan_video_1_5 import hunyuan_video_1_5_models, hunyuan_video_1_5_text_encoder as te
+    from musubi_tuner.hunyuan_video_1_5 import hunyuan_video_1_5_vae
+    from transformers import ByT5Tokenizer, T5ForConditionalGeneration
+
+    dit = hunyuan_video_1_5_models.create_model("t2v", "torch", False, None).to_empty(device="cpu")
+    randomise(dit, 30)
+    save(dit, out / "models" / "hv15_dit.safetensors", torch.bfloat16)
+
+    vae = hunyuan_video_1_5_vae.AutoencoderKLConv3D(
+        in_channels=3, out_channels=3, latent_channels=hunyuan_video_1_5_vae.VAE_LATENT_CHANNELS,
+        block_out_channels=(128, 256, 512, 1024, 1024), layers_per_block=2, ffactor_spatial=16, ffactor_temporal=4,
+        sample_size=256, sample_tsize=64, scaling_factor=hunyuan_video_1_5_vae.VAE_SCALING_FACTOR)
+    randomise(vae, 31)
+    save(vae, out / "models" / "hv15_vae.safetensors", torch.float32)
+
+    # load_byt5's config (its JSON is local to the loader), shrunk by the hook's T5Config
+    config = te.T5Config(d_model=1472, d_ff=3584, d_kv=64, num_heads=6, num_layers=12, num_decoder_layers=4,
+                         feed_forward_proj="gated-gelu", vocab_size=384, relative_attention_num_buckets=32,
+                         layer_norm_epsilon=1e-6, is_encoder_decoder=True, tie_word_embeddings=False,
+                         pad_token_id=0, eos_token_id=1, decoder_start_token_id=0)
+    tokenizer = ByT5Tokenizer(extra_ids=125)
+    encoder = T5ForConditionalGeneration(config).get_encoder()
+    te.add_special_token(tokenizer, encoder)   # musubi's: colour and font tokens, embeddings resized to match
+    randomise(encoder, 32)
+    sd = {("shared.weight" if k == "embed_tokens.weight" else k): v.detach().to(torch.float16).contiguous().clone()
+          for k, v in encoder.state_dict().items()}
+    save_file(sd, str(out / "models" / "hv15_byt5.safetensors"))
+    work = out / "work-byt5"
+    ByT5Tokenizer(extra_ids=125).save_pretrained(str(work))
+    hf_snapshot(out / "hf", te.BYT5_TOKENIZER_PATH, {p.name: p.read_bytes() for p in work.iterdir() if p.is_file()})
+
+    # I2V: the SigLIP image encoder, from the config musubi's loader builds it with (shrunk with the DiT's hook)
+    from musubi_tuner.frame_pack import framepack_utils
+    from transformers import SiglipVisionConfig, SiglipVisionModel
+
+    siglip = SiglipVisionModel(SiglipVisionConfig(**framepack_utils.IMAGE_ENCODER_CONFIG))
+    randomise(siglip, 33)
+    save(siglip, out / "models" / "hv15_siglip.safetensors", torch.float16)
+
+
+# HunyuanVideo's VAE config, fixed in hunyuan_model/vae.py load_vae (a JSON string local to it); the import hook
+# shrinks the channels and layers the same way when musubi builds it
+HV_VAE_CONFIG = {"act_fn": "silu", "block_out_channels": [128, 256, 512, 512], "in_channels": 3, "latent_channels": 16,
+                 "down_block_types": ["DownEncoderBlockCausal3D"] * 4, "up_block_types": ["UpDecoderBlockCausal3D"] * 4,
+                 "layers_per_block": 2, "norm_num_groups": 32, "out_channels": 3, "sample_size": 256,
+                 "sample_tsize": 64, "scaling_factor": 0.476986, "time_compression_ratio": 4,
+                 "mid_block_add_attention": True}
+
+
+def kandinsky5(out: Path) -> None:
+    """Kandinsky 5 (Lite T2V 5 s): its DiT from the task config (shrunk by the hook) and HunyuanVideo's VAE, as
+    files; the text encoders as the Hugging Face model folders musubi loads with from_pretrained: a tiny
+    Qwen2.5-VL (Qwen-Image's size) with the Qwen2.5-VL processor of the Qwen-Image-Edit run, and a tiny CLIP-L text
+    model with the CLIP tokenizer."""
+    from musubi_tuner.hunyuan_model.autoencoder_kl_causal_3d import AutoencoderKLCausal3D
+    from musubi_tuner.kandinsky5.configs import TASK_CONFIGS
+    from musubi_tuner.kandinsky5.models.dit import get_dit
+    from musubi_tuner.qwen_image import qwen_image_utils
+    from transformers import CLIPTextConfig, CLIPTextModel, Qwen2_5_VLForConditionalGeneration
+
+    dit = get_dit(dict(TASK_CONFIGS["k5-lite-t2v-5s-sd"].dit_params.__dict__))
+    randomise(dit, 40)
+    save(dit, out / "models" / "k5_dit.safetensors", torch.bfloat16)
+
+    vae = AutoencoderKLCausal3D.from_config(HV_VAE_CONFIG)
+    randomise(vae, 41)
+    save(vae, out / "models" / "k5_vae.safetensors", torch.float16)
+
+    qwen = out / "k5" / "text_encoder"
+    vl = Qwen2_5_VLForConditionalGeneration(qwen_image_utils.Qwen2_5_VLConfig(tie_word_embeddings=False))
+    randomise(vl, 42)
+    vl.to(torch.bfloat16).save_pretrained(str(qwen))
+    vision = TINY["qwen_vl_vision"]
+    image_processor = {"image_processor_type": "Qwen2VLImageProcessor", "processor_class": "Qwen2_5_VLProcessor",
+                       "do_resize": True, "do_rescale": True, "do_normalize": True, "do_convert_rgb": True,
+                       "image_mean": [0.48145466, 0.4578275, 0.40821073],
+                       "image_std": [0.26862954, 0.26130258, 0.27577711], "rescale_factor": 1 / 255,
+                       "patch_size": vision["patch_size"], "temporal_patch_size": vision["temporal_patch_size"],
+                       "merge_size": vision["spatial_merge_size"], "min_pixels": 56 * 56, "max_pixels": 112 * 112}
+    files = qwen_tokenizer_files("", out / "work-k5-qwen", SPECIAL + VISION_SPECIAL)
+    files["preprocessor_config.json"] = json.dumps(image_processor, indent=1)
+    for name, data in files.items():
+        (qwen / name).write_bytes(data if isinstance(data, bytes) else data.encode("utf-8"))
+
+    clip_dir = out / "k5" / "text_encoder2"
+    clip = CLIPTextModel(CLIPTextConfig(**TINY["clip_l"], max_position_embeddings=77, hidden_act="quick_gelu",
+                                        bos_token_id=0, eos_token_id=2, pad_token_id=1))
+    randomise(clip, 43)
+    clip.save_pretrained(str(clip_dir))
+    for name, data in clip_tokenizer_files().items():
+        (clip_dir / name).write_text(data, encoding="utf-8")
 
 
 if __name__ == "__main__":
@@ -468,4 +564,6 @@ if __name__ == "__main__":
     krea2(target)
     ideogram4(target)
     hidream_o1(target)
+    hunyuan_video_1_5(target)
+    kandinsky5(target)
     print("ok")

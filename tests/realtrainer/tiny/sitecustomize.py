@@ -92,6 +92,33 @@ TINY = {
     # HiDream-O1's model config comes from the hub (config.json in the fake HF cache, written by make_tiny.py with
     # the qwen3_vl_* sizes above); only the id of its timestep token is hard-coded (tiny: make_tiny.HIDREAM_SPECIAL)
     "hidream_tms_token_id": 12,
+    # HunyuanVideo 1.5 DiT: its sizes are literals inside __init__, replaced in its source (old, new). Head dim
+    # 64 / 2 = 32 = sum(rope_dim_list); text width = the tiny Qwen2.5-VL's; ByT5's width stays 1472 (the DiT's ByT5
+    # mapper takes it, and the text cache writes 1472-wide zeros for captions without quoted text); the vision width
+    # is the tiny SigLIP's
+    "hv15_dit_source": [("super().__init__()", "nn.Module.__init__(self)"),
+                        ("self.rope_dim_list = [16, 56, 56]", "self.rope_dim_list = [8, 12, 12]"),
+                        ("self.vision_states_dim = 1152", "self.vision_states_dim = 64"),
+                        ("self.hidden_size = 2048", "self.hidden_size = 64"),
+                        ("self.heads_num = 16", "self.heads_num = 2"),
+                        ("mm_double_blocks_depth = 54", "mm_double_blocks_depth = 1"),
+                        ("text_states_dim = 3584", "text_states_dim = 64"),
+                        ("out_dim=2048, hidden_dim=2048", "out_dim=64, hidden_dim=64")],
+    # HunyuanVideo 1.5 VAE: the same five levels (16x space, 4x time) and 32 latent channels, a sixteenth of
+    # the width, so every channel ratio (the Downsample/Upsample group sizes) stays the real one
+    "hv15_vae": {"block_out_channels": (8, 16, 32, 64, 64), "layers_per_block": 1},
+    # ByT5 (HunyuanVideo 1.5's glyph encoder): d_model stays 1472 (above), one small layer
+    "hv15_byt5": {"d_ff": 64, "d_kv": 32, "num_heads": 2, "num_layers": 1, "num_decoder_layers": 1},
+    # HunyuanVideo 1.5 I2V's SigLIP image encoder (FramePack's loader, framepack_utils.IMAGE_ENCODER_CONFIG): 384px
+    # input and 14px patches kept, the DiT's tiny vision width, one layer
+    "hv15_siglip": {"hidden_size": 64, "intermediate_size": 128, "num_attention_heads": 2, "num_hidden_layers": 1},
+    # Kandinsky 5's DiT, every video task (kandinsky5/configs.py TASK_CONFIGS): head dim 32 = sum(axes_dims), text
+    # width = the tiny Qwen2.5-VL's, pooled width = the tiny CLIP's; its 16 latent channels are HunyuanVideo's VAE's
+    "k5_dit": {"in_text_dim": 64, "in_text_dim2": 64, "time_dim": 32, "model_dim": 64, "ff_dim": 128,
+               "num_text_blocks": 1, "num_visual_blocks": 1, "axes_dims": (8, 12, 12)},
+    # HunyuanVideo's causal 3D VAE (Kandinsky 5's): same stages (8x space, 4x time) and 16 latent channels; 32 suit
+    # 32 norm groups
+    "hunyuan_vae": {"block_out_channels": [32, 32, 32, 32], "layers_per_block": 1},
 }
 
 
@@ -341,6 +368,64 @@ def _hidream_o1_model(mod):
         self.tms_token_id = TINY["hidream_tms_token_id"]
 
     mod.Qwen3VLModel.__init__ = __init__
+def _hv15_models(mod):
+    import inspect
+    import textwrap
+
+    cls = mod.HunyuanVideo_1_5_DiffusionTransformer
+    src = textwrap.dedent(inspect.getsource(cls.__init__))
+    for old, new in TINY["hv15_dit_source"]:
+        assert old in src, f"HunyuanVideo 1.5 DiT source changed: {old!r} not found"
+        src = src.replace(old, new)
+    scope = {}
+    exec(compile(src, inspect.getsourcefile(cls), "exec"), mod.__dict__, scope)
+    cls.__init__ = scope["__init__"]
+
+
+def _hv15_vae(mod):
+    real = mod.AutoencoderKLConv3D
+
+    class TinyAutoencoderKLConv3D(real):
+        def __init__(self, *args, **kw):
+            kw.update(TINY["hv15_vae"])
+            super().__init__(*args, **kw)
+
+    TinyAutoencoderKLConv3D.__name__ = real.__name__
+    mod.AutoencoderKLConv3D = TinyAutoencoderKLConv3D
+    # I2V's SigLIP is built from a module dict of FramePack's, read at each load: shrunk here, as every hv_1_5_*
+    # script that loads it (the latent cache, training) imports this VAE module
+    from musubi_tuner.frame_pack import framepack_utils
+
+    framepack_utils.IMAGE_ENCODER_CONFIG.update(TINY["hv15_siglip"])
+
+
+def _hv15_text_encoder(mod):
+    real = mod.T5Config
+
+    def t5_config(**kw):
+        kw.update(TINY["hv15_byt5"])
+        return real(**kw)
+
+    mod.T5Config = t5_config
+
+
+def _k5_configs(mod):
+    from dataclasses import replace
+
+    for name, conf in list(mod.TASK_CONFIGS.items()):
+        if conf.vae.name == "hunyuan":
+            mod.TASK_CONFIGS[name] = replace(conf, dit_params=replace(conf.dit_params, **TINY["k5_dit"]))
+
+
+def _hunyuan_vae(mod):
+    # hunyuan_model/vae.py load_vae builds it with from_config and a config JSON local to the function
+    cls = mod.AutoencoderKLCausal3D
+    real_from_config = cls.from_config.__func__
+
+    def from_config(klass, config=None, **kw):
+        return real_from_config(klass, {**dict(config), **TINY["hunyuan_vae"]}, **kw)
+
+    cls.from_config = classmethod(from_config)
 
 
 BEFORE = {"musubi_tuner.wan.modules.t5": _wan_t5_before}
@@ -366,6 +451,11 @@ PATCHES = {
     "musubi_tuner.ideogram4.ideogram4_model": _ideogram4_model,
     "musubi_tuner.ideogram4.ideogram4_utils": _ideogram4_utils,
     "musubi_tuner.hidream_o1.qwen3_vl_transformers": _hidream_o1_model,
+    "musubi_tuner.hunyuan_video_1_5.hunyuan_video_1_5_models": _hv15_models,
+    "musubi_tuner.hunyuan_video_1_5.hunyuan_video_1_5_vae": _hv15_vae,
+    "musubi_tuner.hunyuan_video_1_5.hunyuan_video_1_5_text_encoder": _hv15_text_encoder,
+    "musubi_tuner.kandinsky5.configs": _k5_configs,
+    "musubi_tuner.hunyuan_model.autoencoder_kl_causal_3d": _hunyuan_vae,
 }
 
 

@@ -166,8 +166,8 @@ const TYPES = {
   'hunyuan-video-lora': ['HunyuanVideo LoRA', 'Video LoRA for HunyuanVideo, on images or videos.', 'HunyuanVideo LoRA', 'HunyuanVideo 视频 LoRA，可用图片或视频训练。'],
   'hunyuan-video-1.5-lora': ['HunyuanVideo 1.5 LoRA', 'Text-to-video or image-to-video LoRA for HunyuanVideo 1.5 (needs Qwen2.5-VL and ByT5; SigLIP for I2V). Use tencent\'s bf16 DiT: ComfyUI\'s fp16 one is not for bf16 training. Experimental in musubi-tuner.',
     'HunyuanVideo 1.5 LoRA', 'HunyuanVideo 1.5 文生视频或图生视频 LoRA（需要 Qwen2.5-VL 和 ByT5；图生视频还需要 SigLIP）。请使用腾讯官方的 bf16 DiT，ComfyUI 的 fp16 版本不适合 bf16 训练。musubi-tuner 中的实验功能。'],
-  'kandinsky5-lora': ['Kandinsky 5 LoRA', 'Text-to-video or image-to-video LoRA for Kandinsky 5 Pro (19B) or Lite (2B): pick the variant that matches the DiT file. The text encoders are Hugging Face model folders. LoRA only (no LoHa/LoKr). Experimental in musubi-tuner.',
-    'Kandinsky 5 LoRA', 'Kandinsky 5 Pro（19B）或 Lite（2B）的文生视频或图生视频 LoRA：请选择与 DiT 文件对应的版本。文本编码器为 Hugging Face 模型文件夹。仅支持 LoRA（不支持 LoHa/LoKr）。musubi-tuner 中的实验功能。'],
+  'kandinsky5-lora': ['Kandinsky 5 LoRA', 'Text-to-video or image-to-video LoRA for Kandinsky 5 Pro (19B) or Lite (2B): pick the variant that matches the DiT file (SD, HD, distilled, no-CFG or pretrain; 5 or 10 seconds). HD variants train and sample at 1024x1024 in sizes that are multiples of 128. The 10-second and HD variants use NABLA attention: their latents are cached scaled up to multiples of 128 pixels. Distilled and no-CFG variants sample with guidance 1. The text encoders are Hugging Face model folders. LoRA only (no LoHa/LoKr). Experimental in musubi-tuner.',
+    'Kandinsky 5 LoRA', 'Kandinsky 5 Pro（19B）或 Lite（2B）的文生视频或图生视频 LoRA：请选择与 DiT 文件对应的版本（SD、HD、蒸馏版、无 CFG 版或预训练版；5 秒或 10 秒）。HD 版本以 1024x1024 训练和生成样图，尺寸为 128 的倍数。10 秒版本和 HD 版本使用 NABLA 注意力：其潜变量缓存时会放大到 128 像素的倍数。蒸馏版和无 CFG 版生成样图时引导值为 1。文本编码器为 Hugging Face 模型文件夹。仅支持 LoRA（不支持 LoHa/LoKr）。musubi-tuner 中的实验功能。'],
   'krea2-lora': ['Krea 2 LoRA', 'Text-to-image LoRA for Krea 2: train on the RAW DiT (use it with Turbo afterwards). VAE = the Qwen-Image VAE, text encoder = Qwen3-VL-4B (one .safetensors file). LoRA only. Experimental in musubi-tuner.',
     'Krea 2 LoRA', 'Krea 2 文生图 LoRA：在 RAW 版 DiT 上训练（之后配合 Turbo 使用）。VAE 使用 Qwen-Image 的 VAE，文本编码器为 Qwen3-VL-4B（单个 .safetensors 文件）。仅支持 LoRA。musubi-tuner 中的实验功能。'],
   'framepack-lora': ['FramePack LoRA', 'Image-to-video LoRA for FramePack or FramePack-F1, on videos of any length (each sample needs a start image). Experimental in musubi-tuner.',
@@ -198,6 +198,16 @@ const VARIANTS = {
   'full-t2i': ['Full, text to image', 'Full 文生图'], 'full-i2i': ['Full, image to image', 'Full 图生图'],
   'dev-t2i': ['Dev, text to image', 'Dev 文生图'], 'dev-i2i': ['Dev, image to image', 'Dev 图生图'],
   ideogram4: ['Ideogram 4', 'Ideogram 4'],
+  'k5-pro-t2v-5s-hd': ['Pro text to video 5 s HD', 'Pro 文生视频 5 秒 HD'],
+  'k5-pro-t2v-10s-hd': ['Pro text to video 10 s HD', 'Pro 文生视频 10 秒 HD'],
+  'k5-pro-i2v-5s-hd': ['Pro image to video 5 s HD', 'Pro 图生视频 5 秒 HD'],
+  'k5-lite-t2v-10s-sd': ['Lite text to video 10 s', 'Lite 文生视频 10 秒'],
+  'k5-lite-t2v-5s-distil-sd': ['Lite text to video 5 s, distilled', 'Lite 文生视频 5 秒（蒸馏版）'],
+  'k5-lite-t2v-10s-distil-sd': ['Lite text to video 10 s, distilled', 'Lite 文生视频 10 秒（蒸馏版）'],
+  'k5-lite-t2v-5s-nocfg-sd': ['Lite text to video 5 s, no CFG', 'Lite 文生视频 5 秒（无 CFG 版）'],
+  'k5-lite-t2v-10s-nocfg-sd': ['Lite text to video 10 s, no CFG', 'Lite 文生视频 10 秒（无 CFG 版）'],
+  'k5-lite-t2v-5s-pretrain-sd': ['Lite text to video 5 s, pretrain', 'Lite 文生视频 5 秒（预训练版）'],
+  'k5-lite-t2v-10s-pretrain-sd': ['Lite text to video 10 s, pretrain', 'Lite 文生视频 10 秒（预训练版）'],
 };
 
 const en = {

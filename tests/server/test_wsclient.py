@@ -6,8 +6,10 @@ send, so the client's first recv() always gets both, on any machine."""
 
 from __future__ import annotations
 
+import re
 import socket
 import threading
+from pathlib import Path
 
 from wsproto import ConnectionType, WSConnection
 from wsproto.events import AcceptConnection, Request, TextMessage
@@ -39,3 +41,13 @@ def test_a_frame_sent_with_the_handshake_answer_is_received():
             ws.close()   # before the server lets go: its close would race this one
             done.set()
             server.join(10)
+
+
+def test_tests_and_benches_connect_through_tests_wsclient():
+    """A websocket test written with simple_websocket's own Client would bring the race back."""
+    root = Path(__file__).resolve().parents[2]
+    own = re.compile(r"from simple_websocket import [^\n]*\bClient\b|simple_websocket\.Client\b")
+    allowed = {root / "tests" / "wsclient.py", Path(__file__).resolve()}
+    direct = [str(p.relative_to(root)) for folder in ("tests", "bench") for p in sorted((root / folder).rglob("*.py"))
+              if p.resolve() not in allowed and own.search(p.read_text(encoding="utf-8"))]
+    assert not direct, f"use tests.wsclient.Client (see its docstring): {direct}"

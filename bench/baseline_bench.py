@@ -190,7 +190,7 @@ def bench_progress(tmp: Path, steps: int, step_s: float, idle_s: float) -> None:
     import threading
 
     import psutil
-    from simple_websocket import Client
+    from tests.wsclient import Client
 
     from server.serve import ServerThread
     from server.training import tasks

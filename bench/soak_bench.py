@@ -29,11 +29,12 @@ from pathlib import Path
 
 import psutil
 from PIL import Image
-from simple_websocket import Client, ConnectionClosed
+from simple_websocket import ConnectionClosed
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from tests.live import wait_for  # noqa: E402
+from tests.wsclient import Client  # noqa: E402
 TOKEN = "soak-bench-token"
 HEADERS = {"X-Workbench-Token": TOKEN, "Content-Type": "application/json"}
 

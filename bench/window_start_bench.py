@@ -64,7 +64,7 @@ def start_xvfb() -> tuple[subprocess.Popen, str]:
 
 def usable_at(port: int, proc: subprocess.Popen, want_url: str | None, timeout: float = 60) -> float:
     """Epoch seconds (page clock) at which the page had its nav and first paint."""
-    from simple_websocket import Client
+    from tests.wsclient import Client
 
     deadline = time.monotonic() + timeout
     ws = value = None

@@ -12,6 +12,7 @@ from ..paths import safe_join
 from ..services import services
 from ..training import (catalog, cli_spec, commands, convert, local_files, outputs, planning, preflight, tasks,
                         user_presets)
+from ..training.fields import form_groups
 from ..training.task_types import PRESETS, STAGES
 from .app_control import refuse_in_server_mode
 from .files import send_path
@@ -29,7 +30,8 @@ def _publish(task: dict, type_: str = "task") -> None:
 
 @bp.get("/task-types")
 def task_types():
-    return {"task_types": catalog.public_table(), "presets": list(PRESETS), "musubi": cli_spec.spec_version()}
+    return {"task_types": catalog.public_table(), "form_groups": form_groups(), "presets": list(PRESETS),
+            "musubi": cli_spec.spec_version()}
 
 
 @bp.get("/tasks")

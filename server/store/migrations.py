@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import sqlite_utils
 
+from . import transaction
+
 
 def _m001_initial(db: sqlite_utils.Database) -> None:
     db["settings"].create({"key": str, "value": str, "updated_at": float}, pk="key", if_not_exists=True)
@@ -204,7 +206,9 @@ def migrate(db: sqlite_utils.Database) -> int:
             f"this version knows {len(MIGRATIONS)}). Update the app or choose another data folder."
         )
     for index in range(current, len(MIGRATIONS)):
-        with db.conn:
+        # A step and its version number in one transaction (sqlite's DDL is transactional): a step that
+        # fails half-way (a crash, a full disk) leaves the schema as it was, and the next start runs it again.
+        with transaction(db):
             MIGRATIONS[index](db)
             db.execute(f"PRAGMA user_version = {index + 1}")
     return len(MIGRATIONS)

@@ -1,7 +1,7 @@
 """Training with musubi-tuner: the task-type table, command builder, runner and supervisor.
 
 Modules (one idea each):
-    task_types.py   architectures as data          fields.py      editable settings as data
+    task_types.py   architectures as data          fields.py      editable settings (+ form groups) as data
     config.py       task config check + resolve     catalog.py     the table as JSON for the UI
     cli_spec.py     argv checked against musubi's CLI contract (data/musubi-cli-spec.json)
     commands.py     config -> files + argv per stage (the plan)

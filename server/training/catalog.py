@@ -3,7 +3,8 @@
 Per type: its variants (with the dataset types they accept, largest blocks-to-swap, presets and a
 VRAM estimate per preset at the type's default resolution), model files, the fields that apply
 (with this type's defaults filled in, and `dataset_types` when a field only applies to some), the
-sample-prompt options, and the VRAM model.
+sample-prompt options, and the VRAM model. The form's groups of fields (fields.FORM_GROUPS, the same for
+every type) are served beside the table.
 """
 
 from __future__ import annotations

@@ -9,11 +9,11 @@ import json
 import time
 
 import pytest
-from simple_websocket import Client
 
 from server import create_app
 from server.serve import ServerThread
 from tests.conftest import TOKEN
+from tests.wsclient import Client
 
 from .conftest import add_dataset, png_bytes
 
@@ -173,7 +173,7 @@ def test_a_bad_value_in_an_event_does_not_drop_the_websocket_subscriber(app, svc
     srv.start()
     ws = Client.connect(f"ws://127.0.0.1:{srv.port}/ws?token={TOKEN}")
     try:
-        assert json.loads(ws.receive(timeout=30))["type"] == "hello"
+        assert json.loads(ws.receive(timeout=15))["type"] == "hello"
         ws.send(json.dumps({"op": "subscribe", "topics": ["jobs"]}))
         received = []
 

@@ -6,9 +6,10 @@ import json
 import threading
 
 import pytest
-from simple_websocket import Client, ConnectionError as WsConnectionError
+from simple_websocket import ConnectionError as WsConnectionError
 
 from tests.conftest import TOKEN
+from tests.wsclient import Client
 
 
 def recv_until(ws, predicate, timeout=15):

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 
-from simple_websocket import Client
+from tests.wsclient import Client
 
 from tests.conftest import TOKEN
 from tests.server.test_websocket import recv_until

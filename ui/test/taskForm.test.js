@@ -2,7 +2,7 @@
 // form <-> config, VRAM presets, variants, the field groups and the validation state. No server calls:
 // every method used here works on the form alone.
 import { beforeAll, describe, expect, test } from 'vitest';
-import { TaskForm, TRAIN_FIRST, NETWORK, DURATION, SAVING, BUCKET_SUB } from '../src/lib/taskForm.svelte.js';
+import { TaskForm, PICKERS, SHOWN_WHILE } from '../src/lib/taskForm.svelte.js';
 import { t } from '../src/lib/i18n/index.svelte.js';
 import { loadTable } from './taskTypes.js';
 
@@ -113,11 +113,13 @@ describe('VRAM presets', () => {
     expect(JSON.stringify(tf.form.training)).toBe(before);
   });
 
-  test('the fields a preset controls are the memory group, shown first', () => {
-    const tf = formFor();
-    expect(tf.memoryFields.map((f) => f.key).sort()).toEqual(
-      tf.applicable.filter((f) => f.section === 'training' && tf.pKeys.has(f.key)).map((f) => f.key).sort());
-    expect(tf.memoryFields.length).toBeGreaterThan(0);
+  test('the fields a preset controls are the task group, shown beside the preset', () => {
+    for (const ttype of table.task_types) {
+      const tf = formFor(ttype.id);
+      expect(tf.groups.task.map((f) => f.key).sort(), ttype.id).toEqual(
+        tf.applicable.filter((f) => f.section === 'training' && tf.pKeys.has(f.key)).map((f) => f.key).sort());
+      expect(tf.groups.task.length).toBeGreaterThan(0);
+    }
   });
 });
 
@@ -151,18 +153,43 @@ describe('task type and variant', () => {
     expect(tf.accepted.every((d) => tf.variant.dataset_types.includes(d.type))).toBe(true);
   });
 
-  test('every applicable field has exactly one place in the form groups', () => {
+  test('the served groups hold every field of every type exactly once', () => {
+    const count = {};
+    for (const g of table.form_groups) for (const k of g.fields) count[k] = (count[k] || 0) + 1;
+    for (const ttype of table.task_types) {
+      for (const f of ttype.fields) expect(count[f.key], `${ttype.id}: ${f.key}`).toBe(1);
+    }
+  });
+
+  test('every applicable field is drawn in exactly one place, in the served order', () => {
     for (const ttype of table.task_types) {
       const tf = formFor(ttype.id);
-      const has = (k) => k in tf.byKey;
-      const shown = [
-        ...tf.memoryFields.map((f) => f.key), ...tf.dataFields.map((f) => f.key),
-        ...TRAIN_FIRST.filter(has), ...NETWORK.filter(has), ...BUCKET_SUB.filter(has),
-        ...(DURATION.every(has) ? DURATION : []), ...(SAVING.every(has) ? SAVING : []),
-        ...tf.trainMore.map((f) => f.key), ...tf.advancedFields.map((f) => f.key),
-      ];
-      expect(shown.sort(), ttype.id).toEqual(tf.applicable.map((f) => f.key).sort());
+      tf.form.dataset.enable_bucket = true; // what SHOWN_WHILE hides is shown
+      const drawn = [];
+      for (const [key, fields] of Object.entries(tf.groups)) {
+        const order = table.form_groups.find((g) => g.key === key).fields;
+        expect(fields.map((f) => order.indexOf(f.key)), `${ttype.id} ${key}`).toEqual(
+          fields.map((f) => order.indexOf(f.key)).sort((a, b) => a - b));
+        for (const f of fields) {
+          const how = tf.drawAs(f);
+          if (how === 'field') drawn.push(f.key);
+          else if (how) drawn.push(...PICKERS[how]);
+        }
+      }
+      expect(drawn.sort(), ttype.id).toEqual(tf.applicable.map((f) => f.key).sort());
     }
+  });
+
+  test('a picker stands for its pair; a field shows only while the one it goes with is on', () => {
+    const tf = formFor();
+    const [first, second] = PICKERS.duration;
+    expect(tf.drawAs(tf.byKey[first])).toBe('duration');
+    expect(tf.drawAs(tf.byKey[second])).toBe(null);
+    const [sub, boss] = Object.entries(SHOWN_WHILE)[0];
+    tf.form.dataset[boss] = false;
+    expect(tf.drawAs(tf.byKey[sub])).toBe(null);
+    tf.form.dataset[boss] = true;
+    expect(tf.drawAs(tf.byKey[sub])).toBe('field');
   });
 });
 

@@ -14,13 +14,13 @@ import {
 } from './training.js';
 
 export const PRESETS = ['high', 'medium', 'low'];
-// Layout of group 3 (training): these first, in this order; the duration and saving pickers are
-// built from their field pairs. Everything else a type has goes to its group by the field's own group.
-export const TRAIN_FIRST = ['learning_rate', 'optimizer_type', 'lr_scheduler', 'lr_warmup_steps'];
-export const NETWORK = ['network_type', 'network_dim', 'network_alpha'];
-export const DURATION = ['max_train_epochs', 'max_train_steps'];
-export const SAVING = ['save_every_n_epochs', 'save_every_n_steps'];
-export const BUCKET_SUB = ['bucket_no_upscale'];
+// Which group each field is in, and the order, come with the table (fields.FORM_GROUPS, `form_groups`);
+// here only how some fields are drawn: each pair is ONE "epochs or steps" picker at its first field's place
+// (one of the two is set, the other null), a field in SHOWN_WHILE shows only while that bool field is on,
+// and the LoRA+ ratio (kept in network_args) is drawn after LORA_PLUS_AFTER.
+export const PICKERS = { duration: ['max_train_epochs', 'max_train_steps'], saveEvery: ['save_every_n_epochs', 'save_every_n_steps'] };
+export const SHOWN_WHILE = { bucket_no_upscale: 'enable_bucket' };
+export const LORA_PLUS_AFTER = 'network_alpha';
 
 const DEBOUNCE_MS = { vram: 250, paths: 400, models: 400 };
 
@@ -50,15 +50,9 @@ export class TaskForm {
   pKeys = $derived(presetKeys(this.variant));
   applicable = $derived(this.ttype ? this.ttype.fields.filter((f) => fieldApplies(f, this.datasetType, this.variant)) : []);
   byKey = $derived(Object.fromEntries(this.applicable.map((f) => [f.key, f])));
-  memoryFields = $derived(this.applicable.filter((f) => f.section === 'training' && this.pKeys.has(f.key)));
-  dataFields = $derived(this.applicable.filter((f) => f.section === 'dataset' && f.group !== 'advanced'));
-  placed = $derived(new Set([
-    ...this.memoryFields.map((f) => f.key), ...this.dataFields.map((f) => f.key), ...TRAIN_FIRST, ...NETWORK,
-    ...DURATION, ...SAVING, ...BUCKET_SUB,
-  ]));
-  trainMore = $derived(this.applicable.filter((f) => f.section === 'training' && !this.placed.has(f.key)
-    && ['basic', 'schedule'].includes(f.group)));
-  advancedFields = $derived(this.applicable.filter((f) => !this.placed.has(f.key) && !this.trainMore.includes(f)));
+  /** Group key (task, dataset, training, advanced) -> the fields of that group this type shows, in order. */
+  groups = $derived(Object.fromEntries((this.table?.form_groups || [])
+    .map((g) => [g.key, g.fields.map((k) => this.byKey[k]).filter(Boolean)])));
   models = $derived(this.ttype ? this.ttype.models.filter((m) => modelApplies(m, this.variant.key, this.form.training)) : []);
   estimate = $derived(this.vram?.estimate_gb ?? null);
   presetEstimates = $derived(this.vram?.presets ?? {});
@@ -168,6 +162,18 @@ export class TaskForm {
     if (this.dataset && !v.dataset_types.includes(this.dataset.type)) form.dataset_id = '';
     const max = v.max_blocks_to_swap;
     if (form.training.blocks_to_swap > max) form.training.blocks_to_swap = max;
+  }
+
+  /** How a field of its group is drawn: 'field', the name of the picker that starts with it ('duration',
+   *  'saveEvery'), or null (the second field of a picker, or hidden while the field it goes with is off). */
+  drawAs(f) {
+    for (const [name, pair] of Object.entries(PICKERS)) {
+      const i = pair.indexOf(f.key);
+      if (i >= 0 && pair.every((k) => this.byKey[k])) return i === 0 ? name : null;
+    }
+    const with_ = this.byKey[SHOWN_WHILE[f.key]];
+    if (SHOWN_WHILE[f.key] && !(with_ && this.form[with_.section][with_.key])) return null;
+    return 'field';
   }
 
   /** Train for a number of epochs or of steps (one of the pair is set, the other null). */

@@ -69,6 +69,20 @@ TINY = {
                   "context_in_dim": 192},
     # FLUX.2 AE: same stages and 32 latent channels, narrower
     "flux2_ae": {"ch": 32, "num_res_blocks": 1},
+    # FramePack's packed HunyuanVideo DiT (load_packed_model's fixed config): head dim 32 = sum(rope_axes_dim); text
+    # width = the tiny LLaMA's, pooled width = the tiny CLIP-L's, image width = the tiny SigLIP's
+    "fpack_dit": {"num_attention_heads": 2, "attention_head_dim": 32, "rope_axes_dim": (8, 12, 12), "num_layers": 1,
+                  "num_single_layers": 1, "num_refiner_layers": 1, "text_embed_dim": 64,
+                  "pooled_projection_dim": 64, "image_proj_dim": 64},
+    # HunyuanVideo's causal 3D VAE: same stages (8x space, 4x time) and 16 latent channels; 32 suit 32 norm groups
+    "hunyuan_vae": {"block_out_channels": [32, 32, 32, 32], "layers_per_block": 1},
+    # FramePack's LLaMA text encoder: the features are its third-to-last hidden state, so two layers at least;
+    # the vocabulary covers the tiny tokenizer (make_tiny.VOCAB)
+    "fpack_llama": {"hidden_size": 64, "intermediate_size": 128, "num_attention_heads": 2, "num_key_value_heads": 1,
+                    "head_dim": 32, "num_hidden_layers": 2, "vocab_size": 1024, "bos_token_id": 0,
+                    "eos_token_id": 1},
+    # FramePack's SigLIP image encoder: its 384px input and 14px patches (729 tokens) kept, narrower, one layer
+    "fpack_siglip": {"hidden_size": 64, "intermediate_size": 128, "num_attention_heads": 2, "num_hidden_layers": 1},
 }
 
 
@@ -255,6 +269,48 @@ def _flux2_utils(mod):
             mod.FLUX2_MODEL_INFO[version] = replace(info, params=replace(info.params, **TINY["flux2_dit"]))
 
 
+def _fpack_utils(mod):
+    # the text and image encoders' configs are module dicts read at each load (framepack_utils.py)
+    mod.LLAMA_CONFIG.update(TINY["fpack_llama"])
+    mod.CLIP_CONFIG.update(TINY["clip_l"])
+    mod.IMAGE_ENCODER_CONFIG.update(TINY["fpack_siglip"])
+    # FramePack fixes the VAE at fp16 (framepack_utils.load_vae; the cache script refuses --vae_dtype). A CPU runs
+    # fp16 3D convolutions about 10x slower than fp32 (a 37-frame clip: 4 minutes instead of 20 s), so without a
+    # CUDA device the VAE is loaded in fp32 (the latents it caches are then fp32, which training casts anyway)
+    import torch
+
+    real_load = mod.hunyuan_load_vae
+
+    def hunyuan_load_vae(*args, **kw):
+        if not torch.cuda.is_available():
+            kw["vae_dtype"] = torch.float32
+        return real_load(*args, **kw)
+
+    mod.hunyuan_load_vae = hunyuan_load_vae
+
+
+def _fpack_dit(mod):
+    # load_packed_model passes its fixed config as keywords; the inference subclass inherits this __init__
+    real_init = mod.HunyuanVideoTransformer3DModelPacked.__init__
+
+    def __init__(self, *args, **kw):
+        kw.update(TINY["fpack_dit"])
+        real_init(self, *args, **kw)
+
+    mod.HunyuanVideoTransformer3DModelPacked.__init__ = __init__
+
+
+def _hunyuan_vae(mod):
+    # hunyuan_model/vae.py load_vae builds it with from_config and a config JSON local to the function
+    cls = mod.AutoencoderKLCausal3D
+    real_from_config = cls.from_config.__func__
+
+    def from_config(klass, config=None, **kw):
+        return real_from_config(klass, {**dict(config), **TINY["hunyuan_vae"]}, **kw)
+
+    cls.from_config = classmethod(from_config)
+
+
 BEFORE = {"musubi_tuner.wan.modules.t5": _wan_t5_before}
 
 PATCHES = {
@@ -272,6 +328,9 @@ PATCHES = {
     "musubi_tuner.zimage.zimage_config": _zimage_config,
     "musubi_tuner.zimage.zimage_utils": _zimage_utils,
     "musubi_tuner.zimage.zimage_autoencoder": _zimage_autoencoder,
+    "musubi_tuner.frame_pack.framepack_utils": _fpack_utils,
+    "musubi_tuner.frame_pack.hunyuan_video_packed": _fpack_dit,
+    "musubi_tuner.hunyuan_model.autoencoder_kl_causal_3d": _hunyuan_vae,
 }
 
 

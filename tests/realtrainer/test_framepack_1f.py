@@ -2,8 +2,9 @@
 image_control dataset (each target with its start image in control/), the latent cache with --one_frame and the
 table's one-frame options (the control image as the index-0 clean latent, a zero `post` latent after the window, the
 target at index 9; the 2x history left out with --one_frame_no_2x, the 4x history indices kept), the text cache, two
-training steps with --one_frame, checkpoints and states listed and served, a loss point per step. No sample (the
-one-frame sampling path is not run here)."""
+training steps with --one_frame over batches of both items (--sdpa with a batch of 2 needs --split_attn, which the
+command adds), checkpoints and states listed and served, a loss point per step. No sample (the one-frame sampling
+path is not run here)."""
 
 from __future__ import annotations
 
@@ -30,11 +31,11 @@ def int64_values(path, name: str) -> list[int]:
 @pytest.fixture(scope="module")
 def fpack_1f_run(real_module):
     real = real_module
-    raw = lean_task("framepack-1f-lora", real.image_dataset(1, "Starts", controls=True), framepack_models(real),
+    raw = lean_task("framepack-1f-lora", real.image_dataset(2, "Starts", controls=True), framepack_models(real),
                     variant="original", training={"save_every_n_steps": None, "one_frame_no_2x": True},
                     samples={"prompts": []},
-                    dataset={"resolution": [64, 64], "enable_bucket": False, "fp_1f_clean_indices": [0],
-                             "fp_1f_target_index": 9, "fp_1f_no_post": False})
+                    dataset={"resolution": [64, 64], "enable_bucket": False, "batch_size": 2,
+                             "fp_1f_clean_indices": [0], "fp_1f_target_index": 9, "fp_1f_no_post": False})
     return real.run(raw)
 
 
@@ -44,10 +45,11 @@ def test_framepack_1f_caches_the_control_as_clean_latent_and_trains(fpack_1f_run
     real.cache_stages_showed_progress(fpack_1f_run)
     argv = {s["name"]: s["argv"] for s in task["run"]["stages"]}
     assert {"--one_frame", "--one_frame_no_2x", "--image_encoder"} <= set(argv["cache_latents"]), argv
-    assert "--one_frame_no_4x" not in argv["cache_latents"] and "--one_frame" in argv["train"], argv
+    assert "--one_frame_no_4x" not in argv["cache_latents"] and {"--one_frame", "--split_attn"} <= set(argv["train"])
     cache = fpack_1f_run["folder"].parent / "cache"
     assert sorted(p.name for p in cache.glob("*.safetensors")) == [
-        "img0_0064x0064_fp.safetensors", "img0_fp_te.safetensors"], sorted(p.name for p in cache.iterdir())
+        "img0_0064x0064_fp.safetensors", "img0_fp_te.safetensors", "img1_0064x0064_fp.safetensors",
+        "img1_fp_te.safetensors"], sorted(p.name for p in cache.iterdir())
     # musubi's one-frame cache: the target's latent (one frame) at index 9; the clean latents are the control
     # image's and the zero `post` latent (fp_1f_no_post false) at 0 and 1 + latent_window_size; no 2x indices
     # (--one_frame_no_2x), the 4x ones after the post and 2x slots; the control image's SigLIP features

@@ -3,18 +3,20 @@ image_control dataset (each target with its start image in control/), the latent
 table's one-frame options (the control image as the index-0 clean latent, a zero `post` latent after the window, the
 target at index 9; the 2x history left out with --one_frame_no_2x, the 4x history indices kept), the text cache, two
 training steps with --one_frame over batches of both items (--sdpa with a batch of 2 needs --split_attn, which the
-command adds), checkpoints and states listed and served, a loss point per step. No sample (the one-frame sampling
-path is not run here)."""
+command adds), one one-frame sample at the end (the prompt line's --i, --ci and --of read by musubi's one-frame
+sampler: FramePack's only sampling run here, the cheapest one), checkpoints, states and the sample listed and served,
+a loss point per step."""
 
 from __future__ import annotations
 
 import struct
 
 import pytest
+from PIL import Image
 
 from server.models.safetensors_header import read_header
 
-from .conftest import lean_task
+from .conftest import ONE_SAMPLE_AT_THE_END, lean_task
 from .test_framepack import framepack_models, shapes
 
 
@@ -31,9 +33,12 @@ def int64_values(path, name: str) -> list[int]:
 @pytest.fixture(scope="module")
 def fpack_1f_run(real_module):
     real = real_module
+    start = real.tmp / "sample-start.png"
+    Image.new("RGB", (64, 64), "purple").save(start)
     raw = lean_task("framepack-1f-lora", real.image_dataset(2, "Starts", controls=True), framepack_models(real),
-                    variant="original", training={"save_every_n_steps": None, "one_frame_no_2x": True},
-                    samples={"prompts": []},
+                    variant="original", training={**ONE_SAMPLE_AT_THE_END["training"], "one_frame_no_2x": True},
+                    samples={**ONE_SAMPLE_AT_THE_END["samples"], "prompts": [
+                        {"prompt": "a red square", "seed": 42, "image": str(start), "control_images": [str(start)]}]},
                     dataset={"resolution": [64, 64], "enable_bucket": False, "batch_size": 2,
                              "fp_1f_clean_indices": [0], "fp_1f_target_index": 9, "fp_1f_no_post": False})
     return real.run(raw)
@@ -65,8 +70,13 @@ def test_framepack_1f_caches_the_control_as_clean_latent_and_trains(fpack_1f_run
     assert real.loss_steps(task["id"]) == [1, 2]
 
 
-def test_framepack_1f_checkpoints_listed_and_served(fpack_1f_run):
+def test_framepack_1f_checkpoints_and_sample_listed_and_served(fpack_1f_run):
     disk = fpack_1f_run["real"].outputs_listed_and_served(fpack_1f_run)
     assert disk["checkpoints"] == ["tiny-000001.safetensors", "tiny.safetensors"], disk
     assert disk["states"] == ["tiny-000001-state", "tiny-state"], disk
-    assert disk["samples"] == [], disk
+    # the one sample, at the end of epoch 2: one frame from the start image at the --of indices
+    assert len(disk["samples"]) == 1 and disk["samples"][0].startswith("tiny_e000002_00_"), disk
+    assert disk["samples"][0].endswith("_000.png"), disk
+    train = fpack_1f_run["logs"]["train"]
+    assert "Encoding image to image encoder context: " + str(fpack_1f_run["real"].tmp / "sample-start.png") in train
+    assert "latent_indices: tensor([[9]]), clean_latent_indices: tensor([[ 0, 10]])" in train, train[-3000:]

@@ -347,9 +347,9 @@ def framepack(out: Path) -> None:
     save(siglip, out / "models" / "fpack_siglip.safetensors", torch.bfloat16)
 
     # musubi crops the LLaMA prompt template off the hidden states by a fixed token count (crop_start 95, the real
-    # tokenizer's): trained on the template too, the tiny tokenizer cuts it into about as many tokens, so the
-    # caption's tokens, not the template's, stay in the cache. Padding on the right as the real one's (LlamaTokenizerFast
-    # pads on the left by default, and musubi asserts that the kept tokens are all unmasked)
+    # tokenizer's): trained on the template too, the tiny tokenizer cuts it into about as many tokens (96), so the
+    # caption's tokens, not the template's, stay in the cache. Padding on the right as the real one's
+    # (LlamaTokenizerFast pads on the left by default, and musubi asserts that the kept tokens are all unmasked)
     template = PROMPT_TEMPLATE["dit-llm-encode-video"]["template"]
     llama_files = byte_bpe_fast_files(
         "tokenizer/", LLAMA3_SPECIAL,

@@ -76,8 +76,8 @@ TINY = {
                   "pooled_projection_dim": 64, "image_proj_dim": 64},
     # HunyuanVideo's causal 3D VAE: same stages (8x space, 4x time) and 16 latent channels; 32 suit 32 norm groups
     "hunyuan_vae": {"block_out_channels": [32, 32, 32, 32], "layers_per_block": 1},
-    # FramePack's LLaMA text encoder: the features are its third-to-last hidden state, so two layers at least;
-    # the vocabulary covers the tiny tokenizer (make_tiny.VOCAB)
+    # FramePack's LLaMA text encoder: the features are its third-to-last hidden state, so two layers at least; the
+    # vocabulary covers the tiny tokenizer (make_tiny.VOCAB), whose bos/eos are ids 0 and 1 (make_tiny.LLAMA3_SPECIAL)
     "fpack_llama": {"hidden_size": 64, "intermediate_size": 128, "num_attention_heads": 2, "num_key_value_heads": 1,
                     "head_dim": 32, "num_hidden_layers": 2, "vocab_size": 1024, "bos_token_id": 0,
                     "eos_token_id": 1},
@@ -275,8 +275,8 @@ def _fpack_utils(mod):
     mod.CLIP_CONFIG.update(TINY["clip_l"])
     mod.IMAGE_ENCODER_CONFIG.update(TINY["fpack_siglip"])
     # FramePack fixes the VAE at fp16 (framepack_utils.load_vae; the cache script refuses --vae_dtype). A CPU runs
-    # fp16 3D convolutions about 10x slower than fp32 (a 37-frame clip: 4 minutes instead of 20 s), so without a
-    # CUDA device the VAE is loaded in fp32 (the latents it caches are then fp32, which training casts anyway)
+    # fp16 3D convolutions many times slower than fp32 (the tiny VAE on a 37-frame clip: 4 minutes, in fp32 6 s), so
+    # without a CUDA device the VAE is loaded in fp32 (its latents are cached in fp32 then; training casts them)
     import torch
 
     real_load = mod.hunyuan_load_vae

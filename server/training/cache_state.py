@@ -17,7 +17,9 @@ skips good work. The runner skips a stage outright when its manifest is unchange
 
 Cache file names (musubi dataset/image_video_dataset.py): latents (and HiDream-O1's pixel patches)
 `{stem}_{W:04d}x{H:04d}_{arch}.safetensors`
-(videos `{stem}_{start:05d}-{count:03d}_{W}x{H}_{arch}`), text encoder `{stem}_{arch}_te.safetensors`.
+(videos `{stem}_{start:05d}-{count:03d}_{W}x{H}_{arch}`; FramePack caches a clip per section, with the section's
+index appended: `{stem}_{start:05d}-{count:03d}-{section:04d}_{W}x{H}_fp`, fpack_cache_latents.py
+append_section_idx_to_latent_cache_path), text encoder `{stem}_{arch}_te.safetensors`.
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ from .task_types import cache_kind
 
 # By what a stage caches (task_types.STAGE_CACHES): HiDream-O1's pixel caches are named like latents.
 CACHE_PATTERNS = {
-    "media": r"_(?:\d+-\d+_)?\d+x\d+_[a-z0-9]+\.safetensors",
+    "media": r"_(?:\d+-\d+(?:-\d+)?_)?\d+x\d+_[a-z0-9]+\.safetensors",
     "text": r"_[a-z0-9]+_te\.safetensors",
 }
 # Arguments that do not change what a cache holds.

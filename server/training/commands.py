@@ -362,7 +362,8 @@ def _train_args(ttype: TaskType, variant, stage: task_types.Stage, resolved: dic
     if experts:
         args += _expert_args(experts, variant.timestep_boundary, t)
     args.append(f"--{t['attention']}")
-    if t["split_attn"] or t["attention"] in ("xformers", "flash_attn"):
+    if t["split_attn"] or t["attention"] in ("xformers", "flash_attn") or (
+            resolved["dataset"]["batch_size"] > 1 and t["attention"] in ttype.batch_split_attn_attention):
         args.append("--split_attn")
     args += _flag_values(t)
     if t["blocks_to_swap"] and t["use_pinned_memory_for_block_swap"]:

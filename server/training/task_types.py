@@ -214,6 +214,11 @@ class TaskType:
     video_fps: float | None = None
     # Attention backends with which block swap needs a dataset batch size of 1 (HiDream-O1's --flash_attn path).
     swap_batch_one_attention: tuple[str, ...] = ()
+    # Attention backends with which a dataset batch above 1 needs --split_attn, which the command then gets. FramePack's
+    # packed DiT batches unequal text lengths only through flash/sage varlen kernels or split attention: with --sdpa
+    # and a batch of 2 it raises "batch_size > 1 is not supported in this configuration. Try `--split_attn`" at the
+    # first step, after both caches (frame_pack/hunyuan_video_packed.py attn_varlen_func; docs/framepack.md).
+    batch_split_attn_attention: tuple[str, ...] = ()
 
     @property
     def label_key(self) -> str:
@@ -385,7 +390,8 @@ _FPACK_MODELS = (
 _FPACK_VRAM = VramModel(weights_bf16_gb=25.7, weights_fp8_gb=13.5, activation_gb_per_mpix=0.35, latent_frames=10)
 _FPACK_COMMON = dict(stages=_FPACK_STAGES, network_module="networks.lora_framepack", models=_FPACK_MODELS,
                      max_blocks_to_swap=36, vram=_FPACK_VRAM, presets=presets(medium_swap=0, low_swap=20),
-                     text_encoder_fp8_flag="--fp8_llm", video=True, video_fps=30.0)
+                     text_encoder_fp8_flag="--fp8_llm", video=True, video_fps=30.0,
+                     batch_split_attn_attention=("sdpa",))
 # The sampler's embedded guidance is 10.0 (fpack_train_network.py default_guidance_scale); --l is real CFG,
 # which the doc advises to leave at 1.0 for the base model.
 _FPACK_PROMPTS = ("width", "height", "frames", "seed", "steps", "guidance", "flow_shift", "negative", "image")

@@ -110,14 +110,14 @@ def zimage(out: Path) -> None:
     hf_snapshot(out / "hf", zimage_utils.ZIMAGE_ID, qwen_tokenizer_files("tokenizer/", out / "work-qwen"))
 
 
-def byte_bpe_fast_files(prefix: str, special: list[str], config: dict) -> dict:
+def byte_bpe_fast_files(prefix: str, special: list[str], config: dict, corpus: list[str] = CORPUS) -> dict:
     """A byte-level BPE tokenizer as tokenizer.json, loaded by AutoTokenizer as a PreTrainedTokenizerFast."""
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
 
     tok = Tokenizer(models.BPE())
     tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
     tok.decoder = decoders.ByteLevel()
-    tok.train_from_iterator(CORPUS, trainers.BpeTrainer(vocab_size=VOCAB, special_tokens=special,
+    tok.train_from_iterator(corpus, trainers.BpeTrainer(vocab_size=VOCAB, special_tokens=special,
                                                         initial_alphabet=pre_tokenizers.ByteLevel.alphabet()))
     return {f"{prefix}tokenizer.json": tok.to_str(),
             f"{prefix}tokenizer_config.json": json.dumps({"tokenizer_class": "PreTrainedTokenizerFast",
@@ -552,6 +552,49 @@ def kandinsky5(out: Path) -> None:
     clip.save_pretrained(str(clip_dir))
     for name, data in clip_tokenizer_files().items():
         (clip_dir / name).write_text(data, encoding="utf-8")
+LLAMA3_SPECIAL = ["<|begin_of_text|>", "<|end_of_text|>", "<|start_header_id|>", "<|end_header_id|>", "<|eot_id|>",
+                  "<pad>"]
+
+
+def framepack(out: Path) -> None:
+    """FramePack: the packed HunyuanVideo DiT, HunyuanVideo's causal 3D VAE, the LLaMA and CLIP-L text encoders and
+    the SigLIP image encoder, each from the config musubi builds it with (frame_pack/framepack_utils.py, shrunk by
+    the import hook); the tokenizers under hunyuanvideo-community/HunyuanVideo."""
+    from musubi_tuner.frame_pack import framepack_utils as fu, hunyuan_video_packed
+    from musubi_tuner.hunyuan_model.autoencoder_kl_causal_3d import AutoencoderKLCausal3D
+    from musubi_tuner.hunyuan_model.text_encoder import PROMPT_TEMPLATE
+    from transformers import CLIPConfig, CLIPTextModel, LlamaConfig, LlamaModel, SiglipVisionConfig, SiglipVisionModel
+
+    dit = hunyuan_video_packed.HunyuanVideoTransformer3DModelPacked(attn_mode="torch")
+    randomise(dit, 22)
+    save(dit, out / "models" / "fpack_dit.safetensors", torch.bfloat16)   # as published; musubi trains it in bf16
+
+    vae = AutoencoderKLCausal3D.from_config(HV_VAE_CONFIG)
+    randomise(vae, 23)
+    save(vae, out / "models" / "fpack_vae.safetensors", torch.float16)
+
+    llama = LlamaModel(LlamaConfig(**fu.LLAMA_CONFIG))
+    randomise(llama, 24)
+    save(llama, out / "models" / "fpack_llama.safetensors", torch.float16)
+    clip = CLIPTextModel(CLIPConfig(**fu.CLIP_CONFIG))
+    randomise(clip, 25)
+    save(clip, out / "models" / "fpack_clip_l.safetensors", torch.float16)
+    siglip = SiglipVisionModel(SiglipVisionConfig(**fu.IMAGE_ENCODER_CONFIG))
+    randomise(siglip, 26)
+    save(siglip, out / "models" / "fpack_siglip.safetensors", torch.bfloat16)
+
+    # musubi crops the LLaMA prompt template off the hidden states by a fixed token count (crop_start 95, the real
+    # tokenizer's): trained on the template too, the tiny tokenizer cuts it into about as many tokens (96), so the
+    # caption's tokens, not the template's, stay in the cache. Padding on the right as the real one's
+    # (LlamaTokenizerFast pads on the left by default, and musubi asserts that the kept tokens are all unmasked)
+    template = PROMPT_TEMPLATE["dit-llm-encode-video"]["template"]
+    llama_files = byte_bpe_fast_files(
+        "tokenizer/", LLAMA3_SPECIAL,
+        {"tokenizer_class": "LlamaTokenizerFast", "bos_token": "<|begin_of_text|>", "eos_token": "<|end_of_text|>",
+         "pad_token": "<pad>", "padding_side": "right", "model_max_length": 131072},
+        corpus=CORPUS + [template.replace("{}", c) for c in CORPUS[:8]] * 20)
+    clip_files = {f"tokenizer_2/{k}": v for k, v in clip_tokenizer_files().items()}
+    hf_snapshot(out / "hf", "hunyuanvideo-community/HunyuanVideo", {**llama_files, **clip_files})
 
 
 if __name__ == "__main__":
@@ -566,4 +609,5 @@ if __name__ == "__main__":
     hidream_o1(target)
     hunyuan_video_1_5(target)
     kandinsky5(target)
+    framepack(target)
     print("ok")

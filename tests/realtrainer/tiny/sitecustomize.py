@@ -119,6 +119,18 @@ TINY = {
     # HunyuanVideo's causal 3D VAE (Kandinsky 5's): same stages (8x space, 4x time) and 16 latent channels; 32 suit
     # 32 norm groups
     "hunyuan_vae": {"block_out_channels": [32, 32, 32, 32], "layers_per_block": 1},
+    # FramePack's packed HunyuanVideo DiT (load_packed_model's fixed config): head dim 32 = sum(rope_axes_dim); text
+    # width = the tiny LLaMA's, pooled width = the tiny CLIP-L's, image width = the tiny SigLIP's
+    "fpack_dit": {"num_attention_heads": 2, "attention_head_dim": 32, "rope_axes_dim": (8, 12, 12), "num_layers": 1,
+                  "num_single_layers": 1, "num_refiner_layers": 1, "text_embed_dim": 64,
+                  "pooled_projection_dim": 64, "image_proj_dim": 64},
+    # FramePack's LLaMA text encoder: the features are its third-to-last hidden state, so two layers at least; the
+    # vocabulary covers the tiny tokenizer (make_tiny.VOCAB), whose bos/eos are ids 0 and 1 (make_tiny.LLAMA3_SPECIAL)
+    "fpack_llama": {"hidden_size": 64, "intermediate_size": 128, "num_attention_heads": 2, "num_key_value_heads": 1,
+                    "head_dim": 32, "num_hidden_layers": 2, "vocab_size": 1024, "bos_token_id": 0,
+                    "eos_token_id": 1},
+    # FramePack's SigLIP image encoder: its 384px input and 14px patches (729 tokens) kept, narrower, one layer
+    "fpack_siglip": {"hidden_size": 64, "intermediate_size": 128, "num_attention_heads": 2, "num_hidden_layers": 1},
 }
 
 
@@ -415,6 +427,35 @@ def _k5_configs(mod):
     for name, conf in list(mod.TASK_CONFIGS.items()):
         if conf.vae.name == "hunyuan":
             mod.TASK_CONFIGS[name] = replace(conf, dit_params=replace(conf.dit_params, **TINY["k5_dit"]))
+def _fpack_utils(mod):
+    # the text and image encoders' configs are module dicts read at each load (framepack_utils.py)
+    mod.LLAMA_CONFIG.update(TINY["fpack_llama"])
+    mod.CLIP_CONFIG.update(TINY["clip_l"])
+    mod.IMAGE_ENCODER_CONFIG.update(TINY["fpack_siglip"])
+    # FramePack fixes the VAE at fp16 (framepack_utils.load_vae; the cache script refuses --vae_dtype). A CPU runs
+    # fp16 3D convolutions many times slower than fp32 (the tiny VAE on a 37-frame clip: 4 minutes, in fp32 6 s), so
+    # without a CUDA device the VAE is loaded in fp32 (its latents are cached in fp32 then; training casts them)
+    import torch
+
+    real_load = mod.hunyuan_load_vae
+
+    def hunyuan_load_vae(*args, **kw):
+        if not torch.cuda.is_available():
+            kw["vae_dtype"] = torch.float32
+        return real_load(*args, **kw)
+
+    mod.hunyuan_load_vae = hunyuan_load_vae
+
+
+def _fpack_dit(mod):
+    # load_packed_model passes its fixed config as keywords; the inference subclass inherits this __init__
+    real_init = mod.HunyuanVideoTransformer3DModelPacked.__init__
+
+    def __init__(self, *args, **kw):
+        kw.update(TINY["fpack_dit"])
+        real_init(self, *args, **kw)
+
+    mod.HunyuanVideoTransformer3DModelPacked.__init__ = __init__
 
 
 def _hunyuan_vae(mod):
@@ -455,6 +496,8 @@ PATCHES = {
     "musubi_tuner.hunyuan_video_1_5.hunyuan_video_1_5_vae": _hv15_vae,
     "musubi_tuner.hunyuan_video_1_5.hunyuan_video_1_5_text_encoder": _hv15_text_encoder,
     "musubi_tuner.kandinsky5.configs": _k5_configs,
+    "musubi_tuner.frame_pack.framepack_utils": _fpack_utils,
+    "musubi_tuner.frame_pack.hunyuan_video_packed": _fpack_dit,
     "musubi_tuner.hunyuan_model.autoencoder_kl_causal_3d": _hunyuan_vae,
 }
 

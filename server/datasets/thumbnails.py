@@ -12,10 +12,10 @@ on demand, so a card never waits for the whole job. An unreadable source marks t
 The job decodes in a process pool when there is much to make: Pillow's resize and JPEG encoding hold
 the GIL for part of their time, so threads reach only ~0.85x of what processes do. Workers are
 started with `spawn` on every platform (what Windows has anyway; forking a process that holds sqlite
-connections and locks is unsafe) and live for one job: starting them costs about a second of CPU
-each, so only jobs with POOL_MIN or more thumbnails to make use them (smaller ones use threads). In
-the frozen exe the launcher calls multiprocessing.freeze_support(). A cancel stops handing out work
-and drops what was queued.
+connections and locks is unsafe) and live for one job; a worker runs thumbmaker.make on plain paths and
+imports only Pillow and that module, not the app. Only jobs with POOL_MIN or more thumbnails to make use
+them (smaller ones use threads). In the frozen exe the launcher calls multiprocessing.freeze_support().
+A cancel stops handing out work and drops what was queued.
 """
 
 from __future__ import annotations
@@ -34,8 +34,9 @@ from .thumbmaker import SIZE, is_fresh, make, render, save
 log = logging.getLogger(__name__)
 
 WORKERS = max(1, min(4, (os.cpu_count() or 2)))
-# Thumbnails to make before a process pool pays off: each spawned worker imports the app (~1 s of CPU),
-# which a few hundred thumbnails do not win back over threads (measured: bench/baseline_bench.py thumbs).
+# Thumbnails to make before a process pool pays off. Measured when each spawned worker imported the app
+# (~1 s of CPU); a worker now imports only Pillow and thumbmaker (~0.1-0.2 s), so a lower threshold may
+# pay, not re-measured yet (bench/baseline_bench.py thumbs --thumbs N).
 POOL_MIN = 1000
 CHUNK = 64          # work handed out between cancel checks and progress reports
 MAX_PASSES = 5

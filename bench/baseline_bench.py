@@ -326,7 +326,7 @@ def make_photos(folder: Path, count: int, size: tuple[int, int] = (1200, 900)) -
     return out
 
 
-def bench_thumbs(tmp: Path, count: int) -> None:
+def bench_thumbs(tmp: Path, count: int, rounds: int = 3) -> None:
     import multiprocessing
     import shutil
     from concurrent.futures import ProcessPoolExecutor
@@ -364,17 +364,21 @@ def bench_thumbs(tmp: Path, count: int) -> None:
             t = os.times()
             return t.user + t.system + t.children_user + t.children_system
 
-        a, b, ca, cb = [], [], [], []
-        for _ in range(2):   # interleaved, best of two each
+        def one(fn, out: list, cpu_out: list) -> None:
             shutil.rmtree(svc.layout.cache / "thumbs", ignore_errors=True)
             c = cpu()
-            a.append(via_app())
-            ca.append((cpu() - c) / count * 1000)
-            c = cpu()
-            b.append(bare())
-            cb.append((cpu() - c) / count * 1000)
-        line("thumbnails per second (best of 2)", max(a), max(b), "img/s", higher_better=True)
-        line("CPU per thumbnail, all processes (min of 2)", min(ca), min(cb), "ms")
+            out.append(fn())
+            cpu_out.append((cpu() - c) / count * 1000)
+
+        a, b, ca, cb = [], [], [], []
+        for i in range(rounds):   # interleaved, the order swapped every round so a drifting load hits both alike
+            for fn, out, cpu_out in ((via_app, a, ca), (bare, b, cb))[::1 if i % 2 == 0 else -1]:
+                one(fn, out, cpu_out)
+        line(f"thumbnails per second (best of {rounds})", max(a), max(b), "img/s", higher_better=True)
+        line(f"CPU per thumbnail, all processes (min of {rounds})", min(ca), min(cb), "ms")
+        pairs = sorted(x / y for x, y in zip(a, b))
+        print(f"  each round's app/baseline throughput: {', '.join(f'{r:.2f}x' for r in pairs)}; median "
+              f"{statistics.median(pairs):.2f}x")
     finally:
         svc.shutdown()
 
@@ -528,6 +532,7 @@ def main() -> None:
     ap.add_argument("--items", type=int, default=100_000, help="grid: rows in the dataset")
     ap.add_argument("--repeat", type=int, default=41)
     ap.add_argument("--thumbs", type=int, default=1200, help="thumbs: images (the job uses processes from 1000)")
+    ap.add_argument("--rounds", type=int, default=3, help="thumbs: app and baseline runs each, alternated")
     ap.add_argument("--imports", type=int, default=1000, help="import: images")
     ap.add_argument("--wd14", type=int, default=48, help="wd14: images")
     ap.add_argument("--steps", type=int, default=60, help="progress: training steps")
@@ -544,7 +549,7 @@ def main() -> None:
             elif name == "wd14":
                 fn(Path(tmp), args.wd14)
             elif name == "thumbs":
-                fn(Path(tmp), args.thumbs)
+                fn(Path(tmp), args.thumbs, args.rounds)
             elif name == "progress":
                 fn(Path(tmp), args.steps, args.step_ms / 1000, args.idle_s)
             else:

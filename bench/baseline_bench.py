@@ -459,7 +459,7 @@ def bench_wd14(tmp: Path, count: int) -> None:
 
 # --- import -----------------------------------------------------------------------------------
 
-def bench_import(tmp: Path, count: int) -> None:
+def bench_import(tmp: Path, count: int, rounds: int = 3) -> None:
     """A folder import through the API (temp-name copies, content hashing for duplicates, the import
     journal, decode check, index rows, captions) against copying the same files and captions and
     decoding each the same way (JPEG at 1/8 draft scale) in a bare loop."""
@@ -467,7 +467,7 @@ def bench_import(tmp: Path, count: int) -> None:
 
     from PIL import Image, ImageDraw
 
-    print(f"import: {count} JPEGs 512 px + captions, best of 2, interleaved (no thumbnail job)")
+    print(f"import: {count} JPEGs 512 px + captions, {rounds} rounds interleaved (no thumbnail job)")
     src = tmp / "source"
     src.mkdir()
     for i in range(count):   # all different (the import skips duplicates by content)
@@ -509,15 +509,17 @@ def bench_import(tmp: Path, count: int) -> None:
             return t.user + t.system
 
         a, b, ca, cb = [], [], [], []
-        for _ in range(2):
-            c = cpu()
-            b.append(bare())
-            cb.append(cpu() - c)
-            c = cpu()
-            a.append(via_app())
-            ca.append(cpu() - c)
-        line("import time (best of 2)", min(a), min(b), "s")
-        line("import CPU, all threads (min of 2; other processes on the box do not stretch it)", min(ca), min(cb), "s")
+        for i in range(rounds):   # the order swapped every round, as for thumbs
+            for fn, out, cpu_out in ((bare, b, cb), (via_app, a, ca))[::1 if i % 2 == 0 else -1]:
+                c = cpu()
+                out.append(fn())
+                cpu_out.append(cpu() - c)
+        line(f"import time (best of {rounds})", min(a), min(b), "s")
+        line(f"import CPU, all threads (min of {rounds})", min(ca), min(cb), "s")
+        for what, x, y in (("time", a, b), ("CPU", ca, cb)):
+            pairs = sorted(p / q for p, q in zip(x, y))
+            print(f"  each round's app/baseline {what}: {', '.join(f'{r:.2f}x' for r in pairs)}; median "
+                  f"{statistics.median(pairs):.2f}x")
     finally:
         thumbnails.submit_job = submit_thumbnails
         svc.shutdown()
@@ -532,7 +534,7 @@ def main() -> None:
     ap.add_argument("--items", type=int, default=100_000, help="grid: rows in the dataset")
     ap.add_argument("--repeat", type=int, default=41)
     ap.add_argument("--thumbs", type=int, default=1200, help="thumbs: images (the job uses processes from 1000)")
-    ap.add_argument("--rounds", type=int, default=3, help="thumbs: app and baseline runs each, alternated")
+    ap.add_argument("--rounds", type=int, default=3, help="thumbs, import: app and baseline runs each, alternated")
     ap.add_argument("--imports", type=int, default=1000, help="import: images")
     ap.add_argument("--wd14", type=int, default=48, help="wd14: images")
     ap.add_argument("--steps", type=int, default=60, help="progress: training steps")
@@ -545,7 +547,7 @@ def main() -> None:
             if name == "grid":
                 fn(Path(tmp), args.items, args.repeat)
             elif name == "import":
-                fn(Path(tmp), args.imports)
+                fn(Path(tmp), args.imports, args.rounds)
             elif name == "wd14":
                 fn(Path(tmp), args.wd14)
             elif name == "thumbs":

@@ -34,9 +34,9 @@ from .thumbmaker import SIZE, is_fresh, make, render, save
 log = logging.getLogger(__name__)
 
 WORKERS = max(1, min(4, (os.cpu_count() or 2)))
-# Thumbnails to make before a process pool pays off. Measured when each spawned worker imported the app
-# (~1 s of CPU); a worker now imports only Pillow and thumbmaker (~0.1-0.2 s), so a lower threshold may
-# pay, not re-measured yet (bench/baseline_bench.py thumbs --thumbs N).
+# Thumbnails to make before a process pool pays off over threads. Re-measured with workers that import only
+# Pillow and thumbmaker, 2 cores at load 2-3, pool / threads throughput: 0.68-0.83x at 100, 0.79-0.89x at 300,
+# 0.89-1.08x at 1,200 (Pillow releases the GIL for most of a thumbnail, and workers take time to start).
 POOL_MIN = 1000
 CHUNK = 64          # work handed out between cancel checks and progress reports
 MAX_PASSES = 5

@@ -10,7 +10,8 @@ on demand, so a card never waits for the whole job. An unreadable source marks t
 `broken` in the index instead of failing anything.
 
 The job decodes in a process pool when there is much to make: Pillow's resize and JPEG encoding hold
-the GIL for part of their time, so threads reach only ~0.85x of what processes do. Workers are
+the GIL for part of their time, so threads reached ~0.85x of what processes do on the machine issue 19
+was measured on (on par at 1,200 thumbnails on the 2-core build box: see POOL_MIN). Workers are
 started with `spawn` on every platform (what Windows has anyway; forking a process that holds sqlite
 connections and locks is unsafe) and live for one job; a worker runs thumbmaker.make on plain paths and
 imports only Pillow and that module, not the app. Only jobs with POOL_MIN or more thumbnails to make use

@@ -83,22 +83,23 @@ def write_version_files(ver: str) -> None:
 
 
 def size_report(exe: Path) -> None:
-    """Print the executable's size and what inside it takes the most room (from PyInstaller's TOC)."""
-    print(f"\nExecutable: {exe}  {exe.stat().st_size / 2**20:.1f} MiB", flush=True)
-    toc_files = sorted((WORK / "lora_workbench").glob("PKG-*.toc"))
-    if not toc_files:
-        return
-    entries = ast.literal_eval(toc_files[-1].read_text(encoding="utf-8"))[2]  # (archive, options, entries, ...)
-    groups: dict[str, int] = {}
-    for dest, src, _kind in entries:
-        if src and os.path.isfile(src):
-            parts = dest.replace("\\", "/").split("/")
-            # a package folder counts as one; a loose library by its name without version suffixes
-            top = parts[0] if len(parts) > 1 else parts[0].split(".")[0]
-            groups[top] = groups.get(top, 0) + os.path.getsize(src)
-    print("Largest parts (uncompressed):")
-    for key, n in sorted(groups.items(), key=lambda kv: -kv[1])[:12]:
-        print(f"  {key:<36} {n / 2**20:8.1f} MiB")
+    """Print the executable's size and what inside it takes the most room, read from the built archive
+    itself: each part's compressed size (what it adds to the download) and its size unpacked."""
+    from PyInstaller.archive.readers import CArchiveReader
+
+    size = exe.stat().st_size
+    print(f"\nExecutable: {exe}  {size / 2**20:.1f} MiB ({size / 1e6:.1f} MB)", flush=True)
+    groups: dict[str, list[int]] = {}
+    for dest, (_offset, stored, unpacked, _flag, _kind) in CArchiveReader(str(exe)).toc.items():
+        parts = dest.replace("\\", "/").split("/")
+        # a package folder counts as one; a loose library by its name without version suffixes
+        top = parts[0] if len(parts) > 1 else parts[0].split(".")[0]
+        total = groups.setdefault(top, [0, 0])
+        total[0] += stored
+        total[1] += unpacked
+    print("Largest parts (compressed in the executable / unpacked):")
+    for key, (stored, unpacked) in sorted(groups.items(), key=lambda kv: -kv[1][0])[:12]:
+        print(f"  {key:<36} {stored / 2**20:6.1f} / {unpacked / 2**20:6.1f} MiB")
 
 
 def main() -> int:

@@ -1,4 +1,6 @@
 """Start a built executable headless, check /api/health and that the UI loads; exit non-zero if not.
+Headless, it also imports an image and a video dataset and fetches their thumbnails, so every codec
+library the build bundles (Pillow's, PyAV's FFmpeg) and onnxruntime are shown to load inside it.
 
     python build/smoke_test.py build/dist/LoRA-Workbench[.exe] [--portable] [--window-fallback] [--window]
 
@@ -16,6 +18,7 @@ executable's unpacked child process (killing the bootloader alone would leave th
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import re
 import shutil
@@ -98,6 +101,68 @@ def get(url, token=None):
         return resp.status, resp.read()
 
 
+def call(url, token, body):
+    req = urllib.request.Request(url, data=json.dumps(body).encode(), method="POST",
+                                 headers={"X-Workbench-Token": token, "Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=20) as resp:
+        return json.loads(resp.read())
+
+
+def make_media(folder: Path) -> dict[str, list[str]]:
+    """Files of every kind the bundled libraries must read: JPEG, PNG with alpha, WebP, AVIF (Pillow's
+    codecs) and an MP4 (PyAV's FFmpeg), by dataset type."""
+    import av
+    import numpy as np
+    from PIL import Image
+
+    (folder / "images").mkdir(parents=True)
+    (folder / "videos").mkdir()
+    Image.new("RGB", (640, 480), (200, 30, 30)).save(folder / "images" / "photo.jpg", quality=90)
+    Image.new("RGBA", (300, 500), (0, 90, 200, 120)).save(folder / "images" / "alpha.png")
+    Image.new("RGB", (500, 300), (20, 160, 40)).save(folder / "images" / "leaf.webp")
+    Image.new("RGB", (256, 256), (90, 90, 10)).save(folder / "images" / "still.avif")
+    with av.open(str(folder / "videos" / "clip.mp4"), "w") as out:
+        stream = out.add_stream("mpeg4", rate=8)
+        stream.width, stream.height, stream.pix_fmt = 320, 240, "yuv420p"
+        for i in range(16):
+            frame = av.VideoFrame.from_ndarray(np.full((240, 320, 3), i * 15, np.uint8), format="rgb24")
+            out.mux(stream.encode(frame))
+        out.mux(stream.encode())
+    return {"image": ["alpha.png", "leaf.webp", "photo.jpg", "still.avif"], "video": ["clip.mp4"]}
+
+
+def check_media(base: str, token: str, work: Path) -> None:
+    """What the executable bundles for media and tagging works inside it: imports probe each file, the
+    thumbnails decode them (videos through FFmpeg), and onnxruntime loads for the WD14 tagger."""
+    from PIL import Image
+
+    providers = json.loads(get(base + "/api/tagging/backends", token)[1])["wd14"]["providers"]
+    assert "CPUExecutionProvider" in providers, providers
+    expected = make_media(work / "media-src")
+    for kind, folder in (("image", "images"), ("video", "videos")):
+        ds = call(base + "/api/datasets", token, {"name": f"smoke {kind}", "type": kind})["dataset"]
+        job = call(base + f"/api/datasets/{ds['id']}/import", token,
+                   {"source": "folder", "path": str(work / "media-src" / folder)})["job"]
+
+        def job_over(job_id=job["id"]):
+            return json.loads(get(base + f"/api/jobs/{job_id}", token)[1])["job"]["status"] not in ("queued", "running")
+
+        wait_for(f"the {kind} import", job_over, 120)
+        job = json.loads(get(base + f"/api/jobs/{job['id']}", token)[1])["job"]
+        assert job["status"] == "done" and job["result"]["imported"] == len(expected[kind]), job
+        listed = json.loads(get(base + f"/api/datasets/{ds['id']}/items", token)[1])["items"]
+        assert sorted(i["name"] for i in listed) == expected[kind], listed
+        for item in listed:
+            assert not item["broken"] and item["width"] and item["height"], item
+            if kind == "video":
+                assert (item["width"], item["height"], item["frames"]) == (320, 240, 16) and item["fps"] == 8, item
+            status, jpeg = get(base + item["thumb_url"], token)
+            with Image.open(io.BytesIO(jpeg)) as thumb:
+                assert status == 200 and thumb.format == "JPEG" and max(thumb.size) == min(384, max(
+                    item["width"], item["height"])), (item["name"], thumb.size)
+    print("media OK: " + ", ".join(n for names in expected.values() for n in names) + ", onnxruntime")
+
+
 def check(exe: Path, portable: bool, window_fallback: bool, window: bool = False) -> None:
     work = Path(tempfile.mkdtemp(prefix="lw-smoke-"))
     data = work / "data"
@@ -135,6 +200,8 @@ def check(exe: Path, portable: bool, window_fallback: bool, window: bool = False
             assert status == 200 and len(js) > 10_000, asset
         status, _ = get(base + "/api/settings", token)
         assert status == 200
+        if not (portable or window_fallback or window):
+            check_media(base, token, work)
         try:
             get(base + "/api/settings")
             raise AssertionError("API answered without the launch secret")

@@ -14,5 +14,6 @@ Modules, one idea each:
     ops          the caption/tag operations the API exposes
     importer     upload / folder / zip import as a job
     thumbnails   cached thumbnails, generated in a job or on demand
+    thumbmaker   making one thumbnail (what a thumbnail pool worker imports: no part of the app)
     trash        deleting datasets and items into a restorable trash
 """

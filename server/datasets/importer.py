@@ -416,6 +416,7 @@ class Contents:
         self.folder = folder
         self.by_size: dict[int, list[str]] | None = None
         self.digests: dict[str, str] = {}
+        self.last: tuple[int, str] | None = None   # (size, digest) of the newest file compared
 
     def _sizes(self) -> dict[int, list[str]]:
         if self.by_size is None:
@@ -435,10 +436,12 @@ class Contents:
     def same_as(self, size: int, digest: Callable[[], str]) -> str | None:
         """The name of a file here of `size` bytes whose SHA-256 is `digest()` (called only when
         some file has that size), or None."""
+        self.last = None
         candidates = self._sizes().get(size, [])
         if not candidates:
             return None
         mine = digest()
+        self.last = (size, mine)
         for name in candidates:
             if name not in self.digests:
                 try:
@@ -450,7 +453,12 @@ class Contents:
         return None
 
     def add(self, name: str, size: int) -> None:
+        """`name` (`size` bytes) was placed: when it is the file just compared, its digest is kept, so a
+        later file of the same size is not compared by reading it back from the disk."""
         self._sizes().setdefault(size, []).append(name)
+        if self.last is not None and self.last[0] == size:
+            self.digests[name] = self.last[1]
+        self.last = None
 
 
 def _read_caption(e: Entry) -> str:
@@ -496,6 +504,7 @@ class ImportRun:
         self.contents = Contents(self.dirs.media)
         # (size, what its decode check read) of each file placed, for its index row
         self.probed: dict[str, tuple[int, probe.MediaInfo]] = {}
+        self.captions: dict[str, str] = {}   # caption text written for a placed name, for its index row
 
     def run(self) -> dict:
         self.ctx.progress(0, self.total, force=True, message_code="import_start")
@@ -548,6 +557,7 @@ class ImportRun:
                 text = _read_caption(cap)
                 if not captions.write_new(self.dirs.media, name, text):
                     captions.write(self.dirs.media, name, text, fsync=False)
+                self.captions[name] = text
                 self.report.captions += 1
             except limits.TooLarge as exc:
                 self.report.skip(cap, "too_large", str(exc))
@@ -584,9 +594,10 @@ class ImportRun:
 
     def _flush(self) -> None:
         if self.pending:
-            items.refresh(self.svc, self.dataset_id, list(self.pending), probed=self.probed)
+            items.refresh(self.svc, self.dataset_id, list(self.pending), probed=self.probed, written=self.captions)
             self.pending.clear()
             self.probed.clear()
+            self.captions.clear()
 
 
 def run_import(svc, dataset_id: str, entries: list[Entry], slot: str, ctx) -> dict:

@@ -72,10 +72,13 @@ def _stat(path: Path):
 
 
 def build_row(dirs: storage.DatasetDirs, dataset_id: str, name: str, st, old: dict | None,
-              controls: list[str], probed: tuple[int, probe.MediaInfo] | None = None) -> dict:
+              controls: list[str], probed: tuple[int, probe.MediaInfo] | None = None,
+              written: str | None = None) -> dict:
     """The index row for one media file; re-probes only when the media file itself changed.
     `probed`: (size, info) from a decode check of the bytes just placed under this name (an import's),
-    so the file is not opened again; used only while the file still has that size."""
+    so the file is not opened again; used only while the file still has that size. `written`: the
+    caption text the caller just wrote for it, likewise used instead of reading the file back while
+    the caption file has that text's size."""
     cap_st = _stat(dirs.media / (split_name(name)[0] + CAPTION_EXT))
     row = {
         "dataset_id": dataset_id, "name": name, "stem": split_name(name)[0], "kind": kind_of(name),
@@ -86,6 +89,8 @@ def build_row(dirs: storage.DatasetDirs, dataset_id: str, name: str, st, old: di
     }
     if old and old["caption_mtime_ns"] == row["caption_mtime_ns"] and old["caption_size"] == row["caption_size"]:
         row["caption"] = old["caption"]
+    elif written is not None and cap_st and cap_st.st_size == len(written.encode("utf-8")):
+        row["caption"] = written
     else:
         row["caption"] = captions.read(dirs.media, name) if cap_st else None
     row["tags_key"] = tags_key(row["caption"])
@@ -182,9 +187,9 @@ def rescan(svc, dataset_id: str) -> dict:
 
 
 def refresh(svc, dataset_id: str, names: list[str], *, publish: bool = True,
-            probed: dict[str, tuple[int, probe.MediaInfo]] | None = None) -> dict:
+            probed: dict[str, tuple[int, probe.MediaInfo]] | None = None, written: dict[str, str] | None = None) -> dict:
     """Re-index just these media names (new, changed or gone). `probed`: what the caller's decode
-    check of a file just placed under a name found (see build_row)."""
+    check of a file just placed under a name found; `written`: caption texts it wrote (see build_row)."""
     dirs = storage.dataset_dirs(svc.layout, dataset_id)
     db = svc.store.db
     with storage.dataset_lock(dirs):
@@ -199,7 +204,7 @@ def refresh(svc, dataset_id: str, names: list[str], *, publish: bool = True,
                     removed.append(name)
                 continue
             row = build_row(dirs, dataset_id, name, st, known.get(name), controls.get(split_name(name)[0], []),
-                            (probed or {}).get(name))
+                            (probed or {}).get(name), (written or {}).get(name))
             rows.append(row)
             (updated if name in known else added).append(name)
         _write_rows(db, dataset_id, rows, removed)

@@ -10,12 +10,13 @@ on demand, so a card never waits for the whole job. An unreadable source marks t
 `broken` in the index instead of failing anything.
 
 The job decodes in a process pool when there is much to make: Pillow's resize and JPEG encoding hold
-the GIL for part of their time, so threads reach only ~0.85x of what processes do. Workers are
+the GIL for part of their time, so threads reached ~0.85x of what processes do on the machine issue 19
+was measured on (on par at 1,200 thumbnails on the 2-core build box: see POOL_MIN). Workers are
 started with `spawn` on every platform (what Windows has anyway; forking a process that holds sqlite
-connections and locks is unsafe) and live for one job: starting them costs about a second of CPU
-each, so only jobs with POOL_MIN or more thumbnails to make use them (smaller ones use threads). In
-the frozen exe the launcher calls multiprocessing.freeze_support(). A cancel stops handing out work
-and drops what was queued.
+connections and locks is unsafe) and live for one job; a worker runs thumbmaker.make on plain paths and
+imports only Pillow and that module, not the app. Only jobs with POOL_MIN or more thumbnails to make use
+them (smaller ones use threads). In the frozen exe the launcher calls multiprocessing.freeze_support().
+A cancel stops handing out work and drops what was queued.
 """
 
 from __future__ import annotations
@@ -27,22 +28,16 @@ import os
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from pathlib import Path
 
-from PIL import Image, ImageOps
-
-from ..fileio import atomic_write
-
 from . import items, probe, storage
 from .errors import Conflict
-from .media_types import kind_of
+from .thumbmaker import SIZE, is_fresh, make, render, save
 
-SIZE = 384
-QUALITY = 82
-BACKGROUND = (128, 128, 128)
 log = logging.getLogger(__name__)
 
 WORKERS = max(1, min(4, (os.cpu_count() or 2)))
-# Thumbnails to make before a process pool pays off: each spawned worker imports the app (~1 s of CPU),
-# which a few hundred thumbnails do not win back over threads (measured: bench/baseline_bench.py thumbs).
+# Thumbnails to make before a process pool pays off over threads. Re-measured with workers that import only
+# Pillow and thumbmaker, 2 cores at load 2-3, pool / threads throughput: 0.68-0.83x at 100, 0.79-0.89x at 300,
+# 0.89-1.08x at 1,200 (Pillow releases the GIL for most of a thumbnail, and workers take time to start).
 POOL_MIN = 1000
 CHUNK = 64          # work handed out between cancel checks and progress reports
 MAX_PASSES = 5
@@ -54,53 +49,13 @@ def thumb_path(dirs: storage.DatasetDirs, slot: str, name: str) -> Path:
     return dirs.thumbs / slot / (name + ".jpg")
 
 
-def is_fresh(thumb: Path, src_stat) -> bool:
-    try:
-        return thumb.stat().st_mtime_ns == src_stat.st_mtime_ns
-    except FileNotFoundError:
-        return False
-
-
-def _flatten(img: Image.Image) -> Image.Image:
-    if img.mode in ("RGBA", "LA") or (img.mode == "P" and "transparency" in img.info):
-        img = img.convert("RGBA")
-        bg = Image.new("RGB", img.size, BACKGROUND)
-        bg.paste(img, mask=img.getchannel("A"))
-        return bg
-    return img.convert("RGB") if img.mode != "RGB" else img
-
-
-def render(src: Path, size: int = SIZE) -> Image.Image:
-    """The thumbnail image for a source file; raises probe.MediaError when it cannot be read."""
-    if kind_of(src.name) == "video":
-        img = probe.first_frame(src)
-        img.thumbnail((size, size), Image.Resampling.LANCZOS)
-        return _flatten(img)
-    try:
-        with Image.open(src) as img:
-            if img.format == "JPEG":
-                img.draft("RGB", (size, size))
-            img = ImageOps.exif_transpose(img)
-            img.thumbnail((size, size), Image.Resampling.LANCZOS, reducing_gap=2.0)
-            return _flatten(img)
-    except Exception as exc:  # noqa: BLE001 - any decoder error means the file is unreadable
-        raise probe.MediaError(f"Not a readable image ({type(exc).__name__}: {exc}).") from exc
-
-
-def _save(img: Image.Image, dest: Path, src_stat) -> None:
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    # The thumbnail carries its source's mtime: that is how a stale one is recognised.
-    atomic_write(dest, lambda f: img.save(f, "JPEG", quality=QUALITY, optimize=False), fsync=False,
-                 mtime_ns=src_stat.st_mtime_ns)
-
-
 def ensure(dirs: storage.DatasetDirs, slot: str, name: str) -> Path:
     """The path of a fresh thumbnail for `name`, made now if needed. Raises FileNotFoundError or MediaError."""
     src = dirs.slot(slot) / name
     st = src.stat()
     dest = thumb_path(dirs, slot, name)
     if not is_fresh(dest, st):
-        _save(render(src), dest, st)
+        save(render(src), dest, st)
     return dest
 
 
@@ -125,23 +80,6 @@ def _work_list(svc, dataset_id: str) -> list[tuple[str, str]]:
     return out
 
 
-def _one(dirs: storage.DatasetDirs, entry: tuple[str, str]) -> tuple[str, str | None]:
-    slot, name = entry
-    src = dirs.slot(slot) / name
-    try:
-        st = src.stat()
-    except FileNotFoundError:
-        return "gone", None
-    dest = thumb_path(dirs, slot, name)
-    if is_fresh(dest, st):
-        return "fresh", None
-    try:
-        _save(render(src), dest, st)
-    except probe.MediaError as exc:
-        return "broken", str(exc)
-    return "made", None
-
-
 def _stale(dirs: storage.DatasetDirs, work: list[tuple[str, str]]) -> int:
     """How many of these need making (a stat each): decides whether a process pool is worth starting."""
     n = 0
@@ -161,6 +99,13 @@ def _executor(to_make: int) -> Executor:
         except (OSError, ValueError, NotImplementedError) as exc:   # no process support here: threads still work
             log.warning("thumbnails: no process pool (%s), using threads", exc)
     return ThreadPoolExecutor(WORKERS, thread_name_prefix="thumb")
+
+
+def _submit(pool: Executor, dirs: storage.DatasetDirs, chunk: list[tuple[str, str]]):
+    """Queue a chunk as plain path strings: a worker needs only thumbmaker, not the dataset's objects."""
+    srcs = [str(dirs.slot(slot) / name) for slot, name in chunk]
+    dests = [str(thumb_path(dirs, slot, name)) for slot, name in chunk]
+    return pool.map(make, srcs, dests, chunksize=8)
 
 
 def generate_all(svc, dataset_id: str, ctx) -> dict:
@@ -188,12 +133,11 @@ def generate_all(svc, dataset_id: str, ctx) -> dict:
             # One chunk queued ahead keeps every worker busy while the previous chunk's results are
             # recorded; chunks keep cancel responsive without paying a check per file.
             chunks = [work[i:i + CHUNK] for i in range(0, len(work), CHUNK)]
-            ahead = pool.map(_one, [dirs] * len(chunks[0]), chunks[0], chunksize=8) if chunks else None
+            ahead = _submit(pool, dirs, chunks[0]) if chunks else None
             for index, chunk in enumerate(chunks):
                 ctx.check()
                 results = ahead
-                ahead = pool.map(_one, [dirs] * len(chunks[index + 1]), chunks[index + 1], chunksize=8) \
-                    if index + 1 < len(chunks) else None
+                ahead = _submit(pool, dirs, chunks[index + 1]) if index + 1 < len(chunks) else None
                 for (slot, name), (status, error) in zip(chunk, results):
                     done += 1
                     if status != "broken":

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import sys
 import threading
 import time
 import weakref
@@ -20,6 +21,26 @@ if TYPE_CHECKING:
     import sqlite_utils
 # sqlite-utils (and the migrations that use it) load with the first Store, not with this package:
 # the launcher reads a setting (peek.py) before the app is built, on the window's path.
+
+
+
+def load_sqlite_utils():
+    """sqlite-utils, imported with numpy hidden the first time. sqlite-utils imports numpy when it is
+    installed (it is: the WD14 tagger's) only to map numpy scalar types to column types when a table is
+    created from rows holding them; the app never hands it numpy values, and numpy's import is about a
+    tenth of the CPU the app takes to start, spent before the window can show anything (issue 19). So
+    its try-import fails and numpy loads when a tagger first makes an array (tagging/wd14.py).
+    Not thread-safe against a concurrent first `import numpy`, which nothing does while the app starts."""
+    if "sqlite_utils" not in sys.modules and "numpy" not in sys.modules:
+        sys.modules["numpy"] = None   # `import numpy` raises ImportError while this is here
+        try:
+            import sqlite_utils  # noqa: F401, PLC0415
+        finally:
+            if sys.modules.get("numpy", 0) is None:
+                del sys.modules["numpy"]
+    import sqlite_utils  # noqa: PLC0415
+
+    return sqlite_utils
 
 
 # Idle connections kept for the next request thread; more than this are closed. Werkzeug serves each
@@ -72,8 +93,7 @@ class Store:
         migrate(db)
 
     def _connect(self) -> sqlite_utils.Database:
-        import sqlite_utils
-
+        sqlite_utils = load_sqlite_utils()
         conn = sqlite3.connect(str(self.path), timeout=30, check_same_thread=False)
         conn.execute("PRAGMA busy_timeout = 30000")
         conn.execute("PRAGMA foreign_keys = ON")

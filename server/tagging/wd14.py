@@ -14,9 +14,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import TYPE_CHECKING, Iterable, Iterator
 
-import numpy as np
 from PIL import Image
 
 from . import hub
@@ -24,6 +23,11 @@ from .base import Backend, Item, ItemError, Reporter, Result, TaggingError
 from .config import setting_field
 from .media import item_pictures, open_square
 from .wd14_labels import Labels, Selection, load_labels, select_tags
+
+if TYPE_CHECKING:
+    import numpy as np
+# numpy is imported where arrays are made, not here: the app imports this backend while it starts (the
+# tagging registry), and numpy's import is a tenth of that start's CPU (store/__init__.py says more).
 
 
 @dataclass
@@ -52,6 +56,8 @@ def execution_providers() -> list[str]:
 def preprocess(img: Image.Image, size: int) -> np.ndarray:
     """An RGB picture (alpha already on white) as the model's HxWx3 BGR float32 0..255 input: padded to a
     white square, then scaled to size x size (media.open_square's pictures are that square already)."""
+    import numpy as np  # noqa: PLC0415 - see the imports
+
     img = img.convert("RGB")
     side = max(img.size)
     square = Image.new("RGB", (side, side), (255, 255, 255))
@@ -141,6 +147,8 @@ class Wd14Backend(Backend):
 
     def scores(self, batch: np.ndarray) -> np.ndarray:
         """Model outputs for a stack of preprocessed pictures, one row each."""
+        import numpy as np  # noqa: PLC0415 - see the imports
+
         name_in = self.session.get_inputs()[0].name
         name_out = self.session.get_outputs()[0].name
         if self.fixed_batch:
@@ -195,6 +203,8 @@ class Wd14Backend(Backend):
         return out
 
     def _infer(self, decoded) -> Iterator[Result]:
+        import numpy as np  # noqa: PLC0415 - see the imports
+
         arrays = [a for _, v in decoded if not isinstance(v, Result) for a in v]
         scores = self.scores(np.stack(arrays)) if arrays else None
         row = 0

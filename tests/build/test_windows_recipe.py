@@ -31,7 +31,7 @@ def _run_spec(monkeypatch, platform: str) -> dict:
         seen["analysis"] = kw
         return types.SimpleNamespace(pure=[], scripts=[], binaries=[], datas=[])
 
-    ns = {"SPECPATH": str(ROOT / "build"), "Analysis": analysis, "PYZ": lambda *a, **kw: object(),
+    ns = {"SPECPATH": str(ROOT / "build"), "workpath": str(ROOT / "build" / "work"), "Analysis": analysis, "PYZ": lambda *a, **kw: object(),
           "EXE": lambda *a, **kw: seen.setdefault("exe", kw)}
     code = compile((ROOT / "build" / "lora_workbench.spec").read_text(encoding="utf-8"), "lora_workbench.spec", "exec")
     with monkeypatch.context() as m:

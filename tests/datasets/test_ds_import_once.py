@@ -122,3 +122,42 @@ def test_write_new_creates_exact_bytes_and_never_overwrites(tmp_path):
 def test_split_name_matches_pathlib(name):
     p = PurePosixPath(name)
     assert split_name(name) == (p.stem, p.suffix)
+
+
+def test_written_captions_are_indexed_without_reading_them_back(ds, src, svc):
+    make_image(src / "a.png", size=(40, 30))
+    (src / "a.txt").write_text("1girl, solo, 日本", encoding="utf-8")
+    report, opens = _import(svc, ds, src)
+    assert report["imported"] == 1 and report["captions"] == 1
+    assert opens.count(ds.media / "a.txt") == 1   # its exclusive create; the index row took the text written
+    assert ds.item("a.png")["caption"] == "1girl, solo, 日本"
+
+
+def test_a_caption_changed_since_it_was_written_is_read_again(ds, svc):
+    """The text handed to the index stands only while the file still has its size (as a decode check's
+    info does): another tool's edit in between is what gets indexed."""
+    from server.datasets import items, storage
+
+    make_image(ds.media / "b.png", size=(20, 10))
+    (ds.media / "b.txt").write_text("edited by hand", encoding="utf-8")
+    dirs = storage.dataset_dirs(svc.layout, ds.id)
+    row = items.build_row(dirs, ds.id, "b.png", (ds.media / "b.png").stat(), None, [], written="as imported")
+    assert row["caption"] == "edited by hand"
+    row = items.build_row(dirs, ds.id, "b.png", (ds.media / "b.png").stat(), None, [], written="edited by HAND")
+    assert row["caption"] == "edited by HAND"   # same size: taken as written (what the import just wrote)
+
+
+def test_files_placed_after_a_comparison_keep_their_digest(ds, src, svc):
+    """Same-size files are compared by SHA-256; one placed after being compared keeps its digest, so a
+    later file of that size does not read it back from the dataset (only the first of a size is read)."""
+    for name, color in (("a.bmp", (10, 0, 0)), ("b.bmp", (20, 0, 0)), ("c.bmp", (30, 0, 0))):
+        make_image(src / name, size=(16, 16), color=color, fmt="BMP")
+    (src / "d.bmp").write_bytes((src / "b.bmp").read_bytes())
+    assert len({(src / n).stat().st_size for n in ("a.bmp", "b.bmp", "c.bmp", "d.bmp")}) == 1
+    report, opens = _import(svc, ds, src)
+    assert report["imported"] == 3 and report["duplicates"] == 1
+    assert [s["existing"] for s in report["skipped"]] == ["b.bmp"]
+    assert [opens.count(ds.media / n) for n in ("a.bmp", "b.bmp", "c.bmp")] == [1, 0, 0]
+    # A later import compares against the dataset as it is on disk (nothing kept between imports).
+    report, opens = _import(svc, ds, src)
+    assert report["duplicates"] == 4 and report["imported"] == 0

@@ -180,6 +180,18 @@ def wan(out: Path) -> None:
                                      "unk_token": "<unk>"}))
 
 
+def qwen_vl_image_processor(processor_class: str) -> dict:
+    """Qwen2-VL's image processor config for the tiny vision tower (TINY["qwen_vl_vision"]): its patch and merge
+    sizes, and images kept small (56x56 to 112x112 pixels)."""
+    vision = TINY["qwen_vl_vision"]
+    return {"image_processor_type": "Qwen2VLImageProcessor", "processor_class": processor_class,
+            "do_resize": True, "do_rescale": True, "do_normalize": True, "do_convert_rgb": True,
+            "image_mean": [0.48145466, 0.4578275, 0.40821073],
+            "image_std": [0.26862954, 0.26130258, 0.27577711], "rescale_factor": 1 / 255,
+            "patch_size": vision["patch_size"], "temporal_patch_size": vision["temporal_patch_size"],
+            "merge_size": vision["spatial_merge_size"], "min_pixels": 56 * 56, "max_pixels": 112 * 112}
+
+
 def qwen_image(out: Path) -> None:
     from musubi_tuner.qwen_image import qwen_image_model, qwen_image_utils
     from transformers import Qwen2_5_VLForConditionalGeneration
@@ -221,13 +233,7 @@ def qwen_image(out: Path) -> None:
 
     # Qwen-Image-Edit: the same text encoder, read through Qwen2VLProcessor (tokenizer + image processor), which
     # expands each <|image_pad|> into one token per merged 28x28 patch of the control image
-    vision = TINY["qwen_vl_vision"]
-    image_processor = {"image_processor_type": "Qwen2VLImageProcessor", "processor_class": "Qwen2VLProcessor",
-                       "do_resize": True, "do_rescale": True, "do_normalize": True, "do_convert_rgb": True,
-                       "image_mean": [0.48145466, 0.4578275, 0.40821073],
-                       "image_std": [0.26862954, 0.26130258, 0.27577711], "rescale_factor": 1 / 255,
-                       "patch_size": vision["patch_size"], "temporal_patch_size": vision["temporal_patch_size"],
-                       "merge_size": vision["spatial_merge_size"], "min_pixels": 56 * 56, "max_pixels": 112 * 112}
+    image_processor = qwen_vl_image_processor("Qwen2VLProcessor")
     files = qwen_tokenizer_files("processor/", out / "work-qwen-edit", SPECIAL + VISION_SPECIAL)
     files["processor/preprocessor_config.json"] = json.dumps(image_processor, indent=1)
     files["processor/video_preprocessor_config.json"] = json.dumps(
@@ -533,13 +539,7 @@ def kandinsky5(out: Path) -> None:
     vl = Qwen2_5_VLForConditionalGeneration(qwen_image_utils.Qwen2_5_VLConfig(tie_word_embeddings=False))
     randomise(vl, 42)
     vl.to(torch.bfloat16).save_pretrained(str(qwen))
-    vision = TINY["qwen_vl_vision"]
-    image_processor = {"image_processor_type": "Qwen2VLImageProcessor", "processor_class": "Qwen2_5_VLProcessor",
-                       "do_resize": True, "do_rescale": True, "do_normalize": True, "do_convert_rgb": True,
-                       "image_mean": [0.48145466, 0.4578275, 0.40821073],
-                       "image_std": [0.26862954, 0.26130258, 0.27577711], "rescale_factor": 1 / 255,
-                       "patch_size": vision["patch_size"], "temporal_patch_size": vision["temporal_patch_size"],
-                       "merge_size": vision["spatial_merge_size"], "min_pixels": 56 * 56, "max_pixels": 112 * 112}
+    image_processor = qwen_vl_image_processor("Qwen2_5_VLProcessor")
     files = qwen_tokenizer_files("", out / "work-k5-qwen", SPECIAL + VISION_SPECIAL)
     files["preprocessor_config.json"] = json.dumps(image_processor, indent=1)
     for name, data in files.items():

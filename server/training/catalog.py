@@ -39,6 +39,8 @@ def _fields(ttype: TaskType) -> list[dict]:
             d["max"] = ttype.max_blocks_to_swap
         if f.key == "network_type":
             d["choices"] = list(ttype.network_types)
+        if f.key == "attention":
+            d["choices"] = [c for c in f.choices if c not in ttype.unsupported_attention]
         d["dataset_types"] = (["video"] if f.key in F.VIDEO_ONLY
                               else ["image_control"] if f.key in F.CONTROL_ONLY else None)
         out.append(d)

@@ -194,6 +194,10 @@ def _check_training(ttype: TaskType, resolved: dict, warnings: list[str]) -> Non
     if limit is not None and t["blocks_to_swap"] > limit:
         warnings.append(f"Swapping more than {limit} blocks makes main-memory use climb steeply (64 GB RAM advised).")
     _check_network_type(ttype, t)
+    if t["attention"] in ttype.unsupported_attention:
+        raise ValidationError(f"{ttype.id} cannot train with --{t['attention']}: choose another attention.",
+                              field="training.attention", code="attention_unsupported",
+                              details={"attention": t["attention"]})
     if t["blocks_to_swap"] and resolved["dataset"]["batch_size"] > 1 and (
             ttype.variant(variant).swap_needs_batch_one or t["attention"] in ttype.swap_batch_one_attention):
         # hidream_o1_train_network.py raises this only at the first step, after the caches are built.

@@ -219,6 +219,11 @@ class TaskType:
     # and a batch of 2 it raises "batch_size > 1 is not supported in this configuration. Try `--split_attn`" at the
     # first step, after both caches (frame_pack/hunyuan_video_packed.py attn_varlen_func; docs/framepack.md).
     batch_split_attn_attention: tuple[str, ...] = ()
+    # Attention backends the type's DiT has no path for: not offered, and refused. FramePack's packed DiT knows
+    # sdpa, flash, sage and xformers only: with --flash3 it quietly runs plain SDPA at batch 1 and fails at a batch
+    # above 1, with --split_attn ("Unsupported attention mode") or without (frame_pack/hunyuan_video_packed.py
+    # attn_varlen_func).
+    unsupported_attention: tuple[str, ...] = ()
 
     @property
     def label_key(self) -> str:
@@ -391,7 +396,7 @@ _FPACK_VRAM = VramModel(weights_bf16_gb=25.7, weights_fp8_gb=13.5, activation_gb
 _FPACK_COMMON = dict(stages=_FPACK_STAGES, network_module="networks.lora_framepack", models=_FPACK_MODELS,
                      max_blocks_to_swap=36, vram=_FPACK_VRAM, presets=presets(medium_swap=0, low_swap=20),
                      text_encoder_fp8_flag="--fp8_llm", video=True, video_fps=30.0,
-                     batch_split_attn_attention=("sdpa",))
+                     batch_split_attn_attention=("sdpa",), unsupported_attention=("flash3",))
 # The sampler's embedded guidance is 10.0 (fpack_train_network.py default_guidance_scale); --l is real CFG,
 # which the doc advises to leave at 1.0 for the base model.
 _FPACK_PROMPTS = ("width", "height", "frames", "seed", "steps", "guidance", "flow_shift", "negative", "image")

@@ -186,6 +186,7 @@ export default {
     'err.resume_incomplete': 'Every saved state (or checkpoint) of this task was cut short while it was written (the run was stopped or crashed at that moment), so there is nothing whole to resume from: {files}. Start the task again.',
     // a training start refused by a problem the last trainer check found: {reason} is its rt.detail line
     'err.trainer_env_problem': 'The trainer environment has a problem, so training cannot start: {reason} (Settings › Trainer environment)',
+    'err.attention_unsupported': 'This model cannot train with {attention}: its DiT has no path for it (with FramePack it would quietly run plain SDPA, or fail at a batch above 1). Choose another attention.',
   },
   'zh-CN': {
     'err.api_base_url_missing': "请先填写 API 地址。",
@@ -369,5 +370,6 @@ export default {
     'err.convert_unsupported': 'musubi-tuner 不支持把此模型的 LoRA 转换为 ComfyUI 格式：请直接使用该检查点。',
     'err.resume_incomplete': '该任务保存的每个训练状态（或检查点）都在写入时被中断（当时训练被停止或崩溃），没有完整的可用于继续训练：{files}。请重新开始该任务。',
     'err.trainer_env_problem': '训练环境有问题，无法开始训练：{reason}（设置 › 训练环境）',
+    'err.attention_unsupported': '此模型不能使用 {attention} 训练：它的 DiT 没有这种注意力实现（FramePack 会悄悄改用普通 SDPA，或在批大小大于 1 时失败）。请选择其他注意力实现。',
   },
 };

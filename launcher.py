@@ -2,7 +2,8 @@
 
 The listening socket is bound first; in window mode the window then starts (Qt WebEngine / WebView2:
 the longest part of a launch) while the app is built on another thread, and the page's first request
-waits in the socket's backlog until the app serves it. Headless, the app is built first.
+waits in the socket's backlog until the app serves it. Headless, the app is built first. The port is the
+last launch's when it is free: the web view keeps its cache and local storage per address.
 
     python launcher.py                 # window (pywebview)
     python launcher.py --headless      # no window: print the URL (with the launch secret) to open
@@ -97,8 +98,8 @@ def main(argv=None) -> int:
     host = args.listen or "127.0.0.1"
     try:
         # Bound now, served once the app is built: the window can load the address meanwhile.
-        server = ServerThread(None, port=args.port, host=host)
-    except (OSError, SystemExit) as exc:  # werkzeug exits instead of raising when the port is taken
+        server = ServerThread(None, port=args.port, host=host, prefer_port=_last_port(args, data_dir))
+    except OSError as exc:
         startup.report_failure(f"Cannot listen on {host}:{args.port}: {exc or 'address already in use'}. "
                                "Choose another --port or leave it out.")
         lock.release()
@@ -116,6 +117,7 @@ def main(argv=None) -> int:
     if window is None:
         app.run()          # headless (or no pywebview): nothing to overlap with
     else:
+        app.hold()         # until the web view's own Python modules are loaded (_show_window)
         app.start()
     svc = None
     try:
@@ -148,14 +150,29 @@ class _Starting(threading.Thread):
     """Builds and serves the app (on this thread or its own); `result()` waits for the Services, or None
     when building failed (already reported)."""
 
+    # The GUI toolkit's Python side (pywebview's Qt or WinForms module: ~0.3 s of imports) and the app's
+    # build (~0.5 s) both need the GIL; run at once, each takes the time of both. Built after it, the app
+    # overlaps the toolkit's native start (Qt WebEngine, WebView2), which runs without the GIL.
+    HOLD_LIMIT = 3.0
+
     def __init__(self, fn):
         super().__init__(name="app-start", daemon=True)
         self._fn = fn
         self._svc = None
         self.ended = threading.Event()
+        self._go = threading.Event()
+        self._go.set()
+
+    def hold(self) -> None:
+        """Started, wait for `release()` (or HOLD_LIMIT seconds) before building."""
+        self._go.clear()
+
+    def release(self) -> None:
+        self._go.set()
 
     def run(self) -> None:
         try:
+            self._go.wait(self.HOLD_LIMIT)
             self._svc = self._fn()
         except Exception as exc:  # noqa: BLE001 - e.g. a database that cannot be opened or migrated
             log.exception("The app could not start")
@@ -177,6 +194,8 @@ def _start_app(args, data_dir, token, unwritable, server, server_mode, given, ur
     svc.window = window
     svc.quit = lambda: (svc.window.destroy() if svc.window is not None else stop.set())
     server.serve(app)
+    if _remembers_port(args) and svc.store.get_setting("ui_port") != server.port:
+        svc.store.set_setting("ui_port", server.port)
     lock.write_info(url=url, port=server.port, token=token, window=window is not None)
     if server_mode:
         # The log masks `token=...` (server/system/applog.py); a secret the user set is never printed,
@@ -195,6 +214,20 @@ def _start_app(args, data_dir, token, unwritable, server, server_mode, given, ur
         print(f"LoRA Workbench {__version__} is running at {url}", flush=True)
     print(f"Data folder: {data_dir}", flush=True)
     return svc
+
+
+def _remembers_port(args) -> bool:
+    """A local launch on a port of the app's choosing keeps it from launch to launch where it can: the
+    web view's HTTP cache, compiled scripts and local storage (the UI's own preferences) belong to the
+    address, and a new port each time meant a cold page with those preferences gone."""
+    return not args.port and args.listen is None
+
+
+def _last_port(args, data_dir: Path) -> int | None:
+    if not _remembers_port(args):
+        return None
+    port = peek_setting(DataLayout(data_dir).database, "ui_port")
+    return port if isinstance(port, int) and not isinstance(port, bool) and 1024 <= port <= 65535 else None
 
 
 def _wildcard(host: str) -> bool:
@@ -277,6 +310,7 @@ def _show_window(window, app: "_Starting", debug: bool, data_dir: Path) -> bool:
     def initialized(renderer):
         """Runs before the native window exists; returning False cancels it."""
         engine["name"] = renderer
+        app.release()
         log.info("Window engine: %s", renderer)
         if not webview_engine.usable(renderer):
             log.warning("The %s web engine cannot show the UI (on Windows the Microsoft Edge WebView2 Runtime "
@@ -295,6 +329,7 @@ def _show_window(window, app: "_Starting", debug: bool, data_dir: Path) -> bool:
         shown = webview_engine.usable(engine.get("name"))
     except Exception as exc:  # noqa: BLE001 - e.g. no GUI libraries, or the storage folder unwritable
         log.warning("Could not open the window: %s", exc)
+    app.release()
     svc = app.result()
     if svc is not None:
         svc.window = None

@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import os
 import sys
-import urllib.request
 from pathlib import Path
 
 from .fileio import atomic_write_text
@@ -68,6 +67,8 @@ def running_instance(data_dir: Path) -> dict | None:
 
 
 def call(info: dict, method: str, path: str, timeout: float = 3):
+    import urllib.request   # only a second launch calls the first: not on every launch's way to its window
+
     req = urllib.request.Request(
         f"http://127.0.0.1:{info['port']}{path}", method=method,
         headers={"X-Workbench-Token": info["token"], "Content-Type": "application/json"},

@@ -253,5 +253,8 @@ register(
     Setting("theme", "choice", "system", choices=THEMES, choice_key="settings.theme.", group="general",
             label_key="settings.theme"),
     Setting("window", "object", {}, _window),          # the desktop window's last size and place
+    # The local port of the last launch, taken again when free: the web view's cache and local storage
+    # are kept per address (launcher.py).
+    Setting("ui_port", "int", 0, min=0, max=65535),
     Setting("first_run_done", "bool", False),
 )

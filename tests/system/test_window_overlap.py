@@ -28,12 +28,13 @@ def test_the_window_starts_while_the_app_is_built(tmp_path):
     assert out["code"] == 0, log
     # the page's request, made before the app existed, was answered by it, with the window known
     assert out["health"]["window"] is True, log
+    assert out["early"] is False, log   # built after the web view's engine was chosen, not beside its imports
     assert "running at http://127.0.0.1:" in log and "LoRA Workbench stopped." in log
 
 
 def test_an_app_that_cannot_start_closes_the_window(tmp_path):
     out, log = launch(tmp_path, "fail")
-    assert out == {"code": 2, "health": None, "closed": True}, log
+    assert out == {"code": 2, "health": None, "closed": True, "early": False}, log
     assert "the database cannot be opened" in log
     assert "running at" not in log
     # the data folder is free again for the next launch

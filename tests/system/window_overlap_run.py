@@ -4,7 +4,9 @@ real one does (initialized, then shown, then the page loads the URL), to see wha
     python tests/system/window_overlap_run.py DATA_DIR ok|fail
 
 The app's build (create_app) waits until the window has started: a launcher that builds the app before
-starting the window fails here (the build gives up after 20 s). `ok`: the stand-in's page then loads
+starting the window fails here (the build gives up after 20 s). It starts only once the web view's engine is
+chosen (pywebview's `initialized`: the toolkit's Python modules are loaded by then), so the two do not share
+the GIL: `early` says whether the build began while the stand-in held `initialized` back for a second. `ok`: the stand-in's page then loads
 /api/health through the address it was given, as the web view's first request would. `fail`: the build
 raises once the window is up, and the stand-in waits for the launcher to close it.
 Prints one JSON line: what the page got and whether the window was closed.
@@ -27,7 +29,7 @@ import launcher  # noqa: E402
 
 data_dir, mode = sys.argv[1], sys.argv[2]
 TOKEN = "t" * 32
-window_started, destroyed, seen = threading.Event(), threading.Event(), {}
+window_started, build_started, destroyed, seen = threading.Event(), threading.Event(), threading.Event(), {}
 
 
 class Window(types.SimpleNamespace):
@@ -45,6 +47,8 @@ def create_window(title, url, **kw):
 def start(**kw):
     window = seen["window"]
     window_started.set()
+    # The real start() imports the toolkit's modules here (~0.3 s); the app's build must not run meanwhile.
+    seen["early"] = build_started.wait(1.0)
     if window.events.initialized.set("qtwebengine"):   # true: a handler cancelled the window
         return
     window.events.shown.set()
@@ -61,6 +65,7 @@ real_create_app = launcher.create_app
 
 
 def create_app(**kw):
+    build_started.set()
     if not window_started.wait(20):
         raise RuntimeError("the app was built before the window started")
     if mode == "fail":
@@ -70,4 +75,5 @@ def create_app(**kw):
 
 launcher.create_app = create_app
 code = launcher.main(["--data-dir", data_dir, "--token", TOKEN])
-print(json.dumps({"code": code, "health": seen.get("health"), "closed": seen.get("closed")}), flush=True)
+print(json.dumps({"code": code, "health": seen.get("health"), "closed": seen.get("closed"), "early": seen.get("early")}),
+      flush=True)

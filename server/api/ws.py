@@ -8,7 +8,8 @@ after the ack, so an event published before it subscribed cannot leave it showin
 (ui/src/lib/ws.svelte.js `subscribe(topic, handler, onSubscribed)`).
 
 The launch secret is checked by the security guard before the handshake (cookie, header or
-?token=), like every other protected route.
+?token=), like every other protected route. The websocket stack (flask-sock, simple-websocket, wsproto,
+h11: ~0.1 s of imports) loads on the first connection, not while the app starts (launcher.py).
 """
 
 from __future__ import annotations
@@ -17,8 +18,6 @@ import logging
 import threading
 
 from flask import Flask
-from flask_sock import Sock
-from simple_websocket import ConnectionClosed
 
 from .. import jsonsafe
 from ..errors import ApiError
@@ -29,33 +28,58 @@ log = logging.getLogger(__name__)
 
 
 def register(app: Flask) -> None:
-    sock = Sock(app)
+    views = []
+    lock = threading.Lock()
 
-    @sock.route("/ws")
-    def ws(connection):
-        svc = services()
-        sub = svc.bus.subscription()
-        send = _Sender(connection)
-        # Two blocking waits instead of a polling loop: this thread sleeps in receive() until the client
-        # says something, a second one sleeps on the subscription's queue until an event is published.
-        # An idle connection costs no wake-ups at all (simple_websocket's own reader pings every 25 s),
-        # and an event is sent the moment it is published.
-        pump = threading.Thread(target=_pump_events, args=(sub, send), name="ws-events", daemon=True)
-        try:
-            send({"topic": "hello", "type": "hello", "data": {"version": __version__}})
-            pump.start()
-            while True:
-                message = connection.receive()
-                if message is None:   # only after a close
-                    break
-                _handle(send, sub, message)
-        except ConnectionClosed:
-            pass
-        finally:
-            sub.close()
-            sub.offer(STOP)   # wakes the event thread; it sends nothing more
-            if pump.is_alive():
-                pump.join(timeout=5)
+    def ws_view(**kwargs):
+        with lock:
+            if not views:
+                views.append(_flask_sock_view(_serve))
+        return views[0](**kwargs)
+
+    app.add_url_rule("/ws", "ws", ws_view, websocket=True)
+
+
+def _flask_sock_view(handler):
+    """flask-sock's view around `handler(connection)`: the handshake, the close, and the response werkzeug
+    must not write. `Sock.route(bp=...)` hands it to the blueprint given; this one only keeps it."""
+    from flask_sock import Sock
+
+    class Keep:
+        def route(self, path, **kwargs):
+            return kept.append
+
+    kept = []
+    Sock().route("/ws", bp=Keep())(handler)
+    return kept[0]
+
+
+def _serve(connection):
+    from simple_websocket import ConnectionClosed
+
+    svc = services()
+    sub = svc.bus.subscription()
+    send = _Sender(connection)
+    # Two blocking waits instead of a polling loop: this thread sleeps in receive() until the client
+    # says something, a second one sleeps on the subscription's queue until an event is published.
+    # An idle connection costs no wake-ups at all (simple_websocket's own reader pings every 25 s),
+    # and an event is sent the moment it is published.
+    pump = threading.Thread(target=_pump_events, args=(sub, send), name="ws-events", daemon=True)
+    try:
+        send({"topic": "hello", "type": "hello", "data": {"version": __version__}})
+        pump.start()
+        while True:
+            message = connection.receive()
+            if message is None:   # only after a close
+                break
+            _handle(send, sub, message)
+    except ConnectionClosed:
+        pass
+    finally:
+        sub.close()
+        sub.offer(STOP)   # wakes the event thread; it sends nothing more
+        if pump.is_alive():
+            pump.join(timeout=5)
 
 
 STOP = {"type": "__stop__"}
@@ -77,6 +101,8 @@ class _Sender:
 
 
 def _pump_events(sub, send: _Sender) -> None:
+    from simple_websocket import ConnectionClosed
+
     try:
         while True:
             event = sub.get()   # blocks until something is published for this connection

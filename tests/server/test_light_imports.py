@@ -1,7 +1,8 @@
 """What a process has to import before it can work (issue 19), each checked in a fresh interpreter:
 the app starts without numpy (sqlite-utils' optional import of it is skipped; the WD14 tagger loads it
-when it makes its first array), and a thumbnail pool worker loads Pillow and the thumbnail maker, not
-the app (no Flask, no sqlite-utils)."""
+when it makes its first array) or the websocket stack (loaded on the first connection), the launcher
+reaches its window without the web stack, and a thumbnail pool worker loads Pillow and the thumbnail
+maker, not the app (no Flask, no sqlite-utils)."""
 
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ def test_the_app_starts_without_numpy_and_the_tagger_loads_it_when_needed(tmp_pa
 import json, sys
 from server import create_app
 app = create_app(data_dir={str(tmp_path / "data")!r}, token="t", testing=True)
-started = sorted(m for m in ("numpy", "onnxruntime", "av") if m in sys.modules)
+started = sorted(m for m in ("numpy", "onnxruntime", "av", "simple_websocket") if m in sys.modules)
 r = app.test_client().get("/api/datasets", headers={{"X-Workbench-Token": "t"}})
 from PIL import Image
 from server.tagging.wd14 import preprocess
@@ -55,5 +56,18 @@ def test_a_thumbnail_worker_imports_no_part_of_the_app():
 import json, sys
 from server.datasets import thumbmaker
 print(json.dumps(sorted({m.split(".")[0] for m in sys.modules} & {"flask", "werkzeug", "sqlite_utils", "numpy", "av"})))
+""")
+    assert seen == []
+
+
+def test_the_launcher_reaches_its_window_without_the_web_stack():
+    """The window's toolkit loads first (launcher.py): Flask, werkzeug and the websocket stack load with the
+    app on its own thread, and urllib.request only when a second launch calls the first."""
+    seen = _fresh("""
+import json, sys
+import launcher
+print(json.dumps(sorted({m.split(".")[0] for m in sys.modules}
+                        & {"flask", "werkzeug", "sqlite_utils", "simple_websocket", "wsproto", "numpy"}
+                        | ({"urllib.request"} & set(sys.modules)))))
 """)
     assert seen == []

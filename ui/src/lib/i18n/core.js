@@ -17,6 +17,8 @@ export default {
     'error.fix.trainer': 'Open Settings › Trainer environment',
     'error.unauthorized': 'This page was opened without the launch secret. Open the address the launcher printed (it contains ?token=…).',
     'error.times': '×{n}',
+    'page.loadFailed': 'This page could not be loaded (the app may have been updated or stopped).',
+    'page.reload': 'Reload',
     // Errors of the API's boundary (server/jsonsafe.py, server/errors.py, server/security.py), by code.
     'notFound.title': 'Page not found',
     'notFound.back': 'Go to datasets',
@@ -78,6 +80,8 @@ export default {
     'error.fix.trainer': '前往 设置 › 训练环境',
     'error.unauthorized': '此页面缺少启动密钥。请打开启动器输出的地址（包含 ?token=…）。',
     'error.times': '×{n}',
+    'page.loadFailed': '无法加载此页面（应用可能已更新或已停止）。',
+    'page.reload': '重新加载',
     'notFound.title': '页面不存在',
     'notFound.back': '返回数据集',
     'common.loading': '加载中…',

@@ -4,7 +4,7 @@ Everything a user (or musubi) reads back — captions, generated configs, thumbn
 file — goes through `atomic_write`: the data goes to a temporary file in the same folder, which
 then replaces the target in one `os.replace` (atomic on Windows and POSIX within one volume).
 
-Every rename of a user's file or folder goes through `replace` / `move`. On Windows a file another
+Every rename of a user's file or folder goes through `replace` / `move` / `rename_no_overwrite`. On Windows a file another
 process holds open without FILE_SHARE_DELETE (an antivirus scanning a new file, the indexer, the
 viewer streaming a video, a python.exe running from a venv) cannot be renamed for a moment: the
 rename fails with PermissionError (sharing violation / access denied). These retry briefly
@@ -15,8 +15,10 @@ leaving two copies.
 from __future__ import annotations
 
 import errno
+import functools
 import os
 import shutil
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -30,17 +32,74 @@ RETRY_FIRST_S = 0.02
 
 def replace(src, dst, *, retry_for: float | None = None) -> None:
     """`os.replace(src, dst)`, retried while it fails with PermissionError (then that error is raised)."""
+    _retrying(os.replace, src, dst, retry_for=retry_for)
+
+
+def _retrying(rename, src, dst, *, retry_for: float | None = None) -> None:
     deadline = time.monotonic() + (RETRY_FOR_S if retry_for is None else retry_for)
     wait = RETRY_FIRST_S
     while True:
         try:
-            os.replace(src, dst)
+            rename(src, dst)
             return
         except PermissionError:
             if time.monotonic() + wait > deadline:
                 raise
             time.sleep(wait)  # backing off: the other process needs time, not a busy loop
             wait = min(wait * 2, 0.25)
+
+
+def rename_no_overwrite(src, dst) -> None:
+    """Rename a file to `dst` in the same folder, raising FileExistsError rather than replacing a file there.
+
+    One directory operation where the system offers a rename that never replaces: Windows' own rename
+    (retried like `replace`) and Linux's renameat2(RENAME_NOREPLACE). Elsewhere, or on a file system
+    without that flag, a hard link and an unlink; without hard links (FAT, some shares) a check, then a
+    rename. On a journalling file system each directory operation is a journal write: an import of
+    10,000 images spent ~0.4 ms per image on the link's extra unlink."""
+    if sys.platform == "win32":
+        _retrying(os.rename, src, dst)   # never replaces: FileExistsError when dst is there
+        return
+    noreplace = _renameat2()
+    if noreplace is not None and noreplace(src, dst):
+        return
+    try:
+        os.link(src, dst)
+    except FileExistsError:
+        raise
+    except OSError:
+        if os.path.lexists(dst):
+            raise FileExistsError(errno.EEXIST, "destination exists", str(dst)) from None
+        replace(src, dst)
+        return
+    os.unlink(src)
+
+
+@functools.cache
+def _renameat2():
+    """Linux: a function doing renameat2(RENAME_NOREPLACE) that returns False where the file system does not
+    support it; None where the C library has no renameat2 (not Linux, glibc before 2.28)."""
+    if not sys.platform.startswith("linux"):
+        return None
+    import ctypes
+
+    try:
+        fn = ctypes.CDLL(None, use_errno=True).renameat2
+    except (OSError, AttributeError):
+        return None
+    fn.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+    fn.restype = ctypes.c_int
+    at_fdcwd, rename_noreplace = -100, 1
+
+    def noreplace(src, dst) -> bool:
+        if fn(at_fdcwd, os.fsencode(src), at_fdcwd, os.fsencode(dst), rename_noreplace) == 0:
+            return True
+        err = ctypes.get_errno()
+        if err in (errno.EINVAL, errno.ENOSYS, errno.ENOTSUP):   # not on this file system: link instead
+            return False
+        raise OSError(err, os.strerror(err), str(src), None, str(dst))   # EEXIST is FileExistsError
+
+    return noreplace
 
 
 def move(src, dst, *, retry_for: float | None = None) -> None:

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Callable
 
+from .. import fileio
 from ..jobs import JobError
 from ..paths import user_path
 from . import captions, items, limits, naming, probe, recovery, storage, testpoint, thumbnails
@@ -399,7 +400,7 @@ def _place(e: Entry, folder: Path, claimer: naming.Claimer, stem: str, kind: str
         while True:
             name = claimer.claim(stem, ext)
             try:
-                naming.link_no_overwrite(tmp, folder / name)
+                fileio.rename_no_overwrite(tmp, folder / name)
                 return name, (size, info)
             except FileExistsError:
                 continue  # another tool made that name meanwhile: claim the next one

@@ -15,7 +15,6 @@ import os
 import threading
 from pathlib import Path
 
-from .. import fileio
 from .media_types import split_name
 
 _claims: dict[str, set[str]] = {}
@@ -80,18 +79,3 @@ class Claimer:
 
     def __exit__(self, *exc) -> None:
         self.release()
-
-
-def link_no_overwrite(src: Path, dest: Path) -> None:
-    """Move a finished temp file to `dest`, failing with FileExistsError rather than replacing a file."""
-    try:
-        os.link(src, dest)
-    except FileExistsError:
-        raise
-    except OSError:
-        # File systems without hard links (FAT, some network shares): check, then rename.
-        if dest.exists():
-            raise FileExistsError(str(dest)) from None
-        fileio.replace(src, dest)
-        return
-    os.unlink(src)

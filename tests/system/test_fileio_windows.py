@@ -1,6 +1,10 @@
-"""Renames retry while another process briefly holds the file (Windows), instead of failing or copying."""
+"""Renames retry while another process briefly holds the file (Windows), instead of failing or copying;
+a rename that must not replace a file never does, on each system's own way of doing it."""
 
 from __future__ import annotations
+
+import sys
+import types
 
 import pytest
 
@@ -58,3 +62,36 @@ def test_move_refuses_an_existing_destination(tmp_path):
     with pytest.raises(FileExistsError):
         fileio.move(tmp_path / "a", tmp_path / "b")
     assert (tmp_path / "b").read_text() == "b"
+
+
+def _no_overwrite_cases(tmp_path):
+    src, dst = tmp_path / ".~import-1.jpg", tmp_path / "a.jpg"
+    src.write_bytes(b"new")
+    fileio.rename_no_overwrite(src, dst)
+    assert dst.read_bytes() == b"new" and not src.exists()
+    again = tmp_path / ".~import-2.jpg"
+    again.write_bytes(b"other")
+    with pytest.raises(FileExistsError):
+        fileio.rename_no_overwrite(again, dst)
+    assert dst.read_bytes() == b"new" and again.read_bytes() == b"other"
+
+
+def test_rename_no_overwrite(tmp_path):
+    if sys.platform.startswith("linux"):
+        assert fileio._renameat2() is not None   # glibc 2.28+: one directory operation
+    _no_overwrite_cases(tmp_path)
+
+
+@pytest.mark.parametrize("renameat2", [None, lambda src, dst: False], ids=["no renameat2", "not on this fs"])
+def test_rename_no_overwrite_by_hard_link(monkeypatch, tmp_path, renameat2):
+    monkeypatch.setattr(fileio, "_renameat2", lambda: renameat2)
+    _no_overwrite_cases(tmp_path)
+
+
+def test_rename_no_overwrite_on_windows_waits_for_a_scanner(monkeypatch, held, tmp_path):
+    monkeypatch.setattr(fileio, "sys", types.SimpleNamespace(platform="win32"))
+    src, dst = tmp_path / ".~import-1.jpg", tmp_path / "a.jpg"
+    src.write_bytes(b"new")
+    held.hold(src, attempts=2)   # the antivirus opens the file it just saw written
+    fileio.rename_no_overwrite(src, dst)
+    assert dst.read_bytes() == b"new" and not src.exists() and held.denied == 2

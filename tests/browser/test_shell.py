@@ -173,3 +173,23 @@ def test_websocket_drop_shows_banner_and_reconnects(browser, tmp_path):
     finally:
         ctx.close()
         first.stop()
+
+
+def test_a_page_whose_script_cannot_load_says_so_and_reloads(page, live):
+    """Pages other than the start page are chunks of their own (ui/src/pages/index.js): one that cannot be
+    fetched (the app was updated or stopped while the window stayed open) is an error with a way out,
+    not a blank page. The start page's own script carries none of the other pages' libraries."""
+    first = page.evaluate("""() => [...document.querySelectorAll('script[src], link[rel=modulepreload]')]
+                                  .map(e => e.src || e.href)""")
+    assert first
+    script = "".join(page.request.get(url).text() for url in first)
+    for library in ("xterm", "uPlot", "Sortable"):   # the terminal, the charts, drag-and-drop
+        assert library not in script, library
+    page.route(re.compile(r".*/assets/SettingsPage-[^/]*\.js$"), lambda route: route.abort())
+    page.locator("nav a[data-nav='nav.settings']").click()
+    alert = page.locator("main [role=alert]")
+    expect(alert).to_contain_text("无法加载此页面")
+    page.unroute(re.compile(r".*/assets/SettingsPage-[^/]*\.js$"))
+    alert.locator("button").click()   # a reload: the chunk loads now
+    expect(page.locator("main[data-route=settings] h1, main[data-route=settings] h2").first).to_be_visible()
+    expect(page.locator("main [role=alert]")).to_have_count(0)

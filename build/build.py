@@ -82,15 +82,23 @@ def write_version_files(ver: str) -> None:
 """, encoding="utf-8")
 
 
+def archive_entries(exe: Path):
+    """(name, stored bytes, unpacked bytes, PyInstaller type code) of each part of the built executable,
+    read from its archive: what each part adds to the download, not what went into the recipe.
+    build/windows_size.py reads the Linux build with it too."""
+    from PyInstaller.archive.readers import CArchiveReader
+
+    for dest, (_offset, stored, unpacked, _flag, kind) in CArchiveReader(str(exe)).toc.items():
+        yield dest, stored, unpacked, kind
+
+
 def size_report(exe: Path) -> None:
     """Print the executable's size and what inside it takes the most room, read from the built archive
     itself: each part's compressed size (what it adds to the download) and its size unpacked."""
-    from PyInstaller.archive.readers import CArchiveReader
-
     size = exe.stat().st_size
     print(f"\nExecutable: {exe}  {size / 2**20:.1f} MiB ({size / 1e6:.1f} MB)", flush=True)
     groups: dict[str, list[int]] = {}
-    for dest, (_offset, stored, unpacked, _flag, _kind) in CArchiveReader(str(exe)).toc.items():
+    for dest, stored, unpacked, _kind in archive_entries(exe):
         parts = dest.replace("\\", "/").split("/")
         # a package folder counts as one; a loose library by its name without version suffixes
         top = parts[0] if len(parts) > 1 else parts[0].split(".")[0]

@@ -56,7 +56,9 @@ CPYTHON_EXT = "CPython: lib-dynload/*.so / DLLs/*.pyd"
 CPYTHON_LIBS = "System libs: ssl, sqlite, zlib, stdc++ / VC runtime"
 STDLIB = "CPython: stdlib bytecode (PYZ + base_library.zip)"
 TABLES = "PyInstaller: archive indexes"
-NOT_MEASURABLE = (CPYTHON_CORE, CPYTHON_EXT, CPYTHON_LIBS, STDLIB, TABLES)
+NOT_MEASURABLE = {**dict.fromkeys((CPYTHON_CORE, CPYTHON_EXT, CPYTHON_LIBS, STDLIB),
+                                   "python.org's CPython, not on PyPI"),
+                  TABLES: "one entry per file, CPython's too"}
 APP = "LoRA Workbench: server code, ui/dist, data"
 BOOTSTRAP = "PyInstaller: bootstrap modules, links"
 BOOTLOADER = "PyInstaller: bootloader (run / runw.exe)"
@@ -385,11 +387,14 @@ def measure_windows(dists: dict[str, Dist]) -> tuple[dict[str, WindowsPart], lis
 
 
 def bootloader_size() -> tuple[int, str]:
-    """The windowed Windows bootloader (runw.exe) from PyInstaller's own win_amd64 wheel: stored as is."""
+    """The windowed Windows bootloader (runw.exe) from PyInstaller's own win_amd64 wheel, stored as is,
+    plus the icon build.py writes, which the Windows build puts into it as a resource."""
     pin = pinned_requirements()["pyinstaller"]
+    icon = build_script.WORK / "icon.ico"
     with zipfile.ZipFile(download(f"pyinstaller=={pin}")) as whl:
         name = next(n for n in whl.namelist() if n.endswith("Windows-64bit-intel/runw.exe"))
-        return whl.getinfo(name).file_size, f"pyinstaller {pin} {name.split('/', 1)[1]}"
+        return (whl.getinfo(name).file_size + icon.stat().st_size,
+                f"pyinstaller {pin} {name.split('/', 1)[1]} + {icon.relative_to(build_script.ROOT)}")
 
 
 def print_table(parts: dict[str, int], dists: dict[str, Dist], windows: dict[str, WindowsPart],
@@ -421,14 +426,14 @@ def print_table(parts: dict[str, int], dists: dict[str, Dist], windows: dict[str
         row(label, parts.get(label, 0), parts.get(label, 0), "same files")
         measurable_win += parts.get(label, 0)
         measurable_linux += parts.get(label, 0)
-    row(BOOTLOADER, parts[BOOTLOADER], runw, "runw.exe from PyInstaller's win_amd64 wheel")
+    row(BOOTLOADER, parts[BOOTLOADER], runw, "runw.exe from PyInstaller's win_amd64 wheel, with the icon")
     measurable_win += runw
     measurable_linux += parts[BOOTLOADER]
     print(f"  {'':-<52} {'':->7}  {'':->7}")
     row("measurable parts", measurable_linux, measurable_win)
     rest = sum(parts[p] for p in NOT_MEASURABLE)
-    for label in NOT_MEASURABLE:
-        row(label, parts[label], "n/a", "not measurable here (python.org's CPython; Linux's for scale)")
+    for label, why in NOT_MEASURABLE.items():
+        row(label, parts[label], "n/a", f"not measurable here: {why}")
     print(f"  {'':-<52} {'':->7}  {'':->7}")
     row("executable", exe_size, "n/a", f"Linux: {exe_size / 1e6:.1f} MB")
     row("  Windows if the n/a parts weighed what Linux's do", None, measurable_win + rest,

@@ -23,37 +23,38 @@ def stored_port(data_dir) -> int:
         store.close()
 
 
-def test_a_second_launch_takes_the_first_ones_port(tmp_path):
+def first_launch(tmp_path):
+    """A data folder whose app has run once, and the port it had."""
     data = tmp_path / "data"
-    first = launch(data)
-    port = first.port
-    assert first.stop() == 0
-    assert stored_port(data) == port
+    app = launch(data)
+    assert app.stop() == 0
+    return data, app.port
 
-    second = launch(data)
+
+def relaunch(data) -> tuple[int, str]:
+    """The port of the next launch, and its health's status (it answers there)."""
+    app = launch(data)
     try:
-        assert second.port == port
-        assert second.call("GET", "/api/health")["status"] == "ok"
+        return app.port, app.call("GET", "/api/health")["status"]
     finally:
-        second.stop()
+        app.stop()
+
+
+def test_a_second_launch_takes_the_first_ones_port(tmp_path):
+    data, port = first_launch(tmp_path)
+    assert stored_port(data) == port
+    assert relaunch(data) == (port, "ok")
 
 
 def test_a_port_held_by_another_program_is_left_to_it(tmp_path):
-    data = tmp_path / "data"
-    first = launch(data)
-    port = first.port
-    first.stop()
+    data, port = first_launch(tmp_path)
     other = listen("127.0.0.1", port)   # another program took the port meanwhile
     try:
-        second = launch(data)
-        try:
-            assert second.port != port
-            assert second.call("GET", "/api/health")["status"] == "ok"
-        finally:
-            second.stop()
+        moved, status = relaunch(data)
     finally:
         other.close()
-    assert stored_port(data) == second.port
+    assert moved != port and status == "ok"
+    assert stored_port(data) == moved
 
 
 def test_a_port_given_on_the_command_line_is_not_remembered(tmp_path):

@@ -68,9 +68,7 @@ def rename_no_overwrite(src, dst) -> None:
     except FileExistsError:
         raise
     except OSError:
-        if os.path.lexists(dst):
-            raise FileExistsError(errno.EEXIST, "destination exists", str(dst)) from None
-        replace(src, dst)
+        move(src, dst)   # no hard links here: a check, then a rename
         return
     os.unlink(src)
 

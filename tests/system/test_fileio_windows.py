@@ -95,3 +95,13 @@ def test_rename_no_overwrite_on_windows_waits_for_a_scanner(monkeypatch, held, t
     held.hold(src, attempts=2)   # the antivirus opens the file it just saw written
     fileio.rename_no_overwrite(src, dst)
     assert dst.read_bytes() == b"new" and not src.exists() and held.denied == 2
+
+
+def test_rename_no_overwrite_without_hard_links(monkeypatch, tmp_path):
+    """FAT and some network shares refuse hard links (EPERM): a check, then a rename, still never replacing."""
+    def no_links(src, dst):
+        raise PermissionError(1, "Operation not permitted", str(src))
+
+    monkeypatch.setattr(fileio, "_renameat2", lambda: None)
+    monkeypatch.setattr(fileio.os, "link", no_links)
+    _no_overwrite_cases(tmp_path)

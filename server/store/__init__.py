@@ -23,7 +23,6 @@ if TYPE_CHECKING:
 # the launcher reads a setting (peek.py) before the app is built, on the window's path.
 
 
-
 def load_sqlite_utils():
     """sqlite-utils, imported with numpy hidden the first time. sqlite-utils imports numpy when it is
     installed (it is: the WD14 tagger's) only to map numpy scalar types to column types when a table is

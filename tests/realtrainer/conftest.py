@@ -166,6 +166,20 @@ class Real:
             counts = [p.get("step") for p in run["progress"] if p.get("stage") == stage]
             assert any(counts), (stage, run["progress"])
 
+    def cache_after(self, run: dict) -> Path:
+        """The run's cache folder, once its task has ended done and both cache stages showed their progress."""
+        task = run["task"]
+        assert task["status"] == "done", (task["error"], run["logs"]["train"][-3000:])
+        self.cache_stages_showed_progress(run)
+        return run["folder"].parent / "cache"
+
+    @staticmethod
+    def assert_cached(cache: Path, expected: list[str]) -> list[str]:
+        """The cache's .safetensors files are exactly `expected` (sorted); returns them."""
+        names = sorted(p.name for p in cache.glob("*.safetensors"))
+        assert names == expected, sorted(p.name for p in cache.iterdir())
+        return names
+
     def loss_steps(self, task_id: str) -> list[int]:
         return [p["step"] for p in self.call("GET", f"/api/tasks/{task_id}/loss")["points"]]
 

@@ -45,16 +45,14 @@ def fpack_1f_run(real_module):
 
 
 def test_framepack_1f_caches_the_control_as_clean_latent_and_trains(fpack_1f_run):
-    real, task, logs = fpack_1f_run["real"], fpack_1f_run["task"], fpack_1f_run["logs"]
-    assert task["status"] == "done", (task["error"], logs["train"][-3000:])
-    real.cache_stages_showed_progress(fpack_1f_run)
+    real, task = fpack_1f_run["real"], fpack_1f_run["task"]
+    cache = real.cache_after(fpack_1f_run)
     argv = {s["name"]: s["argv"] for s in task["run"]["stages"]}
     assert {"--one_frame", "--one_frame_no_2x", "--image_encoder"} <= set(argv["cache_latents"]), argv
     assert "--one_frame_no_4x" not in argv["cache_latents"] and {"--one_frame", "--split_attn"} <= set(argv["train"])
-    cache = fpack_1f_run["folder"].parent / "cache"
-    assert sorted(p.name for p in cache.glob("*.safetensors")) == [
+    real.assert_cached(cache, [
         "img0_0064x0064_fp.safetensors", "img0_fp_te.safetensors", "img1_0064x0064_fp.safetensors",
-        "img1_fp_te.safetensors"], sorted(p.name for p in cache.iterdir())
+        "img1_fp_te.safetensors"])
     # musubi's one-frame cache: the target's latent (one frame) at index 9; the clean latents are the control
     # image's and the zero `post` latent (fp_1f_no_post false) at 0 and 1 + latent_window_size; no 2x indices
     # (--one_frame_no_2x), the 4x ones after the post and 2x slots; the control image's SigLIP features

@@ -23,13 +23,9 @@ def i2i_run(real_module):
 
 
 def test_hidream_o1_i2i_caches_the_control_image_and_trains(i2i_run):
-    real, task, logs = i2i_run["real"], i2i_run["task"], i2i_run["logs"]
-    assert task["status"] == "done", (task["error"], logs["train"][-3000:])
-    real.cache_stages_showed_progress(i2i_run)
-    cache = i2i_run["folder"].parent / "cache"
-    names = sorted(p.name for p in cache.glob("*.safetensors"))
-    assert names == ["img0_0064x0064_ho1.safetensors", "img0_ho1_te.safetensors"], sorted(
-        p.name for p in cache.iterdir())
+    real, task = i2i_run["real"], i2i_run["task"]
+    cache = real.cache_after(i2i_run)
+    names = real.assert_cached(cache, ["img0_0064x0064_ho1.safetensors", "img0_ho1_te.safetensors"])
     # the target's and the control image's pixel patches (2x2 of 32x32 RGB each, for 64x64 images)
     pixels = {k.rsplit("_", 1)[0]: list(t.shape) for k, t in read_header(cache / names[0]).tensors.items()}
     assert pixels == {"latents_1x2x2": [2, 2, 3072], "latents_control_0_2x2": [2, 2, 3072]}, pixels

@@ -37,12 +37,9 @@ def test_ideogram4_fp8_dit_is_what_the_model_check_accepts(real_module):
 
 
 def test_ideogram4_caches_and_trains_on_the_fp8_dit(ideogram4_run):
-    real, task, logs = ideogram4_run["real"], ideogram4_run["task"], ideogram4_run["logs"]
-    assert task["status"] == "done", (task["error"], logs["train"][-3000:])
-    real.cache_stages_showed_progress(ideogram4_run)
-    cache = ideogram4_run["folder"].parent / "cache"
-    names = sorted(p.name for p in cache.glob("*.safetensors"))
-    assert names == ["img0_0064x0064_i4.safetensors", "img0_i4_te.safetensors"], sorted(p.name for p in cache.iterdir())
+    real, task = ideogram4_run["real"], ideogram4_run["task"]
+    cache = real.cache_after(ideogram4_run)
+    names = real.assert_cached(cache, ["img0_0064x0064_i4.safetensors", "img0_i4_te.safetensors"])
     # FLUX.2 AE latents patchified 2x2: 128 channels, 4x4 for 64x64
     latents = read_header(cache / names[0]).tensors
     assert [list(t.shape)[-3:] for k, t in latents.items() if k.startswith("latents_")] == [[128, 4, 4]], latents

@@ -139,14 +139,19 @@ def _zimage_config(mod):
         setattr(mod, name, value)
 
 
-def _zimage_utils(mod):
-    real = mod.Qwen3Config
+def _with_tiny(mod, name: str, key: str) -> None:
+    """Replace `mod.<name>` (a config class, or a builder that takes keywords) by one that merges TINY[key] in."""
+    real = getattr(mod, name)
 
-    def tiny_config(**kw):
-        kw.update(TINY["qwen3"])
+    def tiny(**kw):
+        kw.update(TINY[key])
         return real(**kw)
 
-    mod.Qwen3Config = tiny_config
+    setattr(mod, name, tiny)
+
+
+def _zimage_utils(mod):
+    _with_tiny(mod, "Qwen3Config", "qwen3")
 
 
 def _zimage_autoencoder(mod):
@@ -176,13 +181,7 @@ def _wan_configs(mod):
 
 
 def _wan_clip(mod):
-    real = mod.clip_xlm_roberta_vit_h_14
-
-    def clip_xlm_roberta_vit_h_14(**kw):
-        kw.update(TINY["wan_clip"])
-        return real(**kw)
-
-    mod.clip_xlm_roberta_vit_h_14 = clip_xlm_roberta_vit_h_14
+    _with_tiny(mod, "clip_xlm_roberta_vit_h_14", "wan_clip")
     # The latent cache hands the CLIP the VAE's bf16 pixels inside an fp16 autocast: CUDA's autocast takes them,
     # the CPU's raises in the bicubic resize ("Unexpected floating ScalarType in at::autocast::prioritize"). On a
     # CPU only, fp32 pixels (with the fp32 CLIP weights of _wan_configs).
@@ -218,13 +217,7 @@ def _wan_t5_before(mod):
 
 
 def _wan_t5(mod):
-    real = mod.umt5_xxl
-
-    def umt5_xxl(**kw):
-        kw.update(TINY["wan_t5"])
-        return real(**kw)
-
-    mod.umt5_xxl = umt5_xxl
+    _with_tiny(mod, "umt5_xxl", "wan_t5")
 
 
 def _wan_vae(mod):
@@ -412,13 +405,7 @@ def _hv15_vae(mod):
 
 
 def _hv15_text_encoder(mod):
-    real = mod.T5Config
-
-    def t5_config(**kw):
-        kw.update(TINY["hv15_byt5"])
-        return real(**kw)
-
-    mod.T5Config = t5_config
+    _with_tiny(mod, "T5Config", "hv15_byt5")
 
 
 def _k5_configs(mod):

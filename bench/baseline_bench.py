@@ -15,7 +15,7 @@ progress  a fake trainer appends tqdm steps to a log; time from a step's write t
           must arrive; then idle CPU of the app process with a task page's websocket open
 thumbs    the thumbnail job over --thumbs JPEGs, against a 2-process Pillow draft pool doing the same
 wd14      WD14 preprocessing (decode + alpha + pad + resize + BGR) of mixed images, against a bare loop
-import    a folder import (journal + hashing + temp-name copies + decode check) against copy + decode
+import    a folder import (import row + in-flight journal + hashing + decode check) against copy + decode
 """
 
 from __future__ import annotations
@@ -461,9 +461,9 @@ def bench_wd14(tmp: Path, count: int) -> None:
 # --- import -----------------------------------------------------------------------------------
 
 def bench_import(tmp: Path, count: int, rounds: int = 3) -> None:
-    """A folder import through the API (temp-name copies, content hashing for duplicates, the import
-    journal, decode check, index rows, captions) against copying the same files and captions and
-    decoding each the same way (JPEG at 1/8 draft scale) in a bare loop."""
+    """A folder import through the API (images written under their names with the in-flight journal,
+    content hashing for duplicates, the import's row, decode check, index rows, captions) against copying
+    the same files and captions and decoding each the same way (JPEG at 1/8 draft scale) in a bare loop."""
     import shutil
 
     from PIL import Image, ImageDraw

@@ -33,7 +33,7 @@ from typing import BinaryIO, Callable
 from .. import fileio
 from ..jobs import JobError
 from ..paths import user_path
-from . import captions, items, limits, naming, probe, recovery, storage, testpoint, thumbnails
+from . import captions, inflight, items, limits, naming, probe, recovery, storage, testpoint, thumbnails
 from .errors import Conflict, ValidationError
 from .media_types import TYPE_KINDS, kind_of, rel_parts, sanitize_filename, split_name
 
@@ -327,9 +327,10 @@ def _read_whole(e: Entry, kind: str) -> bytes | None:
 
 
 def _temp_file(e: Entry, folder: Path, write: Callable[[BinaryIO], None]) -> Path:
-    """A temp file in the destination folder holding the entry's bytes. Same folder so the final
-    rename is atomic; the temp name is hidden from rescans, and one a crash leaves behind is removed
-    at the next start (recovery.py). So a file under its real name is always complete."""
+    """A temp file in the destination folder holding a streamed entry's bytes (a video, an image too large
+    to hold in memory: its size is only known once copied, and it is checked there). Same folder so the
+    final rename is atomic; the temp name is hidden from rescans, and one a crash leaves behind is
+    removed at the next start (recovery.py). So a file under its real name is always complete."""
     ext = Path(e.name).suffix.lower()
     fd, tmp = tempfile.mkstemp(prefix=".~import-", suffix=ext, dir=str(folder))
     try:
@@ -366,37 +367,42 @@ class Duplicate(Exception):
         self.name = name
 
 
-def _place(e: Entry, folder: Path, claimer: naming.Claimer, stem: str, kind: str,
+def _place(e: Entry, folder: Path, claimer: naming.Claimer, stem: str, kind: str, journal: inflight.Journal,
            same_as: Callable[[int, Callable[[], str]], str | None] | None = None
            ) -> tuple[str, tuple[int, probe.MediaInfo | None]]:
-    """Verify, then move into `folder` under a free name derived from `stem`; returns the name and
+    """Verify, then write into `folder` under a free name derived from `stem`; returns the name and
     (size, what the decode check read), so the index row needs no second open. `same_as(size, digest)` names a
     file already there with the same content: Duplicate is raised instead. A corrupt file or a
-    duplicate is never copied."""
+    duplicate is never copied. `journal`: the in-flight journal of this import in `folder`."""
+    ext = Path(e.name).suffix.lower()
     data = _read_whole(e, kind)
     if data is not None:   # one read of the source: check, compare and write the same bytes
         info = probe.image_info(io.BytesIO(data), verify=True)
         existing = same_as(len(data), lambda: hashlib.sha256(data).hexdigest()) if same_as else None
         if existing:
             raise Duplicate(existing)
-        tmp = _temp_file(e, folder, lambda out: out.write(data))
-    else:
-        info = None
-        if e.local is not None:
-            # On-disk sources are verified (and compared) in place, so a corrupt file is never copied at all.
-            info = (probe.image_info if kind == "image" else probe.video_info)(e.local, verify=True)
-            existing = same_as(e.local.stat().st_size, lambda: Contents.digest(e.local)) if same_as else None
-            if existing:
-                raise Duplicate(existing)
-        tmp, checked = _temp_copy(e, folder, kind)
-        info = checked if checked is not None else info
+        while True:   # straight under its name: the journal tells a restart which file a crash cut off
+            name = claimer.claim(stem, ext)
+            try:
+                journal.write_new(name, data, halfway=_halfway)
+                return name, (len(data), info)
+            except FileExistsError:
+                continue  # another tool made that name meanwhile: claim the next one
+    info = None
+    if e.local is not None:
+        # On-disk sources are verified (and compared) in place, so a corrupt file is never copied at all.
+        info = (probe.image_info if kind == "image" else probe.video_info)(e.local, verify=True)
+        existing = same_as(e.local.stat().st_size, lambda: Contents.digest(e.local)) if same_as else None
+        if existing:
+            raise Duplicate(existing)
+    tmp, checked = _temp_copy(e, folder, kind)
+    info = checked if checked is not None else info
     try:
-        if same_as and data is None and e.local is None:
+        if same_as and e.local is None:
             existing = same_as(tmp.stat().st_size, lambda: Contents.digest(tmp))
             if existing:
                 raise Duplicate(existing)
-        size = len(data) if data is not None else tmp.stat().st_size
-        ext = Path(e.name).suffix.lower()
+        size = tmp.stat().st_size
         while True:
             name = claimer.claim(stem, ext)
             try:
@@ -409,25 +415,34 @@ def _place(e: Entry, folder: Path, claimer: naming.Claimer, stem: str, kind: str
             tmp.unlink()
 
 
+def _halfway() -> None:
+    testpoint.reached("import_partial")
+
+
 class Contents:
     """Finds a file already in the media folder with the same bytes: sizes first (from one listing),
-    and a SHA-256 only of files whose size matches, so a large dataset is not read for each import."""
+    and a SHA-256 only of files whose size matches, so a large dataset is not read for each import.
+    Each file is hashed at most once; a file this import placed is known by the digest it was compared
+    with, so 10,000 pictures of similar sizes are not compared one by one."""
 
     def __init__(self, folder: Path):
         self.folder = folder
-        self.by_size: dict[int, list[str]] | None = None
-        self.digests: dict[str, str] = {}
+        self.sizes: set[int] | None = None
+        self.unread: dict[int, list[str]] = {}        # files of each size not hashed yet
+        self.by_digest: dict[tuple[int, str], str] = {}
         self.last: tuple[int, str] | None = None   # (size, digest) of the newest file compared
 
-    def _sizes(self) -> dict[int, list[str]]:
-        if self.by_size is None:
-            self.by_size = {}
+    def _list(self) -> set[int]:
+        if self.sizes is None:
+            self.sizes = set()
             with os.scandir(self.folder) as it:
                 for entry in it:
                     if not entry.name.startswith(".") and kind_of(entry.name) in ("image", "video") \
                             and entry.is_file(follow_symlinks=False):
-                        self.by_size.setdefault(entry.stat().st_size, []).append(entry.name)
-        return self.by_size
+                        size = entry.stat().st_size
+                        self.sizes.add(size)
+                        self.unread.setdefault(size, []).append(entry.name)
+        return self.sizes
 
     @staticmethod
     def digest(path: Path) -> str:
@@ -438,27 +453,25 @@ class Contents:
         """The name of a file here of `size` bytes whose SHA-256 is `digest()` (called only when
         some file has that size), or None."""
         self.last = None
-        candidates = self._sizes().get(size, [])
-        if not candidates:
+        if size not in self._list():
             return None
-        mine = digest()
-        self.last = (size, mine)
-        for name in candidates:
-            if name not in self.digests:
-                try:
-                    self.digests[name] = self.digest(self.folder / name)
-                except OSError:
-                    continue
-            if self.digests[name] == mine:
-                return name
-        return None
+        mine = (size, digest())
+        self.last = mine
+        for name in self.unread.pop(size, []):
+            try:
+                self.by_digest.setdefault((size, self.digest(self.folder / name)), name)
+            except OSError:
+                continue   # gone or unreadable since the listing: it cannot be the same file
+        return self.by_digest.get(mine)
 
     def add(self, name: str, size: int) -> None:
         """`name` (`size` bytes) was placed: when it is the file just compared, its digest is kept, so a
         later file of the same size is not compared by reading it back from the disk."""
-        self._sizes().setdefault(size, []).append(name)
+        self._list().add(size)
         if self.last is not None and self.last[0] == size:
-            self.digests[name] = self.last[1]
+            self.by_digest.setdefault(self.last, name)
+        else:
+            self.unread.setdefault(size, []).append(name)
         self.last = None
 
 
@@ -511,7 +524,9 @@ class ImportRun:
         self.ctx.progress(0, self.total, force=True, message_code="import_start")
         also = self.dirs.control if self.ds["type"] == "image_control" else None
         with naming.Claimer(self.dirs.media, by_stem=True, also=also) as media_names, \
-                naming.Claimer(self.dirs.control, by_stem=False) as control_names:
+                naming.Claimer(self.dirs.control, by_stem=False) as control_names, \
+                inflight.Journal(self.dirs.media) as self.media_journal, \
+                inflight.Journal(self.dirs.control) as self.control_journal:
             try:
                 for e, cap in self.plan.targets:
                     self._step(e, lambda e=e, cap=cap: self._target(e, cap, media_names))
@@ -542,7 +557,8 @@ class ImportRun:
         clean = sanitize_filename(e.name)
         stem = split_name(clean)[0]
         try:
-            name, placed = _place(e, self.dirs.media, claimer, stem, kind_of(e.name), same_as=self.contents.same_as)
+            name, placed = _place(e, self.dirs.media, claimer, stem, kind_of(e.name), self.media_journal,
+                                  same_as=self.contents.same_as)
         except Duplicate as dup:
             self._duplicate(e, cap, dup.name)
             return
@@ -588,7 +604,8 @@ class ImportRun:
 
     def _control(self, e: Entry, claimer: naming.Claimer) -> None:
         clean = sanitize_filename(e.name)
-        name, _ = _place(e, self.dirs.control, claimer, _control_stem(split_name(clean)[0], self.new_stems), "image")
+        name, _ = _place(e, self.dirs.control, claimer, _control_stem(split_name(clean)[0], self.new_stems), "image",
+                         self.control_journal)
         self.report.controls.append(name)
         if name != clean:
             self.report.renamed.append({"from": e.path, "to": f"control/{name}"})
@@ -706,7 +723,7 @@ def add_controls(svc, dataset_id: str, item_row: dict, files: list[tuple[str, Bi
     _check_slot(ds, "control")
     dirs = storage.dataset_dirs(svc.layout, dataset_id).ensure()
     added, skipped = [], []
-    with naming.Claimer(dirs.control, by_stem=False) as claimer:
+    with naming.Claimer(dirs.control, by_stem=False) as claimer, inflight.Journal(dirs.control) as journal:
         for raw_name, stream in files:
             name = sanitize_filename(raw_name)
             e = Entry(path=raw_name, parts=[name], open=lambda s=stream: _NoClose(s))
@@ -714,7 +731,7 @@ def add_controls(svc, dataset_id: str, item_row: dict, files: list[tuple[str, Bi
                 skipped.append(_skip(e, "wrong_kind", "Control files must be images."))
                 continue
             try:
-                added.append(_place(e, dirs.control, claimer, item_row["stem"], "image")[0])
+                added.append(_place(e, dirs.control, claimer, item_row["stem"], "image", journal)[0])
             except probe.MediaError as exc:
                 skipped.append(_skip(e, "corrupt", str(exc)))
     items.refresh(svc, dataset_id, [item_row["name"]])

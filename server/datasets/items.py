@@ -141,12 +141,15 @@ def _write_rows(db, dataset_id: str, rows: list[dict], removed: list[str]) -> No
             db.execute(f"DELETE FROM dataset_items WHERE dataset_id = ? AND name IN ({','.join('?' * len(chunk))})",
                        [dataset_id, *chunk])
         now = time.time()
+        by_columns: dict[tuple[str, ...], list[list]] = {}   # rows from build_row all share one column set
         for r in rows:
-            cols = [c for c in r if c != "id"]
-            db.execute(
+            cols = tuple(c for c in r if c != "id")
+            by_columns.setdefault(cols, []).append([r[c] for c in cols] + [now])
+        for cols, values in by_columns.items():
+            db.conn.executemany(
                 f"INSERT INTO dataset_items ({','.join(cols)}, added_at) VALUES ({','.join('?' * len(cols))}, ?) "
                 f"ON CONFLICT(dataset_id, name) DO UPDATE SET {','.join(f'{c}=excluded.{c}' for c in cols)}",
-                [r[c] for c in cols] + [now],
+                values,
             )
 
 

@@ -16,6 +16,12 @@ from PIL import Image, UnidentifiedImageError
 
 from .media_types import kind_of
 
+# Images are checked on several threads at once (imports read ahead, thumbnails), and
+# warnings.catch_warnings() swaps the process-wide filter list, so one thread could restore it under
+# another. The bomb warning (between Pillow's limit and twice it) is never wanted here: above twice
+# it, Pillow raises DecompressionBombError, which is reported.
+warnings.filterwarnings("ignore", category=Image.DecompressionBombWarning)
+
 
 class MediaError(Exception):
     """The file cannot be read as the media its extension claims."""
@@ -57,16 +63,14 @@ def _image_error(exc: Exception, source) -> MediaError:
 def image_info(source: Path | BinaryIO, *, verify: bool = False) -> MediaInfo:
     """Header-only by default (fast, for rescans); `verify` decodes enough to catch junk and truncation."""
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            with Image.open(source) as img:
-                size = img.size
-                fmt = img.format
-                if verify:
-                    if fmt == "JPEG":
-                        # Draft mode decodes at 1/8 scale: catches truncated JPEGs at a fraction of the cost.
-                        img.draft("RGB", (max(1, size[0] // 8), max(1, size[1] // 8)))
-                    img.load()
+        with Image.open(source) as img:
+            size = img.size
+            fmt = img.format
+            if verify:
+                if fmt == "JPEG":
+                    # Draft mode decodes at 1/8 scale: catches truncated JPEGs at a fraction of the cost.
+                    img.draft("RGB", (max(1, size[0] // 8), max(1, size[1] // 8)))
+                img.load()
     except Exception as exc:  # noqa: BLE001 - any decoder error means "corrupt", whatever its class
         raise _image_error(exc, source) from exc
     return MediaInfo(kind="image", width=size[0], height=size[1])

@@ -1,14 +1,16 @@
 """Start-up recovery: whatever a crash (kill -9, power cut, Task Manager) left half done is finished.
 
 Run once by `create_app`, before any request or job, in this order:
-1. crash debris is removed: temp files of atomic writes (`.~<name>.<random>.tmp`, captions and
-   thumbnails), half-copied imports (`.~import-<random>.<ext>`: the copy is not renamed to its real
-   name until it is complete and decoded) and upload staging folders (an upload never survives a
-   restart: its import job is gone). Only names the app itself makes are matched;
-2. caption steps left pending (see history.py's journal) are finished: each journaled caption still
+1. images an import was writing under their names when the crash came are removed when cut off
+   (inflight.py: the import's journal says which, and how large each was to be);
+2. crash debris is removed: temp files of atomic writes (`.~<name>.<random>.tmp`, captions and
+   thumbnails), half-copied streamed imports (`.~import-<random>.<ext>`: a video or a very large image
+   is not renamed to its real name until it is complete and decoded) and upload staging folders (an
+   upload never survives a restart: its import job is gone). Only names the app itself makes are matched;
+3. caption steps left pending (see history.py's journal) are finished: each journaled caption still
    at its old text gets the new one, so files, index and undo agree again. A caption someone else
    changed meanwhile is left alone and dropped from the step;
-3. datasets whose import was running are rescanned, so every file that reached its final name is
+4. datasets whose import was running are rescanned, so every file that reached its final name is
    indexed (a re-import then recognises it by content and skips it rather than copying it again).
 """
 
@@ -21,7 +23,7 @@ from pathlib import Path
 
 from ..store import transaction
 from ..errors import ApiError
-from . import captions, items, storage
+from . import captions, inflight, items, storage
 from .history import History
 
 log = logging.getLogger(__name__)
@@ -35,7 +37,8 @@ UPLOAD_DIR = re.compile(r"[0-9a-f]{16}")
 def run(svc) -> dict:
     """Everything above; each part logs and goes on when it fails, so a bad file never stops start-up."""
     out = {}
-    for name, fn in (("debris", clean_debris), ("steps", finish_pending_steps), ("imports", reconcile_imports)):
+    for name, fn in (("partial", remove_cut_off), ("debris", clean_debris), ("steps", finish_pending_steps),
+                     ("imports", reconcile_imports)):
         try:
             out[name] = fn(svc)
         except Exception:  # noqa: BLE001 - recovery must never keep the app from starting
@@ -54,6 +57,14 @@ def _remove(path: Path) -> bool:
         return True
     except OSError:  # held open by another program (Windows): try again next start
         return False
+
+
+def remove_cut_off(svc) -> int:
+    removed = 0
+    for ds_id in _dataset_ids(svc):
+        dirs = storage.dataset_dirs(svc.layout, ds_id)
+        removed += inflight.finish(dirs.media) + inflight.finish(dirs.control)
+    return removed
 
 
 def clean_debris(svc) -> int:

@@ -8,8 +8,9 @@ sleeping makes the kill point exact on a machine of any speed. Unset (as for eve
 is one dict lookup.
 
 Points: step_opened (a caption step is journaled, no file written yet), caption_written (after each
-caption file of a journaled change), import_temp (a media file is copied to its temp name, not yet
-renamed), import_placed (after each imported media file, before its caption and index row).
+caption file of a journaled change), import_partial (half of an imported image is written under its
+name), import_temp (a streamed media file is copied to its temp name, not yet renamed), import_placed
+(after each imported media file, before its caption and index row).
 """
 
 from __future__ import annotations

@@ -18,10 +18,11 @@ import pytest
 from server import create_app
 from server.datasets import captions, editing, items, storage, testpoint
 from server.datasets.history import History
+from server.paths import DataLayout
 from tests.live import LiveApp, wait_for
 from tests.tagging.tiny_wd14 import build_model_dir
 
-from ds_helpers import make_image
+from ds_helpers import make_image, make_video
 
 N = 12
 ORIGINAL = {f"p{i:02d}.png": (f"tag{i}, solo" if i % 3 else None) for i in range(N)}
@@ -180,7 +181,8 @@ def source(tmp_path):
     return src
 
 
-@pytest.mark.parametrize("point,n,placed", [("import_placed", 5, 5), ("import_temp", 3, 2)])
+# import_partial: the 3rd picture is half written under its own name when the app is killed.
+@pytest.mark.parametrize("point,n,placed", [("import_placed", 5, 5), ("import_partial", 3, 2)])
 def test_killed_import_is_indexed_at_start_and_not_duplicated(prepared, source, point, n, placed):
     data_dir, ds_id = prepared
     kill_at(data_dir, point, n, "POST", f"/api/datasets/{ds_id}/import", {"source": "folder", "path": str(source)})
@@ -208,6 +210,31 @@ def test_killed_import_is_indexed_at_start_and_not_duplicated(prepared, source, 
         for job in svc.jobs.list(active_only=True):
             svc.jobs.cancel(job["id"])
             svc.jobs.wait(job["id"])
+    finally:
+        svc.shutdown()
+
+
+def test_killed_video_import_leaves_no_temp_copy(tmp_path):
+    """Videos are streamed to a temp name, checked there and then renamed: one killed before its rename
+    leaves nothing under a real name, and the temp copy is removed at the next start."""
+    data_dir = tmp_path / "crash-data"
+    app = _open(data_dir)
+    svc = app.extensions["workbench"]
+    try:
+        ds_id = storage.create(svc, "Clips", "video")["id"]
+    finally:
+        svc.shutdown()
+    for i in range(3):
+        make_video(tmp_path / "clips" / f"c{i}.mp4", frames=3 + i, size=(32, 32))   # different: not duplicates
+    kill_at(data_dir, "import_temp", 2, "POST", f"/api/datasets/{ds_id}/import",
+            {"source": "folder", "path": str(tmp_path / "clips")})
+    media = storage.dataset_dirs(DataLayout(data_dir), ds_id).media
+    assert any(p.name.startswith(".~import-") for p in media.iterdir())   # the kill came with a temp copy there
+    app = _open(data_dir)
+    svc = app.extensions["workbench"]
+    try:
+        assert sorted(p.name for p in media.iterdir()) == ["c0.mp4"]
+        assert list(index(svc, ds_id)) == ["c0.mp4"]
     finally:
         svc.shutdown()
 

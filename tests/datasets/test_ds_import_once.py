@@ -4,6 +4,7 @@ string-only split_name that every import, rescan and page runs."""
 
 from __future__ import annotations
 
+import os
 import sys
 import threading
 from pathlib import Path, PurePosixPath
@@ -21,7 +22,9 @@ _recording = threading.local()
 
 def _audit(event, args):
     paths = getattr(_recording, "paths", None)
-    if paths is not None and event == "open" and isinstance(args[0], (str, bytes, Path)):
+    # ("open", (path, mode, flags)): open() and os.open both give the flags; writes are not reads.
+    if paths is not None and event == "open" and isinstance(args[0], (str, bytes, Path)) \
+            and args[2] & (os.O_WRONLY | os.O_RDWR) == 0:
         paths.append(Path(args[0] if not isinstance(args[0], bytes) else args[0].decode()))
 
 
@@ -29,7 +32,7 @@ sys.addaudithook(_audit)
 
 
 class Opens:
-    """Every file this thread opens by path while in the block (open(), os.open, Pillow's opens)."""
+    """Every file this thread opens by path for reading while in the block (open(), os.open, Pillow's opens)."""
 
     def __enter__(self):
         _recording.paths = []
@@ -129,7 +132,7 @@ def test_written_captions_are_indexed_without_reading_them_back(ds, src, svc):
     (src / "a.txt").write_text("1girl, solo, 日本", encoding="utf-8")
     report, opens = _import(svc, ds, src)
     assert report["imported"] == 1 and report["captions"] == 1
-    assert opens.count(ds.media / "a.txt") == 1   # its exclusive create; the index row took the text written
+    assert opens.count(ds.media / "a.txt") == 0   # only its exclusive create: the index row took the text written
     assert ds.item("a.png")["caption"] == "1girl, solo, 日本"
 
 

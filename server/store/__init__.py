@@ -7,6 +7,7 @@ readers run while a writer writes; `busy_timeout` makes a writer wait instead of
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sqlite3
 import sys
@@ -47,17 +48,38 @@ def load_sqlite_utils():
 POOL_SIZE = 8
 
 
+@contextlib.contextmanager
 def transaction(db: sqlite_utils.Database):
     """The one way to make several writes one change: `with transaction(db): ...` commits them together at
     the end, or none of them (an exception rolls back and propagates). Inside an open transaction it is a
-    savepoint of that one, so functions that write compose into a single commit, and a nested block that
-    fails undoes only its own writes before its exception reaches the outer one.
+    savepoint of that one (sqlite-utils' `db.atomic()`, which its table methods use inside), so functions
+    that write compose into a single commit, and a nested block that fails undoes only its own writes
+    before its exception reaches the outer one.
 
-    It is sqlite-utils' own `db.atomic()`, which its table methods (insert_all, upsert, create...) use
-    inside: written through this name everywhere, tests/server/test_transactions.py finds the other ways.
-    `with db.conn:` is not one: sqlite-utils' `db.execute` commits a write made while no transaction is
-    open, so the first write of such a block commits alone, and its exit commits an outer transaction."""
-    return db.atomic()
+    The outermost block starts with BEGIN IMMEDIATE: it takes the write lock first, waiting for another
+    writer under `busy_timeout`. A plain (deferred) BEGIN starts as a reader, and in WAL mode a reader
+    whose snapshot another connection has written past cannot become a writer: its first write fails at
+    once with "database is locked", whatever the timeout (a caption saved while the thumbnail job
+    indexed its batch did). Written through this name everywhere: tests/server/test_transactions.py
+    finds the other ways. `with db.conn:` is not one: sqlite-utils' `db.execute` commits a write made
+    while no transaction is open, so the first write of such a block commits alone, and its exit
+    commits an outer transaction."""
+    conn = db.conn
+    if conn.in_transaction:
+        with db.atomic():
+            yield db
+        return
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield db
+    except BaseException:
+        conn.rollback()   # a no-op if the error already ended the transaction: the error propagates
+        raise
+    try:
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.rollback()
+        raise
 
 
 class _Lease:

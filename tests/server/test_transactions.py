@@ -95,3 +95,27 @@ def test_a_migration_step_that_fails_half_way_changes_nothing_and_runs_again(tmp
         assert "new_feature" in store.db.table_names() and "new_col" in store.db["jobs"].columns_dict
     finally:
         store.close()
+
+
+def test_a_transaction_that_reads_first_can_still_write_while_others_write(tmp_path):
+    """A caption save (read the step to coalesce, then write) while the thumbnail job indexed its batch
+    failed at once with "database is locked": a deferred BEGIN starts as a reader, and in WAL mode a
+    reader whose snapshot another connection has written past can never become a writer, whatever the
+    busy timeout. transaction() takes the write lock first, so the other writer waits for it instead."""
+    store = Store(tmp_path / "t.db")
+    try:
+        db = store.db
+        db.execute("CREATE TABLE t (k INTEGER)")
+        other = sqlite3.connect(str(tmp_path / "t.db"), timeout=0, isolation_level=None)
+        try:
+            with transaction(db):
+                db.execute("SELECT COUNT(*) FROM t").fetchone()
+                with pytest.raises(sqlite3.OperationalError, match="locked"):
+                    other.execute("INSERT INTO t VALUES (1)")   # it has to wait for this transaction
+                db.execute("INSERT INTO t VALUES (2)")   # with a deferred BEGIN: "database is locked" here
+            other.execute("INSERT INTO t VALUES (1)")      # and writes once it has committed
+            assert sorted(r[0] for r in db.execute("SELECT k FROM t")) == [1, 2]
+        finally:
+            other.close()
+    finally:
+        store.close()

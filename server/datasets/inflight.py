@@ -39,6 +39,7 @@ class Journal:
         self.folder = folder
         self.path = folder / f"{PREFIX}{secrets.token_hex(4)}{SUFFIX}"
         self.fd: int | None = None
+        self.kept_partial = False   # a cut-off file could not be removed: the journal stays for the next start
 
     def _append(self, line: str) -> None:
         if self.fd is None:
@@ -67,18 +68,25 @@ class Journal:
                 view = view[os.write(fd, view):]
         except BaseException:
             os.close(fd)
-            os.unlink(path)
-            self._append(f"-\t{name}\n")
+            try:
+                os.unlink(path)
+            except OSError:   # held by a scanner (Windows): still journaled "+", so the next start removes it
+                self.kept_partial = True
+            else:
+                self._append(f"-\t{name}\n")
             raise
         os.close(fd)
         self._append(f"=\t{name}\n")
 
     def close(self) -> None:
-        """Every file is complete or removed: the journal has nothing left to say."""
+        """Every file is complete or removed: the journal has nothing left to say (unless a cut-off file
+        could not be removed: then it is left for the next start's recovery)."""
         if self.fd is None:
             return
         os.close(self.fd)
         self.fd = None
+        if self.kept_partial:
+            return
         try:
             os.unlink(self.path)
         except OSError:   # held by another program (Windows): recovery removes it at the next start

@@ -99,3 +99,22 @@ def test_names_the_app_writes_survive_the_journal(folder):
     assert lines[0] == "+\t3\t日本 語 #1.png\n"
     assert inflight.cut_off(lines[:1]) == {"日本 語 #1.png": 3}
     j.close()
+
+
+def test_a_partial_file_that_cannot_be_removed_is_left_to_the_next_start(folder, monkeypatch):
+    """On Windows a scanner may hold the new file: it cannot be removed now, so the journal stays."""
+    import os
+
+    j = inflight.Journal(folder)
+
+    def fail():
+        raise OSError(28, "No space left on device")
+    real_unlink = os.unlink
+    monkeypatch.setattr(os, "unlink", lambda p: (_ for _ in ()).throw(PermissionError(13, "in use", str(p))))
+    with pytest.raises(OSError, match="No space"):   # the write's own error, not the failed removal's
+        j.write_new("a.png", b"0123456789", halfway=fail)
+    j.close()
+    monkeypatch.setattr(os, "unlink", real_unlink)
+    assert (folder / "a.png").read_bytes() == b"01234"
+    assert inflight.finish(folder) == 1
+    assert list(folder.iterdir()) == []

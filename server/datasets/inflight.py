@@ -76,7 +76,10 @@ class Journal:
                 self._append(f"-\t{name}\n")
             raise
         os.close(fd)
-        self._append(f"=\t{name}\n")
+        try:
+            self._append(f"=\t{name}\n")
+        except OSError:   # a full disk: the file is complete and placed; only its end mark is missing
+            pass
 
     def close(self) -> None:
         """Every file is complete or removed: the journal has nothing left to say (unless a cut-off file

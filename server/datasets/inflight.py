@@ -2,7 +2,7 @@
 
 An import writes each image it holds in memory directly under its new name: no temp file and rename,
 which on 10,000 images is 10,000 directory operations (and on Windows a rename that an antivirus
-scanning the new file can block). Its journal, `.~inflight-<random>.jsonl` in the same folder, says
+scanning the new file can block). Its journal, `.~inflight-<random>.journal` in the same folder, says
 which names are in flight; each line is one small append (no fsync, like every import write: the
 source keeps the files). Fields are tab-separated: names are sanitized (media_types.sanitize_filename),
 so they hold no tab or newline.
@@ -26,7 +26,7 @@ from pathlib import Path
 log = logging.getLogger(__name__)
 
 PREFIX = ".~inflight-"
-SUFFIX = ".jsonl"
+SUFFIX = ".journal"
 # O_BINARY: on Windows a plain os.open file turns each \n into \r\n.
 _APPEND = os.O_WRONLY | os.O_CREAT | os.O_APPEND | getattr(os, "O_BINARY", 0)
 _CREATE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)

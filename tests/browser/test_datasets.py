@@ -430,8 +430,14 @@ def test_cancel_upload_while_chunks_are_sent_keeps_nothing(page, live, tmp_path)
     progress = page.locator("[data-testid=upload-progress]")
     expect(progress).to_contain_text("part 2 of 2", timeout=20_000)
     staging = Path(live.data_dir) / "cache" / "uploads"
-    staged = wait_for(lambda: [d for d in staging.iterdir() if len(list(d.iterdir())) == 250]
-                      if staging.is_dir() else None)
+
+    def first_staged_second_held():
+        # A round trip to the browser: sync Playwright runs route handlers only inside its own calls, so
+        # a second chunk that arrived after the expect above is held only once something calls it.
+        page.evaluate("0")
+        staged = [d for d in staging.iterdir() if len(list(d.iterdir())) == 250] if staging.is_dir() else []
+        return staged if staged and held else None
+    staged = wait_for(first_staged_second_held)
     assert len(staged) == 1 and held, (staged, held)
 
     shot(page, "dataset-upload-cancel-en")

@@ -114,6 +114,13 @@ def move(src, dst, *, retry_for: float | None = None) -> None:
         shutil.move(str(src), str(dst))
 
 
+def write_all(fd: int, data) -> None:
+    """Write all of `data` (bytes or a memoryview) to the file descriptor: `os.write` may write less."""
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+
+
 def atomic_write(path: Path, data: bytes | Callable[[BinaryIO], None], *, fsync: bool = True,
                  mtime_ns: int | None = None) -> None:
     """Write `data` (bytes, or a function that writes into the open file) to `path` atomically.

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from ..fileio import atomic_write_text
+from ..fileio import atomic_write_text, write_all
 
 from .limits import MAX_CAPTION_BYTES
 from .media_types import CAPTION_EXT, split_name
@@ -92,9 +92,7 @@ def write_new(media_dir: Path, media_name: str, text: str) -> bool:
     except FileExistsError:
         return False
     try:
-        view = memoryview(text.encode("utf-8"))
-        while view:
-            view = view[os.write(fd, view):]
+        write_all(fd, text.encode("utf-8"))
     except BaseException:
         os.close(fd)
         path.unlink()

@@ -23,6 +23,8 @@ import os
 import secrets
 from pathlib import Path
 
+from .. import fileio
+
 log = logging.getLogger(__name__)
 
 PREFIX = ".~inflight-"
@@ -44,7 +46,7 @@ class Journal:
     def _append(self, line: str) -> None:
         if self.fd is None:
             self.fd = os.open(self.path, _APPEND, 0o666)
-        os.write(self.fd, line.encode("utf-8", "surrogateescape"))
+        fileio.write_all(self.fd, line.encode("utf-8", "surrogateescape"))
 
     def write_new(self, name: str, data: bytes, halfway=None) -> None:
         """Create `name` here holding `data`; FileExistsError (with nothing written) when it exists.
@@ -57,15 +59,11 @@ class Journal:
             self._append(f"-\t{name}\n")   # never ours: recovery must not judge a file someone else made
             raise
         try:
-            view = memoryview(data)
-            half = view[:len(data) // 2]
-            while half:
-                half = half[os.write(fd, half):]
+            view, mid = memoryview(data), len(data) // 2
+            fileio.write_all(fd, view[:mid])
             if halfway is not None:
                 halfway()
-            view = view[len(data) // 2:]
-            while view:
-                view = view[os.write(fd, view):]
+            fileio.write_all(fd, view[mid:])
         except BaseException:
             os.close(fd)
             try:

@@ -381,13 +381,9 @@ def _place(e: Entry, folder: Path, claimer: naming.Claimer, stem: str, kind: str
         existing = same_as(len(data), lambda: hashlib.sha256(data).hexdigest()) if same_as else None
         if existing:
             raise Duplicate(existing)
-        while True:   # straight under its name: the journal tells a restart which file a crash cut off
-            name = claimer.claim(stem, ext)
-            try:
-                journal.write_new(name, data, halfway=_halfway)
-                return name, (len(data), info)
-            except FileExistsError:
-                continue  # another tool made that name meanwhile: claim the next one
+        # Straight under its name: the journal tells a restart which file a crash cut off.
+        name = _to_free_name(claimer, stem, ext, lambda name: journal.write_new(name, data, halfway=_halfway))
+        return name, (len(data), info)
     info = None
     if e.local is not None:
         # On-disk sources are verified (and compared) in place, so a corrupt file is never copied at all.
@@ -403,16 +399,23 @@ def _place(e: Entry, folder: Path, claimer: naming.Claimer, stem: str, kind: str
             if existing:
                 raise Duplicate(existing)
         size = tmp.stat().st_size
-        while True:
-            name = claimer.claim(stem, ext)
-            try:
-                fileio.rename_no_overwrite(tmp, folder / name)
-                return name, (size, info)
-            except FileExistsError:
-                continue  # another tool made that name meanwhile: claim the next one
+        return _to_free_name(claimer, stem, ext, lambda name: fileio.rename_no_overwrite(tmp, folder / name)), \
+            (size, info)
     finally:
         if tmp.exists():
             tmp.unlink()
+
+
+def _to_free_name(claimer: naming.Claimer, stem: str, ext: str, put: Callable[[str], None]) -> str:
+    """`put(name)` under the first name claimed for `stem + ext` that is free on disk too; returns it.
+    `put` raises FileExistsError, having changed nothing, when another tool made that name meanwhile."""
+    while True:
+        name = claimer.claim(stem, ext)
+        try:
+            put(name)
+            return name
+        except FileExistsError:
+            continue   # claim the next one
 
 
 def _halfway() -> None:

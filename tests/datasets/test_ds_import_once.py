@@ -11,7 +11,7 @@ from pathlib import Path, PurePosixPath
 
 import pytest
 
-from server.datasets import captions, importer
+from server.datasets import captions, importer, inflight, naming
 from server.datasets.media_types import split_name
 
 from ds_helpers import image_bytes, make_image
@@ -164,3 +164,21 @@ def test_files_placed_after_a_comparison_keep_their_digest(ds, src, svc):
     # A later import compares against the dataset as it is on disk (nothing kept between imports).
     report, opens = _import(svc, ds, src)
     assert report["duplicates"] == 4 and report["imported"] == 0
+
+
+@pytest.mark.parametrize("streamed", [False, True])
+def test_a_name_another_tool_made_meanwhile_is_never_overwritten(ds, src, monkeypatch, streamed):
+    """The folder was listed when the import began; a file made under the same name since is kept, and
+    the import takes the next name (written straight there, or renamed from its temp copy)."""
+    if streamed:
+        monkeypatch.setattr(importer, "IN_MEMORY_MAX", 0)
+    make_image(src / "a.png", size=(20, 10))
+    [entry] = importer.folder_entries(src)
+    claimer = naming.Claimer(ds.media, by_stem=True)   # lists the folder: "a" is free
+    (ds.media / "a.png").write_bytes(b"theirs")          # another tool makes it now
+    with claimer, inflight.Journal(ds.media) as journal:
+        name, (size, _) = importer._place(entry, ds.media, claimer, "a", "image", journal)
+    assert name == "a_1.png" and size == (src / "a.png").stat().st_size
+    assert (ds.media / "a.png").read_bytes() == b"theirs"
+    assert (ds.media / "a_1.png").read_bytes() == (src / "a.png").read_bytes()
+    assert sorted(p.name for p in ds.media.iterdir()) == ["a.png", "a_1.png"]   # no temp copy, no journal

@@ -59,26 +59,28 @@ def _remove(path: Path) -> bool:
         return False
 
 
-def remove_cut_off(svc) -> int:
-    removed = 0
+def _file_folders(svc):
+    """The media and control folder of each dataset not in the trash: where imports and captions write."""
     for ds_id in _dataset_ids(svc):
         dirs = storage.dataset_dirs(svc.layout, ds_id)
-        removed += inflight.finish(dirs.media) + inflight.finish(dirs.control)
-    return removed
+        yield dirs.media
+        yield dirs.control
+
+
+def remove_cut_off(svc) -> int:
+    return sum(inflight.finish(folder) for folder in _file_folders(svc))
 
 
 def clean_debris(svc) -> int:
     removed = 0
-    for ds_id in _dataset_ids(svc):
-        dirs = storage.dataset_dirs(svc.layout, ds_id)
-        for folder in (dirs.media, dirs.control):
-            try:
-                names = [p for p in folder.iterdir() if p.name.startswith(".~") and p.is_file()]
-            except OSError:
-                continue
-            for p in names:
-                if ATOMIC_TEMP.fullmatch(p.name) or IMPORT_TEMP.fullmatch(p.name):
-                    removed += _remove(p)
+    for folder in _file_folders(svc):
+        try:
+            names = [p for p in folder.iterdir() if p.name.startswith(".~") and p.is_file()]
+        except OSError:
+            continue
+        for p in names:
+            if ATOMIC_TEMP.fullmatch(p.name) or IMPORT_TEMP.fullmatch(p.name):
+                removed += _remove(p)
     thumbs = svc.layout.cache / "thumbs"
     if thumbs.is_dir():
         for p in thumbs.rglob(".~*.tmp"):

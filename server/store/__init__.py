@@ -52,9 +52,11 @@ POOL_SIZE = 8
 def transaction(db: sqlite_utils.Database):
     """The one way to make several writes one change: `with transaction(db): ...` commits them together at
     the end, or none of them (an exception rolls back and propagates). Inside an open transaction it is a
-    savepoint of that one (sqlite-utils' `db.atomic()`, which its table methods use inside), so functions
-    that write compose into a single commit, and a nested block that fails undoes only its own writes
-    before its exception reaches the outer one.
+    savepoint of that one, so functions that write compose into a single commit, and a nested block that
+    fails undoes only its own writes before its exception reaches the outer one. Every savepoint has the
+    same name (SQLite releases or rolls back the innermost of that name): sqlite-utils' `db.atomic()`
+    names each one afresh, so each is a new statement for SQLite to parse and for the connection's
+    statement cache to hold (a caption save opens three).
 
     The outermost block starts with BEGIN IMMEDIATE: it takes the write lock first, waiting for another
     writer under `busy_timeout`. A plain (deferred) BEGIN starts as a reader, and in WAL mode a reader
@@ -66,8 +68,15 @@ def transaction(db: sqlite_utils.Database):
     commits an outer transaction."""
     conn = db.conn
     if conn.in_transaction:
-        with db.atomic():
+        conn.execute("SAVEPOINT nested")
+        try:
             yield db
+        except BaseException:
+            if conn.in_transaction:   # an error may have ended the whole transaction, savepoints included
+                conn.execute("ROLLBACK TO nested")
+                conn.execute("RELEASE nested")
+            raise
+        conn.execute("RELEASE nested")
         return
     conn.execute("BEGIN IMMEDIATE")
     try:

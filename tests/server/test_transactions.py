@@ -66,6 +66,30 @@ def test_a_nested_block_that_fails_undoes_only_its_own_writes(tmp_path):
     db.close()
 
 
+def test_savepoints_nest_and_each_undoes_only_its_own_writes(tmp_path):
+    """Every nested block's savepoint has the same name: a failure two levels down undoes that level only,
+    and the level above it goes on writing and commits with the rest."""
+    db = sqlite_utils.Database(tmp_path / "t.db")
+    db["t"].create({"k": str}, pk="k")
+    with transaction(db):
+        db["t"].insert({"k": "outer"})
+        with transaction(db):
+            db["t"].insert({"k": "middle"})
+            with pytest.raises(RuntimeError):
+                with transaction(db):
+                    db["t"].insert({"k": "inner"})
+                    raise RuntimeError
+            db["t"].insert({"k": "middle, after"})
+        with pytest.raises(RuntimeError):
+            with transaction(db):
+                db["t"].insert({"k": "second"})
+                with transaction(db):
+                    db["t"].insert({"k": "second, inner"})
+                raise RuntimeError
+    assert sorted(r["k"] for r in db["t"].rows) == ["middle", "middle, after", "outer"]
+    db.close()
+
+
 def test_a_migration_step_that_fails_half_way_changes_nothing_and_runs_again(tmp_path, monkeypatch):
     shipped = list(migrations.MIGRATIONS)
     path = tmp_path / "workbench.db"

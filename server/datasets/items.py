@@ -87,10 +87,12 @@ def build_row(dirs: storage.DatasetDirs, dataset_id: str, name: str, st, old: di
         "caption_size": cap_st.st_size if cap_st else None,
         "controls": json.dumps(controls, ensure_ascii=False),
     }
-    if old and old["caption_mtime_ns"] == row["caption_mtime_ns"] and old["caption_size"] == row["caption_size"]:
-        row["caption"] = old["caption"]
-    elif written is not None and cap_st and cap_st.st_size == len(written.encode("utf-8")):
+    # What the caller wrote comes first: a file rewritten within one tick of the file system's clock with
+    # text of the same length keeps its old stat, and the row its old text (recovery hit that).
+    if written is not None and cap_st and cap_st.st_size == len(written.encode("utf-8")):
         row["caption"] = written
+    elif old and old["caption_mtime_ns"] == row["caption_mtime_ns"] and old["caption_size"] == row["caption_size"]:
+        row["caption"] = old["caption"]
     else:
         row["caption"] = captions.read(dirs.media, name) if cap_st else None
     row["tags_key"] = tags_key(row["caption"])

@@ -28,7 +28,7 @@ from .history import History
 
 log = logging.getLogger(__name__)
 
-# tempfile.mkstemp's random part is 8 characters of [a-z0-9_].
+# The random part of a temporary name: 8 characters of [a-z0-9_] (tempfile.mkstemp; fileio.temp_beside).
 ATOMIC_TEMP = re.compile(r"\.~.+\.[a-z0-9_]{8}\.tmp")
 IMPORT_TEMP = re.compile(r"\.~import-[a-z0-9_]{8}(\.[A-Za-z0-9]+)?")
 UPLOAD_DIR = re.compile(r"[0-9a-f]{16}")
@@ -118,7 +118,10 @@ def finish_pending_steps(svc) -> int:
         h.close(step["id"], failed=failed)
         names = sorted({j["name"] for j in step["journal"]})
         if names and step["dataset_id"] in _dataset_ids(svc):
-            items.refresh(svc, step["dataset_id"], names, publish=False)
+            # The file of each name not failed holds its dst now: the index takes that text, whatever the
+            # file's stat says (the write may have kept the stat the index already had).
+            holds = {j["name"]: j["dst"] for j in step["journal"] if j["name"] not in failed and j["dst"] is not None}
+            items.refresh(svc, step["dataset_id"], names, publish=False, written=holds)
         log.warning("finished caption step %s (%s) left open by a crash: %d file(s), %d left alone",
                     step["id"], step["pending"], len(names), len(failed))
     return len(steps)

@@ -4,6 +4,8 @@ the step stays pending with its journal, and start-up recovery finishes it (issu
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from server import create_app
@@ -53,6 +55,22 @@ def test_a_failure_before_the_last_commit_leaves_the_step_to_recovery(one_item, 
     assert History(svc.store).changes(History(svc.store).next_undo(ds_id)["id"]) == [
         {"name": "a.png", "before": "old", "after": "new"}]
     assert storage.row(svc, ds_id)["updated_at"] >= stamp
+
+
+def test_recovery_indexes_the_journaled_text_even_when_the_file_kept_its_stat(one_item, monkeypatch):
+    """"old" -> "new" is the same length; written within one tick of the file system's clock, the file keeps
+    the stat the index has for "old". Recovery must not take the stat's word for it."""
+    svc, ds_id, media = one_item
+    cap = media / "a.txt"
+    before = cap.stat()
+    monkeypatch.setattr(storage, "touch", lambda *_a, **_k: (_ for _ in ()).throw(OSError("the disk went away")))
+    with pytest.raises(OSError):
+        editing.apply_captions(svc, ds_id, {"a.png": "new"}, "Edit")
+    monkeypatch.undo()
+    os.utime(cap, ns=(before.st_atime_ns, before.st_mtime_ns))   # the same tick as the indexed "old"
+    assert (cap.stat().st_mtime_ns, cap.stat().st_size) == (before.st_mtime_ns, before.st_size)
+    recovery.run(svc)
+    assert indexed(svc, ds_id) == "new"
 
 
 def test_a_caption_save_commits_twice(one_item):

@@ -20,9 +20,8 @@ def caption_path(media_dir: Path, media_name: str) -> Path:
     return media_dir / (split_name(media_name)[0] + CAPTION_EXT)
 
 
-def read_text(path: Path) -> str | None:
-    """The caption at `path`, or None when there is none. A BOM from Windows editors is dropped;
-    bytes that are not utf-8 are replaced rather than failing the whole listing.
+def _read_bytes(path: Path) -> tuple[bytes, bool] | None:
+    """(the file's bytes up to the limit, whether it holds more), or None when there is no caption.
 
     A caption that is a link to a file outside its folder counts as none, as a media link does
     (items._own_file): its text would otherwise be served, indexed and sent to tagging APIs. Writing
@@ -32,25 +31,37 @@ def read_text(path: Path) -> str | None:
     try:
         with open(path, "rb") as f:
             # A caption is text: more than the limit is something else, and would bloat every page.
-            data = f.read(MAX_CAPTION_BYTES + 1)
+            # Asked for no more than the file holds: a read of the limit allocates it (1 MiB) each time,
+            # which took longer than the rest of the read. One byte more shows a file that grew meanwhile.
+            data = f.read(min(os.fstat(f.fileno()).st_size, MAX_CAPTION_BYTES) + 1)
     except (FileNotFoundError, IsADirectoryError, NotADirectoryError, PermissionError):
         return None
-    if len(data) > MAX_CAPTION_BYTES:
-        data = data[:MAX_CAPTION_BYTES]
+    return data[:MAX_CAPTION_BYTES], len(data) > MAX_CAPTION_BYTES
+
+
+def _decode(data: bytes) -> str:
+    # A BOM from Windows editors is dropped; bytes that are not utf-8 are replaced rather than failing
+    # the whole listing.
     return data.decode("utf-8-sig", errors="replace")
 
 
-def oversized(media_dir: Path, media_name: str) -> bool:
-    """True when the caption file is over the limit: `read` gives only its start, so it is never
-    rewritten (an edit would drop the rest), only reported."""
-    try:
-        return caption_path(media_dir, media_name).stat().st_size > MAX_CAPTION_BYTES
-    except OSError:
-        return False
+def read_text(path: Path) -> str | None:
+    """The caption at `path` (its start, when it is over the limit), or None when there is none."""
+    got = _read_bytes(path)
+    return None if got is None else _decode(got[0])
 
 
 def read(media_dir: Path, media_name: str) -> str | None:
     return read_text(caption_path(media_dir, media_name))
+
+
+def read_for_edit(media_dir: Path, media_name: str) -> tuple[str | None, bool]:
+    """(text or None, False), or (None, True) when the caption is over the limit: `read` gives only its
+    start, so such a caption is never rewritten (an edit would drop the rest), only reported."""
+    got = _read_bytes(caption_path(media_dir, media_name))
+    if got is None:
+        return None, False
+    return (None, True) if got[1] else (_decode(got[0]), False)
 
 
 def write_atomic(path: Path, text: str, *, fsync: bool = True) -> None:

@@ -24,16 +24,21 @@ ITEM_EVENT_MAX = 50
 FSYNC_MAX = 50
 
 
-def publish_items(svc, dataset_id: str, names: list[str]) -> None:
+def publish_items(svc, dataset_id: str, names: list[str]) -> dict[str, dict]:
+    """Tell the dataset's pages these items changed; returns the items it sent, by name (none past
+    ITEM_EVENT_MAX, where one event only counts them)."""
     if not names:
-        return
+        return {}
     t = storage.topic(dataset_id)
-    if len(names) <= ITEM_EVENT_MAX:
-        ds = storage.row(svc, dataset_id)
-        for name, row in items.rows_by_names(svc, dataset_id, names).items():
-            svc.bus.publish(t, "item_updated", items.public(ds, row))
-    else:
+    if len(names) > ITEM_EVENT_MAX:
         svc.bus.publish(t, "items_updated", {"count": len(names), "names": names[:items.EVENT_NAMES_MAX]})
+        return {}
+    ds = storage.row(svc, dataset_id)
+    sent = {}
+    for name, row in items.rows_by_names(svc, dataset_id, names).items():
+        sent[name] = items.public(ds, row)
+        svc.bus.publish(t, "item_updated", sent[name])
+    return sent
 
 
 def write_error(name: str, exc: OSError) -> dict:
@@ -68,7 +73,8 @@ def transform_captions(svc, dataset_id: str, names: list[str], fn: Callable[[str
     `expected` maps name -> the text the caller based its edit on; a different text on disk means
     someone else changed it, and the write is refused with 409 rather than losing their edit.
     `op`/`params` name the step for the UI (see history.py); `label` is its English description.
-    A caption that cannot be written is listed in `errors`; the step keeps what did change.
+    A caption that cannot be written is listed in `errors`; the step keeps what did change. `items` holds
+    the changed items as the API shows them, for up to ITEM_EVENT_MAX of them (those the event carried).
     """
     dirs = storage.dataset_dirs(svc.layout, dataset_id)
     changes, missing = [], []
@@ -79,12 +85,12 @@ def transform_captions(svc, dataset_id: str, names: list[str], fn: Callable[[str
             if not (dirs.media / name).is_file():
                 missing.append(name)
                 continue
-            if captions.oversized(dirs.media, name):
+            before, too_large = captions.read_for_edit(dirs.media, name)
+            if too_large:
                 errors.append({"name": name, "code": "caption_too_large",
                                "message": f"The caption of {name} is larger than a caption may be; "
                                           "it was left as it is."})
                 continue
-            before = captions.read(dirs.media, name)
             if expected and name in expected and (expected[name] or "") != (before or ""):
                 raise CaptionChanged(name, before)
             after = fn(name, before)
@@ -107,10 +113,12 @@ def transform_captions(svc, dataset_id: str, names: list[str], fn: Callable[[str
                     storage.touch(svc, dataset_id)
     if missing:
         items.refresh(svc, dataset_id, missing)
-    publish_items(svc, dataset_id, [c["name"] for c in changes])
-    publish_history(svc, dataset_id)
+    sent = publish_items(svc, dataset_id, [c["name"] for c in changes])
+    # An edit merged into the step it continues leaves undo/redo as they were (the same step, no redo).
+    if opened and not (step and step.get("merged") and step["id"] is not None):
+        publish_history(svc, dataset_id)
     return {"step": step, "changed": len(changes), "unchanged": len(names) - len(changes) - len(missing) - len(errors),
-            "missing": missing, "errors": errors}
+            "missing": missing, "errors": errors, "items": sent}
 
 
 def apply_captions(svc, dataset_id: str, texts: dict[str, str], label: str, *, kind: str = "op",

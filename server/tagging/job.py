@@ -160,9 +160,9 @@ def write_caption(svc, req: TagRequest, run: "_Run", name: str, caption: str, ki
         if not (dirs.media / name).is_file():
             items.refresh(svc, req.dataset_id, [name])
             return None
-        if captions.oversized(dirs.media, name):
+        before, too_large = captions.read_for_edit(dirs.media, name)
+        if too_large:
             raise OSError(f"The caption of {name} is larger than a caption may be; it was left as it is.")
-        before = captions.read(dirs.media, name)
         after = merge(req.mode, before, clean(caption, kind, req.post), kind, req.post)
         if before is None and after == "":
             after = None

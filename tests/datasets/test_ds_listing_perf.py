@@ -77,6 +77,33 @@ def test_migration_counts_existing_items(tmp_path):
         == (9, 5, 4)
 
 
+def test_counts_follow_an_item_changed_in_place_and_one_moved(tmp_path):
+    """Migration 009's two update triggers: a change within the dataset moves each count by its difference
+    (several flags at once, either way), and an item moved to another dataset leaves one and joins the other."""
+    from server.store import Store, transaction
+
+    store = Store(tmp_path / "w.db")
+    db = store.db
+    stats = "SELECT item_count, captioned_count, broken_count, missing_control_count FROM dataset_stats WHERE dataset_id = ?"
+    with transaction(db):
+        db["dataset_items"].insert_all([{"dataset_id": "ds_0000000a", "name": f"x{i}.png", "caption": None,
+                                         "broken": 0, "controls": "[]"} for i in range(3)])
+    assert db.execute(stats, ["ds_0000000a"]).fetchone() == (3, 0, 0, 3)
+    with transaction(db):
+        db.execute("UPDATE dataset_items SET caption = 'a', broken = 1, controls = '[\"c.png\"]' WHERE name = 'x0.png'")
+        db.execute("UPDATE dataset_items SET caption = '  ' WHERE name = 'x1.png'")   # blank: not captioned
+    assert db.execute(stats, ["ds_0000000a"]).fetchone() == (3, 1, 1, 2)
+    with transaction(db):
+        db.execute("UPDATE dataset_items SET caption = NULL, broken = 0, controls = '[]' WHERE name = 'x0.png'")
+    assert db.execute(stats, ["ds_0000000a"]).fetchone() == (3, 0, 0, 3)
+    with transaction(db):
+        db.execute("UPDATE dataset_items SET dataset_id = 'ds_0000000b', caption = 'b' WHERE name = 'x2.png'")
+    assert db.execute(stats, ["ds_0000000a"]).fetchone() == (2, 0, 0, 2)
+    assert db.execute(stats, ["ds_0000000b"]).fetchone() == (1, 1, 0, 1)
+    assert db.execute(AGGREGATE, ["ds_0000000b"]).fetchone() == (1, 1, 0, 1)
+    store.close()
+
+
 def test_default_sort_uses_an_index_not_a_sort(svc, ds):
     plan = " ".join(r[3] for r in svc.store.db.execute(
         "EXPLAIN QUERY PLAN SELECT id FROM dataset_items WHERE dataset_id = ? ORDER BY name COLLATE NOCASE ASC, "

@@ -110,8 +110,8 @@ class History:
                      len(changes), now, now])
                 step_id = cur.lastrowid
                 self._insert_changes(step_id, changes)
+                self._prune(dataset_id)   # only a new step can take the history past its length
             self._journal(dataset_id, step_id, [(c["name"], c["before"], c["after"]) for c in changes])
-            self._prune(dataset_id)
         return step_id, merged
 
     def add_changes(self, dataset_id: str, step_id: int, changes: Iterable) -> None:
@@ -211,7 +211,11 @@ class History:
         self._delete(old)
 
     def step(self, step_id: int) -> dict | None:
-        cur = self.db.execute(f"SELECT {STEP_COLUMNS} FROM dataset_history WHERE id = ?", [step_id])
+        return self._step_where("id = ?", [step_id])
+
+    def _step_where(self, where: str, params: list) -> dict | None:
+        """The first step matching `where` (which may end with ORDER BY), as the API shows steps."""
+        cur = self.db.execute(f"SELECT {STEP_COLUMNS} FROM dataset_history WHERE {where} LIMIT 1", params)
         row = cur.fetchone()
         if row is None:
             return None
@@ -230,14 +234,10 @@ class History:
             "SELECT name, before, after FROM dataset_history_changes WHERE step_id = ? ORDER BY id", [step_id])]
 
     def next_undo(self, dataset_id: str) -> dict | None:
-        row = self.db.execute("SELECT id FROM dataset_history WHERE dataset_id = ? AND undone = 0 "
-                              "AND pending IS NULL ORDER BY id DESC LIMIT 1", [dataset_id]).fetchone()
-        return self.step(row[0]) if row else None
+        return self._step_where("dataset_id = ? AND undone = 0 AND pending IS NULL ORDER BY id DESC", [dataset_id])
 
     def next_redo(self, dataset_id: str) -> dict | None:
-        row = self.db.execute("SELECT id FROM dataset_history WHERE dataset_id = ? AND undone = 1 "
-                              "AND pending IS NULL ORDER BY id ASC LIMIT 1", [dataset_id]).fetchone()
-        return self.step(row[0]) if row else None
+        return self._step_where("dataset_id = ? AND undone = 1 AND pending IS NULL ORDER BY id ASC", [dataset_id])
 
     def mark(self, step_id: int, undone: bool) -> None:
         with transaction(self.db):

@@ -9,7 +9,7 @@ translates and shows next to undo/redo; the English label is for logs.
 from __future__ import annotations
 
 from . import editing, items, listing, storage, tags
-from .errors import ValidationError
+from .errors import ItemMissing, ValidationError
 
 
 def run_batch(svc, dataset_id: str, op: str, params: dict | None, target) -> dict:
@@ -18,20 +18,23 @@ def run_batch(svc, dataset_id: str, op: str, params: dict | None, target) -> dic
     names = listing.resolve_target(svc, dataset_id, target)
     result = editing.transform_captions(svc, dataset_id, names, lambda _n, text: fn(text), tags.LABELS[op],
                                         op=op, params=params)
+    del result["items"]   # the page reloads what it shows from the events
     return {**result, "targeted": len(names)}
 
 
 def _item(svc, dataset_id: str, item_id) -> tuple[dict, dict]:
-    """The dataset's row (the item needs only its id and type, not the counts) and the item's."""
-    ds = storage.row(svc, dataset_id)
-    row = items.get_row(svc, dataset_id, item_id)
-    items.ensure_on_disk(svc, dataset_id, row)
-    return ds, row
+    """The dataset's row (the item needs only its id and type, not the counts) and the item's.
+    Whether its file is still there, transform_captions finds out (and _result reports)."""
+    return storage.row(svc, dataset_id), items.get_row(svc, dataset_id, item_id)
 
 
 def _result(svc, dataset_id: str, ds: dict, row: dict, result: dict) -> dict:
-    fresh = items.get_row(svc, dataset_id, row["id"])
-    return {"item": items.public(ds, fresh), "step": result["step"]}
+    if result["missing"]:
+        raise ItemMissing(row["name"])   # another tool deleted the file: its row is gone now
+    item = result["items"].get(row["name"])   # as the event carried it, when the caption changed
+    if item is None:
+        item = items.public(ds, items.get_row(svc, dataset_id, row["id"]))
+    return {"item": item, "step": result["step"]}
 
 
 def set_caption(svc, dataset_id: str, item_id, text, expected=...) -> dict:

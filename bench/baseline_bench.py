@@ -9,7 +9,7 @@ pass/fail: the figures go into the README's Benchmarks table (issue 19).
 grid      a 200-item page of a dataset of --items rows (default 100,000) through the Flask test client,
           against the same rows by the same ORDER BY straight from sqlite3 + json.dumps
 caption   saving one caption through the API (journal step + atomic write + index), against
-          write + fsync + rename + UPDATE
+          write + fsync + rename + UPDATE; and that bare work behind the app's request path (the floor)
 progress  a fake trainer appends tqdm steps to a log; time from a step's write to its `progress` event
           on a real websocket client, against a bare 10 ms tail of the same file; every step's loss
           must arrive; then idle CPU of the app process with a task page's websocket open
@@ -52,21 +52,23 @@ def line(label: str, app: float, base: float, unit: str, *, higher_better: bool 
     print(f"  {label:<44} app {app:9.2f} {unit:<6} baseline {base:9.2f} {unit:<6} ratio {ratio:5.2f}x ({how})")
 
 
-def interleaved(fn_app, fn_base, repeat: int, cpu: list | None = None) -> tuple[list[float], list[float]]:
-    """Alternate app and baseline so a busy machine slows both alike. `cpu`: gets two more lists, the
-    CPU time of this thread per call (ms) for app and baseline: unlike wall time it is not stretched
-    while other processes hold the cores, which on the shared 2-core box is most of a 3 ms call."""
-    a, b, ca, cb = [], [], [], []
+def interleaved(fn_app, fn_base, repeat: int, cpu: list | None = None, *more) -> tuple[list[float], ...]:
+    """Alternate app and baseline (and any `more` functions) so a busy machine slows all alike. `cpu`: gets
+    the CPU time of this thread per call (ms) for each: unlike wall time it is not stretched while other
+    processes hold the cores, which on the shared 2-core box is most of a 3 ms call."""
+    fns = (fn_app, fn_base, *more)
+    walls: list[list[float]] = [[] for _ in fns]
+    cpus: list[list[float]] = [[] for _ in fns]
     for _ in range(repeat):
-        for fn, out, cpu_out in ((fn_app, a, ca), (fn_base, b, cb)):
+        for fn, out, cpu_out in zip(fns, walls, cpus):
             c = time.thread_time()
             t = time.perf_counter()
             fn()
             out.append((time.perf_counter() - t) * 1000)
             cpu_out.append((time.thread_time() - c) * 1000)
     if cpu is not None:
-        cpu[:] = [ca, cb]
-    return a, b
+        cpu[:] = cpus
+    return tuple(walls)
 
 
 def app_in(tmp: Path):
@@ -134,7 +136,12 @@ def bench_grid(tmp: Path, count: int, repeat: int) -> None:
 # --- caption ----------------------------------------------------------------------------------
 
 def bench_caption(tmp: Path, repeat: int) -> None:
+    """Three ways, alternated: the app's save; the bare work (write + fsync + rename + UPDATE); and the
+    bare work behind the app's own request path (the test client, routing, the secret check, JSON in and
+    out), which is the least any save through the API can cost: the "floor"."""
     from PIL import Image
+
+    from server.errors import json_body
 
     print(f"caption: save one caption (p50/p95 of {repeat}, interleaved)")
     src = tmp / "capsrc"
@@ -142,25 +149,27 @@ def bench_caption(tmp: Path, repeat: int) -> None:
     for i in range(50):
         Image.new("RGB", (32, 32), (i, 0, 0)).save(src / f"c{i:03d}.png")
     app, svc, client = app_in(tmp)
+    floor_item: dict = {}
+
+    @app.put("/api/bench/caption")   # before the first request: Flask takes no routes after it
+    def floor_route():
+        bare_work(json_body()["caption"])
+        return {"item": {**floor_item, "caption": None}, "step": None}
+
     try:
         ds = client.post("/api/datasets", json={"name": "cap"}, headers=H).get_json()["dataset"]
         base = f"/api/datasets/{ds['id']}"
         job = client.post(f"{base}/import", json={"source": "folder", "path": str(src)}, headers=H).get_json()["job"]
         svc.jobs.wait(job["id"], timeout=600)
         item = client.get(f"{base}/items", query_string={"limit": 1}, headers=H).get_json()["items"][0]
-        conn = sqlite3.connect(str(svc.store.path))
+        floor_item.update(item)   # a response the size of the app's
+        conn = sqlite3.connect(str(svc.store.path), check_same_thread=False)
         conn.execute("PRAGMA synchronous = NORMAL")
         folder = tmp / "bare"
         folder.mkdir()
         n = iter(range(10**6))
 
-        def via_app():
-            r = client.put(f"{base}/items/{item['id']}/caption", json={"caption": f"edited, caption {next(n)}"},
-                           headers=H)
-            assert r.status_code == 200
-
-        def bare():
-            text = f"edited, caption {next(n)}"
+        def bare_work(text):
             tmp_path = folder / ".~c.txt.tmp"
             with open(tmp_path, "wb") as f:
                 f.write(text.encode("utf-8"))
@@ -170,12 +179,28 @@ def bench_caption(tmp: Path, repeat: int) -> None:
             with conn:
                 conn.execute("UPDATE dataset_items SET caption = ? WHERE id = ?", [text, item["id"]])
 
-        via_app(), bare()   # warm-up
+        def via_app():
+            r = client.put(f"{base}/items/{item['id']}/caption", json={"caption": f"edited, caption {next(n)}"},
+                           headers=H)
+            assert r.status_code == 200
+
+        def bare():
+            bare_work(f"edited, caption {next(n)}")
+
+        def floor():
+            r = client.put("/api/bench/caption", json={"caption": f"edited, caption {next(n)}"}, headers=H)
+            assert r.status_code == 200
+
+        via_app(), bare(), floor()   # warm-up
         cpu: list = []
-        a, b = interleaved(via_app, bare, repeat, cpu)
+        a, b, f = interleaved(via_app, bare, repeat, cpu, floor)
         line("save p50", statistics.median(a), statistics.median(b), "ms")
         line("save CPU p50", statistics.median(cpu[0]), statistics.median(cpu[1]), "ms")
         line("save p95", p(a, 95), p(b, 95), "ms")
+        print("  the floor: the bare work behind the app's request path")
+        line("floor p50 (app column: the floor)", statistics.median(f), statistics.median(b), "ms")
+        line("save p50 against the floor (baseline column)", statistics.median(a), statistics.median(f), "ms")
+        line("floor CPU p50", statistics.median(cpu[2]), statistics.median(cpu[1]), "ms")
         conn.close()
     finally:
         svc.shutdown()

@@ -145,7 +145,8 @@ def _m005_caption_journal(db: sqlite_utils.Database) -> None:
 
 
 # What each count of `dataset_stats` counts, as a 0/1 expression over an item row `{r}` (NEW or OLD).
-# Migrations made their triggers from these: a change here changes what the next migration makes only.
+# Shipped migrations make their triggers from these, so they never change: counting differently is a new
+# migration with its own expressions.
 _STAT_FLAGS = {
     "captioned_count": "(CASE WHEN {r}.caption IS NOT NULL AND TRIM({r}.caption) != '' THEN 1 ELSE 0 END)",
     "broken_count": "(CASE WHEN {r}.broken = 1 THEN 1 ELSE 0 END)",

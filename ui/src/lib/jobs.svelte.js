@@ -11,8 +11,10 @@ export const FINAL = ['done', 'failed', 'cancelled', 'interrupted'];
 
 export function followJob(id, onUpdate, onEvent) {
   let stop = null;
+  let streamed = false; // a `job` event came over the socket: from then on it alone says what the job is
   const handler = (ev) => {
     if (ev.type === 'job') {
+      streamed = true;
       onUpdate(ev.data);
       if (FINAL.includes(ev.data.status) && stop) {
         stop();
@@ -26,9 +28,11 @@ export function followJob(id, onUpdate, onEvent) {
   // Show the job's current state at once. The server replays the job's earlier events to this new
   // subscription, so a job that already ended still delivers its per-item events and its final
   // state over the socket: only that final event ends the subscription (a grace period covers a
-  // replay buffer that no longer holds the job).
+  // replay buffer that no longer holds the job). The fetch is for that case only: its answer may have
+  // been read before an event that reached us first, and a job waiting on a download sends no other
+  // to put the newer state back (a setup job showed no step while it downloaded).
   api.get(`/api/jobs/${id}`, { quiet: true }).then((r) => {
-    if (!stop) return;
+    if (!stop || streamed) return;
     onUpdate(r.job);
     if (FINAL.includes(r.job.status)) setTimeout(() => stop && (stop(), (stop = null)), 5000);
   }).catch(() => {});

@@ -121,10 +121,12 @@ def write_all(fd: int, data) -> None:
         view = view[os.write(fd, view):]
 
 
-# What a temporary file is opened with: created here or not at all, never through a link; binary on Windows
-# (where a plain os.open turns each \n into \r\n); readable by this user only, like tempfile.mkstemp's.
-_TEMP_FLAGS = (os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0)
-               | getattr(os, "O_NOINHERIT", 0))
+# os.open flags for a new file, written from the start: created here or not at all (FileExistsError), and
+# binary on Windows, where a plain os.open file turns each \n into \r\n.
+NEW_FILE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+# A temporary file is also never opened through a link, nor inherited by a child process, as
+# tempfile.mkstemp's (and readable by this user only: temp_beside's mode).
+_TEMP_FLAGS = NEW_FILE | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NOINHERIT", 0)
 _TEMP_TRIES = 100
 
 

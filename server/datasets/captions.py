@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from ..fileio import atomic_write_text, write_all
+from ..fileio import NEW_FILE, atomic_write_text, write_all
 
 from .limits import MAX_CAPTION_BYTES
 from .media_types import CAPTION_EXT, split_name
@@ -98,8 +98,7 @@ def write_new(media_dir: Path, media_name: str, text: str) -> bool:
     False, with nothing written, when a caption file (or link) is already there: write atomically then."""
     path = caption_path(media_dir, media_name)
     try:
-        # O_BINARY: on Windows a plain os.open file turns each \n into \r\n.
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
+        fd = os.open(path, NEW_FILE, 0o666)
     except FileExistsError:
         return False
     try:

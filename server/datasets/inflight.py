@@ -31,7 +31,6 @@ PREFIX = ".~inflight-"
 SUFFIX = ".journal"
 # O_BINARY: on Windows a plain os.open file turns each \n into \r\n.
 _APPEND = os.O_WRONLY | os.O_CREAT | os.O_APPEND | getattr(os, "O_BINARY", 0)
-_CREATE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
 
 
 class Journal:
@@ -54,7 +53,7 @@ class Journal:
         path = os.path.join(self.folder, name)
         self._append(f"+\t{len(data)}\t{name}\n")
         try:
-            fd = os.open(path, _CREATE, 0o666)
+            fd = os.open(path, fileio.NEW_FILE, 0o666)
         except BaseException:
             self._append(f"-\t{name}\n")   # never ours: recovery must not judge a file someone else made
             raise

@@ -18,8 +18,8 @@ from .media_types import kind_of
 
 # Images are checked on several threads at once (imports and rescans on the job pool's threads, requests
 # on theirs), and warnings.catch_warnings() swaps the process-wide filter list, so one thread could
-# restore it under another. The bomb warning (between Pillow's limit and twice it) is never wanted here: above twice
-# it, Pillow raises DecompressionBombError, which is reported.
+# restore it under another. The bomb warning (between Pillow's limit and twice it) is never wanted here:
+# above twice it, Pillow raises DecompressionBombError, which is reported.
 warnings.filterwarnings("ignore", category=Image.DecompressionBombWarning)
 
 

@@ -1,32 +1,12 @@
 // lib/jobs.svelte.js followJob: the job's state comes from its websocket topic (the server replays what the
 // subscription missed) and, once, from GET /api/jobs/<id>. That answer can be older than an event that reached the
-// page first; it must not put the older state back. The socket is played by hand as in ws.test.js, the server's
-// answers by handFetch.js.
+// page first; it must not put the older state back. The socket is played by fakeSocket.js, the server's answers
+// by handFetch.js.
 import { afterAll, afterEach, beforeAll, beforeEach, expect, test } from 'vitest';
 import { startSocket } from '../src/lib/ws.svelte.js';
 import { followJob } from '../src/lib/jobs.svelte.js';
 import { installFetch, removeFetch, request, flush } from './handFetch.js';
-
-class FakeSocket {
-  static all = [];
-  readyState = 0;
-  constructor(url) {
-    this.url = url;
-    FakeSocket.all.push(this);
-  }
-  send() {}
-  close() {
-    this.readyState = 3;
-    this.onclose?.();
-  }
-  open() {
-    this.readyState = 1;
-    this.onopen?.();
-  }
-  say(msg) {
-    this.onmessage?.({ data: JSON.stringify(msg) });
-  }
-}
+import { FakeSocket } from './fakeSocket.js';
 
 let socket;
 beforeAll(() => {

@@ -3,38 +3,7 @@
 // is the browser's API, played here by hand: what the page sends is recorded, what the server says is fed in.
 import { afterAll, beforeAll, expect, test, vi } from 'vitest';
 import { subscribe, startSocket, connection } from '../src/lib/ws.svelte.js';
-
-class FakeSocket {
-  static OPEN = 1;
-  static all = [];
-  readyState = 0;
-  sent = [];
-  constructor(url) {
-    this.url = url;
-    FakeSocket.all.push(this);
-  }
-  send(text) {
-    this.sent.push(JSON.parse(text));
-  }
-  close() {
-    this.readyState = 3;
-    this.onclose?.();
-  }
-  // the server's side
-  open() {
-    this.readyState = FakeSocket.OPEN;
-    this.onopen?.();
-  }
-  say(msg) {
-    this.onmessage?.({ data: JSON.stringify(msg) });
-  }
-  ack(request) {
-    this.say({ topic: 'subscribed', type: 'subscribe', data: request.topics, id: request.id });
-  }
-  lastSubscribe() {
-    return this.sent.filter((m) => m.op === 'subscribe').at(-1);
-  }
-}
+import { FakeSocket } from './fakeSocket.js';
 
 let socket;
 beforeAll(() => {

@@ -126,13 +126,13 @@ def stop(proc: subprocess.Popen) -> None:
             pass
 
 
-def returning_user(tmp: Path) -> Path:
-    from server.store import Store
-
+def returning_user(tmp: Path, root: Path = ROOT) -> Path:
+    """A data folder whose user has finished the first-run wizard (it would cover the page). Made by the
+    checkout that will open it: a database from a newer schema is refused by an older app."""
     data = tmp / f"data-{time.monotonic_ns()}"
-    store = Store(data / "workbench.db")
-    store.set_setting("first_run_done", True)   # a returning user: no first-run wizard over the page
-    store.close()
+    subprocess.run([sys.executable, "-c", "import sys; from server.store import Store; s = Store(sys.argv[1]); "
+                    "s.set_setting('first_run_done', True); s.close()", str(data / "workbench.db")],
+                   cwd=root, check=True)
     return data
 
 
@@ -200,13 +200,13 @@ def main() -> None:
     try:
         with tempfile.TemporaryDirectory(prefix="lw-window-") as tmp:
             run_bare(display)   # warm-up: the first Qt start reads its libraries from disk
-            data = {root: returning_user(Path(tmp)) for root in roots}
+            data = {root: returning_user(Path(tmp), root) for root in roots}
             if not args.first_launch:
                 for root in roots:   # the launch before: the web view's profile, the port kept
                     run_app(display, data[root], [], root)
             for _ in range(args.runs):
                 if args.first_launch:
-                    data = {root: returning_user(Path(tmp)) for root in roots}
+                    data = {root: returning_user(Path(tmp), root) for root in roots}
                 app_s.append(run_app(display, data[ROOT], health))
                 bare_s.append(run_bare(display))
                 if args.compare:

@@ -29,12 +29,15 @@ def test_the_window_starts_while_the_app_is_built(tmp_path):
     # the page's request, made before the app existed, was answered by it, with the window known
     assert out["health"]["window"] is True, log
     assert out["early"] is False, log   # built after the web view's engine was chosen, not beside its imports
+    # no collection while start-up loads, then collection again with start-up's objects left out of it
+    assert out["gc"] == {"in_build": False, "resumed": True, "frozen": True}, log
     assert "running at http://127.0.0.1:" in log and "LoRA Workbench stopped." in log
 
 
 def test_an_app_that_cannot_start_closes_the_window(tmp_path):
     out, log = launch(tmp_path, "fail")
-    assert out == {"code": 2, "health": None, "closed": True, "early": False}, log
+    assert out == {"code": 2, "health": None, "closed": True, "early": False,
+                   "gc": {"in_build": False, "resumed": True, "frozen": True}}, log
     assert "the database cannot be opened" in log
     assert "running at" not in log
     # the data folder is free again for the next launch

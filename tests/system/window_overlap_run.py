@@ -8,15 +8,19 @@ starting the window fails here (the build gives up after 20 s). It starts only o
 chosen (pywebview's `initialized`: the toolkit's Python modules are loaded by then), so the two do not share
 the GIL: `early` says whether the build began while the stand-in held `initialized` back for a second. `ok`: the stand-in's page then loads
 /api/health through the address it was given, as the web view's first request would. `fail`: the build
-raises once the window is up, and the stand-in waits for the launcher to close it.
+raises once the window is up, and the stand-in waits for the launcher to close it. `gc`: whether the cyclic
+collector was on during the build, and whether it is back on, with start-up's objects frozen, once the build
+has ended (while the window is still open).
 Prints one JSON line: what the page got and whether the window was closed.
 """
 
 from __future__ import annotations
 
+import gc
 import json
 import sys
 import threading
+import time
 import types
 import urllib.request
 from pathlib import Path
@@ -52,6 +56,10 @@ def start(**kw):
     if window.events.initialized.set("qtwebengine"):   # true: a handler cancelled the window
         return
     window.events.shown.set()
+    deadline = time.monotonic() + 30   # the build ends on its own thread: wait for the collector to be back
+    while not gc.isenabled() and time.monotonic() < deadline:
+        threading.Event().wait(0.01)
+    seen.setdefault("gc", {}).update(resumed=gc.isenabled(), frozen=gc.get_freeze_count() > 0)
     if mode == "ok":   # the page's first request: waits in the socket's backlog until the app serves it
         req = urllib.request.Request(window.url.split("?")[0] + "api/health", headers={"X-Workbench-Token": TOKEN})
         with urllib.request.urlopen(req, timeout=60) as resp:
@@ -65,6 +73,7 @@ real_create_app = launcher.create_app
 
 
 def create_app(**kw):
+    seen["gc"] = {"in_build": gc.isenabled()}
     build_started.set()
     if not window_started.wait(20):
         raise RuntimeError("the app was built before the window started")
@@ -75,5 +84,5 @@ def create_app(**kw):
 
 launcher.create_app = create_app
 code = launcher.main(["--data-dir", data_dir, "--token", TOKEN])
-print(json.dumps({"code": code, "health": seen.get("health"), "closed": seen.get("closed"), "early": seen.get("early")}),
-      flush=True)
+print(json.dumps({"code": code, "health": seen.get("health"), "closed": seen.get("closed"), "early": seen.get("early"),
+                  "gc": seen.get("gc")}), flush=True)

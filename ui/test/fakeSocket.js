@@ -1,5 +1,7 @@
 // The browser's WebSocket, played by hand in tests: what the page sends is recorded (`sent`), what the server
 // says is fed in (`say`, `ack`). Every socket the code makes is in FakeSocket.all.
+import { startSocket } from '../src/lib/ws.svelte.js';
+
 export class FakeSocket {
   static OPEN = 1;
   static all = [];
@@ -30,4 +32,20 @@ export class FakeSocket {
   lastSubscribe() {
     return this.sent.filter((m) => m.op === 'subscribe').at(-1);
   }
+}
+
+/** Stand in for the browser's WebSocket and start the app's one connection (lib/ws.svelte.js), opened by the
+ *  server: returns its socket. `removeFakeSocket` takes the stand-in away again. */
+export function startFakeSocket() {
+  globalThis.WebSocket = FakeSocket;
+  globalThis.location = { protocol: 'http:', host: '127.0.0.1:1' };
+  startSocket();
+  const socket = FakeSocket.all.at(-1);
+  socket.open();
+  return socket;
+}
+
+export function removeFakeSocket() {
+  delete globalThis.WebSocket;
+  delete globalThis.location;
 }

@@ -3,23 +3,15 @@
 // page first; it must not put the older state back. The socket is played by fakeSocket.js, the server's answers
 // by handFetch.js.
 import { afterAll, afterEach, beforeAll, beforeEach, expect, test } from 'vitest';
-import { startSocket } from '../src/lib/ws.svelte.js';
 import { followJob } from '../src/lib/jobs.svelte.js';
 import { installFetch, removeFetch, request, flush } from './handFetch.js';
-import { FakeSocket } from './fakeSocket.js';
+import { removeFakeSocket, startFakeSocket } from './fakeSocket.js';
 
 let socket;
 beforeAll(() => {
-  globalThis.WebSocket = FakeSocket;
-  globalThis.location = { protocol: 'http:', host: '127.0.0.1:1' };
-  startSocket();
-  socket = FakeSocket.all[0];
-  socket.open();
+  socket = startFakeSocket();
 });
-afterAll(() => {
-  delete globalThis.WebSocket;
-  delete globalThis.location;
-});
+afterAll(removeFakeSocket);
 beforeEach(installFetch);
 afterEach(removeFetch);
 

@@ -2,22 +2,17 @@
 // echoed, server/api/ws.py), again after a reconnect, and not for an ack an unsubscribe made stale. The socket
 // is the browser's API, played here by hand: what the page sends is recorded, what the server says is fed in.
 import { afterAll, beforeAll, expect, test, vi } from 'vitest';
-import { subscribe, startSocket, connection } from '../src/lib/ws.svelte.js';
-import { FakeSocket } from './fakeSocket.js';
+import { subscribe, connection } from '../src/lib/ws.svelte.js';
+import { FakeSocket, removeFakeSocket, startFakeSocket } from './fakeSocket.js';
 
 let socket;
 beforeAll(() => {
   vi.useFakeTimers();
-  globalThis.WebSocket = FakeSocket;
-  globalThis.location = { protocol: 'http:', host: '127.0.0.1:1' };
-  startSocket();
-  socket = FakeSocket.all[0];
-  socket.open();
+  socket = startFakeSocket();
 });
 afterAll(() => {
   vi.useRealTimers();
-  delete globalThis.WebSocket;
-  delete globalThis.location;
+  removeFakeSocket();
 });
 
 test('onSubscribed runs on the ack of its own request, and the topic\'s events reach the handler', async () => {
